@@ -1,0 +1,204 @@
+//! The conversation actor: one per (channel, user). It holds the dialogue state, the short
+//! history and the inbound rate limit, answers its messages in order, and snapshots its state
+//! to the store after every turn so that a restart or a reactivation resumes where it was.
+
+use crate::engine::{ConversationState, Engine};
+use crate::model::{ConversationKey, Inbound, Outbound, Reply, ReplySink};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// Progress a conversation shares with its supervisor: the sequence number of the last
+/// message it finished. Messages routed with a higher number are redelivered after a crash.
+#[derive(Debug, Default)]
+pub struct Progress {
+    processed: AtomicU64,
+}
+
+impl Progress {
+    pub fn processed(&self) -> u64 {
+        self.processed.load(Ordering::Acquire)
+    }
+
+    fn finish(&self, seq: u64) {
+        self.processed.store(seq, Ordering::Release);
+    }
+}
+
+/// Messages a conversation handles.
+pub enum ConversationMsg {
+    /// A user message, numbered by the supervisor.
+    Inbound { seq: u64, inbound: Box<Inbound> },
+    /// Finish what is queued, then stop (graceful shutdown).
+    Shutdown,
+}
+
+pub struct ConversationArgs {
+    pub key: ConversationKey,
+    pub engine: Engine,
+    pub sink: Arc<dyn ReplySink>,
+    pub progress: Arc<Progress>,
+    /// Start clean, ignoring the snapshot (after a poison message was dropped).
+    pub clean: bool,
+}
+
+pub struct ConversationActor;
+
+pub struct ConversationActorState {
+    key: ConversationKey,
+    engine: Engine,
+    sink: Arc<dyn ReplySink>,
+    progress: Arc<Progress>,
+    conversation: ConversationState,
+    /// When the rate-limit bucket was last refilled.
+    refilled_at: Instant,
+    loaded: bool,
+    clean: bool,
+}
+
+impl ConversationActorState {
+    /// Refills the token bucket and takes a token; `false` when the user is over the limit.
+    fn take_token(&mut self) -> bool {
+        let limits = &self.engine.rules().limits;
+        let burst = f64::from(limits.inbound_burst);
+        let per_sec = f64::from(limits.inbound_per_minute) / 60.0;
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled_at).as_secs_f64();
+        self.refilled_at = now;
+        let tokens = (self.conversation.rate_tokens.unwrap_or(burst) + elapsed * per_sec).min(burst);
+        if tokens >= 1.0 {
+            self.conversation.rate_tokens = Some(tokens - 1.0);
+            self.conversation.rate_notified = false;
+            true
+        } else {
+            self.conversation.rate_tokens = Some(tokens);
+            false
+        }
+    }
+
+    async fn load(&mut self) {
+        if self.loaded {
+            return;
+        }
+        self.loaded = true;
+        let store = self.engine.store().clone();
+        if self.clean {
+            if let Err(e) = store.delete_snapshot(&self.key).await {
+                tracing::error!(error = %e, conversation = %self.key.opaque_id(), "could not delete a snapshot");
+            }
+            return;
+        }
+        match store.load_snapshot(&self.key).await {
+            Ok(Some(json)) => match serde_json::from_str::<ConversationState>(&json) {
+                Ok(state) => self.conversation = state,
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    conversation = %self.key.opaque_id(),
+                    "unreadable conversation snapshot; starting clean"
+                ),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::error!(
+                error = %e,
+                conversation = %self.key.opaque_id(),
+                "could not load a conversation snapshot; starting clean"
+            ),
+        }
+    }
+
+    async fn snapshot(&self) {
+        match serde_json::to_string(&self.conversation) {
+            Ok(json) => {
+                if let Err(e) = self.engine.store().save_snapshot(&self.key, json).await {
+                    tracing::error!(error = %e, conversation = %self.key.opaque_id(), "could not save a conversation snapshot");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not serialize a conversation snapshot"),
+        }
+    }
+
+    fn send(&self, inbound: &Inbound, reply: Reply) {
+        self.sink.deliver(Outbound {
+            key: self.key.clone(),
+            reply,
+            in_reply_to: inbound.message_id.clone(),
+            accepted_at: inbound.accepted_at,
+        });
+    }
+
+    async fn handle_inbound(&mut self, seq: u64, inbound: Inbound) {
+        self.load().await;
+        if self.take_token() {
+            let span = tracing::info_span!(
+                "turn",
+                channel = self.key.channel.as_str(),
+                conversation = %self.key.opaque_id()
+            );
+            let _enter = span.enter();
+            let reply = self.engine.turn(&mut self.conversation, &inbound).await;
+            self.snapshot().await;
+            self.send(&inbound, reply);
+        } else {
+            metrics::counter!(
+                "redsol_rate_limited_total",
+                "channel" => self.key.channel.as_str(),
+                "direction" => "inbound"
+            )
+            .increment(1);
+            if !self.conversation.rate_notified {
+                self.conversation.rate_notified = true;
+                tracing::warn!(
+                    event = "rate_limited",
+                    channel = self.key.channel.as_str(),
+                    conversation = %self.key.opaque_id(),
+                    "user over the inbound rate limit; further messages dropped until the bucket refills"
+                );
+                self.snapshot().await;
+                self.send(&inbound, self.engine.rate_limited_notice());
+            }
+        }
+        if let Some(id) = &inbound.message_id {
+            if let Err(e) = self.engine.store().journal_done(&self.key, id).await {
+                tracing::error!(error = %e, "could not mark a journaled message as answered");
+            }
+        }
+        self.progress.finish(seq);
+    }
+}
+
+impl Actor for ConversationActor {
+    type Msg = ConversationMsg;
+    type State = ConversationActorState;
+    type Arguments = ConversationArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(ConversationActorState {
+            key: args.key,
+            engine: args.engine,
+            sink: args.sink,
+            progress: args.progress,
+            conversation: ConversationState::default(),
+            refilled_at: Instant::now(),
+            loaded: false,
+            clean: args.clean,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            ConversationMsg::Inbound { seq, inbound } => state.handle_inbound(seq, *inbound).await,
+            ConversationMsg::Shutdown => myself.stop(Some("shutdown".into())),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,389 @@
+//! Business rules: plans, zones, priority rules, reply templates and conversation limits.
+//! They are loaded from `config/default.toml` (and the layers above it) by the binary and
+//! validated once at start; the engine only reads them.
+
+use crate::model::{IncidentKind, Priority};
+use crate::text;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+/// A plan on offer.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub mbps: u32,
+    /// "Básico", "Estándar", "Premium".
+    pub name: String,
+    /// Monthly price in pesos.
+    pub price: u32,
+}
+
+/// A zone with coverage, and the other ways people name it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// One keyword rule for incident priority: any keyword found in the description gives the
+/// priority. Rules are tried in order; the first that matches wins.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityRule {
+    pub priority: Priority,
+    pub keywords: Vec<String>,
+}
+
+/// Conversation limits.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Longest reply, in characters.
+    pub max_reply_chars: usize,
+    /// Longest accepted user message, in characters; the rest is cut.
+    pub max_input_chars: usize,
+    /// Inbound messages per minute a user may send (the token bucket's refill rate).
+    pub inbound_per_minute: u32,
+    /// How many messages a user may send at once before the rate applies.
+    pub inbound_burst: u32,
+    /// Seconds without messages after which a conversation is passivated.
+    pub idle_timeout_secs: u64,
+    /// Restart budget: at most `restart_max` restarts of one conversation within
+    /// `restart_window_secs`; past it the poison message is dropped.
+    pub restart_max: u32,
+    pub restart_window_secs: u64,
+    /// How many past turns a conversation remembers.
+    pub history_turns: usize,
+}
+
+impl Limits {
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn restart_window(&self) -> Duration {
+        Duration::from_secs(self.restart_window_secs)
+    }
+}
+
+/// Who is staff, per channel.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Staff {
+    #[serde(default)]
+    pub telegram_ids: Vec<String>,
+    #[serde(default)]
+    pub whatsapp_numbers: Vec<String>,
+    #[serde(default)]
+    pub console_users: Vec<String>,
+}
+
+/// Everything the conversation engine decides by.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Company name used in replies.
+    pub company: String,
+    /// Whether replies keep their emojis.
+    pub emojis: bool,
+    /// Below this NLU confidence the bot says it did not understand instead of guessing.
+    pub min_confidence: f32,
+    pub limits: Limits,
+    pub plans: Vec<Plan>,
+    pub zones: Vec<Zone>,
+    pub priority_rules: Vec<PriorityRule>,
+    /// Priority when no rule matches.
+    pub default_priority: Priority,
+    #[serde(default)]
+    pub staff: Staff,
+    /// Reply templates (Spanish) by name; `{placeholders}` are filled by the engine.
+    pub templates: BTreeMap<String, String>,
+}
+
+/// The templates the engine uses; every one must be present in config.
+pub const TEMPLATE_NAMES: &[&str] = &[
+    "greeting",
+    "menu",
+    "plans",
+    "coverage_yes",
+    "coverage_no",
+    "coverage_ask",
+    "register_ask_name",
+    "register_ask_zone",
+    "register_unknown_zone",
+    "register_ask_plan",
+    "register_done",
+    "incident_ask_what",
+    "incident_ask_since",
+    "incident_ask_modem",
+    "incident_done",
+    "status_none",
+    "status_list",
+    "billing",
+    "human_agent",
+    "goodbye",
+    "out_of_scope",
+    "not_understood",
+    "staff_only",
+    "stats",
+    "finance",
+    "search_ask",
+    "search_results",
+    "search_none",
+    "cancelled",
+    "rate_limited",
+    "unsupported",
+    "empty",
+    "apology",
+    "store_error",
+];
+
+/// A configuration value that does not make sense, naming the key.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid configuration: {key}: {problem}")]
+pub struct RulesError {
+    pub key: String,
+    pub problem: String,
+}
+
+fn bad(key: impl Into<String>, problem: impl Into<String>) -> RulesError {
+    RulesError {
+        key: key.into(),
+        problem: problem.into(),
+    }
+}
+
+impl Rules {
+    /// Checks every value; the error names the offending key.
+    pub fn validate(&self) -> Result<(), RulesError> {
+        let l = &self.limits;
+        if !(100..=4096).contains(&l.max_reply_chars) {
+            return Err(bad("rules.limits.max_reply_chars", "must be between 100 and 4096"));
+        }
+        if l.max_input_chars == 0 {
+            return Err(bad("rules.limits.max_input_chars", "must be positive"));
+        }
+        if l.inbound_per_minute == 0 {
+            return Err(bad("rules.limits.inbound_per_minute", "must be positive"));
+        }
+        if l.inbound_burst == 0 {
+            return Err(bad("rules.limits.inbound_burst", "must be positive"));
+        }
+        if l.idle_timeout_secs == 0 {
+            return Err(bad("rules.limits.idle_timeout_secs", "must be positive"));
+        }
+        if l.restart_window_secs == 0 {
+            return Err(bad("rules.limits.restart_window_secs", "must be positive"));
+        }
+        if !(0.0..=1.0).contains(&self.min_confidence) {
+            return Err(bad("rules.min_confidence", "must be between 0 and 1"));
+        }
+        if self.plans.is_empty() {
+            return Err(bad("rules.plans", "at least one plan is needed"));
+        }
+        let mut seen = HashSet::new();
+        for (i, p) in self.plans.iter().enumerate() {
+            if p.mbps == 0 || p.price == 0 || p.name.trim().is_empty() {
+                return Err(bad(
+                    format!("rules.plans[{i}]"),
+                    "mbps, name and price are required",
+                ));
+            }
+            if !seen.insert(p.mbps) {
+                return Err(bad(format!("rules.plans[{i}].mbps"), "duplicated speed"));
+            }
+        }
+        if self.zones.is_empty() {
+            return Err(bad("rules.zones", "at least one zone is needed"));
+        }
+        let mut names = HashSet::new();
+        for (i, z) in self.zones.iter().enumerate() {
+            let folded = text::fold(&z.name);
+            if folded.is_empty() {
+                return Err(bad(format!("rules.zones[{i}].name"), "empty zone name"));
+            }
+            for alias in std::iter::once(&z.name).chain(z.aliases.iter()) {
+                let a = text::fold(alias);
+                if !names.insert(a.clone()) {
+                    return Err(bad(
+                        format!("rules.zones[{i}]"),
+                        format!("the name or alias \"{alias}\" is used twice"),
+                    ));
+                }
+            }
+        }
+        for (i, r) in self.priority_rules.iter().enumerate() {
+            if r.keywords.iter().any(|k| text::fold(k).is_empty()) {
+                return Err(bad(format!("rules.priority_rules[{i}].keywords"), "empty keyword"));
+            }
+        }
+        for name in TEMPLATE_NAMES {
+            if !self.templates.contains_key(*name) {
+                return Err(bad(format!("rules.templates.{name}"), "missing template"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The plan of a speed, if offered.
+    pub fn plan(&self, mbps: u32) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.mbps == mbps)
+    }
+
+    /// The plan whose name matches a typed word ("basico", "estandar", "premium").
+    pub fn plan_by_name(&self, word: &str) -> Option<&Plan> {
+        let w = text::fold(word);
+        self.plans
+            .iter()
+            .find(|p| text::fuzzy_eq(&w, &text::fold(&p.name)))
+    }
+
+    /// Finds a zone named anywhere in a text, accent-, case- and typo-tolerant.
+    /// Multi-word names and aliases ("cerro blanco", "santa ana") are matched as phrases.
+    pub fn find_zone(&self, text_in: &str) -> Option<&Zone> {
+        let toks: Vec<String> = text::fold(text_in)
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect();
+        let mut best: Option<(usize, usize, &Zone)> = None; // (errors, -len), zone
+        for zone in &self.zones {
+            for alias in std::iter::once(&zone.name).chain(zone.aliases.iter()) {
+                let words: Vec<String> = text::fold(alias).split(' ').map(String::from).collect();
+                if words.is_empty() || words.len() > toks.len() {
+                    continue;
+                }
+                for window in toks.windows(words.len()) {
+                    let mut errors = 0;
+                    let ok = window.iter().zip(&words).all(|(t, w)| {
+                        if t == w {
+                            true
+                        } else if w.len() >= 5 && text::fuzzy_eq(t, w) {
+                            errors += 1;
+                            true
+                        } else {
+                            false
+                        }
+                    });
+                    if ok {
+                        let len = words.iter().map(String::len).sum::<usize>();
+                        let better = match best {
+                            None => true,
+                            Some((e, l, _)) => errors < e || (errors == e && len > l),
+                        };
+                        if better {
+                            best = Some((errors, len, zone));
+                        }
+                    }
+                }
+            }
+        }
+        best.map(|(_, _, z)| z)
+    }
+
+    /// The zones closest to something typed that matched none, best first (for suggestions).
+    pub fn suggest_zones(&self, typed: &str, n: usize) -> Vec<&Zone> {
+        let t = text::fold(typed);
+        let mut scored: Vec<(usize, &Zone)> = self
+            .zones
+            .iter()
+            .map(|z| {
+                let d = std::iter::once(&z.name)
+                    .chain(z.aliases.iter())
+                    .map(|a| {
+                        let a = text::fold(a);
+                        let prefix = a.starts_with(&t) || t.starts_with(&a);
+                        if prefix && !t.is_empty() {
+                            0
+                        } else {
+                            text::edit_distance(&t, &a, 32)
+                        }
+                    })
+                    .min()
+                    .unwrap_or(usize::MAX);
+                (d, z)
+            })
+            .collect();
+        scored.sort_by_key(|(d, z)| (*d, z.name.clone()));
+        let limit = (t.len() / 2).max(2);
+        scored
+            .into_iter()
+            .filter(|(d, _)| *d <= limit)
+            .take(n)
+            .map(|(_, z)| z)
+            .collect()
+    }
+
+    /// The priority of an incident from the config rules; `kind` counts as a keyword source too
+    /// (a report of no service is "Alta" even in words no rule lists).
+    pub fn priority_for(&self, description: &str, kind: Option<IncidentKind>) -> Priority {
+        let folded = format!(" {} ", text::fold(description));
+        for rule in &self.priority_rules {
+            if rule
+                .keywords
+                .iter()
+                .any(|k| folded.contains(&format!(" {} ", text::fold(k))))
+            {
+                return rule.priority;
+            }
+        }
+        match kind {
+            Some(IncidentKind::NoService) => Priority::Alta,
+            Some(IncidentKind::Slow | IncidentKind::Intermittent) => Priority::Media,
+            _ => self.default_priority,
+        }
+    }
+
+    /// Whether a user of a channel is staff.
+    pub fn is_staff(&self, key: &crate::model::ConversationKey) -> bool {
+        use crate::model::Channel;
+        let list = match key.channel {
+            Channel::Telegram => &self.staff.telegram_ids,
+            Channel::WhatsApp => &self.staff.whatsapp_numbers,
+            Channel::Console => &self.staff.console_users,
+        };
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        list.iter().any(|s| {
+            s == &key.user
+                || (key.channel == Channel::WhatsApp && !s.is_empty() && digits(s) == digits(&key.user))
+        })
+    }
+
+    /// A template filled with `{name}` values; emojis removed when they are off.
+    pub fn render(&self, template: &str, values: &[(&str, String)]) -> String {
+        let mut out = self
+            .templates
+            .get(template)
+            .cloned()
+            .unwrap_or_else(|| template.to_string());
+        for (k, v) in values {
+            out = out.replace(&format!("{{{k}}}"), v);
+        }
+        out = out.replace("{company}", &self.company);
+        if !self.emojis {
+            out = text::strip_emojis(&out);
+        }
+        text::truncate_chars(&out, self.limits.max_reply_chars)
+    }
+
+    /// "Básico 20 Mbps: $350/mes" lines.
+    pub fn plan_lines(&self) -> String {
+        self.plans
+            .iter()
+            .map(|p| format!("• {} {} Mbps: ${}/mes", p.name, p.mbps, p.price))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// "Norte, Sur, Centro..." list.
+    pub fn zone_list(&self) -> String {
+        self.zones
+            .iter()
+            .map(|z| z.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

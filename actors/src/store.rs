@@ -1,0 +1,324 @@
+//! The store seam: everything the conversation engine reads or writes outside itself.
+//!
+//! Two backends implement [`Store`]: SQLite (the embedded default, in the `redsol` binary crate)
+//! and, later, Google Sheets. [`MemoryStore`] is a complete in-memory implementation used by the
+//! actor tests and benchmarks.
+
+use crate::model::{
+    Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority,
+    Prospect,
+};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+/// A boxed, sendable future: what the object-safe [`Store`] trait returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a store call failed. The text is for operators' logs, never for users.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store data invalid: {0}")]
+    Invalid(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An inbound message kept in the journal until it has been answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub key: ConversationKey,
+    pub message_id: String,
+    /// The message as the channel serialized it (JSON of [`crate::model::Content`] and profile).
+    pub payload: String,
+}
+
+/// Everything outside the conversation that the engine needs. All methods are cheap to call
+/// concurrently; implementations do their blocking work off the async workers.
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite`, `sheets` or `memory`: the `backend` label of `redsol_store_request_seconds`.
+    fn backend(&self) -> &'static str;
+
+    /// Every client (a cached snapshot; cheap to call).
+    fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>>;
+
+    /// Saves a prospect and returns it with its id.
+    fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>>;
+
+    /// Saves an incident and returns it with its ticket id.
+    fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>>;
+
+    /// The incidents reported from one conversation, newest first.
+    fn incidents_for(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Incident>>>;
+
+    /// Open incidents counted by priority.
+    fn open_incidents_by_priority(&self) -> BoxFuture<'_, StoreResult<Vec<(Priority, u64)>>>;
+
+    /// Records a request for staff (human handoff, billing question).
+    fn record_request(&self, request: PendingRequest) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// The last snapshot of a conversation's state, if any.
+    fn load_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Option<String>>>;
+
+    /// Replaces the snapshot of a conversation.
+    fn save_snapshot(&self, key: &ConversationKey, state: String)
+        -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Forgets a conversation's snapshot (it starts clean next time).
+    fn delete_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Journals an inbound message before it is acknowledged to the platform. Returns `false`
+    /// when that message id was journaled before (a redelivery, to be answered once).
+    fn journal_inbound(&self, entry: JournalEntry) -> BoxFuture<'_, StoreResult<bool>>;
+
+    /// Marks a journaled message as answered.
+    fn journal_done(&self, key: &ConversationKey, message_id: &str)
+        -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Journaled messages not yet answered (after a crash), oldest first.
+    fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>>;
+}
+
+/// The current time in UTC as `YYYY-MM-DD HH:MM:SS`, without a date crate.
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format_utc(secs)
+}
+
+/// Formats seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS` (UTC).
+pub fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a (year, month, day) date; Howard Hinnant's algorithm.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Formats a ticket id: `INC-000123`.
+pub fn incident_id(seq: u64) -> String {
+    format!("INC-{seq:06}")
+}
+
+/// Formats a prospect id: `PRO-000123`.
+pub fn prospect_id(seq: u64) -> String {
+    format!("PRO-{seq:06}")
+}
+
+#[derive(Default)]
+struct MemoryInner {
+    prospects: Vec<Prospect>,
+    incidents: Vec<Incident>,
+    requests: Vec<PendingRequest>,
+    snapshots: HashMap<ConversationKey, String>,
+    journal: HashMap<(ConversationKey, String), (u64, JournalEntry, bool)>,
+    journal_seq: u64,
+}
+
+/// A complete in-memory [`Store`], for tests and benchmarks.
+pub struct MemoryStore {
+    clients: Arc<Vec<Client>>,
+    inner: Mutex<MemoryInner>,
+}
+
+impl MemoryStore {
+    pub fn new(clients: Vec<Client>) -> Self {
+        Self {
+            clients: Arc::new(clients),
+            inner: Mutex::new(MemoryInner::default()),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut MemoryInner) -> T) -> T {
+        let mut guard = match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// Every prospect saved so far (for tests).
+    pub fn prospects(&self) -> Vec<Prospect> {
+        self.with(|i| i.prospects.clone())
+    }
+
+    /// Every incident saved so far (for tests).
+    pub fn incidents(&self) -> Vec<Incident> {
+        self.with(|i| i.incidents.clone())
+    }
+
+    /// Every recorded request (for tests).
+    pub fn requests(&self) -> Vec<PendingRequest> {
+        self.with(|i| i.requests.clone())
+    }
+}
+
+fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {
+        ready(Ok(self.clients.clone()))
+    }
+
+    fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>> {
+        ready(Ok(self.with(|i| {
+            let p = Prospect {
+                id: prospect_id(i.prospects.len() as u64 + 1),
+                created_at: now_utc(),
+                status: "Nuevo".into(),
+                data: prospect,
+            };
+            i.prospects.push(p.clone());
+            p
+        })))
+    }
+
+    fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>> {
+        ready(Ok(self.with(|i| {
+            let inc = Incident {
+                id: incident_id(i.incidents.len() as u64 + 1),
+                status: "Nuevo".into(),
+                created_at: now_utc(),
+                technician: "Sin asignar".into(),
+                data: incident,
+            };
+            i.incidents.push(inc.clone());
+            inc
+        })))
+    }
+
+    fn incidents_for(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Incident>>> {
+        let key = key.clone();
+        ready(Ok(self.with(|i| {
+            i.incidents
+                .iter()
+                .rev()
+                .filter(|inc| inc.data.key == key)
+                .cloned()
+                .collect()
+        })))
+    }
+
+    fn open_incidents_by_priority(&self) -> BoxFuture<'_, StoreResult<Vec<(Priority, u64)>>> {
+        ready(Ok(self.with(|i| {
+            Priority::ALL
+                .into_iter()
+                .map(|p| {
+                    let n = i
+                        .incidents
+                        .iter()
+                        .filter(|inc| inc.is_open() && inc.data.priority == p)
+                        .count();
+                    (p, n as u64)
+                })
+                .collect()
+        })))
+    }
+
+    fn record_request(&self, request: PendingRequest) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| i.requests.push(request));
+        ready(Ok(()))
+    }
+
+    fn load_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Option<String>>> {
+        let key = key.clone();
+        ready(Ok(self.with(|i| i.snapshots.get(&key).cloned())))
+    }
+
+    fn save_snapshot(
+        &self,
+        key: &ConversationKey,
+        state: String,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        let key = key.clone();
+        self.with(|i| i.snapshots.insert(key, state));
+        ready(Ok(()))
+    }
+
+    fn delete_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<()>> {
+        let key = key.clone();
+        self.with(|i| i.snapshots.remove(&key));
+        ready(Ok(()))
+    }
+
+    fn journal_inbound(&self, entry: JournalEntry) -> BoxFuture<'_, StoreResult<bool>> {
+        ready(Ok(self.with(|i| {
+            let id = (entry.key.clone(), entry.message_id.clone());
+            if i.journal.contains_key(&id) {
+                return false;
+            }
+            i.journal_seq += 1;
+            let seq = i.journal_seq;
+            i.journal.insert(id, (seq, entry, false));
+            true
+        })))
+    }
+
+    fn journal_done(
+        &self,
+        key: &ConversationKey,
+        message_id: &str,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        let id = (key.clone(), message_id.to_string());
+        self.with(|i| {
+            if let Some(e) = i.journal.get_mut(&id) {
+                e.2 = true;
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>> {
+        ready(Ok(self.with(|i| {
+            let mut pending: Vec<_> = i
+                .journal
+                .values()
+                .filter(|(_, _, done)| !done)
+                .map(|(seq, e, _)| (*seq, e.clone()))
+                .collect();
+            pending.sort_by_key(|(seq, _)| *seq);
+            pending.into_iter().map(|(_, e)| e).collect()
+        })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting_matches_known_dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(format_utc(1_798_761_599), "2026-12-31 23:59:59");
+    }
+}

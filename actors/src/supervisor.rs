@@ -1,0 +1,460 @@
+//! The supervisors.
+//!
+//! [`ConversationSupervisor`] owns one [`ConversationActor`] per live conversation. It routes
+//! each inbound message to its conversation (spawning it on the first message), numbers the
+//! messages so that a crashed conversation's unanswered ones are redelivered to its
+//! replacement, restarts a failed conversation from its last snapshot within a restart budget
+//! (OTP style: at most N restarts in T seconds; past it the poison message is dropped with an
+//! apology and the conversation starts clean), and passivates idle conversations.
+//!
+//! [`RootSupervisor`] sits above it and escalates: if the conversation supervisor itself dies,
+//! the root stops, and the process exits for its service manager to restart it.
+
+use crate::conversation::{ConversationActor, ConversationArgs, ConversationMsg, Progress};
+use crate::engine::Engine;
+use crate::model::{Channel, ConversationKey, Inbound, Outbound, ReplySink};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Messages of the conversation supervisor.
+pub enum SupervisorMsg {
+    /// A user message for its conversation.
+    Route(Box<Inbound>),
+    /// Passivate the conversations idle for longer than the timeout.
+    Sweep,
+    /// How many conversations are live.
+    Active(RpcReplyPort<usize>),
+    /// Stop taking messages, let every conversation finish what it has, then answer.
+    Drain(RpcReplyPort<()>),
+}
+
+/// A cheap handle that channels use to hand messages to the conversations.
+#[derive(Clone)]
+pub struct Router {
+    actor: ActorRef<SupervisorMsg>,
+}
+
+/// The conversation tree is not running (shutting down or failed).
+#[derive(Debug, thiserror::Error)]
+#[error("the conversation supervisor is not running")]
+pub struct RouteError;
+
+impl Router {
+    pub fn new(actor: ActorRef<SupervisorMsg>) -> Self {
+        Self { actor }
+    }
+
+    /// Hands a message to its conversation. Counts it in `redsol_messages_received_total`.
+    pub fn route(&self, inbound: Inbound) -> Result<(), RouteError> {
+        metrics::counter!("redsol_messages_received_total", "channel" => inbound.key.channel.as_str())
+            .increment(1);
+        self.actor
+            .cast(SupervisorMsg::Route(Box::new(inbound)))
+            .map_err(|_| RouteError)
+    }
+
+    /// How many conversations are live.
+    pub async fn active(&self) -> Result<usize, RouteError> {
+        ractor::call!(self.actor, SupervisorMsg::Active).map_err(|_| RouteError)
+    }
+
+    /// Lets every conversation finish its queued messages (graceful shutdown), within `grace`.
+    pub async fn drain(&self, grace: Duration) -> Result<(), RouteError> {
+        match self.actor.call(SupervisorMsg::Drain, Some(grace)).await {
+            Ok(ractor::rpc::CallResult::Success(())) => Ok(()),
+            _ => Err(RouteError),
+        }
+    }
+
+    pub fn actor(&self) -> &ActorRef<SupervisorMsg> {
+        &self.actor
+    }
+}
+
+/// The replies' way out, per channel.
+pub type Sinks = HashMap<Channel, Arc<dyn ReplySink>>;
+
+pub struct SupervisorArgs {
+    pub engine: Engine,
+    pub sinks: Sinks,
+}
+
+struct Child {
+    actor: ActorRef<ConversationMsg>,
+    progress: Arc<Progress>,
+    /// Messages routed and maybe not yet answered, with their sequence numbers.
+    unacked: VecDeque<(u64, Inbound)>,
+    next_seq: u64,
+    last_routed: Instant,
+}
+
+impl Child {
+    fn prune(&mut self) {
+        let done = self.progress.processed();
+        while self.unacked.front().is_some_and(|(seq, _)| *seq <= done) {
+            self.unacked.pop_front();
+        }
+    }
+
+    fn idle_since(&self, now: Instant) -> Duration {
+        now.duration_since(self.last_routed)
+    }
+}
+
+pub struct SupervisorState {
+    engine: Engine,
+    sinks: Sinks,
+    children: HashMap<ConversationKey, Child>,
+    by_id: HashMap<ActorId, ConversationKey>,
+    restarts: HashMap<ConversationKey, VecDeque<Instant>>,
+    active: HashMap<Channel, usize>,
+    draining: Option<RpcReplyPort<()>>,
+}
+
+pub struct ConversationSupervisor;
+
+impl SupervisorState {
+    async fn spawn(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        key: &ConversationKey,
+        clean: bool,
+    ) -> Result<(), ActorProcessingErr> {
+        let Some(sink) = self.sinks.get(&key.channel).cloned() else {
+            return Err(format!("no reply sink for channel {}", key.channel).into());
+        };
+        let progress = Arc::new(Progress::default());
+        let (actor, _) = Actor::spawn_linked(
+            None,
+            ConversationActor,
+            ConversationArgs {
+                key: key.clone(),
+                engine: self.engine.clone(),
+                sink,
+                progress: progress.clone(),
+                clean,
+            },
+            myself.get_cell(),
+        )
+        .await?;
+        self.by_id.insert(actor.get_id(), key.clone());
+        self.children.insert(
+            key.clone(),
+            Child {
+                actor,
+                progress,
+                unacked: VecDeque::new(),
+                next_seq: 1,
+                last_routed: Instant::now(),
+            },
+        );
+        *self.active.entry(key.channel).or_default() += 1;
+        self.publish_active(key.channel);
+        Ok(())
+    }
+
+    fn forget(&mut self, id: &ActorId) -> Option<(ConversationKey, Child)> {
+        let key = self.by_id.remove(id)?;
+        let child = self.children.remove(&key)?;
+        if let Some(n) = self.active.get_mut(&key.channel) {
+            *n = n.saturating_sub(1);
+        }
+        self.publish_active(key.channel);
+        Some((key, child))
+    }
+
+    fn publish_active(&self, channel: Channel) {
+        let n = self.active.get(&channel).copied().unwrap_or(0);
+        metrics::gauge!("redsol_conversations_active", "channel" => channel.as_str()).set(n as f64);
+    }
+
+    async fn route(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        inbound: Inbound,
+    ) -> Result<(), ActorProcessingErr> {
+        let key = inbound.key.clone();
+        if !self.children.contains_key(&key) {
+            self.spawn(myself, &key, false).await?;
+        }
+        let Some(child) = self.children.get_mut(&key) else {
+            return Ok(());
+        };
+        child.prune();
+        let seq = child.next_seq;
+        child.next_seq += 1;
+        child.last_routed = Instant::now();
+        child.unacked.push_back((seq, inbound.clone()));
+        if child
+            .actor
+            .cast(ConversationMsg::Inbound {
+                seq,
+                inbound: Box::new(inbound),
+            })
+            .is_err()
+        {
+            // The conversation is stopping; its supervision event will redeliver what it left.
+            tracing::debug!("conversation mailbox closed; message kept for redelivery");
+        }
+        Ok(())
+    }
+
+    /// A conversation died: restart it within the budget and redeliver its unanswered messages.
+    async fn recover(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        key: ConversationKey,
+        mut child: Child,
+        failed: bool,
+    ) -> Result<(), ActorProcessingErr> {
+        child.prune();
+        let mut pending: VecDeque<Inbound> = child.unacked.into_iter().map(|(_, m)| m).collect();
+        let mut clean = false;
+        if failed {
+            metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation").increment(1);
+            let limits = &self.engine.rules().limits;
+            let window = limits.restart_window();
+            let now = Instant::now();
+            let history = self.restarts.entry(key.clone()).or_default();
+            history.push_back(now);
+            while history.front().is_some_and(|t| now.duration_since(*t) > window) {
+                history.pop_front();
+            }
+            if history.len() as u32 > limits.restart_max {
+                history.clear();
+                clean = true;
+                if let Some(poison) = pending.pop_front() {
+                    tracing::error!(
+                        event = "poison_message_dropped",
+                        channel = key.channel.as_str(),
+                        conversation = %key.opaque_id(),
+                        "conversation crashed past its restart budget; its current message is dropped and it starts clean"
+                    );
+                    if let Some(id) = &poison.message_id {
+                        if let Err(e) = self.engine.store().journal_done(&key, id).await {
+                            tracing::error!(error = %e, "could not mark a poison message as handled");
+                        }
+                    }
+                    if let Some(sink) = self.sinks.get(&key.channel) {
+                        sink.deliver(Outbound {
+                            key: key.clone(),
+                            reply: self.engine.apology(),
+                            in_reply_to: poison.message_id.clone(),
+                            accepted_at: poison.accepted_at,
+                        });
+                    }
+                }
+            } else {
+                tracing::warn!(
+                    channel = key.channel.as_str(),
+                    conversation = %key.opaque_id(),
+                    restarts = history.len(),
+                    "conversation crashed; restarting it from its last snapshot"
+                );
+            }
+        }
+        if pending.is_empty() && !clean {
+            return Ok(());
+        }
+        if self.draining.is_some() && !failed {
+            return Ok(());
+        }
+        self.spawn(myself, &key, clean).await?;
+        for inbound in pending {
+            self.route(myself, inbound).await?;
+        }
+        Ok(())
+    }
+
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        let idle = self.engine.rules().limits.idle_timeout();
+        let stale: Vec<ActorId> = self
+            .children
+            .values_mut()
+            .filter_map(|c| {
+                c.prune();
+                (c.unacked.is_empty() && c.idle_since(now) >= idle).then(|| c.actor.get_id())
+            })
+            .collect();
+        for id in stale {
+            if let Some((_, child)) = self.forget(&id) {
+                // Its state was snapshotted after its last turn; it comes back on the next message.
+                child.actor.stop(Some("passivated".into()));
+            }
+        }
+    }
+
+    fn check_drained(&mut self) {
+        if self.children.is_empty() {
+            if let Some(port) = self.draining.take() {
+                let _ = port.send(());
+            }
+        }
+    }
+}
+
+impl Actor for ConversationSupervisor {
+    type Msg = SupervisorMsg;
+    type State = SupervisorState;
+    type Arguments = SupervisorArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let idle = args.engine.rules().limits.idle_timeout();
+        let period = (idle / 4).clamp(Duration::from_millis(250), Duration::from_secs(60));
+        myself.send_interval(period, || SupervisorMsg::Sweep);
+        Ok(SupervisorState {
+            engine: args.engine,
+            sinks: args.sinks,
+            children: HashMap::new(),
+            by_id: HashMap::new(),
+            restarts: HashMap::new(),
+            active: HashMap::new(),
+            draining: None,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            SupervisorMsg::Route(inbound) => {
+                if state.draining.is_some() {
+                    tracing::warn!("message arrived while draining; it stays in the journal if it has an id");
+                    return Ok(());
+                }
+                if let Err(e) = state.route(&myself, *inbound).await {
+                    tracing::error!(error = %e, "could not start a conversation");
+                }
+            }
+            SupervisorMsg::Sweep => state.sweep(),
+            SupervisorMsg::Active(port) => {
+                let _ = port.send(state.children.len());
+            }
+            SupervisorMsg::Drain(port) => {
+                state.draining = Some(port);
+                for child in state.children.values() {
+                    let _ = child.actor.cast(ConversationMsg::Shutdown);
+                }
+                state.check_drained();
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ActorFailed(cell, err) => {
+                if let Some((key, child)) = state.forget(&cell.get_id()) {
+                    tracing::error!(error = %err, conversation = %key.opaque_id(), "conversation actor failed");
+                    if let Err(e) = state.recover(&myself, key, child, true).await {
+                        tracing::error!(error = %e, "could not restart a conversation");
+                    }
+                }
+            }
+            SupervisionEvent::ActorTerminated(cell, _, _) => {
+                if let Some((key, child)) = state.forget(&cell.get_id()) {
+                    // Stopped on its own with messages still queued: hand them to a new one.
+                    if let Err(e) = state.recover(&myself, key, child, false).await {
+                        tracing::error!(error = %e, "could not restart a conversation");
+                    }
+                }
+            }
+            _ => {}
+        }
+        state.check_drained();
+        Ok(())
+    }
+}
+
+/// Messages of the root supervisor.
+pub enum RootMsg {
+    /// The router to the conversations.
+    Router(RpcReplyPort<Router>),
+}
+
+pub struct RootState {
+    router: Router,
+}
+
+/// The top of the tree: owns the conversation supervisor and escalates its failure.
+pub struct RootSupervisor;
+
+impl Actor for RootSupervisor {
+    type Msg = RootMsg;
+    type State = RootState;
+    type Arguments = SupervisorArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let (conversations, _) =
+            Actor::spawn_linked(None, ConversationSupervisor, args, myself.get_cell()).await?;
+        Ok(RootState {
+            router: Router::new(conversations),
+        })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            RootMsg::Router(port) => {
+                let _ = port.send(state.router.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        _state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ActorFailed(_, err) => {
+                metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation_supervisor")
+                    .increment(1);
+                tracing::error!(error = %err, "the conversation supervisor failed; escalating (the process stops)");
+                myself.stop(Some(format!("conversation supervisor failed: {err}")));
+            }
+            SupervisionEvent::ActorTerminated(_, _, reason) => {
+                tracing::info!(?reason, "the conversation supervisor stopped");
+                myself.stop(reason);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Starts the actor tree and returns the router and the root's join handle (it ends when the
+/// tree stops; a failure that escalated makes it end early).
+pub async fn start(
+    args: SupervisorArgs,
+) -> Result<(Router, ActorRef<RootMsg>, tokio::task::JoinHandle<()>), ActorProcessingErr> {
+    let (root, handle) = Actor::spawn(None, RootSupervisor, args).await?;
+    let router = ractor::call!(root, RootMsg::Router)?;
+    Ok((router, root, handle))
+}

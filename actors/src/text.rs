@@ -1,0 +1,284 @@
+//! Text utilities for Spanish as it is typed on a phone: normalization (accents, case,
+//! punctuation, repeated letters, phone spellings) and typo-tolerant matching.
+
+/// Lowercases, strips accents, turns punctuation into spaces and squeezes whitespace.
+/// Keeps ASCII letters, digits and spaces only (emojis and symbols are dropped).
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last_space = true;
+    for ch in text.chars().flat_map(char::to_lowercase) {
+        let mapped = match ch {
+            'á' | 'à' | 'ä' | 'â' | 'ã' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' | 'õ' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            'ç' => 'c',
+            c if c.is_ascii_alphanumeric() => c,
+            _ => ' ',
+        };
+        if mapped == ' ' {
+            if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+        } else {
+            out.push(mapped);
+            last_space = false;
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// Collapses runs of the same letter longer than two ("holaaaa" → "hola", "buenooo" → "bueno";
+/// a double letter such as "ll" or "rr" is kept). Digits are left alone.
+pub fn squeeze(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut prev = '\0';
+    let mut run = 0;
+    for c in word.chars() {
+        if c == prev && c.is_ascii_alphabetic() {
+            run += 1;
+        } else {
+            run = 1;
+            prev = c;
+        }
+        let keep = if c.is_ascii_alphabetic() && !matches!(c, 'l' | 'r' | 'c' | 'e' | 'o') {
+            run <= 1
+        } else {
+            run <= 2
+        };
+        if keep {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Rewrites a folded token as it would be spelled: "k" for "qu" ("kiero" → "quiero"),
+/// "q" alone for "que", "x" for "por", common phone abbreviations.
+pub fn respell(token: &str) -> String {
+    let t = squeeze(token);
+    let fixed = match t.as_str() {
+        "q" | "k" | "ke" | "qe" => "que",
+        "x" => "por",
+        "xq" | "xk" | "pq" | "porq" | "pk" => "porque",
+        "tmb" | "tb" | "tmbn" | "tambn" => "tambien",
+        "pls" | "plis" | "xfa" | "porfa" | "porfis" | "xfavor" => "porfavor",
+        "grax" | "grcs" | "grs" | "gracias" | "grasias" | "gracas" => "gracias",
+        "ntp" => "notepreocupes",
+        "bn" => "bien",
+        "dnd" | "dond" => "donde",
+        "cdo" => "cuando",
+        "msj" => "mensaje",
+        "tel" | "cel" | "numero" | "num" => "telefono",
+        "d" => "de",
+        "m" => "me",
+        "t" => "te",
+        "sta" | "stoy" | "toy" | "ta" => "esta",
+        "tas" => "estas",
+        "aki" | "aqi" => "aqui",
+        "ay" | "ai" | "hai" => "hay",
+        "ola" | "hla" | "holi" | "holis" | "oli" => "hola",
+        "mb" | "mbps" | "mega" | "megas" | "mbs" | "megabits" => "megas",
+        "wey" | "guey" | "we" | "wee" | "buey" => "wey",
+        "ok" | "oki" | "okey" | "okay" | "va" | "sale" => "ok",
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.to_string();
+    }
+    // "k" spelled for "qu" / "c" before e/i: kiero, kien, ke, porke, aki.
+    if t.contains('k') {
+        let mut s = String::with_capacity(t.len() + 2);
+        let chars: Vec<char> = t.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            if c == 'k' {
+                match chars.get(i + 1) {
+                    Some('e') | Some('i') => s.push_str("qu"),
+                    _ => s.push('c'),
+                }
+            } else {
+                s.push(c);
+            }
+        }
+        return s;
+    }
+    t
+}
+
+/// Folds and splits into respelled tokens.
+pub fn tokens(text: &str) -> Vec<String> {
+    fold(text)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(respell)
+        .collect()
+}
+
+/// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), bounded:
+/// returns `max + 1` as soon as the distance is known to exceed `max`.
+pub fn edit_distance(a: &str, b: &str, max: usize) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return max + 1;
+    }
+    let n = b.len();
+    let mut prev2 = vec![0usize; n + 1];
+    let mut prev: Vec<usize> = (0..=n).collect();
+    let mut cur = vec![0usize; n + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=n {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return max + 1;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[n]
+}
+
+/// How many typos a word of this length may carry and still match.
+pub fn tolerance(len: usize) -> usize {
+    match len {
+        0..=3 => 0,
+        4..=5 => 1,
+        _ => 2,
+    }
+}
+
+/// Whether a typed token matches a known word, allowing for typos by length.
+pub fn fuzzy_eq(token: &str, word: &str) -> bool {
+    if token == word {
+        return true;
+    }
+    let tol = tolerance(word.chars().count().min(token.chars().count()));
+    tol > 0 && edit_distance(token, word, tol) <= tol
+}
+
+/// Whether `token` is `stem` or starts with it (with typo tolerance on the stem part).
+pub fn fuzzy_prefix(token: &str, stem: &str) -> bool {
+    if token.starts_with(stem) {
+        return true;
+    }
+    let n = stem.chars().count();
+    if n < 4 {
+        return false;
+    }
+    // Compare the stem with the token's prefix of the same length, plus or minus one letter.
+    let tol = tolerance(n);
+    let chars: Vec<char> = token.chars().collect();
+    (n.saturating_sub(1)..=n + 1).any(|len| {
+        len <= chars.len() && {
+            let prefix: String = chars[..len].iter().collect();
+            edit_distance(&prefix, stem, tol) <= tol
+        }
+    })
+}
+
+/// Removes emoji and pictographic symbols (for `emojis = false`), tidying the spaces left.
+pub fn strip_emojis(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let cp = c as u32;
+        let emoji = matches!(cp,
+            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x200D | 0x20E3 | 0x2300..=0x23FF
+        );
+        if !emoji {
+            out.push(c);
+        }
+    }
+    out.lines()
+        .map(|l| l.trim_start().replace("  ", " "))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+/// Cuts a text to at most `max` characters, on a line or word boundary when possible,
+/// ending with "…" when something was cut.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let keep = max.saturating_sub(1);
+    let cut: String = text.chars().take(keep).collect();
+    let boundary = cut
+        .rfind('\n')
+        .filter(|&i| i > keep / 2)
+        .or_else(|| cut.rfind(' ').filter(|&i| i > keep / 2))
+        .unwrap_or(cut.len());
+    format!("{}…", cut[..boundary].trim_end())
+}
+
+/// Sanitizes user text before it is stored or echoed: control characters removed, whitespace
+/// squeezed, length capped.
+pub fn clean_input(text: &str, max_chars: usize) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let squeezed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    squeezed.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_accents_case_and_punctuation() {
+        assert_eq!(fold("¿Llegan a Cerro  Blanco?!"), "llegan a cerro blanco");
+        assert_eq!(fold("Sañta Ána, GTO."), "santa ana gto");
+        assert_eq!(fold("😀😀"), "");
+    }
+
+    #[test]
+    fn respells_phone_spelling() {
+        assert_eq!(tokens("ola kiero contratar"), ["hola", "quiero", "contratar"]);
+        assert_eq!(tokens("no ay internet x favor"), ["no", "hay", "internet", "por", "favor"]);
+        assert_eq!(tokens("holaaaa buenasss"), ["hola", "buenas"]);
+        assert_eq!(tokens("50 megas"), ["50", "megas"]);
+    }
+
+    #[test]
+    fn tolerates_typos_by_length() {
+        assert!(fuzzy_eq("intenet", "internet"));
+        assert!(fuzzy_eq("salamnca", "salamanca"));
+        assert!(fuzzy_eq("cobertrua", "cobertura"));
+        assert!(!fuzzy_eq("sur", "sol"));
+        assert!(!fuzzy_eq("sur", "sol") && fuzzy_eq("norte", "norte"));
+        assert!(fuzzy_prefix("registrarme", "registr"));
+        assert!(fuzzy_prefix("regsitrarme", "registr"));
+    }
+
+    #[test]
+    fn truncates_on_a_boundary() {
+        let t = truncate_chars("uno dos tres cuatro cinco", 12);
+        assert!(t.chars().count() <= 12, "{t}");
+        assert!(t.ends_with('…'));
+        assert_eq!(truncate_chars("corto", 800), "corto");
+    }
+
+    #[test]
+    fn strips_emojis_and_controls() {
+        assert_eq!(strip_emojis("✅ ¡Listo! 👷 Ya"), "¡Listo! Ya");
+        assert_eq!(clean_input("a\u{0}b\tc\n d", 100), "a b c d");
+    }
+}

@@ -1,0 +1,121 @@
+//! Accuracy of the offline NLU over the labelled set in `tests/data/nlu_labelled.tsv`.
+//! Prints per-intent accuracy and the misses, and fails when any intent is below 95%, or when
+//! the zone, plan or incident-kind entities are found in fewer than 95% of the lines that
+//! name them.
+
+use redsol_actors::model::{IncidentKind, Intent};
+use redsol_actors::nlu::Nlu;
+use std::collections::BTreeMap;
+
+const LABELLED: &str = include_str!("data/nlu_labelled.tsv");
+const MIN_ACCURACY: f64 = 0.95;
+
+struct Example {
+    intent: Intent,
+    zone: Option<String>,
+    plan: Option<u32>,
+    kind: Option<IncidentKind>,
+    text: String,
+}
+
+fn examples() -> Vec<Example> {
+    let opt = |s: &str| (s != "-").then(|| s.to_string());
+    LABELLED
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 5, "malformed line: {l}");
+            Example {
+                intent: Intent::parse(f[0]).unwrap_or_else(|| panic!("unknown intent in: {l}")),
+                zone: opt(f[1]),
+                plan: opt(f[2]).map(|p| p.parse().unwrap_or_else(|_| panic!("bad plan in: {l}"))),
+                kind: opt(f[3]).map(|k| IncidentKind::parse(&k).unwrap_or_else(|| panic!("bad kind in: {l}"))),
+                text: f[4].to_string(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn labelled_set_is_large_and_covers_every_intent() {
+    let ex = examples();
+    assert!(ex.len() >= 300, "only {} labelled utterances", ex.len());
+    for intent in Intent::ALL {
+        let n = ex.iter().filter(|e| e.intent == intent).count();
+        assert!(n >= 20, "{intent} has only {n} examples");
+    }
+}
+
+#[test]
+fn offline_nlu_accuracy_per_intent_is_at_least_95_percent() {
+    let rules = redsol_actors::testing::rules();
+    let nlu = Nlu::new();
+    let mut per: BTreeMap<Intent, (usize, usize)> = BTreeMap::new();
+    let mut misses = Vec::new();
+    let (mut zone_ok, mut zone_n, mut plan_ok, mut plan_n, mut kind_ok, mut kind_n) = (0, 0, 0, 0, 0, 0);
+    for e in examples() {
+        let u = nlu.understand(&e.text, &rules);
+        let entry = per.entry(e.intent).or_default();
+        entry.1 += 1;
+        if u.intent == e.intent {
+            entry.0 += 1;
+        } else {
+            misses.push(format!("  {:<16} got {:<16} ({:.2}) {}", e.intent, u.intent, u.confidence, e.text));
+        }
+        if let Some(z) = &e.zone {
+            zone_n += 1;
+            if u.entities.zone.as_ref() == Some(z) {
+                zone_ok += 1;
+            } else {
+                misses.push(format!("  zone {z:<12} got {:?}: {}", u.entities.zone, e.text));
+            }
+        }
+        if let Some(p) = e.plan {
+            plan_n += 1;
+            if u.entities.plan_mbps == Some(p) {
+                plan_ok += 1;
+            } else {
+                misses.push(format!("  plan {p:<12} got {:?}: {}", u.entities.plan_mbps, e.text));
+            }
+        }
+        if let Some(k) = e.kind {
+            if u.intent == Intent::ReportIncident {
+                kind_n += 1;
+                if u.entities.incident_kind == Some(k) {
+                    kind_ok += 1;
+                } else {
+                    misses.push(format!("  kind {:<12} got {:?}: {}", k.as_str(), u.entities.incident_kind, e.text));
+                }
+            }
+        }
+    }
+    let mut report = String::from("intent            accuracy\n");
+    let mut failing = Vec::new();
+    let (mut ok_all, mut n_all) = (0, 0);
+    for (intent, (ok, n)) in &per {
+        let acc = *ok as f64 / *n as f64;
+        ok_all += ok;
+        n_all += n;
+        report.push_str(&format!("{:<17} {:>5.1}% ({ok}/{n})\n", intent.as_str(), acc * 100.0));
+        if acc < MIN_ACCURACY {
+            failing.push(intent.as_str());
+        }
+    }
+    let ratio = |ok: usize, n: usize| if n == 0 { 1.0 } else { ok as f64 / n as f64 };
+    report.push_str(&format!(
+        "overall           {:>5.1}% ({ok_all}/{n_all})\nzone entity       {:>5.1}% ({zone_ok}/{zone_n})\nplan entity       {:>5.1}% ({plan_ok}/{plan_n})\nincident kind     {:>5.1}% ({kind_ok}/{kind_n})\n",
+        ratio(ok_all, n_all) * 100.0,
+        ratio(zone_ok, zone_n) * 100.0,
+        ratio(plan_ok, plan_n) * 100.0,
+        ratio(kind_ok, kind_n) * 100.0,
+    ));
+    println!("{report}\nmisses:\n{}", misses.join("\n"));
+    for (name, ok, n) in [("zone", zone_ok, zone_n), ("plan", plan_ok, plan_n), ("incident_kind", kind_ok, kind_n)] {
+        if ratio(ok, n) < MIN_ACCURACY {
+            failing.push(name);
+        }
+    }
+    assert!(failing.is_empty(), "below {:.0}%: {failing:?}\n{report}", MIN_ACCURACY * 100.0);
+}
