@@ -3,7 +3,7 @@
 //! to the store after every turn so that a restart or a reactivation resumes where it was.
 
 use crate::engine::{ConversationState, Engine};
-use crate::model::{ConversationKey, Inbound, Outbound, Reply, ReplySink};
+use crate::model::{Channel, ConversationKey, Inbound, Outbound, Reply, ReplySink};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -129,7 +129,8 @@ impl ConversationActorState {
 
     async fn handle_inbound(&mut self, seq: u64, inbound: Inbound) {
         self.load().await;
-        if self.take_token() {
+        // The console is a local operator's terminal: it is not rate limited.
+        if self.key.channel == Channel::Console || self.take_token() {
             let span = tracing::info_span!(
                 "turn",
                 channel = self.key.channel.as_str(),

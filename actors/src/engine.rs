@@ -416,6 +416,22 @@ impl Engine {
         mut draft: RegisterDraft,
     ) -> Reply {
         let asked = draft.missing();
+        // A question in the middle ("¿cuánto cuesta el premium?") is answered, not taken as
+        // an answer, unless it names the very thing asked ("¿llegan a la norte?" for the zone).
+        let question = matches!(u.intent, Intent::Plans | Intent::Coverage | Intent::Help)
+            && u.confidence >= 0.6;
+        let folded = text::fold(t);
+        let asks_price = ["cuanto", "cuesta", "precio", "costo", "vale"]
+            .iter()
+            .any(|w| folded.split(' ').any(|x| x == *w));
+        let answers_slot = match asked {
+            Some(RegSlot::Zone) => u.entities.zone.is_some() && u.intent != Intent::Plans,
+            Some(RegSlot::Plan) => u.entities.plan_mbps.is_some() && !asks_price,
+            _ => false,
+        };
+        if question && !answers_slot {
+            return self.detour(state, key, t, u, Dialogue::Registering(draft)).await;
+        }
         let before = draft.clone();
         let filled = fill_register(&mut draft, t, u, asked, &self.rules);
         if !filled && self.switches(u) && u.intent != Intent::Register {

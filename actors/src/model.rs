@@ -422,3 +422,39 @@ pub struct PendingRequest {
     pub text: String,
     pub key: ConversationKey,
 }
+
+/// How an inbound message is kept in the journal: what is needed to process it again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JournalPayload {
+    pub content: Content,
+    pub profile: Profile,
+}
+
+impl Inbound {
+    /// The journal form of this message (`None` when it has no platform id to dedupe by).
+    pub fn journal_entry(&self) -> Option<crate::store::JournalEntry> {
+        let message_id = self.message_id.clone()?;
+        let payload = serde_json::to_string(&JournalPayload {
+            content: self.content.clone(),
+            profile: self.profile.clone(),
+        })
+        .ok()?;
+        Some(crate::store::JournalEntry {
+            key: self.key.clone(),
+            message_id,
+            payload,
+        })
+    }
+
+    /// Rebuilds a journaled message (after a restart), accepted now.
+    pub fn from_journal(entry: &crate::store::JournalEntry) -> Result<Inbound, serde_json::Error> {
+        let payload: JournalPayload = serde_json::from_str(&entry.payload)?;
+        Ok(Inbound {
+            key: entry.key.clone(),
+            message_id: Some(entry.message_id.clone()),
+            content: payload.content,
+            profile: payload.profile,
+            accepted_at: tokio::time::Instant::now(),
+        })
+    }
+}

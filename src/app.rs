@@ -1,0 +1,241 @@
+//! Assembling and running redsol: the store, the engine, the actor tree, the channels and the
+//! HTTP server, and a graceful stop on Ctrl-C or SIGTERM (stop taking input, let in-flight
+//! turns finish and snapshot, exit).
+
+use crate::console::{self, ConsoleOptions, ConsoleSink};
+use crate::http::{self, HttpState};
+use crate::settings::Settings;
+use crate::store::sqlite::SqliteStore;
+use crate::telemetry;
+use anyhow::Context as _;
+use redsol_actors::brain::{Brain, OfflineBrain};
+use redsol_actors::engine::Engine;
+use redsol_actors::model::{Channel, Outbound};
+use redsol_actors::store::Store;
+use redsol_actors::supervisor::{self, RootMsg, Router, Sinks, SupervisorArgs};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Which channels `redsol run` starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Auto,
+    Telegram,
+    Whatsapp,
+    Console,
+}
+
+/// Opens the embedded store, seeding demo clients on first start.
+pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let zones: Vec<String> = settings.rules.zones.iter().map(|z| z.name.clone()).collect();
+    let plans: Vec<(u32, u32)> = settings.rules.plans.iter().map(|p| (p.mbps, p.price)).collect();
+    let count = settings.store.demo_clients;
+    let store = SqliteStore::open(&settings.store.data_dir, || {
+        tracing::info!(count, "seeding the embedded store with demo clients");
+        redsol_actors::demo::demo_clients(count, &zones, &plans)
+    })
+    .with_context(|| {
+        format!(
+            "cannot open the embedded store in {} (set REDSOL_DATA_DIR to a writable directory)",
+            settings.store.data_dir.display()
+        )
+    })?;
+    Ok(Arc::new(store))
+}
+
+/// The running core: the actor tree and what it needs.
+pub struct Core {
+    pub router: Router,
+    pub root: ractor::ActorRef<RootMsg>,
+    pub root_handle: tokio::task::JoinHandle<()>,
+    pub store: Arc<dyn Store>,
+    pub engine: Engine,
+}
+
+/// Starts the actor tree with the given reply sinks, and replays unanswered journaled messages.
+pub async fn start_core(settings: &Settings, sinks: Sinks) -> anyhow::Result<Core> {
+    let rules = Arc::new(settings.rules.clone());
+    let store = open_store(settings)?;
+    let brain: Arc<dyn Brain> = Arc::new(OfflineBrain::new(rules.clone()));
+    let engine = Engine::new(rules, brain, store.clone());
+    let (router, root, root_handle) = supervisor::start(SupervisorArgs {
+        engine: engine.clone(),
+        sinks,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot start the actor tree: {e}"))?;
+    let replayed = supervisor::replay_journal(store.as_ref(), &router)
+        .await
+        .context("cannot replay the inbound journal")?;
+    if replayed > 0 {
+        tracing::info!(replayed, "unanswered messages from the last run handed to their conversations");
+    }
+    Ok(Core {
+        router,
+        root,
+        root_handle,
+        store,
+        engine,
+    })
+}
+
+impl Core {
+    /// Lets in-flight turns finish (within the grace period), then stops the tree.
+    pub async fn stop(self, grace: Duration) {
+        if self.router.drain(grace).await.is_err() {
+            tracing::warn!(grace_secs = grace.as_secs(), "conversations did not finish within the grace period");
+        }
+        self.root.stop(Some("shutdown".into()));
+        if !self.root_handle.is_finished() {
+            let _ = self.root_handle.await;
+        }
+    }
+}
+
+/// The variables that enable each channel, for the operator.
+pub fn channel_hints(settings: &Settings) -> Vec<String> {
+    let mut hints = Vec::new();
+    if settings.telegram.is_none() {
+        hints.push("Telegram: set TELEGRAM_BOT_TOKEN (and TELEGRAM_WEBHOOK_URL for webhook mode)".to_string());
+    }
+    if settings.whatsapp.is_none() {
+        hints.push(
+            "WhatsApp: set WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_VERIFY_TOKEN and WHATSAPP_APP_SECRET"
+                .to_string(),
+        );
+    }
+    hints
+}
+
+/// `redsol chat`: an interactive console conversation, no HTTP.
+pub async fn chat(settings: Settings, opts: ConsoleOptions) -> anyhow::Result<()> {
+    let (sink, replies) = ConsoleSink::new();
+    let core = start_core(&settings, console_sinks(sink)).await?;
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    let result = tokio::select! {
+        r = console::run(core.router.clone(), replies, stdin, tokio::io::stdout(), opts) => r.map_err(anyhow::Error::from),
+        _ = shutdown_signal() => Ok(()),
+    };
+    core.stop(Duration::from_secs(settings.server.shutdown_grace_secs)).await;
+    result
+}
+
+fn console_sinks(sink: ConsoleSink) -> Sinks {
+    let mut sinks: Sinks = HashMap::new();
+    sinks.insert(Channel::Console, Arc::new(sink));
+    sinks
+}
+
+/// `redsol run`: the channels of the mode, the HTTP server, until Ctrl-C or SIGTERM.
+pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow::Result<()> {
+    let metrics = telemetry::metrics_handle()?;
+    telemetry::register_common();
+    let console = match mode {
+        Mode::Console => true,
+        Mode::Auto => {
+            let configured = settings.telegram.is_some() || settings.whatsapp.is_some();
+            if configured {
+                anyhow::bail!(
+                    "Telegram/WhatsApp are configured, but their channels are not part of this build yet; \
+                     unset their variables or run with --mode console"
+                );
+            }
+            tracing::info!("no messaging platform configured: starting the console channel");
+            for hint in channel_hints(&settings) {
+                tracing::info!("to enable {hint}");
+            }
+            true
+        }
+        Mode::Telegram | Mode::Whatsapp => anyhow::bail!(
+            "the {mode:?} channel is not part of this build yet; use --mode console (or auto)"
+        ),
+    };
+
+    let (sink, replies) = ConsoleSink::new();
+    telemetry::register_channel(Channel::Console);
+    let mut core = start_core(&settings, console_sinks(sink)).await?;
+
+    let addr = format!("{}:{}", settings.server.host, settings.server.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (set MESSAGING_HOST / MESSAGING_PORT)"))?;
+    let local = listener.local_addr()?;
+    let ready = Arc::new(AtomicBool::new(false));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut http_stop = stop_rx.clone();
+    let server = tokio::spawn(http::serve(
+        listener,
+        HttpState {
+            metrics,
+            ready: ready.clone(),
+        },
+        async move {
+            let _ = http_stop.wait_for(|s| *s).await;
+        },
+    ));
+    tracing::info!(%local, "HTTP server listening: /health /ready /metrics");
+
+    let console_task = console.then(|| {
+        let router = core.router.clone();
+        tokio::spawn(run_console_stdio(router, replies, opts))
+    });
+    ready.store(true, Ordering::Release);
+    tracing::info!(channels = "console", "redsol is running; Ctrl-C or SIGTERM stops it");
+
+    let mut root_done = false;
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutdown requested"),
+        _ = &mut core.root_handle => {
+            root_done = true;
+            tracing::error!("the actor tree stopped on its own");
+        }
+    }
+    ready.store(false, Ordering::Release);
+    if let Some(task) = console_task {
+        task.abort();
+    }
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    core.stop(Duration::from_secs(settings.server.shutdown_grace_secs)).await;
+    tracing::info!("stopped");
+    if root_done {
+        anyhow::bail!("the actor tree failed");
+    }
+    Ok(())
+}
+
+async fn run_console_stdio(router: Router, replies: mpsc::UnboundedReceiver<Outbound>, opts: ConsoleOptions) {
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    if let Err(e) = console::run(router, replies, stdin, tokio::io::stdout(), opts).await {
+        tracing::error!(error = %e, "console channel stopped");
+    } else {
+        tracing::info!("console input ended; still serving HTTP until stopped");
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

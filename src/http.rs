@@ -1,0 +1,93 @@
+//! The HTTP server: health, readiness and Prometheus metrics (the WhatsApp and Telegram
+//! webhooks join it when those channels land). `router()` builds the app without a socket,
+//! so tests call it with `oneshot`.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub metrics: PrometheusHandle,
+    /// Set once every channel is up; `/ready` answers 503 until then.
+    pub ready: Arc<AtomicBool>,
+}
+
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics_text))
+        .with_state(state)
+}
+
+async fn health() -> &'static str {
+    "ok\n"
+}
+
+async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
+    if state.ready.load(Ordering::Acquire) {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting\n")
+    }
+}
+
+async fn metrics_text(State(state): State<HttpState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: HttpState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn get_text(app: Router, path: &str) -> (StatusCode, String) {
+        let resp = app
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn ready_is_503_until_channels_are_up_and_metrics_render() {
+        let state = HttpState {
+            metrics: crate::telemetry::metrics_handle().expect("recorder"),
+            ready: Arc::new(AtomicBool::new(false)),
+        };
+        assert_eq!(get_text(router(state.clone()), "/health").await.0, StatusCode::OK);
+        assert_eq!(get_text(router(state.clone()), "/ready").await.0, StatusCode::SERVICE_UNAVAILABLE);
+        state.ready.store(true, Ordering::Release);
+        assert_eq!(get_text(router(state.clone()), "/ready").await.0, StatusCode::OK);
+        crate::telemetry::register_common();
+        let (status, body) = get_text(router(state), "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("redsol_actor_restarts_total"), "{body}");
+    }
+}

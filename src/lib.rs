@@ -1,0 +1,20 @@
+//! The `redsol` binary's library: everything that touches the outside world, around the actor
+//! tree and conversation engine of the `redsol-actors` crate.
+//!
+//! A map:
+//! - [`settings`]: typed settings in layers (embedded `config/default.toml`, `REDSOL_CONFIG`,
+//!   environment), secrets wrapped.
+//! - [`telemetry`]: logs (human or JSON) and the Prometheus recorder.
+//! - [`store`]: store backends (SQLite, the embedded default).
+//! - [`console`]: the console channel.
+//! - [`http`]: the axum server (`/health`, `/ready`, `/metrics`).
+//! - [`app`]: assembling and running it all, with a graceful stop.
+//! - [`commands`]: `status` and `classify`.
+
+pub mod app;
+pub mod commands;
+pub mod console;
+pub mod http;
+pub mod settings;
+pub mod store;
+pub mod telemetry;

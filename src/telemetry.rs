@@ -1,0 +1,103 @@
+//! Logs and metrics: `tracing` to stderr (human or JSON), and the Prometheus recorder whose
+//! text `/metrics` serves.
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use redsol_actors::model::{Channel, Intent, Priority};
+use std::sync::OnceLock;
+
+/// Latency buckets, in seconds, from 1 ms to 60 s (language-model calls are slow).
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0,
+];
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Starts logging to stderr. `RUST_LOG` filters (default `info`, or `debug` with `--debug`).
+pub fn init_logs(debug: bool, format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let default = if debug { "debug" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!("{default},hyper=warn,h2=warn,reqwest=warn,ractor=warn"))
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let result = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    if result.is_err() {
+        tracing::debug!("logging was already initialized");
+    }
+}
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the Prometheus recorder once per process and returns its handle.
+pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
+        .install_recorder()?;
+    describe();
+    let handle = HANDLE.get_or_init(|| handle).clone();
+    Ok(handle)
+}
+
+/// Describes the contract metrics and creates the series known at start, so dashboards show
+/// zeros instead of gaps.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_gauge!("redsol_conversations_active", "Live conversation actors, by channel.");
+    describe_counter!("redsol_messages_received_total", "Inbound user messages, by channel.");
+    describe_counter!("redsol_messages_sent_total", "Replies handed to a platform, by channel and outcome.");
+    describe_histogram!(
+        "redsol_response_seconds",
+        Unit::Seconds,
+        "Inbound accepted to reply handed to the platform."
+    );
+    describe_counter!("redsol_intents_total", "Understood intents, by intent and source (rules or llm).");
+    describe_histogram!("redsol_llm_request_seconds", Unit::Seconds, "Language-model requests, by outcome.");
+    describe_histogram!(
+        "redsol_store_request_seconds",
+        Unit::Seconds,
+        "Store operations, by backend, operation and outcome."
+    );
+    describe_counter!("redsol_registrations_total", "Completed registrations (prospects saved), by channel.");
+    describe_counter!("redsol_incidents_total", "Incidents created, by channel and priority.");
+    describe_counter!("redsol_rate_limited_total", "Messages held back by rate limits, by channel and direction.");
+    describe_counter!("redsol_actor_restarts_total", "Actor restarts after a failure, by actor.");
+    describe_counter!("redsol_webhook_rejected_total", "Rejected webhook deliveries, by channel and reason.");
+    describe_counter!("redsol_duplicates_total", "Redelivered messages answered once, by channel.");
+    describe_gauge!("redsol_outbox_pending", "Store writes waiting in the outbox.");
+}
+
+/// Creates the zero-valued series of a channel that is running.
+pub fn register_channel(channel: Channel) {
+    let c = channel.as_str();
+    metrics::gauge!("redsol_conversations_active", "channel" => c).set(0.0);
+    metrics::counter!("redsol_messages_received_total", "channel" => c).absolute(0);
+    metrics::counter!("redsol_messages_sent_total", "channel" => c, "outcome" => "ok").absolute(0);
+    metrics::counter!("redsol_registrations_total", "channel" => c).absolute(0);
+    for p in Priority::ALL {
+        metrics::counter!("redsol_incidents_total", "channel" => c, "priority" => p.as_str()).absolute(0);
+    }
+    metrics::counter!("redsol_rate_limited_total", "channel" => c, "direction" => "inbound").absolute(0);
+}
+
+/// Creates the zero-valued series that exist whatever runs.
+pub fn register_common() {
+    metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation").absolute(0);
+    metrics::gauge!("redsol_outbox_pending").set(0.0);
+    for i in Intent::ALL {
+        metrics::counter!("redsol_intents_total", "intent" => i.as_str(), "source" => "rules").absolute(0);
+    }
+}

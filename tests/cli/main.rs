@@ -1,0 +1,60 @@
+//! The `redsol` binary end to end: the two README commands' building blocks, as a user runs
+//! them. All integration tests of the binary are modules of this one test binary, so they
+//! build once.
+
+mod chat;
+mod classify;
+mod run;
+mod status;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+pub fn redsol() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redsol"));
+    // A clean environment of the contract's variables: no token leaks in from the machine.
+    for var in [
+        "TELEGRAM_BOT_TOKEN",
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "WHATSAPP_ACCESS_TOKEN",
+        "GEMINI_API_KEY",
+        "GOOGLE_SHEETS_ID",
+        "REDSOL_CONFIG",
+        "RUST_LOG",
+        "RUST_LOG_FORMAT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Runs `redsol ARGS` with `stdin` piped in and a fresh data dir.
+pub fn run_with_input(args: &[&str], data: &Path, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = redsol()
+        .args(args)
+        .env("REDSOL_DATA_DIR", data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redsol starts");
+    let mut input = child.stdin.take().expect("stdin");
+    // The process may exit before reading everything (a usage error): that is its answer.
+    if let Err(e) = input.write_all(stdin.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
+    drop(input);
+    child.wait_with_output().expect("redsol exits")
+}
+
+/// Asserts that the pieces appear in the text in this order.
+pub fn assert_in_order(text: &str, pieces: &[&str]) {
+    let mut at = 0;
+    for p in pieces {
+        match text[at..].find(p) {
+            Some(i) => at += i + p.len(),
+            None => panic!("expected {p:?} after byte {at} in:\n{text}"),
+        }
+    }
+}
