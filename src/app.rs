@@ -30,8 +30,18 @@ pub enum Mode {
 
 /// Opens the embedded store, seeding demo clients on first start.
 pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let zones: Vec<String> = settings.rules.zones.iter().map(|z| z.name.clone()).collect();
-    let plans: Vec<(u32, u32)> = settings.rules.plans.iter().map(|p| (p.mbps, p.price)).collect();
+    let zones: Vec<String> = settings
+        .rules
+        .zones
+        .iter()
+        .map(|z| z.name.clone())
+        .collect();
+    let plans: Vec<(u32, u32)> = settings
+        .rules
+        .plans
+        .iter()
+        .map(|p| (p.mbps, p.price))
+        .collect();
     let count = settings.store.demo_clients;
     let store = SqliteStore::open(&settings.store.data_dir, || {
         tracing::info!(count, "seeding the embedded store with demo clients");
@@ -71,7 +81,10 @@ pub async fn start_core(settings: &Settings, sinks: Sinks) -> anyhow::Result<Cor
         .await
         .context("cannot replay the inbound journal")?;
     if replayed > 0 {
-        tracing::info!(replayed, "unanswered messages from the last run handed to their conversations");
+        tracing::info!(
+            replayed,
+            "unanswered messages from the last run handed to their conversations"
+        );
     }
     Ok(Core {
         router,
@@ -86,7 +99,10 @@ impl Core {
     /// Lets in-flight turns finish (within the grace period), then stops the tree.
     pub async fn stop(self, grace: Duration) {
         if self.router.drain(grace).await.is_err() {
-            tracing::warn!(grace_secs = grace.as_secs(), "conversations did not finish within the grace period");
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "conversations did not finish within the grace period"
+            );
         }
         self.root.stop(Some("shutdown".into()));
         if !self.root_handle.is_finished() {
@@ -99,7 +115,10 @@ impl Core {
 pub fn channel_hints(settings: &Settings) -> Vec<String> {
     let mut hints = Vec::new();
     if settings.telegram.is_none() {
-        hints.push("Telegram: set TELEGRAM_BOT_TOKEN (and TELEGRAM_WEBHOOK_URL for webhook mode)".to_string());
+        hints.push(
+            "Telegram: set TELEGRAM_BOT_TOKEN (and TELEGRAM_WEBHOOK_URL for webhook mode)"
+                .to_string(),
+        );
     }
     if settings.whatsapp.is_none() {
         hints.push(
@@ -119,7 +138,8 @@ pub async fn chat(settings: Settings, opts: ConsoleOptions) -> anyhow::Result<()
         r = console::run(core.router.clone(), replies, stdin, tokio::io::stdout(), opts) => r.map_err(anyhow::Error::from),
         _ = shutdown_signal() => Ok(()),
     };
-    core.stop(Duration::from_secs(settings.server.shutdown_grace_secs)).await;
+    core.stop(Duration::from_secs(settings.server.shutdown_grace_secs))
+        .await;
     result
 }
 
@@ -161,7 +181,9 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     let addr = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
-        .with_context(|| format!("cannot listen on {addr} (set MESSAGING_HOST / MESSAGING_PORT)"))?;
+        .with_context(|| {
+            format!("cannot listen on {addr} (set MESSAGING_HOST / MESSAGING_PORT)")
+        })?;
     let local = listener.local_addr()?;
     let ready = Arc::new(AtomicBool::new(false));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -183,7 +205,10 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         tokio::spawn(run_console_stdio(router, replies, opts))
     });
     ready.store(true, Ordering::Release);
-    tracing::info!(channels = "console", "redsol is running; Ctrl-C or SIGTERM stops it");
+    tracing::info!(
+        channels = "console",
+        "redsol is running; Ctrl-C or SIGTERM stops it"
+    );
 
     let mut root_done = false;
     tokio::select! {
@@ -199,7 +224,8 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     }
     let _ = stop_tx.send(true);
     let _ = server.await;
-    core.stop(Duration::from_secs(settings.server.shutdown_grace_secs)).await;
+    core.stop(Duration::from_secs(settings.server.shutdown_grace_secs))
+        .await;
     tracing::info!("stopped");
     if root_done {
         anyhow::bail!("the actor tree failed");
@@ -207,7 +233,11 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     Ok(())
 }
 
-async fn run_console_stdio(router: Router, replies: mpsc::UnboundedReceiver<Outbound>, opts: ConsoleOptions) {
+async fn run_console_stdio(
+    router: Router,
+    replies: mpsc::UnboundedReceiver<Outbound>,
+    opts: ConsoleOptions,
+) {
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     if let Err(e) = console::run(router, replies, stdin, tokio::io::stdout(), opts).await {
         tracing::error!(error = %e, "console channel stopped");

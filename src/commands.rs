@@ -19,23 +19,43 @@ pub fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> anyhow::
     } else {
         "sqlite (embedded)"
     };
-    writeln!(out, "store: {backend}, data dir {}", settings.store.data_dir.display())?;
+    writeln!(
+        out,
+        "store: {backend}, data dir {}",
+        settings.store.data_dir.display()
+    )?;
     writeln!(out, "channel console: available")?;
     match &settings.telegram {
         Some(t) => writeln!(
             out,
             "channel telegram: configured ({} mode, token set)",
-            if t.webhook_url.is_some() { "webhook" } else { "long polling" }
+            if t.webhook_url.is_some() {
+                "webhook"
+            } else {
+                "long polling"
+            }
         )?,
-        None => writeln!(out, "channel telegram: {} (TELEGRAM_BOT_TOKEN)", yes_no(false))?,
+        None => writeln!(
+            out,
+            "channel telegram: {} (TELEGRAM_BOT_TOKEN)",
+            yes_no(false)
+        )?,
     }
     match &settings.whatsapp {
         Some(w) => writeln!(
             out,
             "channel whatsapp: configured (phone number id {}, verify token {}, app secret {})",
             w.phone_number_id,
-            if w.verify_token.is_some() { "set" } else { "MISSING" },
-            if w.app_secret.is_some() { "set" } else { "MISSING" },
+            if w.verify_token.is_some() {
+                "set"
+            } else {
+                "MISSING"
+            },
+            if w.app_secret.is_some() {
+                "set"
+            } else {
+                "MISSING"
+            },
         )?,
         None => writeln!(
             out,
@@ -49,7 +69,10 @@ pub fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> anyhow::
             "language model: gemini configured (model {}, key set); offline NLU as fallback",
             g.model.as_deref().unwrap_or("default")
         )?,
-        None => writeln!(out, "language model: offline NLU only (set GEMINI_API_KEY for Gemini)")?,
+        None => writeln!(
+            out,
+            "language model: offline NLU only (set GEMINI_API_KEY for Gemini)"
+        )?,
     }
     writeln!(
         out,
@@ -70,7 +93,10 @@ pub fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> anyhow::
             ("sheets", settings.sheets.is_some()),
         ] {
             if configured {
-                writeln!(out, "check {name}: not checked (this integration is not part of this build yet)")?;
+                writeln!(
+                    out,
+                    "check {name}: not checked (this integration is not part of this build yet)"
+                )?;
             }
         }
     }
@@ -78,7 +104,11 @@ pub fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> anyhow::
 }
 
 /// `redsol classify`: one utterance per line in, one JSON object per line out.
-pub fn classify(settings: &Settings, input: &mut dyn BufRead, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn classify(
+    settings: &Settings,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let nlu = Nlu::new();
     let mut line = String::new();
     loop {

@@ -54,7 +54,13 @@ pub fn render(out: &Outbound) -> String {
         .reply
         .text
         .lines()
-        .map(|l| if l.trim().is_empty() { String::new() } else { format!("   {l}") })
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                format!("   {l}")
+            }
+        })
         .collect();
     let mut s = format!("🤖 {}\n", body.join("\n").trim_start());
     if !out.reply.quick_replies.is_empty() {
@@ -138,7 +144,10 @@ where
             }
             Ok(None) => break,
             Err(_) => {
-                tracing::warn!(timeout_secs = opts.reply_timeout.as_secs(), "no reply in time on the console");
+                tracing::warn!(
+                    timeout_secs = opts.reply_timeout.as_secs(),
+                    "no reply in time on the console"
+                );
                 output.write_all("🤖 (sin respuesta)\n".as_bytes()).await?;
             }
         }
@@ -149,9 +158,10 @@ where
 }
 
 async fn write_reply<W: AsyncWrite + Unpin>(output: &mut W, out: &Outbound) -> std::io::Result<()> {
-    output.write_all(render(out).as_bytes()).await?;
-    metrics::counter!("redsol_messages_sent_total", "channel" => "console", "outcome" => "ok").increment(1);
+    // Counted before it is written, so whoever reads the reply also sees it counted.
+    metrics::counter!("redsol_messages_sent_total", "channel" => "console", "outcome" => "ok")
+        .increment(1);
     metrics::histogram!("redsol_response_seconds", "channel" => "console")
         .record(out.accepted_at.elapsed().as_secs_f64());
-    Ok(())
+    output.write_all(render(out).as_bytes()).await
 }

@@ -41,7 +41,10 @@ async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
 
 async fn metrics_text(State(state): State<HttpState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(),
     )
 }
@@ -81,10 +84,19 @@ mod tests {
             metrics: crate::telemetry::metrics_handle().expect("recorder"),
             ready: Arc::new(AtomicBool::new(false)),
         };
-        assert_eq!(get_text(router(state.clone()), "/health").await.0, StatusCode::OK);
-        assert_eq!(get_text(router(state.clone()), "/ready").await.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            get_text(router(state.clone()), "/health").await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            get_text(router(state.clone()), "/ready").await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
         state.ready.store(true, Ordering::Release);
-        assert_eq!(get_text(router(state.clone()), "/ready").await.0, StatusCode::OK);
+        assert_eq!(
+            get_text(router(state.clone()), "/ready").await.0,
+            StatusCode::OK
+        );
         crate::telemetry::register_common();
         let (status, body) = get_text(router(state), "/metrics").await;
         assert_eq!(status, StatusCode::OK);

@@ -17,7 +17,13 @@ struct Cli {
     #[arg(long, global = true)]
     debug: bool,
     /// Log format on stderr.
-    #[arg(long, global = true, env = "RUST_LOG_FORMAT", value_enum, default_value = "human")]
+    #[arg(
+        long,
+        global = true,
+        env = "RUST_LOG_FORMAT",
+        value_enum,
+        default_value = "human"
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -90,14 +96,20 @@ fn main() -> ExitCode {
 fn real_main(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load()?;
     match cli.command {
-        Command::Status { check } => redsol::commands::status(&settings, check, &mut std::io::stdout()),
+        Command::Status { check } => {
+            redsol::commands::status(&settings, check, &mut std::io::stdout())
+        }
         Command::Classify { llm } => {
             if llm {
                 anyhow::bail!(
                     "--llm needs the Gemini brain, which is not part of this build yet; run without --llm for the offline NLU"
                 );
             }
-            redsol::commands::classify(&settings, &mut std::io::stdin().lock(), &mut std::io::stdout())
+            redsol::commands::classify(
+                &settings,
+                &mut std::io::stdin().lock(),
+                &mut std::io::stdout(),
+            )
         }
         Command::Chat { console } => block_on(app::chat(settings, console.options())),
         Command::Run { mode, console } => block_on(app::run(settings, mode, console.options())),
@@ -107,7 +119,9 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
 /// Runs the async part on a multi-threaded runtime. Its shutdown does not wait for a read of
 /// stdin still blocked in tokio's blocking pool (the console may be mid-read on SIGTERM).
 fn block_on(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let result = runtime.block_on(future);
     runtime.shutdown_timeout(Duration::from_secs(1));
     result

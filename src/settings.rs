@@ -214,9 +214,12 @@ impl Settings {
             merge(&mut table, over);
             sources.push(format!("{path} (REDSOL_CONFIG)"));
         }
-        let mut file: FileSettings = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| anyhow::anyhow!("invalid configuration: {}", e.message()))?;
+        let mut file: FileSettings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    anyhow::anyhow!("invalid configuration: {}", e.message())
+                })?;
 
         if let Some(host) = var(env, "MESSAGING_HOST") {
             file.server.host = host;
@@ -266,8 +269,12 @@ impl Settings {
                 api_url: url(env, "WHATSAPP_API_URL")?,
             }),
             (None, None) => None,
-            (None, Some(_)) => bail!("WHATSAPP_PHONE_NUMBER_ID is required with WHATSAPP_ACCESS_TOKEN"),
-            (Some(_), None) => bail!("WHATSAPP_ACCESS_TOKEN is required with WHATSAPP_PHONE_NUMBER_ID"),
+            (None, Some(_)) => {
+                bail!("WHATSAPP_PHONE_NUMBER_ID is required with WHATSAPP_ACCESS_TOKEN")
+            }
+            (Some(_), None) => {
+                bail!("WHATSAPP_ACCESS_TOKEN is required with WHATSAPP_PHONE_NUMBER_ID")
+            }
         };
         let gemini = match secret(env, "GEMINI_API_KEY")? {
             Some(api_key) => Some(GeminiSettings {
@@ -287,7 +294,9 @@ impl Settings {
                 api_url: url(env, "SHEETS_API_URL")?,
             }),
             (None, None) => None,
-            (Some(_), None) => bail!("GOOGLE_APPLICATION_CREDENTIALS is required with GOOGLE_SHEETS_ID"),
+            (Some(_), None) => {
+                bail!("GOOGLE_APPLICATION_CREDENTIALS is required with GOOGLE_SHEETS_ID")
+            }
             (None, Some(_)) => None,
         };
         Ok(Settings {
@@ -343,20 +352,39 @@ mod tests {
     fn config_file_layer_merges_and_bad_keys_are_named() {
         let dir = tempfile::tempdir().expect("tempdir");
         let good = dir.path().join("good.toml");
-        std::fs::write(&good, "[rules]\nemojis = false\n[rules.limits]\nmax_reply_chars = 500\n").expect("write");
-        let s = Settings::load_from(&env(&[("REDSOL_CONFIG", good.to_str().unwrap_or_default())])).expect("loads");
+        std::fs::write(
+            &good,
+            "[rules]\nemojis = false\n[rules.limits]\nmax_reply_chars = 500\n",
+        )
+        .expect("write");
+        let s = Settings::load_from(&env(&[(
+            "REDSOL_CONFIG",
+            good.to_str().unwrap_or_default(),
+        )]))
+        .expect("loads");
         assert!(!s.rules.emojis);
         assert_eq!(s.rules.limits.max_reply_chars, 500);
-        assert_eq!(s.rules.limits.inbound_burst, 5, "untouched keys keep their defaults");
+        assert_eq!(
+            s.rules.limits.inbound_burst, 5,
+            "untouched keys keep their defaults"
+        );
 
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "[rules.limits]\nmax_reply_chars = 5\n").expect("write");
-        let err = Settings::load_from(&env(&[("REDSOL_CONFIG", bad.to_str().unwrap_or_default())])).unwrap_err();
-        assert!(format!("{err:#}").contains("rules.limits.max_reply_chars"), "{err:#}");
+        let err = Settings::load_from(&env(&[("REDSOL_CONFIG", bad.to_str().unwrap_or_default())]))
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("rules.limits.max_reply_chars"),
+            "{err:#}"
+        );
 
         let typo = dir.path().join("typo.toml");
         std::fs::write(&typo, "[rules]\nemoji = false\n").expect("write");
-        let err = Settings::load_from(&env(&[("REDSOL_CONFIG", typo.to_str().unwrap_or_default())])).unwrap_err();
+        let err = Settings::load_from(&env(&[(
+            "REDSOL_CONFIG",
+            typo.to_str().unwrap_or_default(),
+        )]))
+        .unwrap_err();
         assert!(format!("{err:#}").contains("emoji"), "{err:#}");
     }
 
@@ -365,7 +393,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let f = dir.path().join("token");
         std::fs::write(&f, "123:SECRET-TOKEN\n").expect("write");
-        let s = Settings::load_from(&env(&[("TELEGRAM_BOT_TOKEN_FILE", f.to_str().unwrap_or_default())])).expect("loads");
+        let s = Settings::load_from(&env(&[(
+            "TELEGRAM_BOT_TOKEN_FILE",
+            f.to_str().unwrap_or_default(),
+        )]))
+        .expect("loads");
         let tg = s.telegram.expect("telegram configured");
         assert_eq!(tg.token.expose(), "123:SECRET-TOKEN");
         let printed = format!("{tg:?} {}", tg.token);

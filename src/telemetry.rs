@@ -22,7 +22,9 @@ pub fn init_logs(debug: bool, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let default = if debug { "debug" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!("{default},hyper=warn,h2=warn,reqwest=warn,ractor=warn"))
+        EnvFilter::new(format!(
+            "{default},hyper=warn,h2=warn,reqwest=warn,ractor=warn"
+        ))
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -56,28 +58,65 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
 /// zeros instead of gaps.
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_gauge!("redsol_conversations_active", "Live conversation actors, by channel.");
-    describe_counter!("redsol_messages_received_total", "Inbound user messages, by channel.");
-    describe_counter!("redsol_messages_sent_total", "Replies handed to a platform, by channel and outcome.");
+    describe_gauge!(
+        "redsol_conversations_active",
+        "Live conversation actors, by channel."
+    );
+    describe_counter!(
+        "redsol_messages_received_total",
+        "Inbound user messages, by channel."
+    );
+    describe_counter!(
+        "redsol_messages_sent_total",
+        "Replies handed to a platform, by channel and outcome."
+    );
     describe_histogram!(
         "redsol_response_seconds",
         Unit::Seconds,
         "Inbound accepted to reply handed to the platform."
     );
-    describe_counter!("redsol_intents_total", "Understood intents, by intent and source (rules or llm).");
-    describe_histogram!("redsol_llm_request_seconds", Unit::Seconds, "Language-model requests, by outcome.");
+    describe_counter!(
+        "redsol_intents_total",
+        "Understood intents, by intent and source (rules or llm)."
+    );
+    describe_histogram!(
+        "redsol_llm_request_seconds",
+        Unit::Seconds,
+        "Language-model requests, by outcome."
+    );
     describe_histogram!(
         "redsol_store_request_seconds",
         Unit::Seconds,
         "Store operations, by backend, operation and outcome."
     );
-    describe_counter!("redsol_registrations_total", "Completed registrations (prospects saved), by channel.");
-    describe_counter!("redsol_incidents_total", "Incidents created, by channel and priority.");
-    describe_counter!("redsol_rate_limited_total", "Messages held back by rate limits, by channel and direction.");
-    describe_counter!("redsol_actor_restarts_total", "Actor restarts after a failure, by actor.");
-    describe_counter!("redsol_webhook_rejected_total", "Rejected webhook deliveries, by channel and reason.");
-    describe_counter!("redsol_duplicates_total", "Redelivered messages answered once, by channel.");
-    describe_gauge!("redsol_outbox_pending", "Store writes waiting in the outbox.");
+    describe_counter!(
+        "redsol_registrations_total",
+        "Completed registrations (prospects saved), by channel."
+    );
+    describe_counter!(
+        "redsol_incidents_total",
+        "Incidents created, by channel and priority."
+    );
+    describe_counter!(
+        "redsol_rate_limited_total",
+        "Messages held back by rate limits, by channel and direction."
+    );
+    describe_counter!(
+        "redsol_actor_restarts_total",
+        "Actor restarts after a failure, by actor."
+    );
+    describe_counter!(
+        "redsol_webhook_rejected_total",
+        "Rejected webhook deliveries, by channel and reason."
+    );
+    describe_counter!(
+        "redsol_duplicates_total",
+        "Redelivered messages answered once, by channel."
+    );
+    describe_gauge!(
+        "redsol_outbox_pending",
+        "Store writes waiting in the outbox."
+    );
 }
 
 /// Creates the zero-valued series of a channel that is running.
@@ -88,9 +127,11 @@ pub fn register_channel(channel: Channel) {
     metrics::counter!("redsol_messages_sent_total", "channel" => c, "outcome" => "ok").absolute(0);
     metrics::counter!("redsol_registrations_total", "channel" => c).absolute(0);
     for p in Priority::ALL {
-        metrics::counter!("redsol_incidents_total", "channel" => c, "priority" => p.as_str()).absolute(0);
+        metrics::counter!("redsol_incidents_total", "channel" => c, "priority" => p.as_str())
+            .absolute(0);
     }
-    metrics::counter!("redsol_rate_limited_total", "channel" => c, "direction" => "inbound").absolute(0);
+    metrics::counter!("redsol_rate_limited_total", "channel" => c, "direction" => "inbound")
+        .absolute(0);
 }
 
 /// Creates the zero-valued series that exist whatever runs.
@@ -98,6 +139,7 @@ pub fn register_common() {
     metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation").absolute(0);
     metrics::gauge!("redsol_outbox_pending").set(0.0);
     for i in Intent::ALL {
-        metrics::counter!("redsol_intents_total", "intent" => i.as_str(), "source" => "rules").absolute(0);
+        metrics::counter!("redsol_intents_total", "intent" => i.as_str(), "source" => "rules")
+            .absolute(0);
     }
 }

@@ -66,7 +66,8 @@ impl ConversationActorState {
         let now = Instant::now();
         let elapsed = now.duration_since(self.refilled_at).as_secs_f64();
         self.refilled_at = now;
-        let tokens = (self.conversation.rate_tokens.unwrap_or(burst) + elapsed * per_sec).min(burst);
+        let tokens =
+            (self.conversation.rate_tokens.unwrap_or(burst) + elapsed * per_sec).min(burst);
         if tokens >= 1.0 {
             self.conversation.rate_tokens = Some(tokens - 1.0);
             self.conversation.rate_notified = false;

@@ -8,9 +8,9 @@
 use crate::brain::{Brain, UnderstandContext};
 use crate::model::{
     Channel, Client, Content, ConversationKey, Inbound, IncidentKind, Intent, NewIncident,
-    NewProspect, PendingRequest, Priority, Profile, QuickReply, Reply, Understanding,
+    NewProspect, PendingRequest, Profile, QuickReply, Reply, Understanding,
 };
-use crate::nlu::{self, title_case};
+use crate::nlu::title_case;
 use crate::reports;
 use crate::rules::Rules;
 use crate::store::Store;
@@ -230,14 +230,19 @@ impl Engine {
                 }
             }
             Content::Contact { phone } => {
-                state.profile.phone = Some(phone.clone());
-                Said::Nothing("empty")
+                state.profile.phone = Some(text::clean_input(phone, 20));
+                Said::Nothing("contact_saved")
             }
             Content::Unsupported(_) => Said::Nothing("unsupported"),
         }
     }
 
-    async fn text_turn(&self, state: &mut ConversationState, key: &ConversationKey, t: &str) -> Reply {
+    async fn text_turn(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        t: &str,
+    ) -> Reply {
         let folded = text::fold(t);
         match folded.as_str() {
             "cancelar" | "cancela" | "cancel" | "salir" | "basta" => {
@@ -318,11 +323,15 @@ impl Engine {
             Intent::Coverage => self.coverage(state, t, u),
             Intent::Register => {
                 let draft = RegisterDraft {
-                    name: u.entities.name.clone().or_else(|| state.profile.name.clone()),
+                    name: u
+                        .entities
+                        .name
+                        .clone()
+                        .or_else(|| state.profile.name.clone()),
                     zone: u.entities.zone.clone(),
                     plan_mbps: u.entities.plan_mbps,
                 };
-                self.step_register(state, key, draft, None).await
+                self.step_register(state, key, draft).await
             }
             Intent::ReportIncident => {
                 let mut draft = IncidentDraft::default();
@@ -362,7 +371,10 @@ impl Engine {
         let greeting = self.rules.render("greeting", &[("name", name)]);
         let menu = self.rules.render("menu", &[]);
         self.with_menu(Reply {
-            text: text::truncate_chars(&format!("{greeting}\n\n{menu}"), self.rules.limits.max_reply_chars),
+            text: text::truncate_chars(
+                &format!("{greeting}\n\n{menu}"),
+                self.rules.limits.max_reply_chars,
+            ),
             quick_replies: Vec::new(),
         })
     }
@@ -378,7 +390,11 @@ impl Engine {
     }
 
     fn coverage(&self, state: &mut ConversationState, t: &str, u: &Understanding) -> Reply {
-        let zone = u.entities.zone.clone().or_else(|| self.rules.find_zone(t).map(|z| z.name.clone()));
+        let zone = u
+            .entities
+            .zone
+            .clone()
+            .or_else(|| self.rules.find_zone(t).map(|z| z.name.clone()));
         match zone {
             Some(zone) => {
                 state.dialogue = Dialogue::Idle;
@@ -430,18 +446,22 @@ impl Engine {
             _ => false,
         };
         if question && !answers_slot {
-            return self.detour(state, key, t, u, Dialogue::Registering(draft)).await;
+            return self
+                .detour(state, key, t, u, Dialogue::Registering(draft))
+                .await;
         }
         let before = draft.clone();
         let filled = fill_register(&mut draft, t, u, asked, &self.rules);
         if !filled && self.switches(u) && u.intent != Intent::Register {
-            return self.detour(state, key, t, u, Dialogue::Registering(before)).await;
+            return self
+                .detour(state, key, t, u, Dialogue::Registering(before))
+                .await;
         }
         if asked == Some(RegSlot::Zone) && draft.zone.is_none() && !filled {
             state.dialogue = Dialogue::Registering(draft);
             return self.unknown_zone(t);
         }
-        self.step_register(state, key, draft, asked).await
+        self.step_register(state, key, draft).await
     }
 
     /// Answers a question asked in the middle of a flow. Informational questions are answered
@@ -482,7 +502,11 @@ impl Engine {
         };
         let mut r = self.say(
             "register_unknown_zone",
-            &[("input", input), ("suggestions", hint), ("zones", self.rules.zone_list())],
+            &[
+                ("input", input),
+                ("suggestions", hint),
+                ("zones", self.rules.zone_list()),
+            ],
         );
         r.quick_replies = if suggestions.is_empty() {
             self.zone_buttons()
@@ -500,7 +524,6 @@ impl Engine {
         state: &mut ConversationState,
         key: &ConversationKey,
         draft: RegisterDraft,
-        _asked: Option<RegSlot>,
     ) -> Reply {
         let Some(missing) = draft.missing() else {
             return self.finish_register(state, key, draft).await;
@@ -541,7 +564,8 @@ impl Engine {
         key: &ConversationKey,
         draft: RegisterDraft,
     ) -> Reply {
-        let (Some(name), Some(zone), Some(mbps)) = (&draft.name, &draft.zone, draft.plan_mbps) else {
+        let (Some(name), Some(zone), Some(mbps)) = (&draft.name, &draft.zone, draft.plan_mbps)
+        else {
             state.dialogue = Dialogue::Registering(draft);
             return self.with_menu(self.say("not_understood", &[]));
         };
@@ -600,7 +624,9 @@ impl Engine {
         let before = draft.clone();
         let filled = fill_incident(&mut draft, t, u, asked);
         if !filled && self.switches(u) && u.intent != Intent::ReportIncident {
-            return self.detour(state, key, t, u, Dialogue::Reporting(before)).await;
+            return self
+                .detour(state, key, t, u, Dialogue::Reporting(before))
+                .await;
         }
         self.step_incident(state, key, draft).await
     }
@@ -782,7 +808,10 @@ impl Engine {
     }
 
     async fn stats(&self) -> Reply {
-        let (clients, open) = match (self.store.clients().await, self.store.open_incidents_by_priority().await) {
+        let (clients, open) = match (
+            self.store.clients().await,
+            self.store.open_incidents_by_priority().await,
+        ) {
             (Ok(c), Ok(o)) => (c, o),
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(error = %e, "could not compute statistics");
@@ -832,7 +861,12 @@ impl Engine {
         ))
     }
 
-    async fn search(&self, state: &mut ConversationState, _key: &ConversationKey, t: &str) -> Reply {
+    async fn search(
+        &self,
+        state: &mut ConversationState,
+        _key: &ConversationKey,
+        t: &str,
+    ) -> Reply {
         state.dialogue = Dialogue::Idle;
         let clients = match self.store.clients().await {
             Ok(c) => c,
@@ -842,7 +876,11 @@ impl Engine {
             }
         };
         let query = reports::search_query(t);
-        let query = if query.is_empty() { text::clean_input(t, 60) } else { query };
+        let query = if query.is_empty() {
+            text::clean_input(t, 60)
+        } else {
+            query
+        };
         let found = reports::search(&clients, &query, &self.rules, 10);
         if found.is_empty() {
             return self.with_menu(self.say("search_none", &[("query", query)]));
@@ -859,7 +897,11 @@ impl Engine {
             .join("\n");
         self.with_menu(self.say(
             "search_results",
-            &[("count", found.len().to_string()), ("query", query), ("list", list)],
+            &[
+                ("count", found.len().to_string()),
+                ("query", query),
+                ("list", list),
+            ],
         ))
     }
 
@@ -949,10 +991,19 @@ fn fill_register(
                 .find_map(|w| w.parse::<u32>().ok())
                 .filter(|n| rules.plan(*n).is_some());
             let cheapest = folded.contains("barato") || folded.contains("economico");
-            let fastest = folded.contains("rapido") || folded.contains("caro") || folded.contains("mejor");
+            let fastest =
+                folded.contains("rapido") || folded.contains("caro") || folded.contains("mejor");
             let pick = bare
-                .or_else(|| cheapest.then(|| rules.plans.iter().min_by_key(|p| p.price).map(|p| p.mbps)).flatten())
-                .or_else(|| fastest.then(|| rules.plans.iter().max_by_key(|p| p.mbps).map(|p| p.mbps)).flatten());
+                .or_else(|| {
+                    cheapest
+                        .then(|| rules.plans.iter().min_by_key(|p| p.price).map(|p| p.mbps))
+                        .flatten()
+                })
+                .or_else(|| {
+                    fastest
+                        .then(|| rules.plans.iter().max_by_key(|p| p.mbps).map(|p| p.mbps))
+                        .flatten()
+                });
             if let Some(n) = pick {
                 draft.plan_mbps = Some(n);
                 filled = true;
@@ -975,19 +1026,31 @@ fn looks_like_name(t: &str, u: &Understanding) -> bool {
         .chars()
         .all(|c| c.is_alphabetic() || c.is_whitespace() || matches!(c, '.' | '\'' | '-'));
     let request = u.confidence >= 0.6
-        && !matches!(u.intent, Intent::OutOfScope | Intent::Greeting | Intent::ClientSearch);
+        && !matches!(
+            u.intent,
+            Intent::OutOfScope | Intent::Greeting | Intent::ClientSearch
+        );
     (1..=5).contains(&words.len()) && letters && !request
 }
 
 /// Fills incident slots from one message. Returns whether anything was filled.
-fn fill_incident(draft: &mut IncidentDraft, t: &str, u: &Understanding, asked: Option<IncSlot>) -> bool {
+fn fill_incident(
+    draft: &mut IncidentDraft,
+    t: &str,
+    u: &Understanding,
+    asked: Option<IncSlot>,
+) -> bool {
     let mut filled = false;
     let e = &u.entities;
     let describes = u.intent == Intent::ReportIncident
-        && (e.incident_kind.is_some_and(|k| k != IncidentKind::Other) || t.split_whitespace().count() >= 4);
+        && (e.incident_kind.is_some_and(|k| k != IncidentKind::Other)
+            || t.split_whitespace().count() >= 4);
     if draft.description.is_none() && (describes || asked == Some(IncSlot::What)) {
         let folded = text::fold(t);
-        if let Some(kind) = folded.strip_prefix("kind ").and_then(|k| IncidentKind::parse(&k.replace(' ', "_"))) {
+        if let Some(kind) = folded
+            .strip_prefix("kind ")
+            .and_then(|k| IncidentKind::parse(&k.replace(' ', "_")))
+        {
             draft.kind = Some(kind);
             draft.description = Some(kind.label_es().to_string());
         } else {
@@ -1024,7 +1087,18 @@ fn yes_no(t: &str) -> Option<bool> {
     let folded = text::fold(t);
     let words: Vec<&str> = folded.split(' ').collect();
     let no = ["no", "nel", "nop", "nope", "negativo", "tampoco", "nunca"];
-    let yes = ["si", "ya", "simon", "sip", "claro", "afirmativo", "obvio", "yes", "sii", "aja"];
+    let yes = [
+        "si",
+        "ya",
+        "simon",
+        "sip",
+        "claro",
+        "afirmativo",
+        "obvio",
+        "yes",
+        "sii",
+        "aja",
+    ];
     if words.iter().any(|w| no.contains(w)) {
         Some(false)
     } else if words.iter().any(|w| yes.contains(w)) {
@@ -1097,14 +1171,4 @@ fn merge_profile(into: &mut Profile, from: &Profile) {
     if let Some(phone) = &from.phone {
         into.phone = Some(phone.clone());
     }
-}
-
-/// Priorities in display order (used by reports).
-pub fn priorities() -> [Priority; 3] {
-    Priority::ALL
-}
-
-#[allow(dead_code)]
-fn _assert_nlu_linked() {
-    let _ = nlu::title_case;
 }

@@ -27,14 +27,23 @@ impl Summary {
         let by_zone = rules
             .zones
             .iter()
-            .map(|z| (z.name.clone(), active.iter().filter(|c| c.zone == z.name).count()))
+            .map(|z| {
+                (
+                    z.name.clone(),
+                    active.iter().filter(|c| c.zone == z.name).count(),
+                )
+            })
             .collect();
         let by_plan = rules
             .plans
             .iter()
             .map(|p| {
                 let on: Vec<_> = active.iter().filter(|c| c.plan_mbps == p.mbps).collect();
-                (p.mbps, on.len(), on.iter().map(|c| u64::from(c.price)).sum())
+                (
+                    p.mbps,
+                    on.len(),
+                    on.iter().map(|c| u64::from(c.price)).sum(),
+                )
             })
             .collect();
         Summary {
@@ -104,12 +113,64 @@ pub fn money(amount: u64) -> String {
 /// "Juan Pérez").
 pub fn search_query(t: &str) -> String {
     const COMMAND: &[&str] = &[
-        "busca", "buscar", "buscame", "busqueda", "encuentra", "encontrar", "localiza", "consulta",
-        "consultar", "cliente", "clientes", "clienta", "usuario", "usuarios", "al", "a", "la",
-        "el", "los", "las", "de", "del", "en", "con", "zona", "datos", "info", "informacion",
-        "ficha", "lista", "listado", "dame", "muestrame", "quiero", "ver", "por", "favor",
-        "porfa", "que", "se", "llame", "llamado", "telefono", "numero", "tel", "hay", "algun",
-        "q", "senor", "senora", "sr", "sra", "un", "una", "me", "todos", "tiene", "plan",
+        "busca",
+        "buscar",
+        "buscame",
+        "busqueda",
+        "encuentra",
+        "encontrar",
+        "localiza",
+        "consulta",
+        "consultar",
+        "cliente",
+        "clientes",
+        "clienta",
+        "usuario",
+        "usuarios",
+        "al",
+        "a",
+        "la",
+        "el",
+        "los",
+        "las",
+        "de",
+        "del",
+        "en",
+        "con",
+        "zona",
+        "datos",
+        "info",
+        "informacion",
+        "ficha",
+        "lista",
+        "listado",
+        "dame",
+        "muestrame",
+        "quiero",
+        "ver",
+        "por",
+        "favor",
+        "porfa",
+        "que",
+        "se",
+        "llame",
+        "llamado",
+        "telefono",
+        "numero",
+        "tel",
+        "hay",
+        "algun",
+        "q",
+        "senor",
+        "senora",
+        "sr",
+        "sra",
+        "un",
+        "una",
+        "me",
+        "todos",
+        "tiene",
+        "plan",
     ];
     t.split(|c: char| !(c.is_alphanumeric()))
         .filter(|w| !w.is_empty() && !COMMAND.contains(&text::fold(w).as_str()))
@@ -119,7 +180,12 @@ pub fn search_query(t: &str) -> String {
 
 /// Clients matching a query: a zone (every client there), a phone (digits), or a name (every
 /// word must match a word of the name, typos tolerated). At most `limit`, best first.
-pub fn search<'a>(clients: &'a [Client], query: &str, rules: &Rules, limit: usize) -> Vec<&'a Client> {
+pub fn search<'a>(
+    clients: &'a [Client],
+    query: &str,
+    rules: &Rules,
+    limit: usize,
+) -> Vec<&'a Client> {
     let digits: String = query.chars().filter(char::is_ascii_digit).collect();
     if digits.len() >= 4 {
         return clients
@@ -208,7 +274,10 @@ mod tests {
             client("C1", "María Hernández López", "Norte", "Activo", 100, 600),
             client("C2", "Mario Hernández", "Sur", "Activo", 50, 450),
         ];
-        assert_eq!(search_query("busca al cliente Maria Hernandez"), "Maria Hernandez");
+        assert_eq!(
+            search_query("busca al cliente Maria Hernandez"),
+            "Maria Hernandez"
+        );
         let found = search(&cs, "maria hernandes", &rules, 10);
         assert_eq!(found.first().map(|c| c.id.as_str()), Some("C1"));
         let found = search(&cs, "sur", &rules, 10);

@@ -137,6 +137,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "rate_limited",
     "unsupported",
     "empty",
+    "contact_saved",
     "apology",
     "store_error",
 ];
@@ -161,7 +162,10 @@ impl Rules {
     pub fn validate(&self) -> Result<(), RulesError> {
         let l = &self.limits;
         if !(100..=4096).contains(&l.max_reply_chars) {
-            return Err(bad("rules.limits.max_reply_chars", "must be between 100 and 4096"));
+            return Err(bad(
+                "rules.limits.max_reply_chars",
+                "must be between 100 and 4096",
+            ));
         }
         if l.max_input_chars == 0 {
             return Err(bad("rules.limits.max_input_chars", "must be positive"));
@@ -217,7 +221,10 @@ impl Rules {
         }
         for (i, r) in self.priority_rules.iter().enumerate() {
             if r.keywords.iter().any(|k| text::fold(k).is_empty()) {
-                return Err(bad(format!("rules.priority_rules[{i}].keywords"), "empty keyword"));
+                return Err(bad(
+                    format!("rules.priority_rules[{i}].keywords"),
+                    "empty keyword",
+                ));
             }
         }
         for name in TEMPLATE_NAMES {
@@ -348,7 +355,9 @@ impl Rules {
         let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
         list.iter().any(|s| {
             s == &key.user
-                || (key.channel == Channel::WhatsApp && !s.is_empty() && digits(s) == digits(&key.user))
+                || (key.channel == Channel::WhatsApp
+                    && !s.is_empty()
+                    && digits(s) == digits(&key.user))
         })
     }
 

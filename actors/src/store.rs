@@ -5,8 +5,7 @@
 //! actor tests and benchmarks.
 
 use crate::model::{
-    Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority,
-    Prospect,
+    Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority, Prospect,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -75,8 +74,11 @@ pub trait Store: Send + Sync + 'static {
     fn journal_inbound(&self, entry: JournalEntry) -> BoxFuture<'_, StoreResult<bool>>;
 
     /// Marks a journaled message as answered.
-    fn journal_done(&self, key: &ConversationKey, message_id: &str)
-        -> BoxFuture<'_, StoreResult<()>>;
+    fn journal_done(
+        &self,
+        key: &ConversationKey,
+        message_id: &str,
+    ) -> BoxFuture<'_, StoreResult<()>>;
 
     /// Journaled messages not yet answered (after a crash), oldest first.
     fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>>;

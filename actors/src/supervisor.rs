@@ -214,13 +214,17 @@ impl SupervisorState {
         let mut pending: VecDeque<Inbound> = child.unacked.into_iter().map(|(_, m)| m).collect();
         let mut clean = false;
         if failed {
-            metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation").increment(1);
+            metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation")
+                .increment(1);
             let limits = &self.engine.rules().limits;
             let window = limits.restart_window();
             let now = Instant::now();
             let history = self.restarts.entry(key.clone()).or_default();
             history.push_back(now);
-            while history.front().is_some_and(|t| now.duration_since(*t) > window) {
+            while history
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > window)
+            {
                 history.pop_front();
             }
             if history.len() as u32 > limits.restart_max {
@@ -330,7 +334,9 @@ impl Actor for ConversationSupervisor {
         match message {
             SupervisorMsg::Route(inbound) => {
                 if state.draining.is_some() {
-                    tracing::warn!("message arrived while draining; it stays in the journal if it has an id");
+                    tracing::warn!(
+                        "message arrived while draining; it stays in the journal if it has an id"
+                    );
                     return Ok(());
                 }
                 if let Err(e) = state.route(&myself, *inbound).await {

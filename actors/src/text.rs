@@ -251,8 +251,14 @@ mod tests {
 
     #[test]
     fn respells_phone_spelling() {
-        assert_eq!(tokens("ola kiero contratar"), ["hola", "quiero", "contratar"]);
-        assert_eq!(tokens("no ay internet x favor"), ["no", "hay", "internet", "por", "favor"]);
+        assert_eq!(
+            tokens("ola kiero contratar"),
+            ["hola", "quiero", "contratar"]
+        );
+        assert_eq!(
+            tokens("no ay internet x favor"),
+            ["no", "hay", "internet", "por", "favor"]
+        );
         assert_eq!(tokens("holaaaa buenasss"), ["hola", "buenas"]);
         assert_eq!(tokens("50 megas"), ["50", "megas"]);
     }

@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{start, start_with, tg, wa};
+use common::{start, start_with, start_with_store, tg, wa};
 use redsol_actors::model::{Content, Inbound, Priority, Profile};
 use redsol_actors::store::Store;
+use redsol_actors::supervisor::{accept, replay_journal, Accepted};
 use std::time::Duration;
 
 #[tokio::test]
@@ -20,7 +21,10 @@ async fn registration_in_one_turn_with_a_profile_name() {
     h.send_inbound(inbound);
     let text = h.reply().await.reply.text;
     assert!(text.contains("Registro exitoso"), "{text}");
-    assert!(text.contains("Juan Pérez") && text.contains("Norte"), "{text}");
+    assert!(
+        text.contains("Juan Pérez") && text.contains("Norte"),
+        "{text}"
+    );
     assert!(text.contains("$600/mes"), "price from config: {text}");
     let prospects = h.store.prospects();
     assert_eq!(prospects.len(), 1);
@@ -34,8 +38,13 @@ async fn registration_in_one_turn_with_a_profile_name() {
 async fn registration_in_one_informal_sentence() {
     let mut h = start().await;
     let key = tg("77");
-    let text = h.ask(&key, "ola soy Ana Ruiz de la norte y kiero el de 50 megas").await;
-    assert!(text.contains("Registro exitoso") && text.contains("$450/mes"), "{text}");
+    let text = h
+        .ask(&key, "ola soy Ana Ruiz de la norte y kiero el de 50 megas")
+        .await;
+    assert!(
+        text.contains("Registro exitoso") && text.contains("$450/mes"),
+        "{text}"
+    );
     assert!(text.contains("Ana Ruiz"), "{text}");
 }
 
@@ -53,7 +62,10 @@ async fn registration_over_several_turns_with_an_unknown_zone() {
     let t = h.ask(&key, "cuanto cuesta el premium?").await;
     assert!(t.contains("$600") && t.contains("plan te interesa"), "{t}");
     let t = h.ask(&key, "el basico").await;
-    assert!(t.contains("Registro exitoso") && t.contains("Salamanca") && t.contains("$350/mes"), "{t}");
+    assert!(
+        t.contains("Registro exitoso") && t.contains("Salamanca") && t.contains("$350/mes"),
+        "{t}"
+    );
 
     let key = tg("1002");
     h.ask(&key, "me quiero dar de alta").await;
@@ -62,7 +74,11 @@ async fn registration_over_several_turns_with_an_unknown_zone() {
         h.send(&key, "Guadalajara");
         h.reply().await
     };
-    assert!(out.reply.text.contains("No encontré la zona"), "{}", out.reply.text);
+    assert!(
+        out.reply.text.contains("No encontré la zona"),
+        "{}",
+        out.reply.text
+    );
     assert!(!out.reply.quick_replies.is_empty(), "zone choices offered");
     let out = {
         h.send(&key, "Cerro Blaco");
@@ -89,8 +105,16 @@ async fn unknown_zone_gets_suggestions() {
         h.send(&key, "cerro");
         h.reply().await
     };
-    assert!(out.reply.text.contains("Cerro Blanco"), "{}", out.reply.text);
-    assert!(out.reply.quick_replies.iter().any(|q| q.id == "zone:Cerro Blanco"));
+    assert!(
+        out.reply.text.contains("Cerro Blanco"),
+        "{}",
+        out.reply.text
+    );
+    assert!(out
+        .reply
+        .quick_replies
+        .iter()
+        .any(|q| q.id == "zone:Cerro Blanco"));
 }
 
 #[tokio::test]
@@ -116,14 +140,20 @@ async fn incident_without_service_is_alta_and_can_be_followed() {
     let mut h = start().await;
     let key = wa("5214649990001");
     let t = h.ask(&key, "no ay internet desde ayer").await;
-    assert!(t.contains("módem"), "asks only what is missing (the modem): {t}");
+    assert!(
+        t.contains("módem"),
+        "asks only what is missing (the modem): {t}"
+    );
     let t = h.ask(&key, "si ya lo reinicie").await;
     assert!(t.contains("INC-000001") && t.contains("Alta"), "{t}");
     let incidents = h.store.incidents();
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0].id, "INC-000001");
     assert_eq!(incidents[0].data.priority, Priority::Alta);
-    assert!(incidents[0].data.description.contains("Módem reiniciado: sí"));
+    assert!(incidents[0]
+        .data
+        .description
+        .contains("Módem reiniciado: sí"));
     let t = h.ask(&key, "como va mi reporte?").await;
     assert!(t.contains("INC-000001"), "{t}");
     // Another user does not see it.
@@ -135,7 +165,12 @@ async fn incident_without_service_is_alta_and_can_be_followed() {
 async fn slow_service_is_media_and_everything_at_once_completes() {
     let mut h = start().await;
     let key = tg("2001");
-    let t = h.ask(&key, "el internet esta muy lento desde el lunes, ya reinicie el modem").await;
+    let t = h
+        .ask(
+            &key,
+            "el internet esta muy lento desde el lunes, ya reinicie el modem",
+        )
+        .await;
     assert!(t.contains("Media") && t.contains("INC-"), "{t}");
     let t = h.ask(&key, "tengo un problema").await;
     assert!(t.contains("qué problema"), "{t}");
@@ -156,19 +191,36 @@ async fn staff_only_intents_are_refused_to_customers_and_answered_to_staff() {
     let mut rules = common::default_rules();
     rules.staff.telegram_ids.push("999".into());
     let mut h = start_with(rules, 0).await;
-    for q in ["estadisticas", "cuanto facturamos este mes", "busca al cliente juan"] {
+    for q in [
+        "estadisticas",
+        "cuanto facturamos este mes",
+        "busca al cliente juan",
+    ] {
         let t = h.ask(&tg("1"), q).await;
         assert!(t.contains("solo para el personal"), "{q}: {t}");
     }
     let t = h.ask(&tg("999"), "estadisticas").await;
-    assert!(t.contains("Clientes: 536") && t.contains("Ingreso mensual"), "{t}");
+    assert!(
+        t.contains("Clientes: 536") && t.contains("Ingreso mensual"),
+        "{t}"
+    );
     let t = h.ask(&tg("999"), "cuanto facturamos este mes").await;
     assert!(t.contains("Ingreso mensual recurrente"), "{t}");
     let first = h.store.clients().await.expect("clients")[0].clone();
-    let surname = first.name.split_whitespace().last().unwrap_or_default().to_string();
-    let t = h.ask(&tg("999"), &format!("busca al cliente {}", first.name)).await;
+    let surname = first
+        .name
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let t = h
+        .ask(&tg("999"), &format!("busca al cliente {}", first.name))
+        .await;
     assert!(t.contains(&first.id), "search finds {}: {t}", first.name);
-    assert!(t.lines().filter(|l| l.starts_with('•')).count() <= 10, "{surname}: {t}");
+    assert!(
+        t.lines().filter(|l| l.starts_with('•')).count() <= 10,
+        "{surname}: {t}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -183,7 +235,10 @@ async fn a_flooding_user_gets_one_notice_and_others_are_not_slowed() {
     for _ in 0..=burst {
         texts.push(h.reply().await.reply.text);
     }
-    let notices = texts.iter().filter(|t| t.contains("Vas muy rápido")).count();
+    let notices = texts
+        .iter()
+        .filter(|t| t.contains("Vas muy rápido"))
+        .count();
     assert_eq!(notices, 1, "{texts:?}");
     // Another user is answered at once while the flooder stays silenced.
     let t = h.ask(&wa("5210000000002"), "hola").await;
@@ -206,7 +261,10 @@ async fn idle_conversations_passivate_and_resume_where_they_were() {
     tokio::time::advance(idle + idle / 2).await;
     h.wait_active(0).await;
     let t = h.ask(&key, "Elena Torres").await;
-    assert!(t.contains("Gracias, Elena") && t.contains("zona"), "resumed the registration: {t}");
+    assert!(
+        t.contains("Gracias, Elena") && t.contains("zona"),
+        "resumed the registration: {t}"
+    );
     h.wait_active(1).await;
 }
 
@@ -215,7 +273,15 @@ async fn bad_input_gets_a_sensible_answer() {
     let mut h = start().await;
     let key = tg("4001");
     let long = "x".repeat(10 * 1024);
-    for input in ["", "   ", "\u{0}\u{7}\u{1b}[2J", "😀😀😀", "🙏", long.as_str(), "ñññ ¿¿¿ !!!"] {
+    for input in [
+        "",
+        "   ",
+        "\u{0}\u{7}\u{1b}[2J",
+        "😀😀😀",
+        "🙏",
+        long.as_str(),
+        "ñññ ¿¿¿ !!!",
+    ] {
         let t = h.ask(&key, input).await;
         assert!(!t.is_empty(), "{input:?} answered");
         assert!(t.chars().count() <= 800, "reply within the limit");
@@ -228,4 +294,59 @@ async fn bad_input_gets_a_sensible_answer() {
     assert!(t.contains("solo entiendo mensajes de texto"), "{t}");
     let t = h.ask(&key, "pon una cancion de bad bunny").await;
     assert!(t.contains("solo puedo ayudarte"), "{t}");
+}
+
+#[tokio::test]
+async fn journaled_messages_are_answered_once_even_across_a_restart() {
+    let rules = common::default_rules();
+    let store = common::demo_store(&rules);
+    let mut h = start_with_store(rules.clone(), 0, store.clone()).await;
+    let key = wa("5214641230000");
+    let msg = |id: &str, text: &str| Inbound {
+        message_id: Some(id.to_string()),
+        ..Inbound::text(key.clone(), text)
+    };
+    assert_eq!(
+        accept(store.as_ref(), &h.router, msg("wamid.1", "hola"))
+            .await
+            .expect("accepted"),
+        Accepted::New
+    );
+    assert!(h.reply().await.reply.text.contains("Hola"));
+    assert_eq!(
+        accept(store.as_ref(), &h.router, msg("wamid.1", "hola"))
+            .await
+            .expect("accepted"),
+        Accepted::Duplicate
+    );
+    h.no_reply_within(Duration::from_millis(200)).await;
+
+    // Journaled, then the process stopped before answering: the next start answers it, once.
+    let entry = msg("wamid.2", "cuanto cuesta el de 50?")
+        .journal_entry()
+        .expect("has an id");
+    assert!(store.journal_inbound(entry).await.expect("journaled"));
+    let mut h2 = start_with_store(rules, 0, store.clone()).await;
+    assert_eq!(
+        replay_journal(store.as_ref(), &h2.router)
+            .await
+            .expect("replayed"),
+        1
+    );
+    let t = h2.reply().await.reply.text;
+    assert!(t.contains("$450"), "{t}");
+    assert!(
+        store.journal_pending().await.expect("pending").is_empty(),
+        "marked answered"
+    );
+    assert_eq!(
+        accept(
+            store.as_ref(),
+            &h2.router,
+            msg("wamid.2", "cuanto cuesta el de 50?")
+        )
+        .await
+        .expect("accepted"),
+        Accepted::Duplicate
+    );
 }

@@ -26,7 +26,9 @@ fn restarts() -> u64 {
         .into_iter()
         .filter(|(k, _, _, _)| {
             k.key().name() == "redsol_actor_restarts_total"
-                && k.key().labels().any(|l| l.key() == "actor" && l.value() == "conversation")
+                && k.key()
+                    .labels()
+                    .any(|l| l.key() == "actor" && l.value() == "conversation")
         })
         .map(|(_, _, _, v)| match v {
             DebugValue::Counter(n) => n,
@@ -48,10 +50,16 @@ async fn crashed_conversations_restart_from_snapshot_within_a_budget() {
     let before = restarts();
     let t = h.ask(&key, "boom vivo en la norte").await;
     assert_eq!(h.brain.panics.load(Ordering::SeqCst), 1);
-    assert!(t.contains("plan"), "the crashed message was redelivered and the flow resumed: {t}");
+    assert!(
+        t.contains("plan"),
+        "the crashed message was redelivered and the flow resumed: {t}"
+    );
     assert_eq!(restarts(), before + 1);
     let t = h.ask(&key, "el de 50").await;
-    assert!(t.contains("Ana López") && t.contains("Norte"), "snapshot restored: {t}");
+    assert!(
+        t.contains("Ana López") && t.contains("Norte"),
+        "snapshot restored: {t}"
+    );
 
     // 2. A poison message: crashes every time; past the budget it is dropped with an apology,
     // the conversation starts clean, and the message queued behind it is still answered.
@@ -64,10 +72,17 @@ async fn crashed_conversations_restart_from_snapshot_within_a_budget() {
     h.send(&key, "hola");
     let apology = h.reply().await.reply.text;
     assert!(apology.contains("Perdón"), "{apology}");
-    assert_eq!(h.brain.panics.load(Ordering::SeqCst), budget + 1, "tried 1 + restart_max times");
+    assert_eq!(
+        h.brain.panics.load(Ordering::SeqCst),
+        budget + 1,
+        "tried 1 + restart_max times"
+    );
     assert_eq!(restarts(), before + budget as u64 + 1);
     let t = h.reply().await.reply.text;
     assert!(t.contains("Hola"), "the next message is answered: {t}");
     let t = h.ask(&key, "Ana López").await;
-    assert!(!t.contains("zona"), "the registration was dropped with the poison: {t}");
+    assert!(
+        !t.contains("zona"),
+        "the registration was dropped with the poison: {t}"
+    );
 }

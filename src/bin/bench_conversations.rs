@@ -57,14 +57,22 @@ async fn main() -> anyhow::Result<()> {
     let rules = Arc::new(rules);
     let zones: Vec<String> = rules.zones.iter().map(|z| z.name.clone()).collect();
     let plans: Vec<(u32, u32)> = rules.plans.iter().map(|p| (p.mbps, p.price)).collect();
-    let store = Arc::new(MemoryStore::new(redsol_actors::demo::demo_clients(536, &zones, &plans)));
-    let engine = Engine::new(rules.clone(), Arc::new(OfflineBrain::new(rules.clone())), store);
+    let store = Arc::new(MemoryStore::new(redsol_actors::demo::demo_clients(
+        536, &zones, &plans,
+    )));
+    let engine = Engine::new(
+        rules.clone(),
+        Arc::new(OfflineBrain::new(rules.clone())),
+        store,
+    );
     let sink = Arc::new(CountingSink {
         count: AtomicUsize::new(0),
         target: n,
         done: Notify::new(),
     });
-    let sinks = [(Channel::WhatsApp, sink.clone() as Arc<dyn ReplySink>)].into_iter().collect();
+    let sinks = [(Channel::WhatsApp, sink.clone() as Arc<dyn ReplySink>)]
+        .into_iter()
+        .collect();
     let (router, _root, _handle) = supervisor::start(SupervisorArgs { engine, sinks })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -81,9 +89,19 @@ async fn main() -> anyhow::Result<()> {
     let active = router.active().await?;
     let rss_after = rss_kib();
     println!("conversations live:     {active}");
-    println!("first messages answered: {n} in {:.2} s ({:.0} msg/s)", elapsed.as_secs_f64(), n as f64 / elapsed.as_secs_f64());
-    println!("RSS before:             {:.1} MiB", rss_before as f64 / 1024.0);
-    println!("RSS after:              {:.1} MiB", rss_after as f64 / 1024.0);
+    println!(
+        "first messages answered: {n} in {:.2} s ({:.0} msg/s)",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "RSS before:             {:.1} MiB",
+        rss_before as f64 / 1024.0
+    );
+    println!(
+        "RSS after:              {:.1} MiB",
+        rss_after as f64 / 1024.0
+    );
     println!(
         "per conversation:       {:.1} KiB (actor, mailbox, state and its snapshot in the in-memory store)",
         (rss_after.saturating_sub(rss_before)) as f64 / n.max(1) as f64

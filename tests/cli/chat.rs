@@ -17,7 +17,12 @@ fn piped_chat_gives_the_expected_transcript() {
                  adios\n";
     let out = run_with_input(&["chat", "--name", "Juan Pérez"], data.path(), input);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "exit: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "exit: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_in_order(
         &stdout,
         &[
@@ -52,12 +57,26 @@ fn piped_chat_gives_the_expected_transcript() {
         ],
     );
     // The registration and the incident are in the embedded store: a second run sees the ticket.
-    let again = run_with_input(&["chat", "--user", "otra"], data.path(), "estado de mi reporte\n");
+    let again = run_with_input(
+        &["chat", "--user", "otra"],
+        data.path(),
+        "estado de mi reporte\n",
+    );
     let stdout = String::from_utf8_lossy(&again.stdout);
-    assert!(!stdout.contains("INC-000001"), "another console user does not see it:\n{stdout}");
-    let again = run_with_input(&["chat", "--user", "local"], data.path(), "estado de mi reporte\n");
+    assert!(
+        !stdout.contains("INC-000001"),
+        "another console user does not see it:\n{stdout}"
+    );
+    let again = run_with_input(
+        &["chat", "--user", "local"],
+        data.path(),
+        "estado de mi reporte\n",
+    );
     let stdout = String::from_utf8_lossy(&again.stdout);
-    assert!(stdout.contains("INC-000001"), "the same user sees it after a restart:\n{stdout}");
+    assert!(
+        stdout.contains("INC-000001"),
+        "the same user sees it after a restart:\n{stdout}"
+    );
 }
 
 #[test]
@@ -70,5 +89,8 @@ fn the_console_admin_gets_statistics_and_a_customer_does_not() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("solo para el personal"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("staff_refused"), "security log line: {stderr}");
+    assert!(
+        stderr.contains("staff_refused"),
+        "security log line: {stderr}"
+    );
 }

@@ -5,7 +5,11 @@ fn classify_prints_one_json_object_per_line() {
     let data = tempfile::tempdir().expect("tempdir");
     let input = "ola kiero contratar el de 50 megas en la norte\nno ay internet desde ayer\n\n\"comillas\" y \\ barras\n";
     let out = run_with_input(&["classify"], data.path(), input);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<serde_json::Value> = stdout
         .lines()

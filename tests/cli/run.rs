@@ -7,8 +7,13 @@ use std::time::Duration;
 
 fn http_get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
     let mut body = String::new();
     s.read_to_string(&mut body).expect("read");
     body
@@ -68,13 +73,22 @@ fn run_serves_metrics_of_a_console_conversation_and_stops_on_sigterm() {
     });
     let mut log = Vec::new();
     let addr = loop {
-        let line = rx.recv_timeout(Duration::from_secs(60)).expect("startup log");
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("startup log");
         log.push(line.clone());
         if let Some(i) = line.find("local=") {
-            break line[i + 6..].split_whitespace().next().unwrap_or_default().to_string();
+            break line[i + 6..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
         }
     };
-    assert!(log.iter().any(|l| l.contains("TELEGRAM_BOT_TOKEN")), "{log:?}");
+    assert!(
+        log.iter().any(|l| l.contains("TELEGRAM_BOT_TOKEN")),
+        "{log:?}"
+    );
 
     // A registration through the console.
     let mut stdin = child.stdin.take().expect("stdin");
@@ -91,7 +105,7 @@ fn run_serves_metrics_of_a_console_conversation_and_stops_on_sigterm() {
         }
     });
     let mut seen = String::new();
-    while !seen.contains("Registro exitoso") {
+    while !seen.contains("técnico te contactará") {
         match out_rx.recv_timeout(Duration::from_secs(30)) {
             Ok(line) => {
                 seen.push_str(&line);
@@ -107,14 +121,49 @@ fn run_serves_metrics_of_a_console_conversation_and_stops_on_sigterm() {
     assert!(http_get(&addr, "/health").starts_with("HTTP/1.1 200"));
     assert!(http_get(&addr, "/ready").starts_with("HTTP/1.1 200"));
     let metrics = http_get(&addr, "/metrics");
-    assert_eq!(metric(&metrics, "redsol_registrations_total{channel=\"console\"}"), 1.0);
-    assert_eq!(metric(&metrics, "redsol_messages_received_total{channel=\"console\"}"), 2.0);
-    assert_eq!(metric(&metrics, "redsol_messages_sent_total{channel=\"console\",outcome=\"ok\"}"), 2.0);
-    assert_eq!(metric(&metrics, "redsol_conversations_active{channel=\"console\"}"), 1.0);
-    assert_eq!(metric(&metrics, "redsol_response_seconds_count{channel=\"console\"}"), 2.0);
-    assert!(metric(&metrics, "redsol_intents_total{intent=\"register\",source=\"rules\"}") >= 1.0);
+    assert_eq!(
+        metric(&metrics, "redsol_registrations_total{channel=\"console\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "redsol_messages_received_total{channel=\"console\"}"
+        ),
+        2.0
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "redsol_messages_sent_total{channel=\"console\",outcome=\"ok\"}"
+        ),
+        2.0
+    );
+    assert_eq!(
+        metric(&metrics, "redsol_conversations_active{channel=\"console\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "redsol_response_seconds_count{channel=\"console\"}"
+        ),
+        2.0
+    );
+    assert!(
+        metric(
+            &metrics,
+            "redsol_intents_total{intent=\"register\",source=\"rules\"}"
+        ) >= 1.0
+    );
     assert!(metrics.contains("redsol_store_request_seconds_bucket{backend=\"sqlite\",op=\"save_prospect\",outcome=\"ok\",le=\"60\"}"), "{metrics}");
-    assert_eq!(metric(&metrics, "redsol_actor_restarts_total{actor=\"conversation\"}"), 0.0);
+    assert_eq!(
+        metric(
+            &metrics,
+            "redsol_actor_restarts_total{actor=\"conversation\"}"
+        ),
+        0.0
+    );
     assert!(!metrics.contains("Paola"), "no user data in metrics");
 
     terminate(child);

@@ -18,7 +18,10 @@ fn status_shows_what_is_configured_and_never_a_secret() {
     assert!(stdout.contains("channel whatsapp: configured"), "{stdout}");
     assert!(stdout.contains("offline NLU only"), "{stdout}");
     assert!(stdout.contains("check store: ok"), "{stdout}");
-    assert!(!stdout.contains("TOP-SECRET") && !stderr.contains("TOP-SECRET"), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("TOP-SECRET") && !stderr.contains("TOP-SECRET"),
+        "{stdout}{stderr}"
+    );
 }
 
 #[test]

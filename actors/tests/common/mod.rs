@@ -33,7 +33,11 @@ pub struct FlakyBrain {
 }
 
 impl Brain for FlakyBrain {
-    fn understand<'a>(&'a self, text: &'a str, ctx: &'a UnderstandContext) -> BoxFuture<'a, Understanding> {
+    fn understand<'a>(
+        &'a self,
+        text: &'a str,
+        ctx: &'a UnderstandContext,
+    ) -> BoxFuture<'a, Understanding> {
         if text.contains("boom")
             && self
                 .panics_left
@@ -67,11 +71,22 @@ pub async fn start() -> Harness {
     start_with(default_rules(), 0).await
 }
 
-pub async fn start_with(rules: Rules, panics: usize) -> Harness {
-    let rules = Arc::new(rules);
+pub fn demo_store(rules: &Rules) -> Arc<MemoryStore> {
     let zones: Vec<String> = rules.zones.iter().map(|z| z.name.clone()).collect();
     let plans: Vec<(u32, u32)> = rules.plans.iter().map(|p| (p.mbps, p.price)).collect();
-    let store = Arc::new(MemoryStore::new(redsol_actors::demo::demo_clients(536, &zones, &plans)));
+    Arc::new(MemoryStore::new(redsol_actors::demo::demo_clients(
+        536, &zones, &plans,
+    )))
+}
+
+pub async fn start_with(rules: Rules, panics: usize) -> Harness {
+    let store = demo_store(&rules);
+    start_with_store(rules, panics, store).await
+}
+
+/// A tree over an existing store: a restarted process, as far as the store can tell.
+pub async fn start_with_store(rules: Rules, panics: usize, store: Arc<MemoryStore>) -> Harness {
+    let rules = Arc::new(rules);
     let brain = Arc::new(FlakyBrain {
         inner: OfflineBrain::new(rules.clone()),
         panics_left: AtomicUsize::new(panics),
@@ -80,7 +95,10 @@ pub async fn start_with(rules: Rules, panics: usize) -> Harness {
     let engine = Engine::new(rules.clone(), brain.clone(), store.clone());
     let (tx, replies) = mpsc::unbounded_channel();
     let sink: Arc<dyn ReplySink> = Arc::new(TestSink(tx));
-    let sinks = Channel::ALL.into_iter().map(|c| (c, sink.clone())).collect::<HashMap<_, _>>();
+    let sinks = Channel::ALL
+        .into_iter()
+        .map(|c| (c, sink.clone()))
+        .collect::<HashMap<_, _>>();
     let (router, _root, _handle) = supervisor::start(SupervisorArgs { engine, sinks })
         .await
         .expect("actor tree starts");
