@@ -41,6 +41,39 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// A do-nothing actor: the baseline cost of one ractor actor (`--bare`).
+struct Bare;
+
+impl ractor::Actor for Bare {
+    type Msg = ();
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _myself: ractor::ActorRef<()>,
+        _args: (),
+    ) -> Result<(), ractor::ActorProcessingErr> {
+        Ok(())
+    }
+}
+
+async fn bare(n: usize) -> anyhow::Result<()> {
+    let before = rss_kib();
+    let mut actors = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (actor, _) = ractor::Actor::spawn(None, Bare, ()).await?;
+        actors.push(actor);
+    }
+    let after = rss_kib();
+    println!(
+        "bare ractor actors: {n}, RSS {:.1} MiB, {:.1} KiB each",
+        after as f64 / 1024.0,
+        after.saturating_sub(before) as f64 / n.max(1) as f64
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -51,6 +84,9 @@ async fn main() -> anyhow::Result<()> {
         .map(|v| v.parse())
         .transpose()?
         .unwrap_or(100_000);
+    if args.iter().any(|a| a == "--bare") {
+        return bare(n).await;
+    }
 
     let mut rules = redsol_actors::testing::rules();
     rules.limits.idle_timeout_secs = 24 * 3600;
