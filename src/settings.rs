@@ -58,12 +58,57 @@ pub struct StoreSettings {
     pub demo_clients: usize,
 }
 
+/// WhatsApp Cloud API tuning (`[whatsapp]`): limits, retries, the Graph API version.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsAppTuning {
+    pub api_url: String,
+    pub api_version: String,
+    pub max_body_bytes: usize,
+    pub send_per_second: u32,
+    pub recipient_burst: u32,
+    pub recipient_per_second: f64,
+    pub request_timeout_secs: u64,
+    pub max_retries: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    pub mark_read: bool,
+}
+
+impl WhatsAppTuning {
+    fn validate(&self) -> anyhow::Result<()> {
+        let bad = |key: &str, problem: &str| {
+            Err(anyhow::anyhow!("invalid configuration: whatsapp.{key}: {problem}"))
+        };
+        if !(self.api_url.starts_with("http://") || self.api_url.starts_with("https://")) {
+            return bad("api_url", "must be an http:// or https:// URL");
+        }
+        if !self.api_version.starts_with('v') {
+            return bad("api_version", "must look like v23.0");
+        }
+        if self.max_body_bytes < 1024 {
+            return bad("max_body_bytes", "must be at least 1024");
+        }
+        if self.send_per_second == 0 || self.recipient_burst == 0 {
+            return bad("send_per_second / recipient_burst", "must be positive");
+        }
+        if !(self.recipient_per_second > 0.0) {
+            return bad("recipient_per_second", "must be positive");
+        }
+        if self.request_timeout_secs == 0 {
+            return bad("request_timeout_secs", "must be positive");
+        }
+        Ok(())
+    }
+}
+
 /// The configuration file's shape.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     server: ServerSettings,
     store: StoreSettings,
+    whatsapp: WhatsAppTuning,
     rules: Rules,
 }
 
@@ -77,13 +122,14 @@ pub struct TelegramSettings {
 }
 
 /// WhatsApp Cloud API, when `WHATSAPP_PHONE_NUMBER_ID` and `WHATSAPP_ACCESS_TOKEN` are set.
+/// `api_url` is `WHATSAPP_API_URL`, else `whatsapp.api_url` from the config.
 #[derive(Clone, Debug)]
 pub struct WhatsAppSettings {
     pub phone_number_id: String,
     pub access_token: Secret,
     pub verify_token: Option<Secret>,
     pub app_secret: Option<Secret>,
-    pub api_url: Option<String>,
+    pub api_url: String,
 }
 
 /// Gemini, when `GEMINI_API_KEY` is set.
@@ -107,6 +153,7 @@ pub struct SheetsSettings {
 pub struct Settings {
     pub server: ServerSettings,
     pub store: StoreSettings,
+    pub whatsapp_tuning: WhatsAppTuning,
     pub rules: Rules,
     pub telegram: Option<TelegramSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
@@ -241,6 +288,7 @@ impl Settings {
             .whatsapp_numbers
             .extend(list(env, "REDSOL_ADMIN_WHATSAPP_NUMBERS"));
         file.rules.validate()?;
+        file.whatsapp.validate()?;
         if file.server.host.trim().is_empty() {
             bail!("invalid configuration: server.host: must not be empty");
         }
@@ -266,7 +314,8 @@ impl Settings {
                 access_token,
                 verify_token: secret(env, "WHATSAPP_VERIFY_TOKEN")?,
                 app_secret: secret(env, "WHATSAPP_APP_SECRET")?,
-                api_url: url(env, "WHATSAPP_API_URL")?,
+                api_url: url(env, "WHATSAPP_API_URL")?
+                    .unwrap_or_else(|| file.whatsapp.api_url.trim_end_matches('/').to_string()),
             }),
             (None, None) => None,
             (None, Some(_)) => {
@@ -302,6 +351,7 @@ impl Settings {
         Ok(Settings {
             server: file.server,
             store: file.store,
+            whatsapp_tuning: file.whatsapp,
             rules: file.rules,
             telegram,
             whatsapp,

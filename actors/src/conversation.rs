@@ -4,6 +4,7 @@
 
 use crate::engine::{ConversationState, Engine};
 use crate::model::{Channel, ConversationKey, Inbound, Outbound, Reply, ReplySink};
+use crate::store::{OutboxEntry, TurnCommit};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -108,24 +109,52 @@ impl ConversationActorState {
         }
     }
 
-    async fn snapshot(&self) {
-        match serde_json::to_string(&self.conversation) {
-            Ok(json) => {
-                if let Err(e) = self.engine.store().save_snapshot(&self.key, json).await {
-                    tracing::error!(error = %e, conversation = %self.key.opaque_id(), "could not save a conversation snapshot");
-                }
+    /// Commits the turn (snapshot, journal entry answered, durable replies) and hands the
+    /// replies to the channel. Replies to journaled messages go through the outbox, so a crash
+    /// between here and the platform never loses them.
+    async fn commit_and_send(&self, inbound: &Inbound, replies: Vec<Reply>) {
+        let snapshot = match serde_json::to_string(&self.conversation) {
+            Ok(json) => json,
+            Err(e) => {
+                tracing::error!(error = %e, "could not serialize a conversation snapshot");
+                return;
             }
-            Err(e) => tracing::error!(error = %e, "could not serialize a conversation snapshot"),
-        }
-    }
-
-    fn send(&self, inbound: &Inbound, reply: Reply) {
-        self.sink.deliver(Outbound {
+        };
+        let durable: Vec<OutboxEntry> = match &inbound.message_id {
+            Some(id) => replies
+                .iter()
+                .enumerate()
+                .map(|(n, reply)| OutboxEntry {
+                    id: OutboxEntry::id_for(&self.key, id, n),
+                    key: self.key.clone(),
+                    reply: reply.clone(),
+                    in_reply_to: Some(id.clone()),
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let commit = TurnCommit {
             key: self.key.clone(),
-            reply,
-            in_reply_to: inbound.message_id.clone(),
-            accepted_at: inbound.accepted_at,
-        });
+            message_id: inbound.message_id.clone(),
+            snapshot,
+            replies: durable.clone(),
+        };
+        if let Err(e) = self.engine.store().commit_turn(commit).await {
+            tracing::error!(
+                error = %e,
+                conversation = %self.key.opaque_id(),
+                "could not commit a turn; the reply is sent, the message may be answered again after a restart"
+            );
+        }
+        for (n, reply) in replies.into_iter().enumerate() {
+            self.sink.deliver(Outbound {
+                key: self.key.clone(),
+                reply,
+                in_reply_to: inbound.message_id.clone(),
+                outbox_id: durable.get(n).map(|e| e.id.clone()),
+                accepted_at: inbound.accepted_at,
+            });
+        }
     }
 
     async fn handle_inbound(&mut self, seq: u64, inbound: Inbound) {
@@ -139,8 +168,7 @@ impl ConversationActorState {
             );
             let _enter = span.enter();
             let reply = self.engine.turn(&mut self.conversation, &inbound).await;
-            self.snapshot().await;
-            self.send(&inbound, reply);
+            self.commit_and_send(&inbound, vec![reply]).await;
         } else {
             metrics::counter!(
                 "redsol_rate_limited_total",
@@ -148,6 +176,7 @@ impl ConversationActorState {
                 "direction" => "inbound"
             )
             .increment(1);
+            let mut replies = Vec::new();
             if !self.conversation.rate_notified {
                 self.conversation.rate_notified = true;
                 tracing::warn!(
@@ -156,14 +185,9 @@ impl ConversationActorState {
                     conversation = %self.key.opaque_id(),
                     "user over the inbound rate limit; further messages dropped until the bucket refills"
                 );
-                self.snapshot().await;
-                self.send(&inbound, self.engine.rate_limited_notice());
+                replies.push(self.engine.rate_limited_notice());
             }
-        }
-        if let Some(id) = &inbound.message_id {
-            if let Err(e) = self.engine.store().journal_done(&self.key, id).await {
-                tracing::error!(error = %e, "could not mark a journaled message as answered");
-            }
+            self.commit_and_send(&inbound, replies).await;
         }
         self.progress.finish(seq);
     }

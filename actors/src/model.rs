@@ -149,6 +149,9 @@ pub struct Outbound {
     pub reply: Reply,
     /// The inbound message this answers, when it had an id (for idempotent sends, read receipts).
     pub in_reply_to: Option<String>,
+    /// The reply's row in the store's outbox, when it is durable: the channel marks it sent
+    /// once the platform accepted it, and unsent ones are sent again after a restart.
+    pub outbox_id: Option<String>,
     pub accepted_at: tokio::time::Instant,
 }
 

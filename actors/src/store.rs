@@ -5,7 +5,8 @@
 //! actor tests and benchmarks.
 
 use crate::model::{
-    Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority, Prospect,
+    Channel, Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority,
+    Prospect, Reply,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -33,6 +34,36 @@ pub struct JournalEntry {
     pub message_id: String,
     /// The message as the channel serialized it (JSON of [`crate::model::Content`] and profile).
     pub payload: String,
+}
+
+/// A reply kept in the outbox until its channel has sent it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// `channel:message_id:n`: unique per reply, so a replayed turn cannot queue it twice.
+    pub id: String,
+    pub key: ConversationKey,
+    pub reply: Reply,
+    pub in_reply_to: Option<String>,
+}
+
+impl OutboxEntry {
+    /// The id of the `n`th reply to a journaled message.
+    pub fn id_for(key: &ConversationKey, message_id: &str, n: usize) -> String {
+        format!("{}:{}:{}", key.channel, message_id, n)
+    }
+}
+
+/// What one turn changes, committed at once: the conversation's snapshot, the inbound message
+/// marked answered, and the replies queued in the outbox. A crash before the commit replays
+/// the message from the journal on the old snapshot; after it, the replies are in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnCommit {
+    pub key: ConversationKey,
+    /// The answered message, when it was journaled.
+    pub message_id: Option<String>,
+    pub snapshot: String,
+    /// Durable replies (only for journaled messages).
+    pub replies: Vec<OutboxEntry>,
 }
 
 /// Everything outside the conversation that the engine needs. All methods are cheap to call
@@ -82,6 +113,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Journaled messages not yet answered (after a crash), oldest first.
     fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>>;
+
+    /// Commits a turn: snapshot, journal entry done, replies into the outbox (ids already
+    /// there are left alone).
+    fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Marks an outbox reply as sent.
+    fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Unsent outbox replies of a channel, oldest first.
+    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
 }
 
 /// The current time in UTC as `YYYY-MM-DD HH:MM:SS`, without a date crate.
@@ -138,6 +179,8 @@ struct MemoryInner {
     snapshots: HashMap<ConversationKey, String>,
     journal: HashMap<(ConversationKey, String), (u64, JournalEntry, bool)>,
     journal_seq: u64,
+    /// Outbox replies in order, with whether they were sent.
+    outbox: Vec<(OutboxEntry, bool)>,
 }
 
 /// A complete in-memory [`Store`], for tests and benchmarks.
@@ -297,6 +340,42 @@ impl Store for MemoryStore {
             }
         });
         ready(Ok(()))
+    }
+
+    fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| {
+            i.snapshots.insert(commit.key.clone(), commit.snapshot);
+            if let Some(id) = &commit.message_id {
+                if let Some(e) = i.journal.get_mut(&(commit.key.clone(), id.clone())) {
+                    e.2 = true;
+                }
+            }
+            for reply in commit.replies {
+                if !i.outbox.iter().any(|(e, _)| e.id == reply.id) {
+                    i.outbox.push((reply, false));
+                }
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| {
+            if let Some(e) = i.outbox.iter_mut().find(|(e, _)| e.id == id) {
+                e.1 = true;
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
+        ready(Ok(self.with(|i| {
+            i.outbox
+                .iter()
+                .filter(|(e, sent)| !sent && e.key.channel == channel)
+                .map(|(e, _)| e.clone())
+                .collect()
+        })))
     }
 
     fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>> {

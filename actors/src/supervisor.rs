@@ -247,6 +247,7 @@ impl SupervisorState {
                             key: key.clone(),
                             reply: self.engine.apology(),
                             in_reply_to: poison.message_id.clone(),
+                            outbox_id: None,
                             accepted_at: poison.accepted_at,
                         });
                     }

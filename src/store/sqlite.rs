@@ -15,7 +15,8 @@ use redsol_actors::model::{
     PendingRequest, Priority, Prospect,
 };
 use redsol_actors::store::{
-    incident_id, now_utc, prospect_id, BoxFuture, JournalEntry, Store, StoreError, StoreResult,
+    incident_id, now_utc, prospect_id, BoxFuture, JournalEntry, OutboxEntry, Store, StoreError,
+    StoreResult, TurnCommit,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -105,6 +106,20 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (channel, user, message_id)
     );
     CREATE INDEX journal_by_done ON journal (done, seq);
+    "#,
+    // 2: the outbox of durable replies.
+    r#"
+    CREATE TABLE outbox (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT UNIQUE NOT NULL,
+        channel     TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        in_reply_to TEXT,
+        reply       TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        sent_at     TEXT
+    );
+    CREATE INDEX outbox_unsent ON outbox (channel, sent_at, seq);
     "#,
 ];
 
@@ -614,6 +629,85 @@ fn journal_pending(conn: &mut Connection) -> StoreResult<Vec<JournalEntry>> {
     Ok(entries)
 }
 
+fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let channel = commit.key.channel.as_str();
+    tx.prepare_cached(
+        "INSERT INTO snapshots (channel, user, state, updated_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (channel, user) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut st| st.execute(params![channel, commit.key.user, commit.snapshot, now_utc()]))
+    .map_err(db_err)?;
+    if let Some(id) = &commit.message_id {
+        tx.prepare_cached(
+            "UPDATE journal SET done = 1 WHERE channel = ?1 AND user = ?2 AND message_id = ?3",
+        )
+        .and_then(|mut st| st.execute(params![channel, commit.key.user, id]))
+        .map_err(db_err)?;
+    }
+    for reply in &commit.replies {
+        let json = serde_json::to_string(&reply.reply)
+            .map_err(|e| StoreError::Invalid(format!("outbox reply: {e}")))?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO outbox (id, channel, user, in_reply_to, reply, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                reply.id,
+                reply.key.channel.as_str(),
+                reply.key.user,
+                reply.in_reply_to,
+                json,
+                now_utc()
+            ])
+        })
+        .map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)
+}
+
+fn outbox_sent(conn: &mut Connection, id: &str) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL")
+        .and_then(|mut st| st.execute(params![id, now_utc()]))
+        .map_err(db_err)?;
+    Ok(())
+}
+
+fn outbox_pending(conn: &mut Connection, channel: Channel) -> StoreResult<Vec<OutboxEntry>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, user, in_reply_to, reply FROM outbox \
+             WHERE channel = ?1 AND sent_at IS NULL ORDER BY seq",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![channel.as_str()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, user, in_reply_to, json) = row.map_err(db_err)?;
+        let reply = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Invalid(format!("outbox reply {id}: {e}")))?;
+        out.push(OutboxEntry {
+            id,
+            key: ConversationKey::new(channel, user),
+            reply,
+            in_reply_to,
+        });
+    }
+    Ok(out)
+}
+
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -689,6 +783,19 @@ impl Store for SqliteStore {
 
     fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>> {
         Box::pin(self.run("journal_pending", journal_pending))
+    }
+
+    fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(self.run("commit_turn", move |conn| commit_turn(conn, &commit)))
+    }
+
+    fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        let id = id.to_string();
+        Box::pin(self.run("outbox_sent", move |conn| outbox_sent(conn, &id)))
+    }
+
+    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
+        Box::pin(self.run("outbox_pending", move |conn| outbox_pending(conn, channel)))
     }
 }
 
@@ -1034,6 +1141,49 @@ mod tests {
             .expect("unknown");
         let pending = store.journal_pending().await.expect("pending");
         assert_eq!(pending, vec![entry("a", "m2"), entry("c", "m9")]);
+    }
+
+    #[tokio::test]
+    async fn a_turn_commits_snapshot_journal_and_outbox_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = entry("a", "m1");
+        let reply = |text: &str| redsol_actors::model::Reply {
+            text: text.into(),
+            quick_replies: vec![redsol_actors::model::QuickReply::new("intent:plans", "Planes")],
+        };
+        let commit = TurnCommit {
+            key: e.key.clone(),
+            message_id: Some("m1".into()),
+            snapshot: "{\"s\":1}".into(),
+            replies: vec![OutboxEntry {
+                id: OutboxEntry::id_for(&e.key, "m1", 0),
+                key: e.key.clone(),
+                reply: reply("hola"),
+                in_reply_to: Some("m1".into()),
+            }],
+        };
+        {
+            let store = SqliteStore::open(dir.path(), Vec::new).expect("open");
+            assert!(store.journal_inbound(e.clone()).await.expect("journal"));
+            store.commit_turn(commit.clone()).await.expect("commit");
+            // A replayed turn queues nothing twice.
+            store.commit_turn(commit.clone()).await.expect("commit again");
+        }
+        let store = SqliteStore::open(dir.path(), Vec::new).expect("reopen");
+        assert!(store.journal_pending().await.expect("pending").is_empty());
+        assert_eq!(
+            store.load_snapshot(&e.key).await.expect("load").as_deref(),
+            Some("{\"s\":1}")
+        );
+        let pending = store.outbox_pending(e.key.channel).await.expect("outbox");
+        assert_eq!(pending, commit.replies);
+        assert!(store
+            .outbox_pending(Channel::Telegram)
+            .await
+            .expect("other channel")
+            .is_empty());
+        store.outbox_sent(&pending[0].id).await.expect("sent");
+        assert!(store.outbox_pending(e.key.channel).await.expect("outbox").is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
