@@ -7,6 +7,9 @@ use crate::http::{self, HttpState};
 use crate::settings::Settings;
 use crate::store::sqlite::SqliteStore;
 use crate::telemetry;
+use crate::whatsapp::graph::GraphClient;
+use crate::whatsapp::outbound::WhatsAppOutbound;
+use crate::whatsapp::webhook::{self, WebhookState};
 use anyhow::Context as _;
 use redsol_actors::brain::{Brain, OfflineBrain};
 use redsol_actors::engine::Engine;
@@ -65,10 +68,14 @@ pub struct Core {
     pub engine: Engine,
 }
 
-/// Starts the actor tree with the given reply sinks, and replays unanswered journaled messages.
-pub async fn start_core(settings: &Settings, sinks: Sinks) -> anyhow::Result<Core> {
+/// Starts the actor tree over the store with the given reply sinks, and replays unanswered
+/// journaled messages.
+pub async fn start_core(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    sinks: Sinks,
+) -> anyhow::Result<Core> {
     let rules = Arc::new(settings.rules.clone());
-    let store = open_store(settings)?;
     let brain: Arc<dyn Brain> = Arc::new(OfflineBrain::new(rules.clone()));
     let engine = Engine::new(rules, brain, store.clone());
     let (router, root, root_handle) = supervisor::start(SupervisorArgs {
@@ -132,7 +139,8 @@ pub fn channel_hints(settings: &Settings) -> Vec<String> {
 /// `redsol chat`: an interactive console conversation, no HTTP.
 pub async fn chat(settings: Settings, opts: ConsoleOptions) -> anyhow::Result<()> {
     let (sink, replies) = ConsoleSink::new();
-    let core = start_core(&settings, console_sinks(sink)).await?;
+    let store = open_store(&settings)?;
+    let core = start_core(&settings, store, console_sinks(sink)).await?;
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     let result = tokio::select! {
         r = console::run(core.router.clone(), replies, stdin, tokio::io::stdout(), opts) => r.map_err(anyhow::Error::from),
@@ -149,34 +157,120 @@ fn console_sinks(sink: ConsoleSink) -> Sinks {
     sinks
 }
 
-/// `redsol run`: the channels of the mode, the HTTP server, until Ctrl-C or SIGTERM.
-pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow::Result<()> {
-    let metrics = telemetry::metrics_handle()?;
-    telemetry::register_common();
-    let console = match mode {
-        Mode::Console => true,
+/// The channels `run` starts, decided from the mode and what is configured.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ChannelPlan {
+    pub console: bool,
+    pub whatsapp: bool,
+}
+
+/// Decides which channels to start; a mode whose channel is not configured is an error that
+/// names the variables to set.
+pub fn plan_channels(settings: &Settings, mode: Mode) -> anyhow::Result<ChannelPlan> {
+    let whatsapp_ready = || -> anyhow::Result<()> {
+        let Some(w) = &settings.whatsapp else {
+            anyhow::bail!("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN");
+        };
+        let mut missing = Vec::new();
+        if w.app_secret.is_none() {
+            missing.push("WHATSAPP_APP_SECRET (to verify webhook signatures)");
+        }
+        if w.verify_token.is_none() {
+            missing.push("WHATSAPP_VERIFY_TOKEN (to verify the webhook subscription)");
+        }
+        if !missing.is_empty() {
+            anyhow::bail!("WhatsApp needs {}", missing.join(" and "));
+        }
+        Ok(())
+    };
+    match mode {
+        Mode::Console => Ok(ChannelPlan { console: true, whatsapp: false }),
+        Mode::Whatsapp => {
+            whatsapp_ready()?;
+            Ok(ChannelPlan { console: false, whatsapp: true })
+        }
+        Mode::Telegram => anyhow::bail!(
+            "the Telegram channel is not part of this build yet; use --mode whatsapp, console or auto"
+        ),
         Mode::Auto => {
-            let configured = settings.telegram.is_some() || settings.whatsapp.is_some();
-            if configured {
-                anyhow::bail!(
-                    "Telegram/WhatsApp are configured, but their channels are not part of this build yet; \
-                     unset their variables or run with --mode console"
-                );
+            if settings.telegram.is_some() {
+                tracing::warn!("TELEGRAM_BOT_TOKEN is set, but the Telegram channel is not part of this build yet");
+            }
+            if settings.whatsapp.is_some() {
+                whatsapp_ready()?;
+                return Ok(ChannelPlan { console: false, whatsapp: true });
             }
             tracing::info!("no messaging platform configured: starting the console channel");
-            for hint in channel_hints(&settings) {
+            for hint in channel_hints(settings) {
                 tracing::info!("to enable {hint}");
             }
-            true
+            Ok(ChannelPlan { console: true, whatsapp: false })
         }
-        Mode::Telegram | Mode::Whatsapp => anyhow::bail!(
-            "the {mode:?} channel is not part of this build yet; use --mode console (or auto)"
-        ),
-    };
+    }
+}
 
-    let (sink, replies) = ConsoleSink::new();
-    telemetry::register_channel(Channel::Console);
-    let mut core = start_core(&settings, console_sinks(sink)).await?;
+/// `redsol run`: the channels of the mode, the HTTP server, until Ctrl-C or SIGTERM.
+pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow::Result<()> {
+    let plan = plan_channels(&settings, mode)?;
+    let metrics = telemetry::metrics_handle()?;
+    telemetry::register_common();
+    let store = open_store(&settings)?;
+    let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+
+    let mut sinks: Sinks = HashMap::new();
+    let mut names = Vec::new();
+    let mut console_replies = None;
+    if plan.console {
+        let (sink, replies) = ConsoleSink::new();
+        sinks.insert(Channel::Console, Arc::new(sink));
+        console_replies = Some(replies);
+        telemetry::register_channel(Channel::Console);
+        names.push("console");
+    }
+    let mut whatsapp = None;
+    if let (true, Some(w)) = (plan.whatsapp, &settings.whatsapp) {
+        let t = &settings.whatsapp_tuning;
+        let client = GraphClient::new(
+            &w.api_url,
+            &t.api_version,
+            &w.phone_number_id,
+            w.access_token.clone(),
+            Duration::from_secs(t.request_timeout_secs),
+        )?;
+        let outbound = WhatsAppOutbound::spawn(client, t, store.clone())?;
+        sinks.insert(Channel::WhatsApp, outbound.sink());
+        telemetry::register_channel(Channel::WhatsApp);
+        telemetry::register_whatsapp();
+        names.push("whatsapp");
+        whatsapp = Some(outbound);
+    }
+
+    let mut core = start_core(&settings, store.clone(), sinks).await?;
+
+    let mut routes = axum::Router::new();
+    if let (Some(outbound), Some(w)) = (&whatsapp, &settings.whatsapp) {
+        let resent = outbound.resend_pending().await;
+        if resent > 0 {
+            tracing::info!(
+                resent,
+                "unsent WhatsApp replies from the last run queued again"
+            );
+        }
+        let marker = outbound.clone();
+        routes = routes.merge(webhook::routes(
+            WebhookState {
+                verify_token: w.verify_token.clone(),
+                app_secret: w
+                    .app_secret
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("WHATSAPP_APP_SECRET is required"))?,
+                store: store.clone(),
+                conversations: core.router.clone(),
+                mark_read: Arc::new(move |id| marker.mark_read(id)),
+            },
+            settings.whatsapp_tuning.max_body_bytes,
+        ));
+    }
 
     let addr = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -194,21 +288,19 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
             metrics,
             ready: ready.clone(),
         },
+        routes,
         async move {
             let _ = http_stop.wait_for(|s| *s).await;
         },
     ));
-    tracing::info!(%local, "HTTP server listening: /health /ready /metrics");
+    tracing::info!(%local, "HTTP server listening");
 
-    let console_task = console.then(|| {
+    let console_task = console_replies.map(|replies| {
         let router = core.router.clone();
         tokio::spawn(run_console_stdio(router, replies, opts))
     });
     ready.store(true, Ordering::Release);
-    tracing::info!(
-        channels = "console",
-        "redsol is running; Ctrl-C or SIGTERM stops it"
-    );
+    tracing::info!(channels = %names.join(","), "redsol is running; Ctrl-C or SIGTERM stops it");
 
     let mut root_done = false;
     tokio::select! {
@@ -218,14 +310,18 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
             tracing::error!("the actor tree stopped on its own");
         }
     }
+    // Stop taking input, let the conversations finish, then let the senders flush.
     ready.store(false, Ordering::Release);
     if let Some(task) = console_task {
         task.abort();
     }
     let _ = stop_tx.send(true);
     let _ = server.await;
-    core.stop(Duration::from_secs(settings.server.shutdown_grace_secs))
-        .await;
+    core.stop(grace).await;
+    if let Some(outbound) = whatsapp {
+        outbound.drain(grace).await;
+        outbound.stop();
+    }
     tracing::info!("stopped");
     if root_done {
         anyhow::bail!("the actor tree failed");

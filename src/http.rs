@@ -1,5 +1,4 @@
-//! The HTTP server: health, readiness and Prometheus metrics (the WhatsApp and Telegram
-//! webhooks join it when those channels land). `router()` builds the app without a socket,
+//! The HTTP server: health, readiness, Prometheus metrics, and the channels' webhooks. `router()` builds the app without a socket,
 //! so tests call it with `oneshot`.
 
 use axum::extract::State;
@@ -19,12 +18,14 @@ pub struct HttpState {
     pub ready: Arc<AtomicBool>,
 }
 
-pub fn router(state: HttpState) -> Router {
+/// The operational routes, plus the channels' webhook routes (`extra`).
+pub fn router(state: HttpState, extra: Router) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_text))
         .with_state(state)
+        .merge(extra)
 }
 
 async fn health() -> &'static str {
@@ -53,9 +54,10 @@ async fn metrics_text(State(state): State<HttpState>) -> impl IntoResponse {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: HttpState,
+    extra: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state, extra))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -85,20 +87,26 @@ mod tests {
             ready: Arc::new(AtomicBool::new(false)),
         };
         assert_eq!(
-            get_text(router(state.clone()), "/health").await.0,
+            get_text(router(state.clone(), Router::new()), "/health")
+                .await
+                .0,
             StatusCode::OK
         );
         assert_eq!(
-            get_text(router(state.clone()), "/ready").await.0,
+            get_text(router(state.clone(), Router::new()), "/ready")
+                .await
+                .0,
             StatusCode::SERVICE_UNAVAILABLE
         );
         state.ready.store(true, Ordering::Release);
         assert_eq!(
-            get_text(router(state.clone()), "/ready").await.0,
+            get_text(router(state.clone(), Router::new()), "/ready")
+                .await
+                .0,
             StatusCode::OK
         );
         crate::telemetry::register_common();
-        let (status, body) = get_text(router(state), "/metrics").await;
+        let (status, body) = get_text(router(state, Router::new()), "/metrics").await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("redsol_actor_restarts_total"), "{body}");
     }

@@ -78,7 +78,9 @@ pub struct WhatsAppTuning {
 impl WhatsAppTuning {
     fn validate(&self) -> anyhow::Result<()> {
         let bad = |key: &str, problem: &str| {
-            Err(anyhow::anyhow!("invalid configuration: whatsapp.{key}: {problem}"))
+            Err(anyhow::anyhow!(
+                "invalid configuration: whatsapp.{key}: {problem}"
+            ))
         };
         if !(self.api_url.starts_with("http://") || self.api_url.starts_with("https://")) {
             return bad("api_url", "must be an http:// or https:// URL");
@@ -92,11 +94,62 @@ impl WhatsAppTuning {
         if self.send_per_second == 0 || self.recipient_burst == 0 {
             return bad("send_per_second / recipient_burst", "must be positive");
         }
-        if !(self.recipient_per_second > 0.0) {
+        if self.recipient_per_second.is_nan() || self.recipient_per_second <= 0.0 {
             return bad("recipient_per_second", "must be positive");
         }
         if self.request_timeout_secs == 0 {
             return bad("request_timeout_secs", "must be positive");
+        }
+        Ok(())
+    }
+}
+
+/// How the bot treats group chats.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupMode {
+    /// Answer only commands addressed to the bot (`/menu@bot`).
+    Commands,
+    /// Skip group chats.
+    Ignore,
+}
+
+/// Telegram tuning (`[telegram]`): polling, limits, retries.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramTuning {
+    pub api_url: String,
+    pub poll_timeout_secs: u32,
+    pub send_per_second: u32,
+    pub chat_burst: u32,
+    pub chat_per_second: f64,
+    pub max_retries: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    pub groups: GroupMode,
+}
+
+impl TelegramTuning {
+    fn validate(&self) -> anyhow::Result<()> {
+        let bad = |key: &str, problem: &str| {
+            Err(anyhow::anyhow!(
+                "invalid configuration: telegram.{key}: {problem}"
+            ))
+        };
+        if !(self.api_url.starts_with("http://") || self.api_url.starts_with("https://")) {
+            return bad("api_url", "must be an http:// or https:// URL");
+        }
+        if self.poll_timeout_secs == 0 || self.poll_timeout_secs >= 17 {
+            return bad(
+                "poll_timeout_secs",
+                "must be between 1 and 16 (teloxide's client times out at 17 s)",
+            );
+        }
+        if self.send_per_second == 0 || self.chat_burst == 0 {
+            return bad("send_per_second / chat_burst", "must be positive");
+        }
+        if self.chat_per_second.is_nan() || self.chat_per_second <= 0.0 {
+            return bad("chat_per_second", "must be positive");
         }
         Ok(())
     }
@@ -109,14 +162,16 @@ struct FileSettings {
     server: ServerSettings,
     store: StoreSettings,
     whatsapp: WhatsAppTuning,
+    telegram: TelegramTuning,
     rules: Rules,
 }
 
-/// Telegram, when `TELEGRAM_BOT_TOKEN` is set.
+/// Telegram, when `TELEGRAM_BOT_TOKEN` is set. `api_url` is `TELEGRAM_API_URL`, else
+/// `telegram.api_url` from the config.
 #[derive(Clone, Debug)]
 pub struct TelegramSettings {
     pub token: Secret,
-    pub api_url: Option<String>,
+    pub api_url: String,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<Secret>,
 }
@@ -154,6 +209,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub store: StoreSettings,
     pub whatsapp_tuning: WhatsAppTuning,
+    pub telegram_tuning: TelegramTuning,
     pub rules: Rules,
     pub telegram: Option<TelegramSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
@@ -289,6 +345,7 @@ impl Settings {
             .extend(list(env, "REDSOL_ADMIN_WHATSAPP_NUMBERS"));
         file.rules.validate()?;
         file.whatsapp.validate()?;
+        file.telegram.validate()?;
         if file.server.host.trim().is_empty() {
             bail!("invalid configuration: server.host: must not be empty");
         }
@@ -299,7 +356,8 @@ impl Settings {
         let telegram = match secret(env, "TELEGRAM_BOT_TOKEN")? {
             Some(token) => Some(TelegramSettings {
                 token,
-                api_url: url(env, "TELEGRAM_API_URL")?,
+                api_url: url(env, "TELEGRAM_API_URL")?
+                    .unwrap_or_else(|| file.telegram.api_url.trim_end_matches('/').to_string()),
                 webhook_url: url(env, "TELEGRAM_WEBHOOK_URL")?,
                 webhook_secret: secret(env, "TELEGRAM_WEBHOOK_SECRET")?,
             }),
@@ -352,6 +410,7 @@ impl Settings {
             server: file.server,
             store: file.store,
             whatsapp_tuning: file.whatsapp,
+            telegram_tuning: file.telegram,
             rules: file.rules,
             telegram,
             whatsapp,

@@ -115,7 +115,11 @@ fn describe() {
     );
     describe_gauge!(
         "redsol_outbox_pending",
-        "Store writes waiting in the outbox."
+        "Durable replies in the outbox not yet sent."
+    );
+    describe_counter!(
+        "redsol_whatsapp_statuses_total",
+        "WhatsApp delivery statuses of our messages, by status."
     );
 }
 
@@ -141,5 +145,24 @@ pub fn register_common() {
     for i in Intent::ALL {
         metrics::counter!("redsol_intents_total", "intent" => i.as_str(), "source" => "rules")
             .absolute(0);
+    }
+}
+
+/// Creates the zero-valued series of the WhatsApp webhook.
+pub fn register_whatsapp() {
+    for reason in [
+        "missing_signature",
+        "malformed_signature",
+        "bad_signature",
+        "malformed",
+        "unexpected_object",
+        "bad_verify_token",
+    ] {
+        metrics::counter!("redsol_webhook_rejected_total", "channel" => "whatsapp", "reason" => reason)
+            .absolute(0);
+    }
+    metrics::counter!("redsol_duplicates_total", "channel" => "whatsapp").absolute(0);
+    for status in ["sent", "delivered", "read", "failed"] {
+        metrics::counter!("redsol_whatsapp_statuses_total", "status" => status).absolute(0);
     }
 }

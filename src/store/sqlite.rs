@@ -20,7 +20,7 @@ use redsol_actors::store::{
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The file name of the database inside the data directory.
@@ -126,7 +126,9 @@ const MIGRATIONS: &[&str] = &[
 /// The SQLite implementation of [`Store`]. Cheap to clone (it shares one connection).
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    jobs: std::sync::mpsc::Sender<Job>,
+    /// Replies in the outbox not yet sent: `redsol_outbox_pending`.
+    unsent: Arc<std::sync::atomic::AtomicI64>,
     clients: Arc<Vec<Client>>,
     path: Arc<PathBuf>,
 }
@@ -166,7 +168,13 @@ impl SqliteStore {
             "SQLite store open"
         );
         Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
+            unsent: {
+                let n = count_unsent(&conn)
+                    .with_context(|| format!("counting the outbox of {}", path.display()))?;
+                metrics::gauge!("redsol_outbox_pending").set(n as f64);
+                Arc::new(std::sync::atomic::AtomicI64::new(n))
+            },
+            jobs: spawn_worker(conn, &path)?,
             clients: Arc::new(clients),
             path: Arc::new(path),
         })
@@ -177,39 +185,64 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs `f` with the connection on the blocking pool, timing it and logging a failure.
+    /// Runs `f` with the connection on the store's own thread, timing it and logging a failure.
     async fn run<T, F>(&self, op: &'static str, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let started = Instant::now();
-        let conn = Arc::clone(&self.conn);
-        let result = match tokio::task::spawn_blocking(move || with_conn(&conn, f)).await {
-            Ok(result) => result,
-            Err(e) => Err(StoreError::Unavailable(format!("sqlite task failed: {e}"))),
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        let result = if self.jobs.send(job).is_err() {
+            Err(StoreError::Unavailable(
+                "the sqlite thread has stopped".into(),
+            ))
+        } else {
+            // A dropped sender means the operation panicked (the thread caught it).
+            rx.await.unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(
+                    "a sqlite operation failed unexpectedly".into(),
+                ))
+            })
         };
         observe(op, started, &result);
         result
     }
 }
 
-/// Locks the connection and runs `f`. A poisoned mutex (an earlier operation panicked while
-/// holding it) fails this call with `Unavailable` and clears the poison: SQLite rolled back
-/// whatever transaction was open when the panic unwound it, so the next call may go on.
-fn with_conn<T>(
-    conn: &Mutex<Connection>,
-    f: impl FnOnce(&mut Connection) -> StoreResult<T>,
-) -> StoreResult<T> {
-    match conn.lock() {
-        Ok(mut guard) => f(&mut guard),
-        Err(_) => {
-            conn.clear_poison();
-            Err(StoreError::Unavailable(
-                "sqlite connection lock poisoned by an earlier panic".into(),
-            ))
-        }
-    }
+fn publish_unsent(unsent: &std::sync::atomic::AtomicI64, delta: i64) {
+    let n = unsent.fetch_add(delta, std::sync::atomic::Ordering::AcqRel) + delta;
+    metrics::gauge!("redsol_outbox_pending").set(n.max(0) as f64);
+}
+
+/// One operation for the store's thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Starts the thread that owns the connection and runs the operations one after another.
+/// One thread instead of the blocking pool: operations on one SQLite connection are serial
+/// anyway, and a burst would otherwise park hundreds of pool threads on a lock. A panicking
+/// operation is caught (its transaction rolls back as it unwinds) and the thread goes on.
+fn spawn_worker(mut conn: Connection, path: &Path) -> anyhow::Result<std::sync::mpsc::Sender<Job>> {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("redsol-sqlite".into())
+        .spawn(move || {
+            for job in rx {
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+                if outcome.is_err() {
+                    tracing::error!(
+                        backend = "sqlite",
+                        "a store operation panicked; it failed and the store goes on"
+                    );
+                }
+            }
+        })
+        .with_context(|| format!("starting the SQLite thread for {}", path.display()))?;
+    Ok(tx)
 }
 
 /// Records `redsol_store_request_seconds` and logs a failure (the op and the error, never user
@@ -629,7 +662,8 @@ fn journal_pending(conn: &mut Connection) -> StoreResult<Vec<JournalEntry>> {
     Ok(entries)
 }
 
-fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<()> {
+/// Commits a turn; returns how many replies were newly queued in the outbox.
+fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<usize> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
@@ -647,33 +681,47 @@ fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<()> {
         .and_then(|mut st| st.execute(params![channel, commit.key.user, id]))
         .map_err(db_err)?;
     }
+    let mut queued = 0;
     for reply in &commit.replies {
         let json = serde_json::to_string(&reply.reply)
             .map_err(|e| StoreError::Invalid(format!("outbox reply: {e}")))?;
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO outbox (id, channel, user, in_reply_to, reply, created_at) \
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO outbox (id, channel, user, in_reply_to, reply, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .and_then(|mut st| {
-            st.execute(params![
-                reply.id,
-                reply.key.channel.as_str(),
-                reply.key.user,
-                reply.in_reply_to,
-                json,
-                now_utc()
-            ])
-        })
-        .map_err(db_err)?;
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    reply.id,
+                    reply.key.channel.as_str(),
+                    reply.key.user,
+                    reply.in_reply_to,
+                    json,
+                    now_utc()
+                ])
+            })
+            .map_err(db_err)?;
+        queued += inserted;
     }
-    tx.commit().map_err(db_err)
+    tx.commit().map_err(db_err)?;
+    Ok(queued)
 }
 
-fn outbox_sent(conn: &mut Connection, id: &str) -> StoreResult<()> {
-    conn.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL")
+/// Marks a reply sent; returns whether it was unsent until now.
+fn outbox_sent(conn: &mut Connection, id: &str) -> StoreResult<bool> {
+    let changed = conn
+        .prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL")
         .and_then(|mut st| st.execute(params![id, now_utc()]))
         .map_err(db_err)?;
-    Ok(())
+    Ok(changed > 0)
+}
+
+fn count_unsent(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+        [],
+        |r| r.get(0),
+    )
 }
 
 fn outbox_pending(conn: &mut Connection, channel: Channel) -> StoreResult<Vec<OutboxEntry>> {
@@ -786,12 +834,23 @@ impl Store for SqliteStore {
     }
 
     fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(self.run("commit_turn", move |conn| commit_turn(conn, &commit)))
+        let unsent = Arc::clone(&self.unsent);
+        Box::pin(self.run("commit_turn", move |conn| {
+            let queued = commit_turn(conn, &commit)?;
+            publish_unsent(&unsent, queued as i64);
+            Ok(())
+        }))
     }
 
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
         let id = id.to_string();
-        Box::pin(self.run("outbox_sent", move |conn| outbox_sent(conn, &id)))
+        let unsent = Arc::clone(&self.unsent);
+        Box::pin(self.run("outbox_sent", move |conn| {
+            if outbox_sent(conn, &id)? {
+                publish_unsent(&unsent, -1);
+            }
+            Ok(())
+        }))
     }
 
     fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
@@ -879,7 +938,8 @@ mod tests {
         let nested = dir.path().join("a").join("b");
         let store = SqliteStore::open(&nested, Vec::new).expect("open");
         assert!(nested.join(DB_FILE).exists());
-        let conn = store.conn.lock().expect("lock");
+        let conn =
+            Connection::open(store.path()).expect("a second connection, as an operator would open");
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .expect("journal_mode");
@@ -1010,7 +1070,8 @@ mod tests {
         }
         // Staff close two of them by hand; one moves on without closing.
         {
-            let conn = store.conn.lock().expect("lock");
+            let conn = Connection::open(store.path())
+                .expect("a second connection, as an operator would open");
             conn.execute(
                 "UPDATE incidents SET status = 'Resuelto' WHERE id = 'INC-000001'",
                 [],
@@ -1085,7 +1146,8 @@ mod tests {
             })
             .await
             .expect("record");
-        let conn = store.conn.lock().expect("lock");
+        let conn =
+            Connection::open(store.path()).expect("a second connection, as an operator would open");
         let (kind, text, channel): (String, String, String) = conn
             .query_row("SELECT kind, text, channel FROM requests", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -1149,7 +1211,10 @@ mod tests {
         let e = entry("a", "m1");
         let reply = |text: &str| redsol_actors::model::Reply {
             text: text.into(),
-            quick_replies: vec![redsol_actors::model::QuickReply::new("intent:plans", "Planes")],
+            quick_replies: vec![redsol_actors::model::QuickReply::new(
+                "intent:plans",
+                "Planes",
+            )],
         };
         let commit = TurnCommit {
             key: e.key.clone(),
@@ -1167,7 +1232,10 @@ mod tests {
             assert!(store.journal_inbound(e.clone()).await.expect("journal"));
             store.commit_turn(commit.clone()).await.expect("commit");
             // A replayed turn queues nothing twice.
-            store.commit_turn(commit.clone()).await.expect("commit again");
+            store
+                .commit_turn(commit.clone())
+                .await
+                .expect("commit again");
         }
         let store = SqliteStore::open(dir.path(), Vec::new).expect("reopen");
         assert!(store.journal_pending().await.expect("pending").is_empty());
@@ -1183,7 +1251,11 @@ mod tests {
             .expect("other channel")
             .is_empty());
         store.outbox_sent(&pending[0].id).await.expect("sent");
-        assert!(store.outbox_pending(e.key.channel).await.expect("outbox").is_empty());
+        assert!(store
+            .outbox_pending(e.key.channel)
+            .await
+            .expect("outbox")
+            .is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1208,7 +1280,8 @@ mod tests {
         assert_eq!(ids.len(), 50);
         let expected: HashSet<_> = (1..=50).map(prospect_id).collect();
         assert_eq!(ids, expected);
-        let conn = store.conn.lock().expect("lock");
+        let conn =
+            Connection::open(store.path()).expect("a second connection, as an operator would open");
         let n: i64 = conn
             .query_row(
                 "SELECT COUNT(DISTINCT id) FROM prospects WHERE id IS NOT NULL",
@@ -1220,19 +1293,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_poisoned_lock_is_unavailable_once_then_recovers() {
+    async fn a_panicking_operation_fails_and_the_store_goes_on() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(dir.path(), Vec::new).expect("open");
-        let conn = Arc::clone(&store.conn);
-        let _ = std::thread::spawn(move || {
-            let _guard = conn.lock();
-            panic!("poison the lock on purpose");
-        })
-        .join();
-        let err = store.load_snapshot(&key("1")).await.expect_err("poisoned");
+        let err = store
+            .run("test", |_conn| -> StoreResult<()> {
+                panic!("a bug in an operation")
+            })
+            .await
+            .expect_err("failed");
         assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
         assert_eq!(
-            store.load_snapshot(&key("1")).await.expect("recovered"),
+            store.load_snapshot(&key("1")).await.expect("still working"),
             None
         );
     }

@@ -6,27 +6,13 @@ mod chat;
 mod classify;
 mod run;
 mod status;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-pub fn redsol() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redsol"));
-    // A clean environment of the contract's variables: no token leaks in from the machine.
-    for var in [
-        "TELEGRAM_BOT_TOKEN",
-        "WHATSAPP_PHONE_NUMBER_ID",
-        "WHATSAPP_ACCESS_TOKEN",
-        "GEMINI_API_KEY",
-        "GOOGLE_SHEETS_ID",
-        "REDSOL_CONFIG",
-        "RUST_LOG",
-        "RUST_LOG_FORMAT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+pub use support::redsol;
 
 /// Runs `redsol ARGS` with `stdin` piped in and a fresh data dir.
 pub fn run_with_input(args: &[&str], data: &Path, stdin: &str) -> Output {

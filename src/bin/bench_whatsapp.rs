@@ -1,0 +1,266 @@
+//! Benchmark of the WhatsApp path: signed deliveries offered at a fixed rate to a running
+//! `redsol run --mode whatsapp`, replies counted at a fake Graph API sink.
+//!
+//! Prints deliveries/s accepted, replies/s at the sink, end-to-end latency p50/p99 (delivery
+//! sent → reply received), lost and duplicated replies, and redsol's peak RSS.
+//!
+//! ```sh
+//! cargo build --release --bins
+//! target/release/redsol-bench-whatsapp --rate 2000 --seconds 10 [--per-delivery 1]
+//! ```
+//! Each message comes from a user of its own, so each must get exactly one reply. Meta's
+//! pacing limits are lifted in the redsol under test (we measure redsol, not Meta's quota),
+//! and marking messages as read is off.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use redsol::whatsapp::signature::sign;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "bench-secret";
+const TOKEN: &str = "bench-token";
+const PHONE_ID: &str = "1000000001";
+
+#[derive(Default)]
+struct Sink {
+    replies: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+async fn graph(State(sink): State<Arc<Sink>>, body: Bytes) -> axum::Json<serde_json::Value> {
+    let now = Instant::now();
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
+        if let Some(to) = v.get("to").and_then(|t| t.as_str()) {
+            if let Ok(mut r) = sink.replies.lock() {
+                r.entry(to.to_string()).or_default().push(now);
+            }
+        }
+    }
+    axum::Json(
+        serde_json::json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.bench"}]}),
+    )
+}
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(0.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let rate = arg(&args, "--rate", 1000).max(1);
+    let seconds = arg(&args, "--seconds", 10).max(1);
+    let per_delivery = arg(&args, "--per-delivery", 1).max(1) as usize;
+    let concurrency = arg(&args, "--concurrency", 256).max(1) as usize;
+
+    // The fake Graph sink.
+    let sink = Arc::new(Sink::default());
+    let app = axum::Router::new()
+        .route("/{version}/{phone}/messages", post(graph))
+        .with_state(sink.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let graph_url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // redsol under test, next to this binary.
+    let exe = std::env::current_exe()?;
+    let redsol = exe.with_file_name("redsol");
+    let data = std::env::temp_dir().join(format!("redsol-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&data)?;
+    let config = data.join("bench.toml");
+    std::fs::write(
+        &config,
+        "[whatsapp]\nsend_per_second = 1000000\nrecipient_burst = 1000\nrecipient_per_second = 1000.0\nmark_read = false\n",
+    )?;
+    let mut child = Command::new(&redsol)
+        .args(["run", "--mode", "whatsapp"])
+        .env("REDSOL_DATA_DIR", &data)
+        .env("REDSOL_CONFIG", &config)
+        .env("MESSAGING_PORT", "0")
+        .env("RUST_LOG", "warn,redsol::app=info")
+        .env("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID)
+        .env("WHATSAPP_ACCESS_TOKEN", TOKEN)
+        .env("WHATSAPP_VERIFY_TOKEN", "bench")
+        .env("WHATSAPP_APP_SECRET", SECRET)
+        .env("WHATSAPP_API_URL", &graph_url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot start {}: {e} (build it with cargo build --release --bins)",
+                redsol.display()
+            )
+        })?;
+    let pid = child.id();
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(i) = line.find("local=") {
+                let _ = tx.send(
+                    line[i + 6..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60))?;
+    let url = format!("http://{addr}/webhook");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+
+    // Offer deliveries at a fixed rate.
+    let total = (rate * seconds) as usize;
+    let sent_at: Arc<Mutex<HashMap<String, Instant>>> =
+        Arc::new(Mutex::new(HashMap::with_capacity(total * per_delivery)));
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for d in 0..total {
+        let due = start + Duration::from_secs_f64(d as f64 / rate as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let users: Vec<String> = (0..per_delivery)
+            .map(|m| format!("521{:010}", d * per_delivery + m))
+            .collect();
+        let messages: Vec<serde_json::Value> = users
+            .iter()
+            .map(|u| serde_json::json!({"from": u, "id": format!("wamid.{u}"), "type": "text", "text": {"body": "hola, cuanto cuesta el de 50?"}}))
+            .collect();
+        let contacts: Vec<serde_json::Value> = users
+            .iter()
+            .map(|u| serde_json::json!({"wa_id": u, "profile": {"name": "Bench"}}))
+            .collect();
+        let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"contacts": contacts, "messages": messages}}]}]}).to_string();
+        let signature = sign(SECRET.as_bytes(), body.as_bytes());
+        let permit = permits.clone().acquire_owned().await?;
+        let (http, url, sent_at, accepted) =
+            (http.clone(), url.clone(), sent_at.clone(), accepted.clone());
+        tasks.push(tokio::spawn(async move {
+            let now = Instant::now();
+            if let Ok(mut s) = sent_at.lock() {
+                for u in &users {
+                    s.insert(u.clone(), now);
+                }
+            }
+            let ok = http
+                .post(&url)
+                .header("X-Hub-Signature-256", signature)
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().is_success())
+                .unwrap_or(false);
+            if ok {
+                accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            drop(permit);
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let offered_for = start.elapsed();
+
+    // Wait for the replies: until all are in, or nothing new arrives for 10 s.
+    let expected = total * per_delivery;
+    let mut last = (0, Instant::now());
+    loop {
+        let n = sink
+            .replies
+            .lock()
+            .map(|r| r.values().map(Vec::len).sum::<usize>())
+            .unwrap_or(0);
+        if n >= expected || last.1.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        if n != last.0 {
+            last = (n, Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let done_at = start.elapsed();
+    let rss = peak_rss_mib(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&data);
+
+    let replies = sink.replies.lock().map(|r| r.clone()).unwrap_or_default();
+    let sent = sent_at.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut latencies: Vec<Duration> = Vec::with_capacity(expected);
+    let (mut lost, mut duplicated) = (0usize, 0usize);
+    let mut last_reply = start;
+    for (user, t0) in &sent {
+        match replies.get(user) {
+            Some(times) => {
+                duplicated += times.len().saturating_sub(1);
+                latencies.push(times[0].duration_since(*t0));
+                last_reply = last_reply.max(times[0]);
+            }
+            None => lost += 1,
+        }
+    }
+    latencies.sort();
+    let answered = latencies.len();
+    let acc = accepted.load(std::sync::atomic::Ordering::Relaxed);
+    println!("offered:            {total} deliveries × {per_delivery} message(s) at {rate}/s for {seconds} s (sent in {:.2} s)", offered_for.as_secs_f64());
+    println!(
+        "accepted:           {acc} deliveries ({:.0}/s, {:.0} messages/s)",
+        acc as f64 / offered_for.as_secs_f64(),
+        (acc * per_delivery) as f64 / offered_for.as_secs_f64()
+    );
+    println!(
+        "replies at sink:    {answered} ({:.0}/s over {:.2} s)",
+        answered as f64 / last_reply.duration_since(start).as_secs_f64().max(0.001),
+        last_reply.duration_since(start).as_secs_f64()
+    );
+    println!(
+        "end to end:         p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    println!("lost replies:       {lost}");
+    println!("duplicated replies: {duplicated}");
+    println!("redsol peak RSS:    {rss:.1} MiB");
+    println!("(waited {:.2} s in all)", done_at.as_secs_f64());
+    Ok(())
+}

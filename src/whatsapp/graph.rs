@@ -1,0 +1,950 @@
+//! The WhatsApp Cloud API (Graph API) client, and the rendering of a platform-neutral
+//! [`Reply`] into the messages Graph accepts.
+//!
+//! - [`render`] turns a reply into one or more [`GraphMessage`]s within Meta's limits: text over
+//!   4096 characters is split on line or word boundaries, quick replies become reply buttons
+//!   (up to 3) or a one-section list (4 to 10), titles are shortened with "…".
+//! - [`GraphClient::send`] posts one message to `{base}/{version}/{phone_number_id}/messages`
+//!   and classifies failures into [`GraphError`]: rate limited, transient, timeout,
+//!   connection, or permanent (a 4xx Meta will not accept on retry).
+//!
+//! Lengths are measured in UTF-16 code units (what an emoji costs in Meta's counters, two),
+//! which is never less than the number of characters: a message within our count is within
+//! Meta's whichever way it counts.
+//!
+//! The access token only ever goes into the `Authorization` header: it is not in the URL, in
+//! errors or in logs, and an error message from Graph that happens to quote it is scrubbed.
+
+use crate::settings::{Secret, WhatsAppSettings, WhatsAppTuning};
+use anyhow::{bail, Context as _};
+use redsol_actors::model::{QuickReply, Reply};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Longest text message body.
+pub const MAX_TEXT: usize = 4096;
+/// Longest body of an interactive (buttons or list) message.
+pub const MAX_INTERACTIVE_BODY: usize = 1024;
+/// Most reply buttons in one message.
+pub const MAX_BUTTONS: usize = 3;
+/// Longest reply-button title.
+pub const MAX_BUTTON_TITLE: usize = 20;
+/// Longest reply-button id.
+pub const MAX_BUTTON_ID: usize = 256;
+/// Most rows in a list (we send one section).
+pub const MAX_LIST_ROWS: usize = 10;
+/// Longest list-row title.
+pub const MAX_ROW_TITLE: usize = 24;
+/// Longest list-row id (Meta's limit for rows is lower than for buttons).
+pub const MAX_ROW_ID: usize = 200;
+/// Longest label of the button that opens a list.
+pub const MAX_LIST_BUTTON: usize = 20;
+/// Longest section title.
+pub const MAX_SECTION_TITLE: usize = 24;
+
+/// The label of the button that opens a list of options.
+pub const LIST_BUTTON_LABEL: &str = "Ver opciones";
+/// The title of the list's only section.
+const LIST_SECTION_TITLE: &str = "Opciones";
+/// The body of an interactive message whose reply has no text (Meta requires one).
+const DEFAULT_INTERACTIVE_BODY: &str = "Elige una opción:";
+/// The longest `Retry-After` honoured; longer ones are capped (the message is retried then).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+/// Error texts from Graph are kept to this many characters in logs.
+const MAX_ERROR_MESSAGE: usize = 300;
+
+/// Graph error codes that mean "slow down" whatever the HTTP status.
+/// 4: application request limit; 80007: WhatsApp Business Account rate limit;
+/// 130429: Cloud API throughput limit; 131056: pair rate limit (too many messages to one
+/// user); 613: calls exceeded the rate limit.
+const RATE_LIMIT_CODES: [i64; 5] = [4, 613, 80007, 130429, 131056];
+/// The pair rate limit: about one recipient, not the whole business number.
+pub const PAIR_RATE_LIMIT_CODE: i64 = 131056;
+/// Graph error codes that are temporary whatever the HTTP status.
+/// 1: unknown API error; 2: service temporarily unavailable; 131016: service unavailable;
+/// 133004: server temporarily unavailable.
+const TRANSIENT_CODES: [i64; 4] = [1, 2, 131016, 133004];
+
+/// One message to the Graph API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GraphMessage {
+    /// A text message (`body` at most 4096 characters; links are not previewed).
+    Text { to: String, body: String },
+    /// An interactive message with up to 3 reply buttons, as `(id, title)`.
+    Buttons {
+        to: String,
+        body: String,
+        buttons: Vec<(String, String)>,
+    },
+    /// An interactive list with one section of up to 10 rows, as `(id, title)`; `button` is
+    /// the label of the button that opens it.
+    List {
+        to: String,
+        body: String,
+        button: String,
+        rows: Vec<(String, String)>,
+    },
+    /// Marks an inbound message as read (blue ticks).
+    MarkRead { message_id: String },
+}
+
+impl GraphMessage {
+    /// `text`, `button`, `list` or `read`: for logs (never the recipient or the text).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GraphMessage::Text { .. } => "text",
+            GraphMessage::Buttons { .. } => "button",
+            GraphMessage::List { .. } => "list",
+            GraphMessage::MarkRead { .. } => "read",
+        }
+    }
+
+    /// The recipient, for the messages that have one.
+    pub fn to(&self) -> Option<&str> {
+        match self {
+            GraphMessage::Text { to, .. }
+            | GraphMessage::Buttons { to, .. }
+            | GraphMessage::List { to, .. } => Some(to),
+            GraphMessage::MarkRead { .. } => None,
+        }
+    }
+
+    /// The JSON body Graph expects for this message.
+    pub fn to_json(&self) -> Value {
+        match self {
+            GraphMessage::Text { to, body } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "text",
+                "text": { "preview_url": false, "body": body },
+            }),
+            GraphMessage::Buttons { to, body, buttons } => {
+                let buttons: Vec<Value> = buttons
+                    .iter()
+                    .map(|(id, title)| json!({ "type": "reply", "reply": { "id": id, "title": title } }))
+                    .collect();
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "to": to,
+                    "type": "interactive",
+                    "interactive": {
+                        "type": "button",
+                        "body": { "text": body },
+                        "action": { "buttons": buttons },
+                    },
+                })
+            }
+            GraphMessage::List {
+                to,
+                body,
+                button,
+                rows,
+            } => {
+                let rows: Vec<Value> = rows
+                    .iter()
+                    .map(|(id, title)| json!({ "id": id, "title": title }))
+                    .collect();
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "to": to,
+                    "type": "interactive",
+                    "interactive": {
+                        "type": "list",
+                        "body": { "text": body },
+                        "action": {
+                            "button": button,
+                            "sections": [{ "title": LIST_SECTION_TITLE, "rows": rows }],
+                        },
+                    },
+                })
+            }
+            GraphMessage::MarkRead { message_id } => json!({
+                "messaging_product": "whatsapp",
+                "status": "read",
+                "message_id": message_id,
+            }),
+        }
+    }
+}
+
+/// Length as Meta's limits count it, conservatively: UTF-16 code units.
+pub fn units(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+/// The byte index where the longest prefix of `s` of at most `max` units ends.
+fn prefix_end(s: &str, max: usize) -> usize {
+    let mut n = 0;
+    for (i, c) in s.char_indices() {
+        n += c.len_utf16();
+        if n > max {
+            return i;
+        }
+    }
+    s.len()
+}
+
+/// The byte index where the longest suffix of `s` of at most `max` units starts.
+fn suffix_start(s: &str, max: usize) -> usize {
+    let mut n = 0;
+    let mut start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        n += c.len_utf16();
+        if n > max {
+            break;
+        }
+        start = i;
+    }
+    start
+}
+
+/// `s` shortened to `max` units, ending in "…" when it was cut.
+pub fn truncate_title(s: &str, max: usize) -> String {
+    let s = s.trim();
+    if units(s) <= max {
+        return s.to_string();
+    }
+    let end = prefix_end(s, max.saturating_sub(1));
+    format!("{}…", s[..end].trim_end())
+}
+
+/// `s` cut to `max` units (ids: no ellipsis, which would change nothing for the user).
+fn truncate_id(s: &str, max: usize) -> String {
+    s[..prefix_end(s, max)].to_string()
+}
+
+/// Splits `text` into chunks of at most `max` units, preferring line breaks, then spaces (in
+/// the second half of each chunk), and cutting between characters only as a last resort.
+/// Whitespace at the cuts and around the text is dropped; no chunk is empty.
+pub fn split_text(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(2);
+    let mut chunks = Vec::new();
+    let mut rest = text.trim();
+    while units(rest) > max {
+        let mut end = prefix_end(rest, max);
+        if end == 0 {
+            // Unreachable with max >= 2 (a char is at most 2 units); guards the loop anyway.
+            end = rest
+                .chars()
+                .next()
+                .map(char::len_utf8)
+                .unwrap_or(rest.len());
+        }
+        let window = &rest[..end];
+        let half = window.len() / 2;
+        let cut = window
+            .rfind('\n')
+            .filter(|&i| i >= half)
+            .or_else(|| window.rfind(char::is_whitespace).filter(|&i| i >= half));
+        let (chunk, next) = match cut {
+            Some(i) => {
+                let sep = rest[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+                (&rest[..i], &rest[i + sep..])
+            }
+            None => (window, &rest[end..]),
+        };
+        let chunk = chunk.trim_end();
+        if !chunk.is_empty() {
+            chunks.push(chunk.to_string());
+        }
+        rest = next.trim_start();
+    }
+    if !rest.is_empty() {
+        chunks.push(rest.to_string());
+    }
+    chunks
+}
+
+/// Splits a text longer than `max` units into a head and a short tail of at most `max` units:
+/// the last paragraph, else the last line, else the end of the text from a word boundary.
+fn split_tail(text: &str, max: usize) -> (&str, &str) {
+    for sep in ["\n\n", "\n"] {
+        if let Some(i) = text.rfind(sep) {
+            let tail = text[i + sep.len()..].trim();
+            if !tail.is_empty() && units(tail) <= max {
+                return (text[..i].trim_end(), tail);
+            }
+        }
+    }
+    let start = suffix_start(text, max);
+    let window = &text[start..];
+    let cut = window
+        .find(char::is_whitespace)
+        .filter(|&i| i <= window.len() / 2)
+        .map(|i| start + i)
+        .unwrap_or(start);
+    (text[..cut].trim_end(), text[cut..].trim_start())
+}
+
+/// Renders a reply to `to` as the Graph messages that carry it, in order.
+///
+/// Without quick replies: the text, split into messages of at most 4096 characters. With up
+/// to 3 quick replies: reply buttons; with 4 to 10: a list (further ones are dropped). When the
+/// text does not fit an interactive body (1024), its head goes as text messages and its last
+/// paragraph (or line, or words) comes with the buttons or list in a last, short message.
+pub fn render(to: &str, reply: &Reply) -> Vec<GraphMessage> {
+    let text = reply.text.trim();
+    let mut seen = HashSet::new();
+    let options: Vec<&QuickReply> = reply
+        .quick_replies
+        .iter()
+        .filter(|q| !q.id.trim().is_empty() && seen.insert(q.id.as_str()))
+        .take(MAX_LIST_ROWS)
+        .collect();
+    let text_message = |body: String| GraphMessage::Text {
+        to: to.to_string(),
+        body,
+    };
+    if options.is_empty() {
+        return split_text(text, MAX_TEXT)
+            .into_iter()
+            .map(text_message)
+            .collect();
+    }
+    let (head, body) = if units(text) <= MAX_INTERACTIVE_BODY {
+        ("", text)
+    } else {
+        split_tail(text, MAX_INTERACTIVE_BODY)
+    };
+    let mut messages: Vec<GraphMessage> = split_text(head, MAX_TEXT)
+        .into_iter()
+        .map(text_message)
+        .collect();
+    let body = if body.is_empty() {
+        DEFAULT_INTERACTIVE_BODY.to_string()
+    } else {
+        body.to_string()
+    };
+    let option = |q: &QuickReply, id_max: usize, title_max: usize| {
+        let title = if q.title.trim().is_empty() {
+            &q.id
+        } else {
+            &q.title
+        };
+        (truncate_id(&q.id, id_max), truncate_title(title, title_max))
+    };
+    if options.len() <= MAX_BUTTONS {
+        messages.push(GraphMessage::Buttons {
+            to: to.to_string(),
+            body,
+            buttons: options
+                .iter()
+                .map(|q| option(q, MAX_BUTTON_ID, MAX_BUTTON_TITLE))
+                .collect(),
+        });
+    } else {
+        messages.push(GraphMessage::List {
+            to: to.to_string(),
+            body,
+            button: truncate_title(LIST_BUTTON_LABEL, MAX_LIST_BUTTON),
+            rows: options
+                .iter()
+                .map(|q| option(q, MAX_ROW_ID, MAX_ROW_TITLE))
+                .collect(),
+        });
+    }
+    messages
+}
+
+/// Why a Graph request failed, classified for the retry policy.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    /// HTTP 429 or a rate-limit error code: slow down, then retry.
+    #[error("rate limited by the Graph API (code {code:?}, retry after {retry_after:?})")]
+    RateLimited {
+        retry_after: Option<Duration>,
+        code: Option<i64>,
+    },
+    /// A 5xx, or an error Graph marks `is_transient`: retry with backoff.
+    #[error("transient Graph API error (HTTP {status}, code {code:?})")]
+    Transient { status: u16, code: Option<i64> },
+    /// No answer within the request timeout.
+    #[error("the Graph API request timed out")]
+    Timeout,
+    /// The request could not be made or its answer not read (DNS, TCP, TLS...).
+    #[error("cannot reach the Graph API: {detail}")]
+    Connection { detail: String },
+    /// A 4xx that retrying will not fix (bad parameters, recipient not reachable, expired
+    /// token...). `message` is Graph's text (never containing the token).
+    #[error("the Graph API rejected the request (HTTP {status}, code {code:?}): {message}")]
+    Permanent {
+        status: u16,
+        code: Option<i64>,
+        message: String,
+    },
+}
+
+impl GraphError {
+    /// The Graph error code, when Graph gave one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            GraphError::RateLimited { code, .. }
+            | GraphError::Transient { code, .. }
+            | GraphError::Permanent { code, .. } => *code,
+            GraphError::Timeout | GraphError::Connection { .. } => None,
+        }
+    }
+
+    /// `rate_limited`, `transient`, `timeout`, `connection` or `permanent`: for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GraphError::RateLimited { .. } => "rate_limited",
+            GraphError::Transient { .. } => "transient",
+            GraphError::Timeout => "timeout",
+            GraphError::Connection { .. } => "connection",
+            GraphError::Permanent { .. } => "permanent",
+        }
+    }
+
+    /// A rate limit of the whole business number or app (every recipient should wait), as
+    /// opposed to the pair rate limit of one recipient.
+    pub fn is_global_rate_limit(&self) -> bool {
+        matches!(self, GraphError::RateLimited { code, .. } if *code != Some(PAIR_RATE_LIMIT_CODE))
+    }
+
+    /// A rejection of our credentials or permissions (HTTP 401/403, OAuth code 190, permission
+    /// codes 10 and 200-299), which an operator can fix: the message is worth sending again
+    /// after a restart, unlike a rejection of the message itself.
+    pub fn is_auth(&self) -> bool {
+        match self {
+            GraphError::Permanent { status, code, .. } => {
+                matches!(status, 401 | 403)
+                    || matches!(code, Some(10) | Some(190) | Some(200..=299))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Meta's error shape: `{"error":{"message","type","code","error_subcode","fbtrace_id",
+/// "is_transient"}}`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct GraphErrorBody {
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub code: Option<i64>,
+    #[serde(default)]
+    pub error_subcode: Option<i64>,
+    #[serde(default)]
+    pub fbtrace_id: Option<String>,
+    #[serde(default)]
+    pub is_transient: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: GraphErrorBody,
+}
+
+#[derive(Deserialize)]
+struct SendResponse {
+    #[serde(default)]
+    messages: Vec<SentMessage>,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    id: String,
+}
+
+/// Classifies a non-2xx answer of Graph.
+pub fn classify(status: u16, retry_after: Option<Duration>, body: &[u8]) -> GraphError {
+    let error = serde_json::from_slice::<ErrorEnvelope>(body)
+        .map(|e| e.error)
+        .unwrap_or_default();
+    let code = error.code;
+    if status == 429 || code.is_some_and(|c| RATE_LIMIT_CODES.contains(&c)) {
+        return GraphError::RateLimited { retry_after, code };
+    }
+    if status >= 500
+        || status == 408
+        || error.is_transient == Some(true)
+        || code.is_some_and(|c| TRANSIENT_CODES.contains(&c))
+    {
+        return GraphError::Transient { status, code };
+    }
+    if (400..500).contains(&status) {
+        let mut message = error
+            .message
+            .unwrap_or_else(|| "no error message".to_string());
+        if let Some(subcode) = error.error_subcode {
+            message.push_str(&format!(" (subcode {subcode})"));
+        }
+        if let Some(trace) = error.fbtrace_id {
+            message.push_str(&format!(" [fbtrace_id {trace}]"));
+        }
+        return GraphError::Permanent {
+            status,
+            code,
+            message: truncate_title(&message, MAX_ERROR_MESSAGE),
+        };
+    }
+    // Anything else (1xx, 3xx) is not Graph speaking: a proxy or a redirect. Try again later.
+    GraphError::Transient { status, code }
+}
+
+/// A `Retry-After` in seconds (the HTTP-date form is not used by Graph), capped.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|secs| Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+}
+
+/// A transport failure, described without its URL.
+fn transport_error(e: reqwest::Error) -> GraphError {
+    if e.is_timeout() {
+        return GraphError::Timeout;
+    }
+    let e = e.without_url();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    GraphError::Connection { detail }
+}
+
+/// The Graph API client of one business phone number. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    endpoint: String,
+    token: Secret,
+}
+
+impl GraphClient {
+    /// A client posting to `{base_url}/{api_version}/{phone_number_id}/messages`, each
+    /// request bounded by `timeout`.
+    pub fn new(
+        base_url: impl AsRef<str>,
+        api_version: impl AsRef<str>,
+        phone_number_id: impl AsRef<str>,
+        access_token: Secret,
+        timeout: Duration,
+    ) -> anyhow::Result<GraphClient> {
+        let (base_url, api_version, phone_number_id) = (
+            base_url.as_ref(),
+            api_version.as_ref(),
+            phone_number_id.as_ref(),
+        );
+        let base = base_url.trim().trim_end_matches('/');
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            bail!("the Graph API URL must be an http:// or https:// URL");
+        }
+        let version = api_version.trim().trim_matches('/');
+        if version.is_empty()
+            || !version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        {
+            bail!("the Graph API version must look like v23.0");
+        }
+        let phone = phone_number_id.trim();
+        if phone.is_empty() || !phone.chars().all(|c| c.is_ascii_alphanumeric()) {
+            bail!("WHATSAPP_PHONE_NUMBER_ID must be the numeric id of the business phone number");
+        }
+        if access_token.expose().trim().is_empty() {
+            bail!("WHATSAPP_ACCESS_TOKEN is empty");
+        }
+        if timeout.is_zero() {
+            bail!("the Graph API request timeout must be positive");
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("redsol/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("cannot build the Graph API HTTP client")?;
+        Ok(GraphClient {
+            http,
+            endpoint: format!("{base}/{version}/{phone}/messages"),
+            token: access_token,
+        })
+    }
+
+    /// The client for the configured business number, with the tuning's version and timeout.
+    pub fn from_settings(
+        settings: &WhatsAppSettings,
+        tuning: &WhatsAppTuning,
+    ) -> anyhow::Result<GraphClient> {
+        GraphClient::new(
+            &settings.api_url,
+            &tuning.api_version,
+            &settings.phone_number_id,
+            settings.access_token.clone(),
+            Duration::from_secs(tuning.request_timeout_secs),
+        )
+    }
+
+    /// The messages endpoint (no secret in it).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Posts one message. Returns the `wamid` Graph gave it, when it gave one (a read receipt
+    /// gets `{"success":true}`, so `None`).
+    pub async fn send(&self, msg: &GraphMessage) -> Result<Option<String>, GraphError> {
+        let response = self
+            .http
+            .post(&self.endpoint)
+            .bearer_auth(self.token.expose())
+            .json(&msg.to_json())
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let wait = retry_after(response.headers());
+        if status.is_success() {
+            // Accepted: whatever happens reading the body, the message must not be sent again.
+            let id = match response.bytes().await {
+                Ok(body) => serde_json::from_slice::<SendResponse>(&body)
+                    .ok()
+                    .and_then(|r| r.messages.into_iter().next())
+                    .map(|m| m.id),
+                Err(_) => None,
+            };
+            return Ok(id);
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        Err(self.scrub(classify(status.as_u16(), wait, &body)))
+    }
+
+    /// Removes the token from an error Graph may have echoed it in.
+    fn scrub(&self, error: GraphError) -> GraphError {
+        match error {
+            GraphError::Permanent {
+                status,
+                code,
+                message,
+            } => {
+                let token = self.token.expose();
+                let message = if token.len() >= 8 && message.contains(token) {
+                    message.replace(token, "[redacted]")
+                } else {
+                    message
+                };
+                GraphError::Permanent {
+                    status,
+                    code,
+                    message,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(text: &str, options: &[(&str, &str)]) -> Reply {
+        Reply {
+            text: text.to_string(),
+            quick_replies: options
+                .iter()
+                .map(|(id, title)| QuickReply::new(*id, *title))
+                .collect(),
+        }
+    }
+
+    fn bodies(messages: &[GraphMessage]) -> Vec<String> {
+        messages
+            .iter()
+            .map(|m| match m {
+                GraphMessage::Text { body, .. }
+                | GraphMessage::Buttons { body, .. }
+                | GraphMessage::List { body, .. } => body.clone(),
+                GraphMessage::MarkRead { .. } => String::new(),
+            })
+            .collect()
+    }
+
+    /// The words of a text, to compare a split text with its original.
+    fn words(s: &str) -> Vec<&str> {
+        s.split_whitespace().collect()
+    }
+
+    #[test]
+    fn a_short_reply_without_options_is_one_text_message() {
+        let out = render("5215512345678", &reply("  Hola, ¿en qué te ayudo?\n", &[]));
+        assert_eq!(
+            out,
+            vec![GraphMessage::Text {
+                to: "5215512345678".into(),
+                body: "Hola, ¿en qué te ayudo?".into()
+            }]
+        );
+        assert!(render("1", &reply("   ", &[])).is_empty());
+    }
+
+    #[test]
+    fn long_text_is_split_on_lines_within_the_limit_and_in_order() {
+        let line = "Plan Estándar de 50 megas por $450 al mes en la zona norte.";
+        let text: String = (0..160)
+            .map(|i| format!("{i:03} {line}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(units(&text) > 2 * MAX_TEXT);
+        let out = render("1", &reply(&text, &[]));
+        assert_eq!(out.len(), 3);
+        let parts = bodies(&out);
+        for p in &parts {
+            assert!(units(p) <= MAX_TEXT, "{}", units(p));
+            assert!(p.starts_with(char::is_numeric), "cut on a line: {p:.20}");
+            assert!(p.ends_with("norte."), "cut on a line");
+        }
+        assert_eq!(parts.join("\n"), text);
+    }
+
+    #[test]
+    fn splitting_falls_back_to_words_then_characters_never_inside_a_char() {
+        let text = "ñandú ".repeat(1500);
+        let parts = split_text(&text, MAX_TEXT);
+        assert_eq!(parts.len(), 3);
+        assert!(parts
+            .iter()
+            .all(|p| units(p) <= MAX_TEXT && p.ends_with('ú')));
+        assert_eq!(words(&parts.join(" ")), words(&text));
+
+        // No spaces at all, two-unit emojis: cut between characters.
+        let emojis = "📶".repeat(3000);
+        let parts = split_text(&emojis, MAX_TEXT);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(units(&parts[0]), MAX_TEXT);
+        assert_eq!(parts.concat(), emojis);
+    }
+
+    #[test]
+    fn up_to_three_quick_replies_are_reply_buttons_with_short_titles() {
+        let out = render(
+            "1",
+            &reply(
+                "¿Quieres contratar?",
+                &[
+                    ("yes", "Sí, quiero contratar ahora mismo"),
+                    ("no", "No"),
+                    ("plans", "Ver planes"),
+                ],
+            ),
+        );
+        assert_eq!(out.len(), 1);
+        let GraphMessage::Buttons { body, buttons, .. } = &out[0] else {
+            panic!("expected buttons: {out:?}");
+        };
+        assert_eq!(body, "¿Quieres contratar?");
+        assert_eq!(buttons.len(), 3);
+        assert_eq!(buttons[0].0, "yes");
+        assert_eq!(units(&buttons[0].1), MAX_BUTTON_TITLE);
+        assert!(buttons[0].1.ends_with('…'), "{}", buttons[0].1);
+        assert!(buttons[0].1.starts_with("Sí, quiero contrat"));
+        assert_eq!(buttons[1], ("no".into(), "No".into()));
+    }
+
+    #[test]
+    fn four_to_ten_quick_replies_are_a_list_and_more_are_dropped() {
+        let options: Vec<(String, String)> = (1..=12)
+            .map(|i| (format!("zone_{i}"), format!("Zona número {i} de la ciudad")))
+            .collect();
+        let as_refs = |n: usize| -> Vec<(&str, &str)> {
+            options[..n]
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect()
+        };
+        let out = render("1", &reply("¿En qué zona vives?", &as_refs(5)));
+        let GraphMessage::List { button, rows, .. } = &out[0] else {
+            panic!("expected a list: {out:?}");
+        };
+        assert_eq!(rows.len(), 5);
+        assert!(units(button) <= MAX_LIST_BUTTON);
+        assert!(rows.iter().all(|(_, t)| units(t) <= MAX_ROW_TITLE));
+        assert!(rows[0].1.ends_with('…'));
+
+        let out = render("1", &reply("¿En qué zona vives?", &as_refs(12)));
+        let GraphMessage::List { rows, .. } = &out[0] else {
+            panic!("expected a list: {out:?}");
+        };
+        assert_eq!(rows.len(), MAX_LIST_ROWS);
+        assert_eq!(rows[9].0, "zone_10");
+    }
+
+    #[test]
+    fn a_body_over_the_interactive_limit_goes_as_text_then_a_short_interactive() {
+        let intro = "Nuestros planes disponibles en tu zona. ".repeat(40);
+        let text = format!("{}\n\n¿Cuál te interesa?", intro.trim());
+        assert!(units(&text) > MAX_INTERACTIVE_BODY);
+        let out = render("1", &reply(&text, &[("20", "20 Mbps"), ("50", "50 Mbps")]));
+        assert_eq!(out.len(), 2);
+        assert!(matches!(&out[0], GraphMessage::Text { body, .. } if body == intro.trim()));
+        let GraphMessage::Buttons { body, buttons, .. } = &out[1] else {
+            panic!("expected buttons last: {out:?}");
+        };
+        assert_eq!(body, "¿Cuál te interesa?");
+        assert_eq!(buttons.len(), 2);
+
+        // One endless line: still every word, the last message interactive and within limits.
+        let text = "palabra ".repeat(1200);
+        let out = render(
+            "1",
+            &reply(&text, &[("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]),
+        );
+        let last = out.last().map(GraphMessage::kind);
+        assert_eq!(last, Some("list"));
+        let all = bodies(&out);
+        assert!(units(&all[all.len() - 1]) <= MAX_INTERACTIVE_BODY);
+        assert!(all.iter().all(|b| units(b) <= MAX_TEXT));
+        assert_eq!(words(&all.join(" ")), words(&text));
+    }
+
+    #[test]
+    fn empty_text_with_options_gets_a_body_and_duplicate_ids_are_dropped() {
+        let out = render(
+            "1",
+            &reply("", &[("a", "Uno"), ("a", "Otra vez"), ("", "Nada")]),
+        );
+        assert_eq!(
+            out,
+            vec![GraphMessage::Buttons {
+                to: "1".into(),
+                body: DEFAULT_INTERACTIVE_BODY.into(),
+                buttons: vec![("a".into(), "Uno".into())],
+            }]
+        );
+    }
+
+    #[test]
+    fn messages_serialize_to_metas_json_shapes() {
+        let text = GraphMessage::Text {
+            to: "521".into(),
+            body: "hola".into(),
+        };
+        assert_eq!(
+            text.to_json(),
+            json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"521",
+                   "type":"text","text":{"preview_url":false,"body":"hola"}})
+        );
+        let buttons = GraphMessage::Buttons {
+            to: "521".into(),
+            body: "¿Sí?".into(),
+            buttons: vec![("y".into(), "Sí".into()), ("n".into(), "No".into())],
+        };
+        assert_eq!(
+            buttons.to_json(),
+            json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"521",
+                   "type":"interactive","interactive":{"type":"button","body":{"text":"¿Sí?"},
+                   "action":{"buttons":[{"type":"reply","reply":{"id":"y","title":"Sí"}},
+                                        {"type":"reply","reply":{"id":"n","title":"No"}}]}}})
+        );
+        let list = GraphMessage::List {
+            to: "521".into(),
+            body: "Zona".into(),
+            button: "Ver opciones".into(),
+            rows: vec![("norte".into(), "Norte".into())],
+        };
+        assert_eq!(
+            list.to_json(),
+            json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"521",
+                   "type":"interactive","interactive":{"type":"list","body":{"text":"Zona"},
+                   "action":{"button":"Ver opciones","sections":[{"title":"Opciones",
+                   "rows":[{"id":"norte","title":"Norte"}]}]}}})
+        );
+        let read = GraphMessage::MarkRead {
+            message_id: "wamid.X".into(),
+        };
+        assert_eq!(
+            read.to_json(),
+            json!({"messaging_product":"whatsapp","status":"read","message_id":"wamid.X"})
+        );
+    }
+
+    #[test]
+    fn errors_are_classified_like_graph_means_them() {
+        let body = |code: i64, transient: bool| {
+            format!(
+                r#"{{"error":{{"message":"m","type":"OAuthException","code":{code},"error_subcode":2494055,"fbtrace_id":"Ab","is_transient":{transient}}}}}"#
+            )
+        };
+        let wait = Some(Duration::from_secs(30));
+        assert_eq!(
+            classify(429, wait, b""),
+            GraphError::RateLimited {
+                retry_after: wait,
+                code: None
+            }
+        );
+        for code in [130429, 131056, 80007, 4] {
+            let e = classify(400, None, body(code, false).as_bytes());
+            assert!(matches!(e, GraphError::RateLimited { code: Some(c), .. } if c == code));
+            assert_eq!(e.is_global_rate_limit(), code != PAIR_RATE_LIMIT_CODE);
+        }
+        assert_eq!(
+            classify(503, None, b"<html>"),
+            GraphError::Transient {
+                status: 503,
+                code: None
+            }
+        );
+        assert!(matches!(
+            classify(400, None, body(100, true).as_bytes()),
+            GraphError::Transient { status: 400, .. }
+        ));
+        let e = classify(400, None, body(131026, false).as_bytes());
+        assert!(
+            matches!(&e, GraphError::Permanent { status: 400, code: Some(131026), message }
+                if message.starts_with('m') && message.contains("2494055") && message.contains("Ab")),
+            "{e:?}"
+        );
+        assert!(!e.is_auth());
+        assert!(classify(401, None, body(190, false).as_bytes()).is_auth());
+    }
+
+    #[test]
+    fn the_client_validates_its_settings_and_never_shows_the_token() {
+        let token = Secret::new("EAAG-very-secret-token");
+        let ok = GraphClient::new(
+            "http://127.0.0.1:9/",
+            "v23.0",
+            "1234567890",
+            token.clone(),
+            Duration::from_secs(5),
+        );
+        let client = ok.expect("valid");
+        assert_eq!(
+            client.endpoint(),
+            "http://127.0.0.1:9/v23.0/1234567890/messages"
+        );
+        assert!(!format!("{client:?}").contains("very-secret"));
+        let scrubbed = client.scrub(GraphError::Permanent {
+            status: 401,
+            code: Some(190),
+            message: "bad token EAAG-very-secret-token".into(),
+        });
+        assert!(!scrubbed.to_string().contains("very-secret"), "{scrubbed}");
+
+        for (url, version, phone) in [
+            ("ftp://x", "v23.0", "1"),
+            ("http://x", "v23.0/../", "1"),
+            ("http://x", "v23.0", "12/34"),
+        ] {
+            let err = GraphClient::new(url, version, phone, token.clone(), Duration::from_secs(1))
+                .expect_err("invalid");
+            assert!(!format!("{err:#}").contains("very-secret"));
+        }
+    }
+}

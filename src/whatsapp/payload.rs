@@ -1,0 +1,309 @@
+//! Meta's webhook deliveries, parsed once at the edge into [`Inbound`] messages and status
+//! events. Every `entry[].changes[].value` is walked, and every message and status in it: one
+//! delivery may carry several contacts and messages.
+//!
+//! Shapes follow the Cloud API webhook reference; unknown fields are ignored and unknown
+//! message types become [`Content::Unsupported`], never an error.
+
+use redsol_actors::model::{Channel, Content, ConversationKey, Inbound, Profile};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Delivery {
+    #[serde(default)]
+    pub object: String,
+    #[serde(default)]
+    pub entry: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Entry {
+    #[serde(default)]
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Change {
+    #[serde(default)]
+    pub field: String,
+    #[serde(default)]
+    pub value: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Value {
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub statuses: Vec<Status>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Contact {
+    pub wa_id: Option<String>,
+    pub user_id: Option<String>,
+    pub profile: Option<ContactProfile>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ContactProfile {
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Message {
+    pub id: Option<String>,
+    pub from: Option<String>,
+    pub from_user_id: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    pub text: Option<TextBody>,
+    pub interactive: Option<Interactive>,
+    pub button: Option<Button>,
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TextBody {
+    #[serde(default)]
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Interactive {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    pub button_reply: Option<ReplyChoice>,
+    pub list_reply: Option<ReplyChoice>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReplyChoice {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Button {
+    pub payload: Option<String>,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Location {
+    #[serde(default)]
+    pub latitude: f64,
+    #[serde(default)]
+    pub longitude: f64,
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Status {
+    pub id: Option<String>,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub errors: Vec<StatusError>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusError {
+    pub code: Option<i64>,
+    pub title: Option<String>,
+}
+
+/// A delivery status of one of our messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEvent {
+    /// `sent`, `delivered`, `read`, `failed` (anything else is reported as `other`).
+    pub status: &'static str,
+    pub message_id: Option<String>,
+    /// `(code, title)` of each error of a failed message.
+    pub errors: Vec<(i64, String)>,
+}
+
+/// What a delivery carries, parsed.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub messages: Vec<Inbound>,
+    pub statuses: Vec<StatusEvent>,
+    /// Messages without a sender or an id: logged and skipped.
+    pub skipped: usize,
+}
+
+impl Delivery {
+    /// Walks every entry, change, message and status.
+    pub fn parse(self) -> Parsed {
+        let mut parsed = Parsed::default();
+        for change in self.entry.into_iter().flat_map(|e| e.changes) {
+            if change.field != "messages" {
+                continue;
+            }
+            let Some(value) = change.value else { continue };
+            for m in value.messages {
+                match to_inbound(m, &value.contacts) {
+                    Some(inbound) => parsed.messages.push(inbound),
+                    None => parsed.skipped += 1,
+                }
+            }
+            for s in value.statuses {
+                parsed.statuses.push(StatusEvent {
+                    status: match s.status.as_str() {
+                        "sent" => "sent",
+                        "delivered" => "delivered",
+                        "read" => "read",
+                        "failed" => "failed",
+                        _ => "other",
+                    },
+                    message_id: s.id,
+                    errors: s
+                        .errors
+                        .into_iter()
+                        .map(|e| (e.code.unwrap_or(0), e.title.unwrap_or_default()))
+                        .collect(),
+                });
+            }
+        }
+        parsed
+    }
+}
+
+fn to_inbound(m: Message, contacts: &[Contact]) -> Option<Inbound> {
+    let id = m.id.filter(|s| !s.is_empty())?;
+    // The phone (`from` = wa_id) keys the conversation; users with a username may come with
+    // only a user id (Meta, 2026).
+    let user = m
+        .from
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| m.from_user_id.clone().filter(|s| !s.is_empty()))?;
+    let contact = contacts.iter().find(|c| {
+        c.wa_id.as_deref() == Some(user.as_str()) || c.user_id.as_deref() == Some(user.as_str())
+    });
+    let contact = contact.or(if contacts.len() == 1 {
+        contacts.first()
+    } else {
+        None
+    });
+    let phone = m
+        .from
+        .clone()
+        .or_else(|| contact.and_then(|c| c.wa_id.clone()))
+        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    let content = match m.kind.as_str() {
+        "text" => Content::Text(m.text.map(|t| t.body).unwrap_or_default()),
+        "interactive" => match m.interactive {
+            Some(i) => match i.button_reply.or(i.list_reply) {
+                Some(choice) if !choice.id.is_empty() => Content::Choice(choice.id),
+                Some(choice) => Content::Text(choice.title),
+                None => Content::Unsupported(format!("interactive:{}", i.kind)),
+            },
+            None => Content::Unsupported("interactive".into()),
+        },
+        "button" => match m.button {
+            Some(Button {
+                payload: Some(p), ..
+            }) if !p.is_empty() => Content::Choice(p),
+            Some(Button { text: Some(t), .. }) => Content::Text(t),
+            _ => Content::Unsupported("button".into()),
+        },
+        "location" => match m.location {
+            Some(l) => Content::Location {
+                latitude: l.latitude,
+                longitude: l.longitude,
+                name: l.name,
+                address: l.address,
+            },
+            None => Content::Unsupported("location".into()),
+        },
+        other => Content::Unsupported(if other.is_empty() {
+            "unknown".into()
+        } else {
+            other.into()
+        }),
+    };
+    Some(Inbound {
+        key: ConversationKey::new(Channel::WhatsApp, user),
+        message_id: Some(id),
+        content,
+        profile: Profile {
+            name: contact
+                .and_then(|c| c.profile.as_ref())
+                .and_then(|p| p.name.clone()),
+            phone,
+        },
+        accepted_at: tokio::time::Instant::now(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Parsed {
+        serde_json::from_str::<Delivery>(json)
+            .expect("valid")
+            .parse()
+    }
+
+    #[test]
+    fn walks_every_entry_change_message_and_status() {
+        let p = parse(
+            r#"{"object":"whatsapp_business_account","entry":[
+              {"id":"1","changes":[{"field":"messages","value":{
+                "messaging_product":"whatsapp",
+                "contacts":[{"profile":{"name":"Ana"},"wa_id":"5214641111111"},{"profile":{"name":"Luis"},"wa_id":"5214642222222"}],
+                "messages":[
+                  {"from":"5214641111111","id":"wamid.A1","timestamp":"1","type":"text","text":{"body":"hola"}},
+                  {"from":"5214642222222","id":"wamid.B1","timestamp":"1","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"plan:50","title":"50 Mbps"}}}
+                ]}}]},
+              {"id":"2","changes":[{"field":"messages","value":{
+                "contacts":[{"profile":{"name":"Ana"},"wa_id":"5214641111111"}],
+                "messages":[{"from":"5214641111111","id":"wamid.A2","type":"location","location":{"latitude":20.5,"longitude":-101.2,"name":"Salamanca centro"}}],
+                "statuses":[{"id":"wamid.X","status":"failed","recipient_id":"521","errors":[{"code":131026,"title":"Message undeliverable"}]}]}}]}
+            ]}"#,
+        );
+        assert_eq!(p.messages.len(), 3);
+        assert_eq!(p.messages[0].key.user, "5214641111111");
+        assert_eq!(p.messages[0].profile.name.as_deref(), Some("Ana"));
+        assert_eq!(p.messages[0].content, Content::Text("hola".into()));
+        assert_eq!(p.messages[1].profile.name.as_deref(), Some("Luis"));
+        assert_eq!(p.messages[1].content, Content::Choice("plan:50".into()));
+        assert!(matches!(p.messages[2].content, Content::Location { .. }));
+        assert_eq!(p.statuses.len(), 1);
+        assert_eq!(p.statuses[0].status, "failed");
+        assert_eq!(p.statuses[0].errors[0].0, 131026);
+    }
+
+    #[test]
+    fn users_without_a_phone_are_keyed_by_user_id_and_odd_kinds_are_unsupported() {
+        let p = parse(
+            r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{
+                "contacts":[{"profile":{"name":"Zoe"},"user_id":"MX.123abc"}],
+                "messages":[
+                  {"from_user_id":"MX.123abc","id":"wamid.U1","type":"sticker","sticker":{"id":"1"}},
+                  {"from_user_id":"MX.123abc","id":"wamid.U2","type":"brand_new_kind"},
+                  {"id":"wamid.NOFROM","type":"text","text":{"body":"?"}}
+                ]}}]}]}"#,
+        );
+        assert_eq!(p.messages.len(), 2);
+        assert_eq!(p.skipped, 1);
+        assert_eq!(p.messages[0].key.user, "MX.123abc");
+        assert_eq!(p.messages[0].profile.name.as_deref(), Some("Zoe"));
+        assert_eq!(p.messages[0].profile.phone, None);
+        assert_eq!(
+            p.messages[0].content,
+            Content::Unsupported("sticker".into())
+        );
+        assert_eq!(
+            p.messages[1].content,
+            Content::Unsupported("brand_new_kind".into())
+        );
+    }
+}

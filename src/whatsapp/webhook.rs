@@ -1,0 +1,149 @@
+//! The webhook Meta calls: `GET /webhook` (subscription verification) and `POST /webhook`
+//! (deliveries). A delivery is accepted only with a valid signature; its messages are
+//! journaled (deduplicated by `wamid`) and handed to their conversations before the 200, so
+//! nothing blocks on the model or the store's slow paths, nothing is lost if the process
+//! stops, and a redelivery is answered once.
+
+use super::payload::Delivery;
+use super::signature;
+use crate::settings::Secret;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use redsol_actors::store::Store;
+use redsol_actors::supervisor::{accept, AcceptError, Accepted, Router as Conversations};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What the webhook needs.
+#[derive(Clone)]
+pub struct WebhookState {
+    pub verify_token: Option<Secret>,
+    pub app_secret: Secret,
+    pub store: Arc<dyn Store>,
+    pub conversations: Conversations,
+    /// Marks an inbound message as read (best effort, queued by the sender).
+    pub mark_read: Arc<dyn Fn(String) + Send + Sync>,
+}
+
+/// The `/webhook` routes, with the body limit from config (larger bodies get 413).
+pub fn routes(state: WebhookState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/webhook", get(verify).post(deliver))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(Arc::new(state))
+}
+
+fn rejected(reason: &'static str, status: StatusCode, message: &'static str) -> Response {
+    metrics::counter!("redsol_webhook_rejected_total", "channel" => "whatsapp", "reason" => reason)
+        .increment(1);
+    (status, message).into_response()
+}
+
+/// `GET /webhook?hub.mode=subscribe&hub.verify_token=...&hub.challenge=...`
+async fn verify(
+    State(state): State<Arc<WebhookState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mode = q.get("hub.mode").map(String::as_str);
+    let token = q.get("hub.verify_token");
+    let challenge = q.get("hub.challenge");
+    match (&state.verify_token, mode, token, challenge) {
+        (Some(expected), Some("subscribe"), Some(token), Some(challenge))
+            if constant_time_eq(expected.expose().as_bytes(), token.as_bytes()) =>
+        {
+            tracing::info!("WhatsApp webhook subscription verified");
+            (StatusCode::OK, challenge.clone()).into_response()
+        }
+        _ => {
+            tracing::warn!(
+                event = "webhook_verify_refused",
+                channel = "whatsapp",
+                "webhook verification refused"
+            );
+            rejected("bad_verify_token", StatusCode::FORBIDDEN, "forbidden\n")
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `POST /webhook`: verify, parse, journal, route, answer.
+async fn deliver(
+    State(state): State<Arc<WebhookState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = signature::verify(state.app_secret.expose().as_bytes(), header, &body) {
+        tracing::warn!(
+            event = "bad_webhook_signature",
+            channel = "whatsapp",
+            reason = e.reason(),
+            bytes = body.len(),
+            "WhatsApp delivery refused: signature check failed"
+        );
+        return rejected(e.reason(), StatusCode::UNAUTHORIZED, "invalid signature\n");
+    }
+    let delivery: Delivery = match serde_json::from_slice(&body) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(channel = "whatsapp", error = %e, "WhatsApp delivery is not valid JSON");
+            return rejected("malformed", StatusCode::BAD_REQUEST, "malformed JSON\n");
+        }
+    };
+    if delivery.object != "whatsapp_business_account" {
+        tracing::warn!(channel = "whatsapp", object = %delivery.object, "unexpected webhook object");
+        return rejected(
+            "unexpected_object",
+            StatusCode::BAD_REQUEST,
+            "unexpected object\n",
+        );
+    }
+    let parsed = delivery.parse();
+    if parsed.skipped > 0 {
+        tracing::warn!(
+            channel = "whatsapp",
+            skipped = parsed.skipped,
+            "messages without sender or id skipped"
+        );
+    }
+    for status in &parsed.statuses {
+        metrics::counter!("redsol_whatsapp_statuses_total", "status" => status.status).increment(1);
+        if status.status == "failed" {
+            for (code, title) in &status.errors {
+                tracing::warn!(channel = "whatsapp", code, title = %title, "WhatsApp reports a message of ours failed");
+            }
+        }
+    }
+    for inbound in parsed.messages {
+        let id = inbound.message_id.clone();
+        match accept(state.store.as_ref(), &state.conversations, inbound).await {
+            Ok(Accepted::New) => {
+                if let Some(id) = id {
+                    (state.mark_read)(id);
+                }
+            }
+            Ok(Accepted::Duplicate) => {
+                tracing::info!(
+                    channel = "whatsapp",
+                    "redelivered message answered once already; skipped"
+                );
+            }
+            Err(e @ AcceptError::Journal(_)) | Err(e @ AcceptError::Route(_)) => {
+                // Not journaled or not routed: Meta retries the whole delivery; those already
+                // journaled are deduplicated then.
+                tracing::error!(channel = "whatsapp", error = %e, "could not accept a WhatsApp message; asking Meta to retry");
+                return (StatusCode::SERVICE_UNAVAILABLE, "retry later\n").into_response();
+            }
+        }
+    }
+    (StatusCode::OK, "EVENT_RECEIVED\n").into_response()
+}

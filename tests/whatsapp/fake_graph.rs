@@ -1,0 +1,537 @@
+//! A fake WhatsApp Cloud API (Graph API) on 127.0.0.1, spawned in the test's runtime (so it
+//! runs on the test's clock: paused time works).
+//!
+//! It speaks the real wire protocol and checks what it receives, answering like Graph:
+//! - the path `/{version}/{phone_number_id}/messages` (400 with Meta's error shape, code 100,
+//!   for another object or version);
+//! - `Authorization: Bearer <token>` (401, code 190, otherwise);
+//! - the JSON body: `messaging_product` whatsapp; a text of at most 4096 characters; reply
+//!   buttons 1 to 3 with titles of at most 20 and ids of at most 256; a list of at most 10
+//!   rows with titles of at most 24; a read receipt with a message id. Anything else, an
+//!   unknown `type` included, is a 400 with code 100.
+//!
+//! Accepted messages are recorded ([`Recorded`], with the tokio instant they arrived) and
+//! answered `{"messaging_product":"whatsapp","contacts":[...],"messages":[{"id":"wamid.N"}]}`
+//! (read receipts `{"success":true}`). Every request, accepted or not, is logged
+//! ([`Request`]). Tests script answers with [`Script`]: an error status and body, a
+//! `Retry-After`, a delay, for the next N requests (optionally to one recipient, after some).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Json;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// How long [`FakeGraph::wait_for`] waits before failing the test.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A message Graph accepted.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// When it arrived (tokio's clock).
+    pub at: Instant,
+    /// The recipient (empty for a read receipt).
+    pub to: String,
+    /// `text`, `button`, `list` or `read`.
+    pub kind: String,
+    /// The text, or the interactive body, or the message id read.
+    pub body: String,
+    /// The ids of the buttons or rows.
+    pub ids: Vec<String>,
+    /// Their titles.
+    pub titles: Vec<String>,
+    /// The `wamid` it was given.
+    pub wamid: String,
+}
+
+/// Any request, with the status it got.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub at: Instant,
+    pub to: Option<String>,
+    pub status: u16,
+}
+
+/// A scripted answer for the next `times` requests that match.
+#[derive(Clone, Debug)]
+pub struct Script {
+    to: Option<String>,
+    after: usize,
+    times: usize,
+    /// `None`: answer normally (after the delay).
+    status: Option<u16>,
+    body: Value,
+    retry_after: Option<u64>,
+    delay: Option<Duration>,
+}
+
+impl Script {
+    /// Answers `status` with `body`.
+    pub fn status(status: u16, body: Value) -> Script {
+        Script {
+            to: None,
+            after: 0,
+            times: 1,
+            status: Some(status),
+            body,
+            retry_after: None,
+            delay: None,
+        }
+    }
+
+    /// Answers `status` with Meta's error shape and the given code.
+    pub fn graph_error(status: u16, code: i64, message: &str) -> Script {
+        Script::status(status, graph_error_body(code, message, false))
+    }
+
+    /// A 500 as Graph gives it.
+    pub fn server_error() -> Script {
+        Script::status(
+            500,
+            graph_error_body(
+                1,
+                "An unknown error occurred (test-scripted internal error)",
+                true,
+            ),
+        )
+    }
+
+    /// A 429 with the given rate-limit code (130429 throughput, 131056 pair rate limit).
+    pub fn rate_limited(code: i64) -> Script {
+        Script::status(
+            429,
+            graph_error_body(code, "(#130429) Rate limit hit", false),
+        )
+    }
+
+    /// Answers normally, after `delay`.
+    pub fn delayed(delay: Duration) -> Script {
+        Script {
+            status: None,
+            body: Value::Null,
+            delay: Some(delay),
+            ..Script::status(200, Value::Null)
+        }
+    }
+
+    /// For this many matching requests (default 1).
+    pub fn times(mut self, n: usize) -> Script {
+        self.times = n;
+        self
+    }
+
+    /// Only for requests to this recipient.
+    pub fn to(mut self, to: &str) -> Script {
+        self.to = Some(to.to_string());
+        self
+    }
+
+    /// Lets this many matching requests through first.
+    pub fn after(mut self, n: usize) -> Script {
+        self.after = n;
+        self
+    }
+
+    /// With a `Retry-After` header.
+    pub fn retry_after(mut self, secs: u64) -> Script {
+        self.retry_after = Some(secs);
+        self
+    }
+}
+
+/// Meta's error JSON.
+pub fn graph_error_body(code: i64, message: &str, transient: bool) -> Value {
+    json!({"error": {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "error_subcode": 2494010,
+        "fbtrace_id": "AbCdEfGhIjK",
+        "is_transient": transient,
+    }})
+}
+
+#[derive(Default)]
+struct Inner {
+    sent: Vec<Recorded>,
+    requests: Vec<Request>,
+    scripts: Vec<Script>,
+    next_id: u64,
+}
+
+struct FakeState {
+    token: String,
+    version: String,
+    phone_id: String,
+    inner: Mutex<Inner>,
+    changed: Notify,
+}
+
+impl FakeState {
+    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        let mut guard = match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+}
+
+/// The running fake. Stops when dropped.
+pub struct FakeGraph {
+    addr: SocketAddr,
+    state: Arc<FakeState>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeGraph {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeGraph {
+    /// Starts the fake on a random port, expecting this token, version and phone number id.
+    pub async fn start(token: &str, version: &str, phone_id: &str) -> FakeGraph {
+        let state = Arc::new(FakeState {
+            token: token.to_string(),
+            version: version.to_string(),
+            phone_id: phone_id.to_string(),
+            inner: Mutex::new(Inner::default()),
+            changed: Notify::new(),
+        });
+        let app = axum::Router::new()
+            .route("/{version}/{phone_id}/messages", post(messages))
+            .fallback(|| async {
+                graph_error(
+                    StatusCode::NOT_FOUND,
+                    100,
+                    "Unknown path components (fake Graph)",
+                )
+            })
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("the fake Graph API binds a port");
+        let addr = listener.local_addr().expect("local address");
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeGraph {
+            addr,
+            state,
+            server,
+        }
+    }
+
+    /// The base URL to give the client (no version, no trailing slash).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The messages accepted so far, in order.
+    pub fn sent(&self) -> Vec<Recorded> {
+        self.state.with(|i| i.sent.clone())
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.with(|i| i.requests.clone())
+    }
+
+    /// Adds a scripted answer (scripts are tried in the order they were added).
+    pub fn script(&self, script: Script) {
+        self.state.with(|i| i.scripts.push(script));
+    }
+
+    /// Waits until `n` messages were accepted (at most [`WAIT`] on the test's clock).
+    pub async fn wait_for(&self, n: usize) -> Vec<Recorded> {
+        self.wait_for_within(n, WAIT).await
+    }
+
+    /// Waits until `n` messages were accepted, at most `bound` on the test's clock.
+    pub async fn wait_for_within(&self, n: usize, bound: Duration) -> Vec<Recorded> {
+        self.wait_until(bound, &format!("{n} accepted messages"), |i| {
+            i.sent.len() >= n
+        })
+        .await;
+        self.sent()
+    }
+
+    /// Waits until `n` requests arrived, accepted or not.
+    pub async fn wait_for_requests(&self, n: usize) -> Vec<Request> {
+        self.wait_until(WAIT, &format!("{n} requests"), |i| i.requests.len() >= n)
+            .await;
+        self.requests()
+    }
+
+    async fn wait_until(&self, bound: Duration, what: &str, done: impl Fn(&Inner) -> bool) {
+        let deadline = Instant::now() + bound;
+        loop {
+            let changed = self.state.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.state.with(|i| done(i)) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                let (sent, requests) = self.state.with(|i| (i.sent.len(), i.requests.len()));
+                panic!(
+                    "fake Graph: no {what} within {bound:?} ({sent} accepted, {requests} requests)"
+                );
+            }
+        }
+    }
+}
+
+fn graph_error(status: StatusCode, code: i64, message: &str) -> Response {
+    (status, Json(graph_error_body(code, message, false))).into_response()
+}
+
+/// A request Graph refuses as an invalid parameter (400, code 100).
+struct Invalid(String);
+
+fn bad_param(message: &str) -> Result<(), Invalid> {
+    Err(Invalid(format!("(#100) {message}")))
+}
+
+fn chars(v: &Value) -> usize {
+    v.as_str().map_or(0, |s| s.chars().count())
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// Checks an interactive message like Graph does; fills the record's body, ids and titles.
+fn check_interactive(i: &Value, rec: &mut Recorded) -> Result<(), Invalid> {
+    let body = &i["body"]["text"];
+    rec.body = text(body);
+    match i["type"].as_str() {
+        Some("button") => {
+            rec.kind = "button".into();
+            if chars(body) == 0 || chars(body) > 1024 {
+                return bad_param("interactive body text must be 1 to 1024 characters");
+            }
+            let Some(buttons) = i["action"]["buttons"].as_array() else {
+                return bad_param("action.buttons is required");
+            };
+            if buttons.is_empty() || buttons.len() > 3 {
+                return bad_param("action.buttons must have 1 to 3 buttons");
+            }
+            for b in buttons {
+                if b["type"] != "reply" {
+                    return bad_param("button type must be reply");
+                }
+                let (id, title) = (&b["reply"]["id"], &b["reply"]["title"]);
+                if chars(id) == 0 || chars(id) > 256 {
+                    return bad_param("button id must be 1 to 256 characters");
+                }
+                if chars(title) == 0 || chars(title) > 20 {
+                    return bad_param("button title must be 1 to 20 characters");
+                }
+                rec.ids.push(text(id));
+                rec.titles.push(text(title));
+            }
+        }
+        Some("list") => {
+            rec.kind = "list".into();
+            if chars(body) == 0 || chars(body) > 4096 {
+                return bad_param("list body text must be 1 to 4096 characters");
+            }
+            let button = &i["action"]["button"];
+            if chars(button) == 0 || chars(button) > 20 {
+                return bad_param("action.button must be 1 to 20 characters");
+            }
+            let Some(sections) = i["action"]["sections"].as_array() else {
+                return bad_param("action.sections is required");
+            };
+            if sections.is_empty() || sections.len() > 10 {
+                return bad_param("a list has 1 to 10 sections");
+            }
+            for s in sections {
+                if chars(&s["title"]) > 24 || (sections.len() > 1 && chars(&s["title"]) == 0) {
+                    return bad_param("section title must be at most 24 characters");
+                }
+                for r in s["rows"].as_array().into_iter().flatten() {
+                    let (id, title) = (&r["id"], &r["title"]);
+                    if chars(id) == 0 || chars(id) > 200 {
+                        return bad_param("row id must be 1 to 200 characters");
+                    }
+                    if chars(title) == 0 || chars(title) > 24 {
+                        return bad_param("row title must be 1 to 24 characters");
+                    }
+                    rec.ids.push(text(id));
+                    rec.titles.push(text(title));
+                }
+            }
+            if rec.ids.is_empty() || rec.ids.len() > 10 {
+                return bad_param("a list has 1 to 10 rows in all");
+            }
+        }
+        _ => return bad_param("interactive.type must be one of {button, list, ...}"),
+    }
+    Ok(())
+}
+
+/// Checks a message body like Graph does; the record of what it carries when valid.
+fn check_message(v: &Value, at: Instant) -> Result<Recorded, Invalid> {
+    let mut rec = Recorded {
+        at,
+        to: String::new(),
+        kind: String::new(),
+        body: String::new(),
+        ids: Vec::new(),
+        titles: Vec::new(),
+        wamid: String::new(),
+    };
+    if v["messaging_product"] != "whatsapp" {
+        bad_param("The parameter messaging_product is required and must be whatsapp")?;
+    }
+    if v["status"] == "read" {
+        let id = &v["message_id"];
+        if chars(id) == 0 {
+            bad_param("The parameter message_id is required")?;
+        }
+        rec.kind = "read".into();
+        rec.body = text(id);
+        return Ok(rec);
+    }
+    if !v["recipient_type"].is_null() && v["recipient_type"] != "individual" {
+        bad_param("recipient_type must be individual")?;
+    }
+    rec.to = text(&v["to"]);
+    if rec.to.is_empty() {
+        bad_param("The parameter to is required")?;
+    }
+    match v["type"].as_str() {
+        Some("text") => {
+            rec.kind = "text".into();
+            let body = &v["text"]["body"];
+            if chars(body) == 0 || chars(body) > 4096 {
+                bad_param("text.body must be 1 to 4096 characters")?;
+            }
+            rec.body = text(body);
+        }
+        Some("interactive") => check_interactive(&v["interactive"], &mut rec)?,
+        _ => bad_param(
+            "Param type must be one of {AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO}",
+        )?,
+    }
+    Ok(rec)
+}
+
+/// The scripted answer for a request to `to`, if a script matches (counting it).
+fn take_script(inner: &mut Inner, to: &str) -> Option<Script> {
+    for s in inner.scripts.iter_mut() {
+        if s.times == 0 || s.to.as_deref().is_some_and(|t| t != to) {
+            continue;
+        }
+        if s.after > 0 {
+            s.after -= 1;
+            return None;
+        }
+        s.times -= 1;
+        return Some(s.clone());
+    }
+    None
+}
+
+async fn messages(
+    State(state): State<Arc<FakeState>>,
+    Path((version, phone_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let at = Instant::now();
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let to = parsed
+        .as_ref()
+        .and_then(|v| v["to"].as_str())
+        .map(str::to_string);
+    let response = answer(&state, &version, &phone_id, &headers, parsed, at).await;
+    state.with(|i| {
+        i.requests.push(Request {
+            at,
+            to,
+            status: response.status().as_u16(),
+        })
+    });
+    state.changed.notify_waiters();
+    response
+}
+
+async fn answer(
+    state: &FakeState,
+    version: &str,
+    phone_id: &str,
+    headers: &HeaderMap,
+    parsed: Option<Value>,
+    at: Instant,
+) -> Response {
+    if version != state.version || phone_id != state.phone_id {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "Unsupported post request. Object does not exist (fake Graph)",
+        );
+    }
+    let expected = format!("Bearer {}", state.token);
+    if headers.get("authorization").and_then(|h| h.to_str().ok()) != Some(expected.as_str()) {
+        return graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            "Invalid OAuth access token - Cannot parse access token",
+        );
+    }
+    let Some(v) = parsed else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "(#100) Invalid JSON for postcard",
+        );
+    };
+    let mut rec = match check_message(&v, at) {
+        Ok(rec) => rec,
+        Err(Invalid(message)) => return graph_error(StatusCode::BAD_REQUEST, 100, &message),
+    };
+    let script = state.with(|i| take_script(i, &rec.to));
+    if let Some(script) = &script {
+        if let Some(delay) = script.delay {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(status) = script.status {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (status, Json(script.body.clone())).into_response();
+            if let Some(secs) = script.retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", HeaderValue::from(secs));
+            }
+            return response;
+        }
+    }
+    let reply = state.with(|i| {
+        i.next_id += 1;
+        rec.wamid = format!("wamid.{}", i.next_id);
+        let reply = if rec.kind == "read" {
+            json!({"success": true})
+        } else {
+            json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": rec.to, "wa_id": rec.to}],
+                "messages": [{"id": rec.wamid}],
+            })
+        };
+        i.sent.push(rec);
+        reply
+    });
+    (StatusCode::OK, Json(reply)).into_response()
+}
