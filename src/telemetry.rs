@@ -157,6 +157,7 @@ pub fn register_whatsapp() {
         "malformed",
         "unexpected_object",
         "bad_verify_token",
+        "too_large",
     ] {
         metrics::counter!("redsol_webhook_rejected_total", "channel" => "whatsapp", "reason" => reason)
             .absolute(0);

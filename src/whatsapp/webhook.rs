@@ -8,8 +8,9 @@ use super::payload::Delivery;
 use super::signature;
 use crate::settings::Secret;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -29,12 +30,38 @@ pub struct WebhookState {
     pub mark_read: Arc<dyn Fn(String) + Send + Sync>,
 }
 
-/// The `/webhook` routes, with the body limit from config (larger bodies get 413).
+/// The `/webhook` routes, with the body limit from config: a body announced larger gets 413
+/// before it is read, and one that turns out larger while read gets 413 too.
 pub fn routes(state: WebhookState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/webhook", get(verify).post(deliver))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            refuse_announced_oversize(req, next, max_body_bytes)
+        }))
         .with_state(Arc::new(state))
+}
+
+async fn refuse_announced_oversize(req: Request, next: Next, max: usize) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > max) {
+        tracing::warn!(
+            channel = "whatsapp",
+            bytes = announced,
+            max,
+            "webhook body too large"
+        );
+        return rejected(
+            "too_large",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload too large\n",
+        );
+    }
+    next.run(req).await
 }
 
 fn rejected(reason: &'static str, status: StatusCode, message: &'static str) -> Response {

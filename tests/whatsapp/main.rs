@@ -3,3 +3,6 @@
 
 mod fake_graph;
 mod outbound;
+#[path = "../support/mod.rs"]
+mod support;
+mod webhook;
