@@ -6,6 +6,7 @@ use crate::console::{self, ConsoleOptions, ConsoleSink};
 use crate::http::{self, HttpState};
 use crate::settings::Settings;
 use crate::store::sqlite::SqliteStore;
+use crate::telegram::TelegramChannel;
 use crate::telemetry;
 use crate::whatsapp::graph::GraphClient;
 use crate::whatsapp::outbound::WhatsAppOutbound;
@@ -162,6 +163,7 @@ fn console_sinks(sink: ConsoleSink) -> Sinks {
 pub struct ChannelPlan {
     pub console: bool,
     pub whatsapp: bool,
+    pub telegram: bool,
 }
 
 /// Decides which channels to start; a mode whose channel is not configured is an error that
@@ -183,28 +185,56 @@ pub fn plan_channels(settings: &Settings, mode: Mode) -> anyhow::Result<ChannelP
         }
         Ok(())
     };
+    let telegram_ready = || -> anyhow::Result<()> {
+        match &settings.telegram {
+            Some(_) => Ok(()),
+            None => anyhow::bail!("Telegram is not configured: set TELEGRAM_BOT_TOKEN"),
+        }
+    };
+    let none = ChannelPlan {
+        console: false,
+        whatsapp: false,
+        telegram: false,
+    };
     match mode {
-        Mode::Console => Ok(ChannelPlan { console: true, whatsapp: false }),
+        Mode::Console => Ok(ChannelPlan {
+            console: true,
+            ..none
+        }),
         Mode::Whatsapp => {
             whatsapp_ready()?;
-            Ok(ChannelPlan { console: false, whatsapp: true })
+            Ok(ChannelPlan {
+                whatsapp: true,
+                ..none
+            })
         }
-        Mode::Telegram => anyhow::bail!(
-            "the Telegram channel is not part of this build yet; use --mode whatsapp, console or auto"
-        ),
+        Mode::Telegram => {
+            telegram_ready()?;
+            Ok(ChannelPlan {
+                telegram: true,
+                ..none
+            })
+        }
         Mode::Auto => {
-            if settings.telegram.is_some() {
-                tracing::warn!("TELEGRAM_BOT_TOKEN is set, but the Telegram channel is not part of this build yet");
-            }
-            if settings.whatsapp.is_some() {
+            let plan = ChannelPlan {
+                whatsapp: settings.whatsapp.is_some(),
+                telegram: settings.telegram.is_some(),
+                ..none
+            };
+            if plan.whatsapp {
                 whatsapp_ready()?;
-                return Ok(ChannelPlan { console: false, whatsapp: true });
+            }
+            if plan.whatsapp || plan.telegram {
+                return Ok(plan);
             }
             tracing::info!("no messaging platform configured: starting the console channel");
             for hint in channel_hints(settings) {
                 tracing::info!("to enable {hint}");
             }
-            Ok(ChannelPlan { console: true, whatsapp: false })
+            Ok(ChannelPlan {
+                console: true,
+                ..none
+            })
         }
     }
 }
@@ -243,6 +273,15 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         telemetry::register_whatsapp();
         names.push("whatsapp");
         whatsapp = Some(outbound);
+    }
+
+    let mut telegram = None;
+    if let (true, Some(t)) = (plan.telegram, &settings.telegram) {
+        let channel = TelegramChannel::prepare(t, &settings.telegram_tuning, store.clone()).await?;
+        sinks.insert(Channel::Telegram, channel.sink());
+        telemetry::register_channel(Channel::Telegram);
+        names.push("telegram");
+        telegram = Some(channel);
     }
 
     let mut core = start_core(&settings, store.clone(), sinks).await?;
@@ -315,9 +354,15 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     if let Some(task) = console_task {
         task.abort();
     }
+    if let Some(channel) = telegram.as_mut() {
+        channel.stop_inbound().await;
+    }
     let _ = stop_tx.send(true);
     let _ = server.await;
     core.stop(grace).await;
+    if let Some(channel) = telegram {
+        channel.shutdown(grace).await;
+    }
     if let Some(outbound) = whatsapp {
         outbound.drain(grace).await;
         outbound.stop();

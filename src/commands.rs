@@ -4,8 +4,9 @@ use crate::settings::Settings;
 use redsol_actors::nlu::Nlu;
 use std::io::{BufRead, Write};
 
-/// `redsol status`: what is configured (never the secrets themselves).
-pub fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+/// `redsol status`: what is configured (never the secrets themselves); with `check`, whether
+/// the store opens and the configured integrations answer.
+pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let yes_no = |b: bool| if b { "configured" } else { "not configured" };
     writeln!(out, "redsol {}", env!("CARGO_PKG_VERSION"))?;
     writeln!(out, "config: {}", settings.sources.join(" + "))?;
@@ -86,8 +87,13 @@ pub fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> anyhow::
             .map(|_| "ok".to_string())
             .unwrap_or_else(|e| format!("FAILED: {e:#}"));
         writeln!(out, "check store: {store_ok}")?;
+        if let Some(t) = &settings.telegram {
+            match crate::telegram::TelegramChannel::check(t).await {
+                Ok(bot) => writeln!(out, "check telegram: ok, the token belongs to {bot}")?,
+                Err(e) => writeln!(out, "check telegram: FAILED: {e:#}")?,
+            }
+        }
         for (name, configured) in [
-            ("telegram", settings.telegram.is_some()),
             ("whatsapp", settings.whatsapp.is_some()),
             ("gemini", settings.gemini.is_some()),
             ("sheets", settings.sheets.is_some()),

@@ -7,7 +7,9 @@
 //! - [`telemetry`]: logs (human or JSON) and the Prometheus recorder.
 //! - [`store`]: store backends (SQLite, the embedded default).
 //! - [`console`]: the console channel.
-//! - [`http`]: the axum server (`/health`, `/ready`, `/metrics`).
+//! - [`http`]: the axum server (`/health`, `/ready`, `/metrics`, the channels' webhooks).
+//! - [`whatsapp`]: the WhatsApp Cloud API channel (signed webhook, Graph API sender).
+//! - [`telegram`]: the Telegram channel (teloxide: long polling or webhook, sender).
 //! - [`app`]: assembling and running it all, with a graceful stop.
 //! - [`commands`]: `status` and `classify`.
 
@@ -17,5 +19,6 @@ pub mod console;
 pub mod http;
 pub mod settings;
 pub mod store;
+pub mod telegram;
 pub mod telemetry;
 pub mod whatsapp;

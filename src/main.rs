@@ -96,9 +96,9 @@ fn main() -> ExitCode {
 fn real_main(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load()?;
     match cli.command {
-        Command::Status { check } => {
-            redsol::commands::status(&settings, check, &mut std::io::stdout())
-        }
+        Command::Status { check } => block_on(async move {
+            redsol::commands::status(&settings, check, &mut std::io::stdout()).await
+        }),
         Command::Classify { llm } => {
             if llm {
                 anyhow::bail!(

@@ -1,0 +1,210 @@
+//! The sender: Telegram's 429 waited out, 5xx retried, a blocked user not retried, long
+//! replies split, each outbox reply sent once.
+
+use crate::fake::{Failure, FakeTelegram};
+use crate::harness::{demo_store, rules, Bot, User, TOKEN};
+use crate::metrics;
+use redsol_actors::model::{Channel, ConversationKey, Outbound, QuickReply, Reply};
+use redsol_actors::store::{OutboxEntry, Store, TurnCommit};
+use std::time::Duration;
+
+fn outbound(user: &str, text: &str, outbox_id: Option<&str>) -> Outbound {
+    Outbound {
+        key: ConversationKey::new(Channel::Telegram, user),
+        reply: Reply {
+            text: text.to_string(),
+            quick_replies: vec![QuickReply::new("intent:help", "Menú")],
+        },
+        in_reply_to: None,
+        outbox_id: outbox_id.map(str::to_string),
+        accepted_at: tokio::time::Instant::now(),
+    }
+}
+
+#[tokio::test]
+async fn a_429_is_waited_out_and_the_message_arrives_once() {
+    let fake = FakeTelegram::start(TOKEN).await;
+    let bot = Bot::start(&fake, demo_store(&rules())).await;
+    fake.fail_next([Failure::RetryAfter(1)]);
+
+    let user = User::new(&fake, 11, "Eva", None);
+    let reply = user.say("/start").await;
+    assert!(reply.text.contains("Hola"), "{}", reply.text);
+
+    let calls = fake.calls("sendmessage");
+    assert_eq!(calls.len(), 2, "one refused with 429, one accepted");
+    assert_eq!(calls[0].status, 429);
+    assert_eq!(calls[1].status, 200);
+    let waited = calls[1].at.duration_since(calls[0].at);
+    assert!(
+        waited >= Duration::from_secs(1),
+        "retry_after was not waited: {waited:?}"
+    );
+    assert_eq!(fake.sent().len(), 1);
+    let tg = ("channel", "telegram");
+    assert!(
+        metrics::total(
+            "redsol_rate_limited_total",
+            &[tg, ("direction", "outbound")]
+        ) >= 1
+    );
+    assert!(metrics::total("redsol_messages_sent_total", &[tg, ("outcome", "ok")]) >= 1);
+    assert!(metrics::total("redsol_response_seconds", &[tg]) >= 1);
+    // Marked sent in the outbox: nothing to resend.
+    bot.channel.drain(Duration::from_secs(5)).await;
+    assert!(bot
+        .store
+        .outbox_pending(Channel::Telegram)
+        .await
+        .expect("outbox")
+        .is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_error_is_retried_and_a_blocked_user_is_not() {
+    let fake = FakeTelegram::start(TOKEN).await;
+    let bot = Bot::start(&fake, demo_store(&rules())).await;
+
+    fake.fail_next([Failure::ServerError]);
+    let user = User::new(&fake, 12, "Iván", None);
+    let reply = user.say("/start").await;
+    assert!(reply.text.contains("Hola"), "{}", reply.text);
+    let statuses: Vec<u16> = fake.calls("sendmessage").iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [500, 200]);
+
+    fake.fail_next([Failure::Blocked]);
+    let blocked = User::new(&fake, 13, "Olga", None);
+    fake.push(
+        "message",
+        crate::fake::update::text(&blocked.profile, "/start"),
+    );
+    fake.wait_until("the blocked send", |f| {
+        f.calls("sendmessage").iter().any(|c| c.status == 403)
+    })
+    .await;
+    // The next reply to the same chat goes out after the blocked one finished: had it been
+    // retried, its retry would come first.
+    let later = blocked.say("/menu").await;
+    assert!(later.text.contains("Puedo ayudarte"), "{}", later.text);
+    let to_olga: Vec<u16> = fake
+        .calls("sendmessage")
+        .iter()
+        .filter(|c| c.params["chat_id"] == 13)
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(to_olga, [403, 200], "the blocked reply was not retried");
+    bot.channel.drain(Duration::from_secs(5)).await;
+    assert!(
+        bot.store
+            .outbox_pending(Channel::Telegram)
+            .await
+            .expect("outbox")
+            .is_empty(),
+        "the blocked reply's outbox entry is closed"
+    );
+    assert!(
+        metrics::total(
+            "redsol_messages_sent_total",
+            &[("channel", "telegram"), ("outcome", "blocked")]
+        ) >= 1
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn long_replies_are_split_and_each_outbox_reply_goes_out_once() {
+    let fake = FakeTelegram::start(TOKEN).await;
+    let bot = Bot::start(&fake, demo_store(&rules())).await;
+    let sink = bot.channel.sink();
+
+    let long = "Línea de prueba con acentos y emojis 📶. ".repeat(300);
+    sink.deliver(outbound("77", &long, None));
+    let sent = fake.wait_for(4).await;
+    assert!(sent.len() >= 4);
+    assert!(sent.iter().all(|s| s.chat_id == 77));
+    assert!(sent.iter().all(|s| s.text.encode_utf16().count() <= 4096));
+    assert!(sent[..sent.len() - 1].iter().all(|s| s.buttons.is_empty()));
+    assert_eq!(
+        sent[sent.len() - 1].buttons,
+        ["intent:help"],
+        "the keyboard rides on the last part"
+    );
+    let parts = sent.len();
+
+    // The same durable reply twice, then a resend from the outbox: one message.
+    let key = ConversationKey::new(Channel::Telegram, "78");
+    bot.store
+        .commit_turn(TurnCommit {
+            key: key.clone(),
+            message_id: None,
+            snapshot: "{}".into(),
+            replies: vec![OutboxEntry {
+                id: "telegram:tg:1:0".into(),
+                key: key.clone(),
+                reply: Reply {
+                    text: "una vez".into(),
+                    quick_replies: vec![],
+                },
+                in_reply_to: Some("tg:1".into()),
+            }],
+        })
+        .await
+        .expect("commit");
+    sink.deliver(outbound("78", "una vez", Some("telegram:tg:1:0")));
+    sink.deliver(outbound("78", "una vez", Some("telegram:tg:1:0")));
+    assert!(bot.channel.drain(Duration::from_secs(10)).await);
+    assert_eq!(
+        bot.channel.resend_pending().await,
+        0,
+        "marked sent in the outbox"
+    );
+    assert!(bot.channel.drain(Duration::from_secs(10)).await);
+    let to_78: Vec<_> = fake
+        .sent()
+        .into_iter()
+        .filter(|s| s.chat_id == 78)
+        .collect();
+    assert_eq!(to_78.len(), 1, "{to_78:#?}");
+    assert_eq!(fake.sent().len(), parts + 1);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn unsent_outbox_replies_are_resent_at_start_and_contact_requests_use_a_reply_keyboard() {
+    let fake = FakeTelegram::start(TOKEN).await;
+    let store = demo_store(&rules());
+    let key = ConversationKey::new(Channel::Telegram, "79");
+    store
+        .commit_turn(TurnCommit {
+            key: key.clone(),
+            message_id: None,
+            snapshot: "{}".into(),
+            replies: vec![OutboxEntry {
+                id: "telegram:tg:5:0".into(),
+                key: key.clone(),
+                reply: Reply {
+                    text: "¿Me compartes tu teléfono?".into(),
+                    quick_replies: vec![
+                        QuickReply::new("contact:request", "Compartir mi teléfono"),
+                        QuickReply::new("cancel", "Cancelar"),
+                    ],
+                },
+                in_reply_to: Some("tg:5".into()),
+            }],
+        })
+        .await
+        .expect("commit");
+    let bot = Bot::start(&fake, store.clone()).await;
+    let sent = fake.wait_for(1).await;
+    assert_eq!(sent[0].chat_id, 79);
+    assert!(sent[0].contact_button, "{:#?}", sent[0]);
+    assert!(sent[0].buttons.is_empty());
+    assert!(bot.channel.drain(Duration::from_secs(10)).await);
+    assert!(store
+        .outbox_pending(Channel::Telegram)
+        .await
+        .expect("outbox")
+        .is_empty());
+    bot.stop().await;
+}
