@@ -311,6 +311,18 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         ));
     }
 
+    if let Some(channel) = telegram.as_mut() {
+        channel.start_inbound(core.router.clone()).await?;
+        let resent = channel.resend_pending().await;
+        if resent > 0 {
+            tracing::info!(
+                resent,
+                "unsent Telegram replies from the last run queued again"
+            );
+        }
+        routes = routes.merge(channel.routes());
+    }
+
     let addr = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

@@ -7,6 +7,8 @@ fn status_shows_what_is_configured_and_never_a_secret() {
         .args(["status", "--check"])
         .env("REDSOL_DATA_DIR", data.path())
         .env("TELEGRAM_BOT_TOKEN", "123456:TOP-SECRET-TELEGRAM")
+        // Nothing listens there: the check fails, and must say so without the token.
+        .env("TELEGRAM_API_URL", "http://127.0.0.1:9")
         .env("WHATSAPP_PHONE_NUMBER_ID", "1098765")
         .env("WHATSAPP_ACCESS_TOKEN", "EAA-TOP-SECRET-WA")
         .output()
@@ -18,6 +20,7 @@ fn status_shows_what_is_configured_and_never_a_secret() {
     assert!(stdout.contains("channel whatsapp: configured"), "{stdout}");
     assert!(stdout.contains("offline NLU only"), "{stdout}");
     assert!(stdout.contains("check store: ok"), "{stdout}");
+    assert!(stdout.contains("check telegram: FAILED"), "{stdout}");
     assert!(
         !stdout.contains("TOP-SECRET") && !stderr.contains("TOP-SECRET"),
         "{stdout}{stderr}"
