@@ -528,7 +528,17 @@ impl Engine {
         let Some(missing) = draft.missing() else {
             return self.finish_register(state, key, draft).await;
         };
-        let reply = self.register_question(&draft, missing);
+        let mut reply = self.register_question(&draft, missing);
+        // Telegram does not give the phone: offer to share it with the first question asked.
+        if missing == RegSlot::Zone
+            && key.channel == Channel::Telegram
+            && state.profile.phone.is_none()
+        {
+            reply.quick_replies.insert(
+                0,
+                QuickReply::new("contact:request", "📱 Compartir mi teléfono"),
+            );
+        }
         state.dialogue = Dialogue::Registering(draft);
         reply
     }
@@ -1119,6 +1129,8 @@ fn choice_to_said(id: &str) -> Option<Said> {
         "modem" => Some(Said::Text(if value == "yes" { "sí" } else { "no" }.into())),
         "since" => Some(Said::Text(value.to_string())),
         "kind" => Some(Said::Text(format!("kind {value}"))),
+        // The platform answers a contact request with a contact, not with this id.
+        "contact" => Some(Said::Nothing("empty")),
         _ => None,
     }
 }

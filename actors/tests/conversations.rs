@@ -350,3 +350,54 @@ async fn journaled_messages_are_answered_once_even_across_a_restart() {
         Accepted::Duplicate
     );
 }
+
+#[tokio::test]
+async fn telegram_registration_offers_to_share_the_phone_and_uses_it() {
+    let mut h = start().await;
+    let key = tg("6001");
+    let mut first = Inbound::text(key.clone(), "quiero contratar");
+    first.profile = Profile {
+        name: Some("Marta Gil".into()),
+        phone: None,
+    };
+    h.send_inbound(first);
+    let out = h.reply().await;
+    assert!(
+        out.reply
+            .quick_replies
+            .iter()
+            .any(|q| q.id == "contact:request"),
+        "{:?}",
+        out.reply.quick_replies
+    );
+    h.send_inbound(Inbound {
+        content: Content::Contact {
+            phone: "+52 464 123 4567".into(),
+        },
+        ..Inbound::text(key.clone(), "")
+    });
+    let t = h.reply().await.reply.text;
+    assert!(
+        t.contains("guardé tu teléfono") && t.contains("zona"),
+        "{t}"
+    );
+    h.ask(&key, "norte").await;
+    let t = h.ask(&key, "el de 20").await;
+    assert!(t.contains("Registro exitoso"), "{t}");
+    let prospect = h.store.prospects().pop().expect("saved");
+    assert_eq!(prospect.data.phone.as_deref(), Some("+52 464 123 4567"));
+    // WhatsApp users are not asked: their id is their phone.
+    let mut wa_first = Inbound::text(wa("5214640000000"), "quiero contratar");
+    wa_first.profile.name = Some("Eva Luna".into());
+    h.send_inbound(wa_first);
+    let out = h.reply().await;
+    assert!(out.reply.text.contains("zona"), "{}", out.reply.text);
+    assert!(
+        !out.reply
+            .quick_replies
+            .iter()
+            .any(|q| q.id == "contact:request"),
+        "{:?}",
+        out.reply.quick_replies
+    );
+}

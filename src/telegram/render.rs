@@ -5,8 +5,8 @@
 //!
 //! The quick reply [`CONTACT_REQUEST`] is different: Telegram shares a phone number only from a
 //! reply-keyboard button with `request_contact`, and a message carries one keyboard, so a reply
-//! offering it gets a one-time reply keyboard instead, its other quick replies as plain buttons
-//! that send their title as text.
+//! offering it keeps its other quick replies as inline buttons and gets one more short message
+//! carrying a one-time reply keyboard with the "share my phone" button.
 
 use redsol_actors::model::Reply;
 use teloxide::types::{
@@ -37,10 +37,7 @@ pub fn render(reply: &Reply) -> Vec<Part> {
         .map(|text| Part { text, markup: None })
         .collect();
     let markup = keyboard(reply);
-    if parts.is_empty() {
-        if markup.is_none() {
-            return parts;
-        }
+    if parts.is_empty() && markup.is_some() {
         // A keyboard needs a message to ride on.
         parts.push(Part {
             text: "👇".to_string(),
@@ -50,6 +47,18 @@ pub fn render(reply: &Reply) -> Vec<Part> {
     if let Some(last) = parts.last_mut() {
         last.markup = markup;
     }
+    if let Some(contact) = reply.quick_replies.iter().find(|q| q.id == CONTACT_REQUEST) {
+        let button =
+            KeyboardButton::new(truncate(&contact.title, 64)).request(ButtonRequest::Contact);
+        parts.push(Part {
+            text: "📱 Si quieres, comparte tu teléfono con el botón de abajo.".to_string(),
+            markup: Some(ReplyMarkup::Keyboard(
+                KeyboardMarkup::new(vec![vec![button]])
+                    .resize_keyboard()
+                    .one_time_keyboard(),
+            )),
+        });
+    }
     parts
 }
 
@@ -57,32 +66,10 @@ fn keyboard(reply: &Reply) -> Option<ReplyMarkup> {
     let buttons: Vec<_> = reply
         .quick_replies
         .iter()
-        .filter(|q| !q.title.trim().is_empty())
+        .filter(|q| !q.title.trim().is_empty() && q.id != CONTACT_REQUEST)
         .collect();
     if buttons.is_empty() {
         return None;
-    }
-    if buttons.iter().any(|q| q.id == CONTACT_REQUEST) {
-        let rows: Vec<Vec<KeyboardButton>> = buttons
-            .chunks(BUTTONS_PER_ROW)
-            .map(|row| {
-                row.iter()
-                    .map(|q| {
-                        let b = KeyboardButton::new(truncate(&q.title, 64));
-                        if q.id == CONTACT_REQUEST {
-                            b.request(ButtonRequest::Contact)
-                        } else {
-                            b
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        return Some(ReplyMarkup::Keyboard(
-            KeyboardMarkup::new(rows)
-                .resize_keyboard()
-                .one_time_keyboard(),
-        ));
     }
     let usable: Vec<_> = buttons
         .into_iter()
@@ -208,20 +195,28 @@ mod tests {
     }
 
     #[test]
-    fn a_contact_request_becomes_a_reply_keyboard() {
+    fn a_contact_request_comes_as_its_own_reply_keyboard_after_the_inline_buttons() {
         let reply = Reply {
-            text: "¿Tu teléfono?".into(),
+            text: "¿En qué zona vives?".into(),
             quick_replies: vec![
                 QuickReply::new(CONTACT_REQUEST, "Compartir mi teléfono"),
-                QuickReply::new("cancel", "Cancelar"),
+                QuickReply::new("zone:Norte", "Norte"),
             ],
         };
         let parts = render(&reply);
-        let Some(ReplyMarkup::Keyboard(kb)) = &parts[0].markup else {
-            panic!("reply keyboard expected");
+        assert_eq!(parts.len(), 2);
+        let Some(ReplyMarkup::InlineKeyboard(inline)) = &parts[0].markup else {
+            panic!("inline keyboard expected first");
+        };
+        assert_eq!(
+            inline.inline_keyboard.concat().len(),
+            1,
+            "the contact button is not inline"
+        );
+        let Some(ReplyMarkup::Keyboard(kb)) = &parts[1].markup else {
+            panic!("reply keyboard expected second");
         };
         assert_eq!(kb.keyboard[0][0].request, Some(ButtonRequest::Contact));
-        assert_eq!(kb.keyboard[0][1].request, None);
         assert!(kb.one_time_keyboard);
     }
 }

@@ -36,6 +36,14 @@ async fn start_registration_by_buttons_and_an_incident() {
         zone_q.buttons
     );
 
+    // The phone is offered in a message of its own, with a reply keyboard.
+    fake.wait_until("the share-my-phone prompt", |f| {
+        f.sent()
+            .iter()
+            .any(|s| s.chat_id == 4242 && s.contact_button)
+    })
+    .await;
+
     let plan_q = ana.tap("zone:Norte").await;
     assert!(plan_q.text.contains("plan"), "{}", plan_q.text);
     assert!(

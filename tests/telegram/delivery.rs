@@ -171,7 +171,8 @@ async fn long_replies_are_split_and_each_outbox_reply_goes_out_once() {
 }
 
 #[tokio::test]
-async fn unsent_outbox_replies_are_resent_at_start_and_contact_requests_use_a_reply_keyboard() {
+async fn unsent_outbox_replies_are_resent_at_start_and_a_contact_request_gets_its_own_reply_keyboard(
+) {
     let fake = FakeTelegram::start(TOKEN).await;
     let store = demo_store(&rules());
     let key = ConversationKey::new(Channel::Telegram, "79");
@@ -196,10 +197,12 @@ async fn unsent_outbox_replies_are_resent_at_start_and_contact_requests_use_a_re
         .await
         .expect("commit");
     let bot = Bot::start(&fake, store.clone()).await;
-    let sent = fake.wait_for(1).await;
+    let sent = fake.wait_for(2).await;
     assert_eq!(sent[0].chat_id, 79);
-    assert!(sent[0].contact_button, "{:#?}", sent[0]);
-    assert!(sent[0].buttons.is_empty());
+    assert_eq!(sent[0].buttons, ["cancel"], "{:#?}", sent[0]);
+    assert!(!sent[0].contact_button);
+    assert_eq!(sent[1].chat_id, 79);
+    assert!(sent[1].contact_button, "{:#?}", sent[1]);
     assert!(bot.channel.drain(Duration::from_secs(10)).await);
     assert!(store
         .outbox_pending(Channel::Telegram)
