@@ -1,14 +1,10 @@
-//! The small pieces of pacing the channel shares: token buckets on tokio's clock, the backoff
-//! policy, and bounded memories (sent outbox ids, group reply routes).
+//! Telegram's pacing policy from `[telegram]`, over the shared pieces of [`crate::pacing`].
 
 use crate::settings::TelegramTuning;
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Rate-limited answers (429) are retried at most this many times `max_retries` (at least 4).
-pub const RATE_LIMITED_RETRY_FACTOR: u32 = 4;
+pub use crate::pacing::{Bounded, TokenBucket, RATE_LIMITED_RETRY_FACTOR};
 
 /// Limits and retries, from `[telegram]`.
 #[derive(Clone, Debug)]
@@ -43,9 +39,7 @@ impl Policy {
     /// The wait before retry number `attempt + 1`: the base doubled `attempt` times, capped,
     /// with "equal jitter" (half fixed, half random) so that retries spread out.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.backoff_base.as_secs_f64();
-        let full = (base * 2f64.powi(attempt.min(40) as i32)).min(self.backoff_max.as_secs_f64());
-        Duration::from_secs_f64(full / 2.0 + fastrand::f64() * full / 2.0)
+        crate::pacing::backoff(self.backoff_base, self.backoff_max, attempt)
     }
 
     /// A full bucket for one chat.
@@ -56,103 +50,6 @@ impl Policy {
     /// A full bucket for the whole bot.
     pub fn global_bucket(&self, now: Instant) -> TokenBucket {
         TokenBucket::full(self.send_per_second, self.send_per_second, now)
-    }
-}
-
-/// A token bucket on tokio's clock. Tokens are reserved: taking one from an empty bucket
-/// returns how long to wait for it, so concurrent takers are served in order.
-#[derive(Clone, Debug)]
-pub struct TokenBucket {
-    capacity: f64,
-    rate: f64,
-    tokens: f64,
-    updated: Instant,
-}
-
-impl TokenBucket {
-    pub fn full(capacity: f64, rate: f64, now: Instant) -> TokenBucket {
-        TokenBucket {
-            capacity,
-            rate,
-            tokens: capacity,
-            updated: now,
-        }
-    }
-
-    fn refill(&mut self, now: Instant) {
-        if now > self.updated {
-            let elapsed = (now - self.updated).as_secs_f64();
-            self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
-            self.updated = now;
-        }
-    }
-
-    /// Takes a token: how long to wait before using it (zero when it is there now).
-    pub fn take(&mut self, now: Instant) -> Duration {
-        self.refill(now);
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-self.tokens / self.rate)
-        }
-    }
-
-    pub fn is_full(&mut self, now: Instant) -> bool {
-        self.refill(now);
-        self.tokens >= self.capacity
-    }
-}
-
-/// A map that remembers the most recent `cap` keys.
-#[derive(Debug)]
-pub struct Bounded<K, V> {
-    map: HashMap<K, V>,
-    order: VecDeque<K>,
-    cap: usize,
-}
-
-impl<K: Clone + Eq + Hash, V> Bounded<K, V> {
-    pub fn new(cap: usize) -> Self {
-        Self {
-            map: HashMap::new(),
-            order: VecDeque::new(),
-            cap: cap.max(1),
-        }
-    }
-
-    pub fn insert(&mut self, key: K, value: V) {
-        if let Some(v) = self.map.get_mut(&key) {
-            *v = value;
-            return;
-        }
-        self.order.push_back(key.clone());
-        self.map.insert(key, value);
-        while self.map.len() > self.cap {
-            match self.order.pop_front() {
-                Some(old) => {
-                    self.map.remove(&old);
-                }
-                None => break,
-            }
-        }
-        // Keys removed by hand leave stale entries in `order`; drop them now and then.
-        if self.order.len() > self.cap.saturating_mul(2) {
-            let map = &self.map;
-            self.order.retain(|k| map.contains_key(k));
-        }
-    }
-
-    pub fn get(&self, key: &K) -> Option<&V> {
-        self.map.get(key)
-    }
-
-    pub fn contains(&self, key: &K) -> bool {
-        self.map.contains_key(key)
-    }
-
-    pub fn remove(&mut self, key: &K) -> Option<V> {
-        self.map.remove(key)
     }
 }
 

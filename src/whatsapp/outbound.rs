@@ -48,7 +48,8 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 /// Rate-limited answers are retried at most this many times `max_retries` (at least 4).
-pub const RATE_LIMITED_RETRY_FACTOR: u32 = 4;
+pub use crate::pacing::RATE_LIMITED_RETRY_FACTOR;
+use crate::pacing::{Bounded, TokenBucket};
 /// How many sent outbox ids are remembered, to send a replayed reply once.
 const SENT_IDS_REMEMBERED: usize = 100_000;
 /// How many half-sent replies are remembered (parts accepted before a failure).
@@ -106,114 +107,11 @@ impl Policy {
     /// The wait before retry number `attempt + 1`: the base doubled `attempt` times, capped,
     /// with "equal jitter" (half of it fixed, half random) so that retries spread out.
     fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.backoff_base.as_secs_f64();
-        let full = (base * 2f64.powi(attempt.min(40) as i32)).min(self.backoff_max.as_secs_f64());
-        Duration::from_secs_f64(full / 2.0 + fastrand::f64() * full / 2.0)
+        crate::pacing::backoff(self.backoff_base, self.backoff_max, attempt)
     }
 
     fn recipient_bucket(&self, now: Instant) -> TokenBucket {
         TokenBucket::full(self.recipient_burst, self.recipient_per_second, now)
-    }
-}
-
-/// A token bucket on tokio's clock. Tokens are reserved: taking one when the bucket is empty
-/// returns how long to wait for it, so concurrent takers are served in order.
-#[derive(Clone, Debug)]
-struct TokenBucket {
-    capacity: f64,
-    rate: f64,
-    tokens: f64,
-    updated: Instant,
-    held_until: Option<Instant>,
-}
-
-impl TokenBucket {
-    fn full(capacity: f64, rate: f64, now: Instant) -> TokenBucket {
-        TokenBucket {
-            capacity,
-            rate,
-            tokens: capacity,
-            updated: now,
-            held_until: None,
-        }
-    }
-
-    fn refill(&mut self, now: Instant) {
-        if now > self.updated {
-            let elapsed = (now - self.updated).as_secs_f64();
-            self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
-            self.updated = now;
-        }
-    }
-
-    /// Takes a token: how long to wait before using it (zero when it is there now).
-    fn take(&mut self, now: Instant) -> Duration {
-        self.refill(now);
-        self.tokens -= 1.0;
-        let for_token = if self.tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-self.tokens / self.rate)
-        };
-        let for_hold = self
-            .held_until
-            .map(|until| until.saturating_duration_since(now))
-            .unwrap_or_default();
-        for_token.max(for_hold)
-    }
-
-    /// No token before `until` (a rate limit announced by Graph).
-    fn hold(&mut self, until: Instant) {
-        self.held_until = Some(self.held_until.map_or(until, |h| h.max(until)));
-    }
-
-    fn is_full(&mut self, now: Instant) -> bool {
-        self.refill(now);
-        self.tokens >= self.capacity && self.held_until.is_none_or(|h| h <= now)
-    }
-}
-
-/// A set of ids remembering the most recent `cap`, with a value each.
-#[derive(Debug)]
-struct Bounded<V> {
-    map: HashMap<String, V>,
-    order: VecDeque<String>,
-    cap: usize,
-}
-
-impl<V> Bounded<V> {
-    fn new(cap: usize) -> Self {
-        Self {
-            map: HashMap::new(),
-            order: VecDeque::new(),
-            cap,
-        }
-    }
-
-    fn insert(&mut self, id: String, value: V) {
-        if let Some(v) = self.map.get_mut(&id) {
-            *v = value;
-            return;
-        }
-        self.order.push_back(id.clone());
-        self.map.insert(id, value);
-        while self.order.len() > self.cap {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
-            }
-        }
-    }
-
-    fn get(&self, id: &str) -> Option<&V> {
-        self.map.get(id)
-    }
-
-    fn contains(&self, id: &str) -> bool {
-        self.map.contains_key(id)
-    }
-
-    fn remove(&mut self, id: &str) {
-        self.map.remove(id);
     }
 }
 
@@ -348,9 +246,9 @@ pub struct WhatsAppSenderState {
     /// Replies waiting in the lanes (not running).
     queued_replies: usize,
     /// Outbox ids sent (or closed) by this process.
-    done: Bounded<()>,
+    done: Bounded<String, ()>,
     /// Outbox ids of replies sent halfway: how many parts were accepted.
-    partial: Bounded<usize>,
+    partial: Bounded<String, usize>,
 }
 
 impl WhatsAppSenderState {
@@ -957,7 +855,7 @@ mod tests {
 
     #[test]
     fn bounded_sets_forget_the_oldest() {
-        let mut s = Bounded::new(2);
+        let mut s: Bounded<String, ()> = Bounded::new(2);
         s.insert("a".into(), ());
         s.insert("b".into(), ());
         s.insert("a".into(), ());
