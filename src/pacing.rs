@@ -151,13 +151,33 @@ mod tests {
         assert!(backoff(base, max, u32::MAX) <= max);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_bucket_serves_its_burst_then_paces_and_honours_holds() {
+        let now = Instant::now();
+        let mut b = TokenBucket::full(2.0, 1.0, now);
+        assert_eq!(b.take(now), Duration::ZERO);
+        assert_eq!(b.take(now), Duration::ZERO);
+        assert_eq!(b.take(now), Duration::from_secs(1));
+        assert_eq!(b.take(now), Duration::from_secs(2));
+        assert!(!b.is_full(now));
+        let later = now + Duration::from_secs(10);
+        assert!(b.is_full(later));
+        b.hold(later + Duration::from_secs(30));
+        assert_eq!(b.take(later), Duration::from_secs(30));
+        assert!(!b.is_full(later + Duration::from_secs(5)));
+    }
+
     #[test]
     fn bounded_forgets_the_oldest_and_looks_up_by_borrowed_keys() {
         let mut b: Bounded<String, u32> = Bounded::new(2);
         b.insert("a".into(), 1);
         b.insert("b".into(), 2);
+        b.insert("a".into(), 4);
         b.insert("c".into(), 3);
-        assert!(!b.contains("a"));
+        assert!(
+            !b.contains("a") && b.contains("b"),
+            "a re-insert does not refresh its age"
+        );
         assert_eq!(b.get("c"), Some(&3));
         assert_eq!(b.remove("b"), Some(2));
     }
