@@ -1,14 +1,102 @@
 //! Pacing shared by the channels' senders: token buckets on tokio's clock (so tests can use
 //! paused time), the retry backoff with jitter, and bounded memories of recent ids.
 
+use redsol_actors::model::{Channel, Outbound};
+use redsol_actors::store::Store;
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Rate-limited answers (429) are retried at most this many times `max_retries` (at least 4).
 pub const RATE_LIMITED_RETRY_FACTOR: u32 = 4;
+
+/// A sender's retry limits and backoff, from its config section.
+#[derive(Clone, Debug)]
+pub struct Retries {
+    /// Retries of a transient failure (5xx, timeout, connection).
+    pub max: u32,
+    /// Retries of a rate-limited answer: [`RATE_LIMITED_RETRY_FACTOR`] × `max`, at least 4.
+    pub max_rate_limited: u32,
+    base: Duration,
+    cap: Duration,
+}
+
+impl Retries {
+    pub fn new(max_retries: u32, backoff_base_ms: u64, backoff_max_secs: u64) -> Retries {
+        let base = Duration::from_millis(backoff_base_ms.max(1));
+        Retries {
+            max: max_retries,
+            max_rate_limited: max_retries
+                .saturating_mul(RATE_LIMITED_RETRY_FACTOR)
+                .max(RATE_LIMITED_RETRY_FACTOR),
+            base,
+            cap: Duration::from_secs(backoff_max_secs).max(base),
+        }
+    }
+
+    /// The wait before retry number `attempt + 1` (see [`backoff`]).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        backoff(self.base, self.cap, attempt)
+    }
+}
+
+/// How many messages a sender has accepted and not finished (queued, running or in its
+/// mailbox), shared by its handle and its actor; shutdown waits for it to reach zero.
+#[derive(Clone, Debug)]
+pub struct InFlight(Arc<watch::Sender<usize>>);
+
+impl Default for InFlight {
+    fn default() -> Self {
+        Self(Arc::new(watch::Sender::new(0)))
+    }
+}
+
+impl InFlight {
+    pub fn add(&self) {
+        self.0.send_modify(|n| *n += 1);
+    }
+
+    pub fn done(&self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+
+    pub fn count(&self) -> usize {
+        *watch::Sender::borrow(&self.0)
+    }
+
+    /// Waits until nothing is in flight, or `grace` passed; `true` when it emptied.
+    pub async fn drained(&self, grace: Duration) -> bool {
+        let mut idle = self.0.subscribe();
+        let emptied = tokio::time::timeout(grace, idle.wait_for(|n| *n == 0)).await;
+        matches!(emptied, Ok(Ok(_)))
+    }
+}
+
+/// The replies of a channel left unsent in the store's outbox (after a crash or a stop with
+/// work left), as outbound messages accepted now. A store error is logged and yields none:
+/// they stay in the outbox for the next start.
+pub async fn unsent_replies(store: &dyn Store, channel: Channel) -> Vec<Outbound> {
+    match store.outbox_pending(channel).await {
+        Ok(entries) => entries
+            .into_iter()
+            .map(|entry| Outbound {
+                key: entry.key,
+                reply: entry.reply,
+                in_reply_to: entry.in_reply_to,
+                outbox_id: Some(entry.id),
+                accepted_at: Instant::now(),
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(channel = channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next start");
+            Vec::new()
+        }
+    }
+}
 
 /// The wait before retry number `attempt + 1`: `base` doubled `attempt` times, capped at `max`,
 /// with "equal jitter" (half of it fixed, half random) so that retries spread out.

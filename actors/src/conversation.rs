@@ -9,6 +9,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 /// Progress a conversation shares with its supervisor: the sequence number of the last
 /// message it finished. Messages routed with a higher number are redelivered after a crash.
@@ -113,13 +114,6 @@ impl ConversationActorState {
     /// replies to the channel. Replies to journaled messages go through the outbox, so a crash
     /// between here and the platform never loses them.
     async fn commit_and_send(&self, inbound: &Inbound, replies: Vec<Reply>) {
-        let snapshot = match serde_json::to_string(&self.conversation) {
-            Ok(json) => json,
-            Err(e) => {
-                tracing::error!(error = %e, "could not serialize a conversation snapshot");
-                return;
-            }
-        };
         let durable: Vec<OutboxEntry> = match &inbound.message_id {
             Some(id) => replies
                 .iter()
@@ -133,17 +127,29 @@ impl ConversationActorState {
                 .collect(),
             None => Vec::new(),
         };
-        let commit = TurnCommit {
-            key: self.key.clone(),
-            message_id: inbound.message_id.clone(),
-            snapshot,
-            replies: durable.clone(),
+        // A turn that cannot be committed is still answered; the message may be answered
+        // again after a restart.
+        let committed = match serde_json::to_string(&self.conversation) {
+            Ok(snapshot) => {
+                let commit = TurnCommit {
+                    key: self.key.clone(),
+                    message_id: inbound.message_id.clone(),
+                    snapshot,
+                    replies: durable.clone(),
+                };
+                self.engine
+                    .store()
+                    .commit_turn(commit)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(format!("snapshot not serializable: {e}")),
         };
-        if let Err(e) = self.engine.store().commit_turn(commit).await {
+        if let Err(e) = committed {
             tracing::error!(
                 error = %e,
                 conversation = %self.key.opaque_id(),
-                "could not commit a turn; the reply is sent, the message may be answered again after a restart"
+                "could not commit a turn; the reply is sent anyway"
             );
         }
         for (n, reply) in replies.into_iter().enumerate() {
@@ -166,9 +172,14 @@ impl ConversationActorState {
                 channel = self.key.channel.as_str(),
                 conversation = %self.key.opaque_id()
             );
-            let _enter = span.enter();
-            let reply = self.engine.turn(&mut self.conversation, &inbound).await;
-            self.commit_and_send(&inbound, vec![reply]).await;
+            let reply = self
+                .engine
+                .turn(&mut self.conversation, &inbound)
+                .instrument(span.clone())
+                .await;
+            self.commit_and_send(&inbound, vec![reply])
+                .instrument(span)
+                .await;
         } else {
             metrics::counter!(
                 "redsol_rate_limited_total",

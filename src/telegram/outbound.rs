@@ -35,6 +35,7 @@ use super::api::{Api, TelegramError, CALL_TIMEOUT};
 use super::inbound::ChatRoutes;
 use super::pacing::{Bounded, Policy, TokenBucket};
 use super::render::{render, Part};
+use crate::pacing::InFlight;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use redsol_actors::model::{Channel, Outbound, ReplySink};
 use redsol_actors::store::Store;
@@ -44,7 +45,6 @@ use std::time::Duration;
 use teloxide::payloads::SendMessageSetters;
 use teloxide::requests::Requester;
 use teloxide::types::ChatId;
-use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -177,14 +177,14 @@ pub struct TelegramSender;
 /// Start-up arguments of [`TelegramSender`].
 pub struct TelegramSenderArgs {
     shared: Arc<Shared>,
-    pending: Arc<watch::Sender<usize>>,
+    pending: InFlight,
 }
 
 /// The state of [`TelegramSender`].
 pub struct TelegramSenderState {
     shared: Arc<Shared>,
     /// Replies accepted by the handle and not finished (queued, running or in the mailbox).
-    pending: Arc<watch::Sender<usize>>,
+    pending: InFlight,
     lanes: HashMap<i64, LaneState>,
     /// Replies waiting in the lanes (not running).
     queued: usize,
@@ -196,7 +196,7 @@ pub struct TelegramSenderState {
 
 impl TelegramSenderState {
     fn finish_one(&self) {
-        self.pending.send_modify(|n| *n = n.saturating_sub(1));
+        self.pending.done();
     }
 
     fn already_sent(&self, out: &Outbound) -> bool {
@@ -433,7 +433,7 @@ async fn send_with_retries(
         };
         let delay = match &error {
             TelegramError::RetryAfter(after) => {
-                if limited >= policy.max_rate_limited_retries {
+                if limited >= policy.retries.max_rate_limited {
                     return Err(Failure::GaveUp(error));
                 }
                 limited += 1;
@@ -444,10 +444,10 @@ async fn send_with_retries(
                 *after
             }
             TelegramError::Transient(_) | TelegramError::Timeout(_) => {
-                if retries >= policy.max_retries {
+                if retries >= policy.retries.max {
                     return Err(Failure::GaveUp(error));
                 }
-                let delay = policy.backoff(retries);
+                let delay = policy.retries.backoff(retries);
                 retries += 1;
                 delay
             }
@@ -573,7 +573,7 @@ async fn send_reply(
 #[derive(Clone)]
 pub struct TelegramOutbound {
     actor: ActorRef<TelegramSenderMsg>,
-    pending: Arc<watch::Sender<usize>>,
+    pending: InFlight,
     store: Arc<dyn Store>,
 }
 
@@ -596,7 +596,7 @@ impl TelegramOutbound {
             routes,
             global: Mutex::new(global),
         });
-        let pending = Arc::new(watch::Sender::new(0usize));
+        let pending = InFlight::default();
         let (actor, _started) = ractor::ActorRuntime::spawn_instant(
             None,
             TelegramSender,
@@ -621,22 +621,8 @@ impl TelegramOutbound {
     /// Queues the Telegram replies the store has not seen sent (after a crash or a stop with
     /// work left). Returns how many were queued.
     pub async fn resend_pending(&self) -> usize {
-        let entries = match self.store.outbox_pending(Channel::Telegram).await {
-            Ok(entries) => entries,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the Telegram outbox; its replies wait for the next start");
-                return 0;
-            }
-        };
         let mut queued = 0;
-        for entry in entries {
-            let out = Outbound {
-                key: entry.key,
-                reply: entry.reply,
-                in_reply_to: entry.in_reply_to,
-                outbox_id: Some(entry.id),
-                accepted_at: Instant::now(),
-            };
+        for out in crate::pacing::unsent_replies(self.store.as_ref(), Channel::Telegram).await {
             if self.cast(TelegramSenderMsg::Send {
                 out: Box::new(out),
                 resent: true,
@@ -656,14 +642,12 @@ impl TelegramOutbound {
     /// Waits until every queued reply was sent or given up, or `grace` passed. `true` when
     /// the queues emptied.
     pub async fn drain(&self, grace: Duration) -> bool {
-        let mut idle = self.pending.subscribe();
-        let emptied = tokio::time::timeout(grace, idle.wait_for(|n| *n == 0)).await;
-        matches!(emptied, Ok(Ok(_)))
+        self.pending.drained(grace).await
     }
 
     /// Replies queued, in flight or waiting a retry.
     pub fn pending(&self) -> usize {
-        *self.pending.borrow()
+        self.pending.count()
     }
 
     /// Stops the sender; unfinished replies stay in the outbox for the next start.
@@ -674,9 +658,9 @@ impl TelegramOutbound {
     /// Casts to the actor, counting the reply as pending first. `false` when the sender has
     /// stopped.
     fn cast(&self, msg: TelegramSenderMsg) -> bool {
-        self.pending.send_modify(|n| *n += 1);
+        self.pending.add();
         if self.actor.cast(msg).is_err() {
-            self.pending.send_modify(|n| *n = n.saturating_sub(1));
+            self.pending.done();
             return false;
         }
         true

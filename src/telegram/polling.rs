@@ -109,7 +109,7 @@ impl Poller {
                     }
                     if stuck {
                         failures += 1;
-                        Some(self.policy.backoff(failures - 1))
+                        Some(self.policy.retries.backoff(failures - 1))
                     } else {
                         failures = 0;
                         None
@@ -118,7 +118,7 @@ impl Poller {
                 Err(e) => {
                     failures += 1;
                     count_error(e.kind());
-                    let delay = self.policy.backoff(failures - 1);
+                    let delay = self.policy.retries.backoff(failures - 1);
                     log_poll_error(&e, failures, delay);
                     Some(delay)
                 }

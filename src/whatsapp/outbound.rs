@@ -43,13 +43,12 @@ use redsol_actors::store::Store;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 /// Rate-limited answers are retried at most this many times `max_retries` (at least 4).
 pub use crate::pacing::RATE_LIMITED_RETRY_FACTOR;
-use crate::pacing::{Bounded, TokenBucket};
+use crate::pacing::{Bounded, InFlight, Retries, TokenBucket};
 /// How many sent outbox ids are remembered, to send a replayed reply once.
 const SENT_IDS_REMEMBERED: usize = 100_000;
 /// How many half-sent replies are remembered (parts accepted before a failure).
@@ -80,34 +79,22 @@ struct Policy {
     send_per_second: f64,
     recipient_burst: f64,
     recipient_per_second: f64,
-    max_retries: u32,
-    max_rate_limited_retries: u32,
-    backoff_base: Duration,
-    backoff_max: Duration,
+    retries: Retries,
 }
 
 impl Policy {
     fn new(tuning: &WhatsAppTuning) -> Policy {
-        let backoff_base = Duration::from_millis(tuning.backoff_base_ms.max(1));
         Policy {
             send_per_second: f64::from(tuning.send_per_second.max(1)),
             recipient_burst: f64::from(tuning.recipient_burst.max(1)),
             // NaN.max(x) is x: a nonsensical rate becomes the slowest one.
             recipient_per_second: tuning.recipient_per_second.max(0.001),
-            max_retries: tuning.max_retries,
-            max_rate_limited_retries: tuning
-                .max_retries
-                .saturating_mul(RATE_LIMITED_RETRY_FACTOR)
-                .max(RATE_LIMITED_RETRY_FACTOR),
-            backoff_base,
-            backoff_max: Duration::from_secs(tuning.backoff_max_secs).max(backoff_base),
+            retries: Retries::new(
+                tuning.max_retries,
+                tuning.backoff_base_ms,
+                tuning.backoff_max_secs,
+            ),
         }
-    }
-
-    /// The wait before retry number `attempt + 1`: the base doubled `attempt` times, capped,
-    /// with "equal jitter" (half of it fixed, half random) so that retries spread out.
-    fn backoff(&self, attempt: u32) -> Duration {
-        crate::pacing::backoff(self.backoff_base, self.backoff_max, attempt)
     }
 
     fn recipient_bucket(&self, now: Instant) -> TokenBucket {
@@ -234,14 +221,14 @@ pub struct WhatsAppSender;
 /// Start-up arguments of [`WhatsAppSender`].
 pub struct WhatsAppSenderArgs {
     shared: Arc<Shared>,
-    pending: Arc<watch::Sender<usize>>,
+    pending: InFlight,
 }
 
 /// The state of [`WhatsAppSender`].
 pub struct WhatsAppSenderState {
     shared: Arc<Shared>,
     /// Jobs accepted by the handle and not finished (queued, running or in the mailbox).
-    pending: Arc<watch::Sender<usize>>,
+    pending: InFlight,
     lanes: HashMap<Lane, LaneState>,
     /// Replies waiting in the lanes (not running).
     queued_replies: usize,
@@ -253,7 +240,7 @@ pub struct WhatsAppSenderState {
 
 impl WhatsAppSenderState {
     fn finish_one(&self) {
-        self.pending.send_modify(|n| *n = n.saturating_sub(1));
+        self.pending.done();
     }
 
     fn enqueue(&mut self, myself: &ActorRef<WhatsAppSenderMsg>, lane: Lane, job: Job) {
@@ -502,10 +489,10 @@ async fn send_with_retries(
         let delay = match &error {
             GraphError::Permanent { .. } => return Err(Failure::Rejected(error)),
             GraphError::RateLimited { retry_after, .. } => {
-                if limited >= policy.max_rate_limited_retries {
+                if limited >= policy.retries.max_rate_limited {
                     return Err(Failure::GaveUp(error));
                 }
-                let delay = retry_after.unwrap_or_else(|| policy.backoff(limited));
+                let delay = retry_after.unwrap_or_else(|| policy.retries.backoff(limited));
                 limited += 1;
                 if error.is_global_rate_limit() {
                     let until = Instant::now() + delay;
@@ -518,10 +505,10 @@ async fn send_with_retries(
                 delay
             }
             GraphError::Transient { .. } | GraphError::Timeout | GraphError::Connection { .. } => {
-                if retries >= policy.max_retries {
+                if retries >= policy.retries.max {
                     return Err(Failure::GaveUp(error));
                 }
-                let delay = policy.backoff(retries);
+                let delay = policy.retries.backoff(retries);
                 retries += 1;
                 delay
             }
@@ -658,7 +645,7 @@ async fn send_read_receipt(shared: Arc<Shared>, reporter: Reporter, message_id: 
 #[derive(Clone)]
 pub struct WhatsAppOutbound {
     actor: ActorRef<WhatsAppSenderMsg>,
-    pending: Arc<watch::Sender<usize>>,
+    pending: InFlight,
     store: Arc<dyn Store>,
     mark_read: bool,
 }
@@ -685,7 +672,7 @@ impl WhatsAppOutbound {
             policy,
             global: Mutex::new(global),
         });
-        let pending = Arc::new(watch::Sender::new(0usize));
+        let pending = InFlight::default();
         let (actor, _started) = ractor::ActorRuntime::spawn_instant(
             None,
             WhatsAppSender,
@@ -720,22 +707,8 @@ impl WhatsAppOutbound {
     /// Queues the WhatsApp replies the store has not seen sent (after a crash or a stop with
     /// work left). Returns how many were queued.
     pub async fn resend_pending(&self) -> usize {
-        let entries = match self.store.outbox_pending(Channel::WhatsApp).await {
-            Ok(entries) => entries,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the WhatsApp outbox; its replies wait for the next start");
-                return 0;
-            }
-        };
         let mut queued = 0;
-        for entry in entries {
-            let out = Outbound {
-                key: entry.key,
-                reply: entry.reply,
-                in_reply_to: entry.in_reply_to,
-                outbox_id: Some(entry.id),
-                accepted_at: Instant::now(),
-            };
+        for out in crate::pacing::unsent_replies(self.store.as_ref(), Channel::WhatsApp).await {
             if self.cast(WhatsAppSenderMsg::Send {
                 out: Box::new(out),
                 resent: true,
@@ -755,14 +728,12 @@ impl WhatsAppOutbound {
     /// Waits until every queued message was sent or given up, or `grace` passed. `true` when
     /// the queues emptied.
     pub async fn drain(&self, grace: Duration) -> bool {
-        let mut idle = self.pending.subscribe();
-        let emptied = tokio::time::timeout(grace, idle.wait_for(|n| *n == 0)).await;
-        matches!(emptied, Ok(Ok(_)))
+        self.pending.drained(grace).await
     }
 
     /// Messages queued, in flight or waiting a retry.
     pub fn pending(&self) -> usize {
-        *self.pending.borrow()
+        self.pending.count()
     }
 
     /// Stops the sender; unfinished replies stay in the outbox for the next start.
@@ -773,9 +744,9 @@ impl WhatsAppOutbound {
     /// Casts to the actor, counting the message as pending first. `false` when the sender
     /// has stopped.
     fn cast(&self, msg: WhatsAppSenderMsg) -> bool {
-        self.pending.send_modify(|n| *n += 1);
+        self.pending.add();
         if self.actor.cast(msg).is_err() {
-            self.pending.send_modify(|n| *n = n.saturating_sub(1));
+            self.pending.done();
             return false;
         }
         true
