@@ -3,8 +3,9 @@
 //! turns finish and snapshot, exit).
 
 use crate::console::{self, ConsoleOptions, ConsoleSink};
+use crate::gemini::GeminiModel;
 use crate::http::{self, HttpState};
-use crate::settings::Settings;
+use crate::settings::{BrainTuning, Settings};
 use crate::store::sqlite::SqliteStore;
 use crate::telegram::TelegramChannel;
 use crate::telemetry;
@@ -12,7 +13,7 @@ use crate::whatsapp::graph::GraphClient;
 use crate::whatsapp::outbound::WhatsAppOutbound;
 use crate::whatsapp::webhook::{self, WebhookState};
 use anyhow::Context as _;
-use redsol_actors::brain::{Brain, OfflineBrain};
+use redsol_actors::brain::{Brain, HybridBrain, HybridTuning, OfflineBrain};
 use redsol_actors::engine::Engine;
 use redsol_actors::model::{Channel, Outbound};
 use redsol_actors::store::Store;
@@ -67,6 +68,8 @@ pub struct Core {
     pub root_handle: tokio::task::JoinHandle<()>,
     pub store: Arc<dyn Store>,
     pub engine: Engine,
+    /// Gemini, when configured.
+    pub llm: Option<GeminiModel>,
 }
 
 /// Starts the actor tree over the store with the given reply sinks, and replays unanswered
@@ -77,7 +80,19 @@ pub async fn start_core(
     sinks: Sinks,
 ) -> anyhow::Result<Core> {
     let rules = Arc::new(settings.rules.clone());
-    let brain: Arc<dyn Brain> = Arc::new(OfflineBrain::new(rules.clone()));
+    let (brain, llm): (Arc<dyn Brain>, _) = match &settings.gemini {
+        Some(g) => {
+            let model = GeminiModel::start(g, &settings.brain, &settings.rules).await?;
+            tracing::info!(model = %g.model, "language model: Gemini when the offline NLU is unsure");
+            let brain = HybridBrain::new(
+                rules.clone(),
+                Arc::new(model.clone()),
+                hybrid_tuning(&settings.brain),
+            );
+            (Arc::new(brain), Some(model))
+        }
+        None => (Arc::new(OfflineBrain::new(rules.clone())), None),
+    };
     let engine = Engine::new(rules, brain, store.clone());
     let (router, root, root_handle) = supervisor::start(SupervisorArgs {
         engine: engine.clone(),
@@ -100,7 +115,19 @@ pub async fn start_core(
         root_handle,
         store,
         engine,
+        llm,
     })
+}
+
+/// The hybrid brain's knobs from `[brain]`.
+pub fn hybrid_tuning(brain: &BrainTuning) -> HybridTuning {
+    HybridTuning {
+        ask_below: brain.ask_below,
+        always_ask: false,
+        turn_budget: brain.turn_budget(),
+        wording: brain.wording,
+        wording_max_chars: brain.wording_max_chars,
+    }
 }
 
 impl Core {
@@ -115,6 +142,9 @@ impl Core {
         self.root.stop(Some("shutdown".into()));
         if !self.root_handle.is_finished() {
             let _ = self.root_handle.await;
+        }
+        if let Some(llm) = self.llm {
+            llm.stop();
         }
     }
 }

@@ -1,8 +1,11 @@
 //! The `status` and `classify` commands.
 
+use crate::gemini::GeminiModel;
 use crate::settings::Settings;
-use redsol_actors::nlu::Nlu;
+use redsol_actors::brain::{Brain, HybridBrain, HybridTuning, OfflineBrain, UnderstandContext};
+use redsol_actors::model::Source;
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 
 /// `redsol status`: what is configured (never the secrets themselves); with `check`, whether
 /// the store opens and the configured integrations answer.
@@ -67,8 +70,8 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
     match &settings.gemini {
         Some(g) => writeln!(
             out,
-            "language model: gemini configured (model {}, key set); offline NLU as fallback",
-            g.model.as_deref().unwrap_or("default")
+            "language model: gemini (model {}, key set); the offline NLU answers first and whenever Gemini fails",
+            g.model
         )?,
         None => writeln!(
             out,
@@ -93,9 +96,26 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
                 Err(e) => writeln!(out, "check telegram: FAILED: {e:#}")?,
             }
         }
+        if let Some(g) = &settings.gemini {
+            let checked = match GeminiModel::start(g, &settings.brain, &settings.rules).await {
+                Ok(model) => {
+                    let answer = model.check(settings.brain.call_timeout()).await;
+                    model.stop();
+                    answer.map_err(anyhow::Error::from)
+                }
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(a) => writeln!(
+                    out,
+                    "check gemini: ok, model {} answered (intent {})",
+                    g.model, a.intent
+                )?,
+                Err(e) => writeln!(out, "check gemini: FAILED: {e:#}")?,
+            }
+        }
         for (name, configured) in [
             ("whatsapp", settings.whatsapp.is_some()),
-            ("gemini", settings.gemini.is_some()),
             ("sheets", settings.sheets.is_some()),
         ] {
             if configured {
@@ -109,21 +129,48 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
     Ok(())
 }
 
-/// `redsol classify`: one utterance per line in, one JSON object per line out.
-pub fn classify(
+/// `redsol classify`: one utterance per line in, one JSON object per line out. With `llm`,
+/// every utterance goes to Gemini (the offline NLU answers when Gemini cannot); a summary of
+/// who answered goes to stderr.
+pub async fn classify(
     settings: &Settings,
+    llm: bool,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let nlu = Nlu::new();
+    let rules = Arc::new(settings.rules.clone());
+    let mut model = None;
+    let brain: Box<dyn Brain> = if llm {
+        let Some(g) = &settings.gemini else {
+            anyhow::bail!("--llm needs GEMINI_API_KEY (or GEMINI_API_KEY_FILE); without --llm the offline NLU classifies");
+        };
+        let gemini = GeminiModel::start(g, &settings.brain, &settings.rules).await?;
+        model = Some(gemini.clone());
+        Box::new(HybridBrain::new(
+            rules,
+            Arc::new(gemini),
+            HybridTuning {
+                always_ask: true,
+                ..crate::app::hybrid_tuning(&settings.brain)
+            },
+        ))
+    } else {
+        Box::new(OfflineBrain::new(rules))
+    };
+    let (mut lines, mut by_llm) = (0, 0);
     let mut line = String::new();
+    let context = UnderstandContext::default();
     loop {
         line.clear();
         if input.read_line(&mut line)? == 0 {
             break;
         }
         let text = line.trim_end_matches(['\n', '\r']);
-        let u = nlu.understand(text, &settings.rules);
+        let u = brain.understand(text, &context).await;
+        lines += 1;
+        if u.source == Source::Llm {
+            by_llm += 1;
+        }
         let json = serde_json::json!({
             "text": text,
             "intent": u.intent,
@@ -133,5 +180,12 @@ pub fn classify(
         writeln!(out, "{json}")?;
     }
     out.flush()?;
+    if let Some(model) = model {
+        model.stop();
+        eprintln!(
+            "classified {lines} line(s): {by_llm} by Gemini, {} by the offline NLU (Gemini failed or was unsure)",
+            lines - by_llm
+        );
+    }
     Ok(())
 }

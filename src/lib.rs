@@ -10,6 +10,7 @@
 //! - [`http`]: the axum server (`/health`, `/ready`, `/metrics`, the channels' webhooks).
 //! - [`whatsapp`]: the WhatsApp Cloud API channel (signed webhook, Graph API sender).
 //! - [`telegram`]: the Telegram channel (teloxide: long polling or webhook, sender).
+//! - [`gemini`]: the Gemini language model as a shared actor (retries, breaker, limits).
 //! - [`pacing`]: token buckets, backoff and bounded memories shared by the senders.
 //! - [`app`]: assembling and running it all, with a graceful stop.
 //! - [`commands`]: `status` and `classify`.
@@ -17,6 +18,7 @@
 pub mod app;
 pub mod commands;
 pub mod console;
+pub mod gemini;
 pub mod http;
 pub mod pacing;
 pub mod settings;

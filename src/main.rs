@@ -99,18 +99,15 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Status { check } => block_on(async move {
             redsol::commands::status(&settings, check, &mut std::io::stdout()).await
         }),
-        Command::Classify { llm } => {
-            if llm {
-                anyhow::bail!(
-                    "--llm needs the Gemini brain, which is not part of this build yet; run without --llm for the offline NLU"
-                );
-            }
+        Command::Classify { llm } => block_on(async move {
             redsol::commands::classify(
                 &settings,
+                llm,
                 &mut std::io::stdin().lock(),
                 &mut std::io::stdout(),
             )
-        }
+            .await
+        }),
         Command::Chat { console } => block_on(app::chat(settings, console.options())),
         Command::Run { mode, console } => block_on(app::run(settings, mode, console.options())),
     }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The configuration shipped in `config/default.toml`.
 pub const DEFAULT_CONFIG: &str = redsol_actors::testing::DEFAULT_CONFIG;
@@ -163,7 +164,66 @@ struct FileSettings {
     store: StoreSettings,
     whatsapp: WhatsAppTuning,
     telegram: TelegramTuning,
+    brain: BrainTuning,
     rules: Rules,
+}
+
+/// Language-model tuning (`[brain]`): which Gemini model, when to ask it, how long to wait.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrainTuning {
+    pub model: String,
+    pub api_url: String,
+    pub ask_below: f32,
+    pub call_timeout_ms: u64,
+    pub turn_budget_ms: u64,
+    pub max_concurrency: usize,
+    pub max_retries: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    pub breaker_failures: u32,
+    pub breaker_cooldown_secs: u64,
+    pub wording: bool,
+    pub wording_max_chars: usize,
+    #[serde(default)]
+    pub facts: Vec<String>,
+}
+
+impl BrainTuning {
+    fn validate(&self) -> anyhow::Result<()> {
+        let bad = |key: &str, problem: &str| {
+            Err(anyhow::anyhow!(
+                "invalid configuration: brain.{key}: {problem}"
+            ))
+        };
+        if !(self.api_url.starts_with("http://") || self.api_url.starts_with("https://")) {
+            return bad("api_url", "must be an http:// or https:// URL");
+        }
+        if self.model.trim().is_empty() || self.model.contains(['/', '?', '#', ' ']) {
+            return bad("model", "must be a model name such as gemini-2.5-flash");
+        }
+        if !(0.0..=1.0).contains(&self.ask_below) {
+            return bad("ask_below", "must be between 0 and 1");
+        }
+        if self.call_timeout_ms == 0 || self.turn_budget_ms == 0 {
+            return bad("call_timeout_ms / turn_budget_ms", "must be positive");
+        }
+        if self.max_concurrency == 0 || self.breaker_failures == 0 {
+            return bad("max_concurrency / breaker_failures", "must be positive");
+        }
+        if self.wording_max_chars < 40 {
+            return bad("wording_max_chars", "must be at least 40");
+        }
+        Ok(())
+    }
+
+    pub fn call_timeout(&self) -> Duration {
+        Duration::from_millis(self.call_timeout_ms)
+    }
+
+    pub fn turn_budget(&self) -> Duration {
+        Duration::from_millis(self.turn_budget_ms)
+    }
 }
 
 /// Telegram, when `TELEGRAM_BOT_TOKEN` is set. `api_url` is `TELEGRAM_API_URL`, else
@@ -187,12 +247,13 @@ pub struct WhatsAppSettings {
     pub api_url: String,
 }
 
-/// Gemini, when `GEMINI_API_KEY` is set.
+/// Gemini, when `GEMINI_API_KEY` is set. `model` and `api_url` are `GEMINI_MODEL` and
+/// `GEMINI_API_URL`, else `brain.model` and `brain.api_url` from the config.
 #[derive(Clone, Debug)]
 pub struct GeminiSettings {
     pub api_key: Secret,
-    pub model: Option<String>,
-    pub api_url: Option<String>,
+    pub model: String,
+    pub api_url: String,
 }
 
 /// Google Sheets, when `GOOGLE_SHEETS_ID` and `GOOGLE_APPLICATION_CREDENTIALS` are set.
@@ -210,6 +271,7 @@ pub struct Settings {
     pub store: StoreSettings,
     pub whatsapp_tuning: WhatsAppTuning,
     pub telegram_tuning: TelegramTuning,
+    pub brain: BrainTuning,
     pub rules: Rules,
     pub telegram: Option<TelegramSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
@@ -346,6 +408,7 @@ impl Settings {
         file.rules.validate()?;
         file.whatsapp.validate()?;
         file.telegram.validate()?;
+        file.brain.validate()?;
         if file.server.host.trim().is_empty() {
             bail!("invalid configuration: server.host: must not be empty");
         }
@@ -386,8 +449,9 @@ impl Settings {
         let gemini = match secret(env, "GEMINI_API_KEY")? {
             Some(api_key) => Some(GeminiSettings {
                 api_key,
-                model: var(env, "GEMINI_MODEL"),
-                api_url: url(env, "GEMINI_API_URL")?,
+                model: var(env, "GEMINI_MODEL").unwrap_or_else(|| file.brain.model.clone()),
+                api_url: url(env, "GEMINI_API_URL")?
+                    .unwrap_or_else(|| file.brain.api_url.trim_end_matches('/').to_string()),
             }),
             None => None,
         };
@@ -411,6 +475,7 @@ impl Settings {
             store: file.store,
             whatsapp_tuning: file.whatsapp,
             telegram_tuning: file.telegram,
+            brain: file.brain,
             rules: file.rules,
             telegram,
             whatsapp,

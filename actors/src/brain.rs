@@ -1,28 +1,51 @@
 //! The seam between the conversation engine and language understanding.
 //!
-//! [`OfflineBrain`] wraps the offline NLU; the Gemini-backed brain (a shared actor in the
-//! binary) implements the same trait and falls back to it.
+//! - [`OfflineBrain`] wraps the offline NLU and answers at once.
+//! - [`HybridBrain`] runs the offline NLU first and asks a [`LanguageModel`] (Gemini, in the
+//!   binary) only when the NLU is unsure or an entity is missing. What the model says is
+//!   validated against the rules before it is used, and the model is given a per-turn budget:
+//!   past it, or on any failure, the offline result is the answer. A customer never waits
+//!   longer than the budget and never gets less than the offline bot would give.
+//! - Wording (optional): the model may phrase the answer to an out-of-scope question, grounded
+//!   in the config facts; an answer that mentions a price not in config, a ticket id or runs
+//!   too long is thrown away for the template.
 
-use crate::model::Understanding;
+use crate::model::{Entities, IncidentKind, Intent, Source, Understanding};
 use crate::nlu::Nlu;
 use crate::rules::Rules;
 use crate::store::BoxFuture;
+use crate::text;
+use serde::Deserialize;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// What the engine knows of the conversation when it asks for understanding.
 #[derive(Clone, Debug, Default)]
 pub struct UnderstandContext {
     /// The last turns, oldest first: (user text, bot reply).
     pub history: Vec<(String, String)>,
+    /// When the turn began; a brain's calls within one turn share one budget from then.
+    pub started: Option<Instant>,
 }
 
-/// Turns an utterance into an intent and entities.
+/// Turns an utterance into an intent and entities, and may word a free answer.
 pub trait Brain: Send + Sync + 'static {
     fn understand<'a>(
         &'a self,
         text: &'a str,
         context: &'a UnderstandContext,
     ) -> BoxFuture<'a, Understanding>;
+
+    /// A short answer to a question the rules have no template for, or `None` to use the
+    /// template. The default brain has no wording.
+    fn word<'a>(
+        &'a self,
+        _text: &'a str,
+        _context: &'a UnderstandContext,
+    ) -> BoxFuture<'a, Option<String>> {
+        Box::pin(std::future::ready(None))
+    }
 }
 
 /// The offline brain: the rules-based NLU, answering at once.
@@ -38,6 +61,10 @@ impl OfflineBrain {
             rules,
         }
     }
+
+    fn understand_now(&self, text: &str) -> Understanding {
+        self.nlu.understand(text, &self.rules)
+    }
 }
 
 impl Brain for OfflineBrain {
@@ -46,6 +73,592 @@ impl Brain for OfflineBrain {
         text: &'a str,
         _context: &'a UnderstandContext,
     ) -> BoxFuture<'a, Understanding> {
-        Box::pin(std::future::ready(self.nlu.understand(text, &self.rules)))
+        Box::pin(std::future::ready(self.understand_now(text)))
+    }
+}
+
+/// The entities as a language model returns them: unvalidated.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ModelEntities {
+    pub zone: Option<String>,
+    pub plan_mbps: Option<f64>,
+    pub incident_kind: Option<String>,
+    pub name: Option<String>,
+    pub since: Option<String>,
+    pub modem_restarted: Option<bool>,
+}
+
+/// A language model's understanding of one utterance: unvalidated.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ModelAnswer {
+    pub intent: String,
+    #[serde(default)]
+    pub confidence: f32,
+    #[serde(default)]
+    pub entities: ModelEntities,
+}
+
+/// Why a language model gave no answer. `outcome` is a short label for logs and metrics
+/// (`timeout`, `unavailable`, `breaker_open`, ...); `detail` never carries a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelError {
+    pub outcome: &'static str,
+    pub detail: String,
+}
+
+impl std::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.outcome, self.detail)
+    }
+}
+
+/// A request to a language model: the utterance and the last turns.
+#[derive(Clone, Debug)]
+pub struct ModelRequest {
+    pub text: String,
+    pub history: Vec<(String, String)>,
+    /// When the conversation stops waiting: the model client must not retry past it.
+    pub deadline: Instant,
+}
+
+/// The network side of the hybrid brain (Gemini in the binary). Implementations own the
+/// timeouts, retries, concurrency limit and circuit breaker; the hybrid brain only bounds the
+/// whole call by the turn budget.
+pub trait LanguageModel: Send + Sync + 'static {
+    /// Classifies the utterance into the contract's intents and entities.
+    fn classify<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelAnswer, ModelError>>;
+
+    /// Words a short answer grounded in the config facts, at most `max_chars` long.
+    fn word<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        max_chars: usize,
+    ) -> BoxFuture<'a, Result<String, ModelError>>;
+}
+
+/// When and how long the hybrid brain asks the model (`[brain]` in config).
+#[derive(Clone, Debug)]
+pub struct HybridTuning {
+    /// Ask the model when the offline confidence is below this.
+    pub ask_below: f32,
+    /// Always ask the model, whatever the offline confidence (`redsol classify --llm`).
+    pub always_ask: bool,
+    /// How long a turn waits for the model before it answers with the offline result.
+    pub turn_budget: Duration,
+    /// Whether the model words answers to out-of-scope questions.
+    pub wording: bool,
+    /// The longest worded answer, in characters.
+    pub wording_max_chars: usize,
+}
+
+/// Offline NLU first, the language model when it is unsure; see the module docs.
+pub struct HybridBrain {
+    offline: OfflineBrain,
+    model: Arc<dyn LanguageModel>,
+    tuning: HybridTuning,
+}
+
+impl HybridBrain {
+    pub fn new(rules: Arc<Rules>, model: Arc<dyn LanguageModel>, tuning: HybridTuning) -> Self {
+        Self {
+            offline: OfflineBrain::new(rules),
+            model,
+            tuning,
+        }
+    }
+
+    fn rules(&self) -> &Rules {
+        &self.offline.rules
+    }
+
+    /// Whether the offline result is worth a question to the model.
+    fn unsure(&self, text: &str, offline: &Understanding) -> bool {
+        if self.tuning.always_ask
+            || offline.intent == Intent::OutOfScope
+            || offline.confidence < self.tuning.ask_below
+        {
+            return true;
+        }
+        // An intent that takes an entity, said in a sentence long enough to hold one that
+        // the NLU did not find ("quiero contratar" alone holds none).
+        let e = &offline.entities;
+        let missing = match offline.intent {
+            Intent::Coverage => e.zone.is_none(),
+            Intent::Register => e.zone.is_none() && e.plan_mbps.is_none(),
+            Intent::ReportIncident => e.incident_kind.is_none(),
+            _ => false,
+        };
+        missing && text.split_whitespace().count() > 3
+    }
+
+    fn request(&self, text: &str, context: &UnderstandContext) -> ModelRequest {
+        let started = context.started.unwrap_or_else(Instant::now);
+        ModelRequest {
+            text: text.to_string(),
+            history: context.history.clone(),
+            deadline: started + self.tuning.turn_budget,
+        }
+    }
+
+    async fn ask(&self, text: &str, context: &UnderstandContext) -> Understanding {
+        let offline = self.offline.understand_now(text);
+        if !self.unsure(text, &offline) {
+            return offline;
+        }
+        let request = self.request(text, context);
+        let answer = tokio::time::timeout_at(request.deadline, self.model.classify(&request));
+        match answer.await {
+            Ok(Ok(answer)) => match validate(answer, self.rules()) {
+                Some(model) => merge(offline, model),
+                None => {
+                    tracing::warn!(
+                        event = "llm_answer_discarded",
+                        "the language model answered an intent outside the contract; using the offline result"
+                    );
+                    offline
+                }
+            },
+            Ok(Err(e)) => {
+                tracing::debug!(outcome = e.outcome, detail = %e.detail, "language model unavailable for this turn; using the offline result");
+                offline
+            }
+            Err(_) => {
+                tracing::info!(
+                    budget_ms = self.tuning.turn_budget.as_millis() as u64,
+                    "language model slower than the turn budget; using the offline result"
+                );
+                offline
+            }
+        }
+    }
+
+    async fn word_answer(&self, text: &str, context: &UnderstandContext) -> Option<String> {
+        if !self.tuning.wording {
+            return None;
+        }
+        let request = self.request(text, context);
+        let max = self.tuning.wording_max_chars;
+        let answer = tokio::time::timeout_at(request.deadline, self.model.word(&request, max))
+            .await
+            .ok()?
+            .ok()?;
+        let grounded = grounded(&answer, self.rules(), max);
+        if grounded.is_none() {
+            tracing::warn!(
+                event = "llm_wording_discarded",
+                "the language model's answer was not grounded in the config (price, ticket or length); using the template"
+            );
+        }
+        grounded
+    }
+}
+
+impl Brain for HybridBrain {
+    fn understand<'a>(
+        &'a self,
+        text: &'a str,
+        context: &'a UnderstandContext,
+    ) -> BoxFuture<'a, Understanding> {
+        Box::pin(self.ask(text, context))
+    }
+
+    fn word<'a>(
+        &'a self,
+        text: &'a str,
+        context: &'a UnderstandContext,
+    ) -> BoxFuture<'a, Option<String>> {
+        Box::pin(self.word_answer(text, context))
+    }
+}
+
+/// A model's answer checked against the rules: an intent outside the contract makes the whole
+/// answer worthless (`None`); a zone not in config, a plan not offered, an unknown incident kind
+/// or an implausible name is dropped on its own.
+pub fn validate(answer: ModelAnswer, rules: &Rules) -> Option<Understanding> {
+    let intent = Intent::parse(answer.intent.trim())?;
+    let e = answer.entities;
+    let zone = e.zone.and_then(|z| {
+        let folded = text::fold(&z);
+        rules
+            .zones
+            .iter()
+            .find(|zone| {
+                text::fold(&zone.name) == folded
+                    || zone.aliases.iter().any(|a| text::fold(a) == folded)
+            })
+            .map(|zone| zone.name.clone())
+    });
+    let plan_mbps = e
+        .plan_mbps
+        .filter(|m| m.fract() == 0.0 && *m > 0.0 && *m < f64::from(u32::MAX))
+        .map(|m| m as u32)
+        .filter(|m| rules.plan(*m).is_some());
+    let name = e.name.map(|n| text::clean_input(&n, 60)).filter(|n| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_alphabetic() || c == ' ' || c == '.' || c == '\'' || c == '-')
+    });
+    let confidence = if answer.confidence.is_finite() {
+        answer.confidence.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    Some(Understanding {
+        intent,
+        confidence,
+        entities: Entities {
+            zone,
+            plan_mbps,
+            incident_kind: e.incident_kind.as_deref().and_then(IncidentKind::parse),
+            name,
+            since: e
+                .since
+                .map(|s| text::clean_input(&s, 40))
+                .filter(|s| !s.is_empty()),
+            modem_restarted: e.modem_restarted,
+        },
+        source: Source::Llm,
+    })
+}
+
+/// The model's intent, with the entities the offline NLU found in the text itself kept over
+/// the model's (they come from the words the user typed); the model fills the gaps.
+fn merge(offline: Understanding, model: Understanding) -> Understanding {
+    let o = offline.entities;
+    let m = model.entities;
+    Understanding {
+        entities: Entities {
+            zone: o.zone.or(m.zone),
+            plan_mbps: o.plan_mbps.or(m.plan_mbps),
+            incident_kind: o.incident_kind.or(m.incident_kind),
+            name: o.name.or(m.name),
+            since: o.since.or(m.since),
+            modem_restarted: o.modem_restarted.or(m.modem_restarted),
+        },
+        ..model
+    }
+}
+
+/// A worded answer, if it is safe to send: not empty, at most `max_chars`, no ticket id, and
+/// every amount of money it mentions is a price in config.
+pub fn grounded(answer: &str, rules: &Rules, max_chars: usize) -> Option<String> {
+    let answer = answer.trim();
+    if answer.is_empty() || answer.chars().count() > max_chars {
+        return None;
+    }
+    if answer.to_ascii_uppercase().contains("INC-") {
+        return None;
+    }
+    let prices: Vec<u64> = rules.plans.iter().map(|p| u64::from(p.price)).collect();
+    if money_amounts(answer).iter().any(|a| !prices.contains(a)) {
+        return None;
+    }
+    Some(answer.to_string())
+}
+
+/// The amounts of money in a text: numbers after a `$`, or followed by "pesos", "mxn" or "mn".
+/// Thousands separators are read; cents make an amount that matches no price.
+fn money_amounts(s: &str) -> Vec<u64> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut amounts = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = String::new();
+        let mut cents = false;
+        while i < chars.len() {
+            let c = chars[i];
+            let next_digit = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+            if c.is_ascii_digit() {
+                digits.push(c);
+            } else if c == ',' && next_digit {
+            } else if c == '.' && next_digit {
+                // "1.500" (thousands) or "350.50" (cents).
+                let run = chars[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                if run != 3 {
+                    cents = true;
+                }
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        let before = chars[..start]
+            .iter()
+            .rev()
+            .find(|c| !c.is_whitespace())
+            .copied();
+        let after: String = chars[i..].iter().collect::<String>();
+        let after = text::fold(&after);
+        let money = before == Some('$')
+            || ["peso", "mxn", "mn "].iter().any(|w| after.starts_with(w))
+            || after == "mn";
+        if money {
+            // An amount too long to parse is certainly not a price in config.
+            let value = if cents {
+                u64::MAX
+            } else {
+                digits.parse().unwrap_or(u64::MAX)
+            };
+            amounts.push(value);
+        }
+    }
+    amounts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+    use std::sync::Mutex;
+
+    fn answer(intent: &str, entities: ModelEntities) -> ModelAnswer {
+        ModelAnswer {
+            intent: intent.into(),
+            confidence: 0.9,
+            entities,
+        }
+    }
+
+    #[test]
+    fn validation_keeps_config_values_and_drops_invented_ones() {
+        let rules = testing::rules();
+        let u = validate(
+            answer(
+                "register",
+                ModelEntities {
+                    zone: Some("polanco".into()),
+                    plan_mbps: Some(75.0),
+                    incident_kind: Some("exploded".into()),
+                    name: Some("Ana <script>".into()),
+                    ..Default::default()
+                },
+            ),
+            &rules,
+        )
+        .expect("a contract intent");
+        assert_eq!(u.intent, Intent::Register);
+        assert_eq!(u.source, Source::Llm);
+        assert_eq!(u.entities, Entities::default());
+
+        let u = validate(
+            answer(
+                "coverage",
+                ModelEntities {
+                    zone: Some("santa ana".into()),
+                    plan_mbps: Some(50.0),
+                    name: Some("José Ñúñez".into()),
+                    ..Default::default()
+                },
+            ),
+            &rules,
+        )
+        .expect("a contract intent");
+        assert_eq!(u.entities.zone.as_deref(), Some("Tambor/Santa Ana"));
+        assert_eq!(u.entities.plan_mbps, Some(50));
+        assert_eq!(u.entities.name.as_deref(), Some("José Ñúñez"));
+
+        assert!(validate(answer("sell_insurance", Default::default()), &rules).is_none());
+    }
+
+    #[test]
+    fn worded_answers_with_prices_not_in_config_are_refused() {
+        let rules = testing::rules();
+        let ok = "El plan Estándar de 50 Mbps cuesta $450 al mes 🙂";
+        assert_eq!(grounded(ok, &rules, 400).as_deref(), Some(ok));
+        assert_eq!(
+            grounded("Cuesta 600 pesos y la instalación es gratis", &rules, 400).as_deref(),
+            Some("Cuesta 600 pesos y la instalación es gratis")
+        );
+        for bad in [
+            "La instalación cuesta $1,200",
+            "Te sale en $ 399 al mes",
+            "Son 299 pesos",
+            "Cuesta $450.50",
+            "Son 99999999999999999999999 MXN",
+            "Tu reporte es el INC-000042",
+            "",
+        ] {
+            assert_eq!(grounded(bad, &rules, 400), None, "{bad}");
+        }
+        assert_eq!(grounded(&"a".repeat(401), &rules, 400), None);
+        // Numbers that are not money are fine: speeds, hours.
+        assert!(grounded(
+            "Tenemos 20, 50 y 100 Mbps; atendemos de 9 a 19 h",
+            &rules,
+            400
+        )
+        .is_some());
+    }
+
+    /// A language model that answers what it is told, after a delay, and counts calls.
+    struct Scripted {
+        answer: Result<ModelAnswer, ModelError>,
+        wording: Result<String, ModelError>,
+        delay: Duration,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Scripted {
+        fn new(answer: Result<ModelAnswer, ModelError>) -> Arc<Self> {
+            Arc::new(Self {
+                answer,
+                wording: Err(ModelError {
+                    outcome: "unavailable",
+                    detail: "down".into(),
+                }),
+                delay: Duration::ZERO,
+                calls: Mutex::new(Vec::new()),
+            })
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+        }
+    }
+
+    impl LanguageModel for Scripted {
+        fn classify<'a>(
+            &'a self,
+            request: &'a ModelRequest,
+        ) -> BoxFuture<'a, Result<ModelAnswer, ModelError>> {
+            Box::pin(async move {
+                if let Ok(mut c) = self.calls.lock() {
+                    c.push(request.text.clone());
+                }
+                tokio::time::sleep(self.delay).await;
+                self.answer.clone()
+            })
+        }
+
+        fn word<'a>(
+            &'a self,
+            _request: &'a ModelRequest,
+            _max_chars: usize,
+        ) -> BoxFuture<'a, Result<String, ModelError>> {
+            Box::pin(async move {
+                tokio::time::sleep(self.delay).await;
+                self.wording.clone()
+            })
+        }
+    }
+
+    fn tuning() -> HybridTuning {
+        HybridTuning {
+            ask_below: 0.8,
+            always_ask: false,
+            turn_budget: Duration::from_secs(5),
+            wording: true,
+            wording_max_chars: 300,
+        }
+    }
+
+    fn hybrid(model: Arc<Scripted>) -> HybridBrain {
+        HybridBrain::new(Arc::new(testing::rules()), model, tuning())
+    }
+
+    #[tokio::test]
+    async fn a_confident_offline_result_does_not_ask_the_model() {
+        let model = Scripted::new(Ok(answer("finance", Default::default())));
+        let brain = hybrid(model.clone());
+        let u = brain
+            .understand("quiero contratar 50 megas en la norte", &Default::default())
+            .await;
+        assert_eq!((u.intent, u.source), (Intent::Register, Source::Rules));
+        assert!(model.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unsure_result_is_replaced_by_the_validated_model_answer() {
+        let model = Scripted::new(Ok(answer(
+            "plans",
+            ModelEntities {
+                zone: Some("Atlantis".into()),
+                ..Default::default()
+            },
+        )));
+        let brain = hybrid(model.clone());
+        let u = brain
+            .understand("cual es el mas barato", &Default::default())
+            .await;
+        assert_eq!((u.intent, u.source), (Intent::Plans, Source::Llm));
+        assert_eq!(u.entities.zone, None, "the invented zone is dropped");
+        assert_eq!(model.calls(), ["cual es el mas barato"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_model_costs_the_turn_budget_and_no_more() {
+        let mut model = Scripted::new(Ok(answer("plans", Default::default())));
+        if let Some(m) = Arc::get_mut(&mut model) {
+            m.delay = Duration::from_secs(60);
+        }
+        let brain = hybrid(model);
+        let start = Instant::now();
+        let u = brain
+            .understand("cual es el mas barato", &Default::default())
+            .await;
+        assert_eq!(u.source, Source::Rules);
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        assert_eq!(
+            brain.word("¿tienen fibra?", &Default::default()).await,
+            None
+        );
+        assert_eq!(start.elapsed(), Duration::from_secs(10));
+        // Within one turn, the wording gets what the understanding left of the budget.
+        let context = UnderstandContext {
+            history: Vec::new(),
+            started: Some(Instant::now()),
+        };
+        brain.understand("cual es el mas barato", &context).await;
+        assert_eq!(brain.word("¿tienen fibra?", &context).await, None);
+        assert_eq!(start.elapsed(), Duration::from_secs(15));
+    }
+
+    #[tokio::test]
+    async fn a_failing_model_or_a_bad_intent_gives_the_offline_result() {
+        let rules = Arc::new(testing::rules());
+        let offline = OfflineBrain::new(rules.clone()).understand_now("cual es el mas barato");
+        for result in [
+            Err(ModelError {
+                outcome: "unavailable",
+                detail: "503".into(),
+            }),
+            Ok(answer("buy_bitcoin", Default::default())),
+        ] {
+            let brain = HybridBrain::new(rules.clone(), Scripted::new(result), tuning());
+            let u = brain
+                .understand("cual es el mas barato", &Default::default())
+                .await;
+            assert_eq!(u, offline);
+        }
+    }
+
+    #[tokio::test]
+    async fn wording_is_used_only_when_on_and_grounded() {
+        let mut model = Scripted::new(Ok(answer("out_of_scope", Default::default())));
+        if let Some(m) = Arc::get_mut(&mut model) {
+            m.wording = Ok("Sí, es fibra óptica hasta tu casa; el Básico cuesta $350.".into());
+        }
+        let brain = hybrid(model.clone());
+        assert!(brain
+            .word("¿es fibra?", &Default::default())
+            .await
+            .is_some_and(|w| w.contains("$350")));
+
+        let mut off = tuning();
+        off.wording = false;
+        let brain = HybridBrain::new(Arc::new(testing::rules()), model, off);
+        assert_eq!(brain.word("¿es fibra?", &Default::default()).await, None);
     }
 }

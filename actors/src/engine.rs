@@ -114,6 +114,19 @@ impl IncidentDraft {
     }
 }
 
+/// What the brain is told of the conversation: its last turns, and when this turn began
+/// (the brain's calls within one turn share one budget).
+fn context_of(state: &ConversationState) -> UnderstandContext {
+    UnderstandContext {
+        history: state
+            .history
+            .iter()
+            .map(|t| (t.user.clone(), t.bot.clone()))
+            .collect(),
+        started: Some(tokio::time::Instant::now()),
+    }
+}
+
 /// Runs turns of dialogue. Shared by every conversation (cheap to clone).
 #[derive(Clone)]
 pub struct Engine {
@@ -174,7 +187,8 @@ impl Engine {
                     source: crate::model::Source::Rules,
                 };
                 state.dialogue = Dialogue::Idle;
-                self.dispatch(state, &inbound.key, "", &u).await
+                self.dispatch(state, &inbound.key, "", &u, &context_of(state))
+                    .await
             }
             Said::Text(t) => self.text_turn(state, &inbound.key, &t).await,
         };
@@ -259,31 +273,29 @@ impl Engine {
             }
             _ => {}
         }
-        let context = UnderstandContext {
-            history: state
-                .history
-                .iter()
-                .map(|t| (t.user.clone(), t.bot.clone()))
-                .collect(),
-        };
-        let u = self.brain.understand(t, &context).await;
+        let ctx = context_of(state);
+        let u = self.brain.understand(t, &ctx).await;
         metrics::counter!("redsol_intents_total", "intent" => u.intent.as_str(), "source" => u.source.as_str())
             .increment(1);
 
         match std::mem::take(&mut state.dialogue) {
-            Dialogue::Idle => self.dispatch(state, key, t, &u).await,
-            Dialogue::Registering(draft) => self.continue_register(state, key, t, &u, draft).await,
-            Dialogue::Reporting(draft) => self.continue_incident(state, key, t, &u, draft).await,
+            Dialogue::Idle => self.dispatch(state, key, t, &u, &ctx).await,
+            Dialogue::Registering(draft) => {
+                self.continue_register(state, key, t, &u, &ctx, draft).await
+            }
+            Dialogue::Reporting(draft) => {
+                self.continue_incident(state, key, t, &u, &ctx, draft).await
+            }
             Dialogue::AskingCoverageZone => {
                 if u.entities.zone.is_some() || !self.switches(&u) {
                     self.coverage(state, t, &u)
                 } else {
-                    self.dispatch(state, key, t, &u).await
+                    self.dispatch(state, key, t, &u, &ctx).await
                 }
             }
             Dialogue::AskingSearchQuery => {
                 if self.switches(&u) && u.intent != Intent::ClientSearch {
-                    self.dispatch(state, key, t, &u).await
+                    self.dispatch(state, key, t, &u, &ctx).await
                 } else {
                     self.search(state, key, t).await
                 }
@@ -302,6 +314,7 @@ impl Engine {
         key: &ConversationKey,
         t: &str,
         u: &Understanding,
+        ctx: &UnderstandContext,
     ) -> Reply {
         if u.intent != Intent::OutOfScope && u.confidence < self.rules.min_confidence {
             return self.with_menu(self.say("not_understood", &[]));
@@ -345,7 +358,13 @@ impl Engine {
                 text: self.rules.render("goodbye", &[]),
                 quick_replies: Vec::new(),
             },
-            Intent::OutOfScope => self.with_menu(self.say("out_of_scope", &[])),
+            Intent::OutOfScope => match self.brain.word(t, ctx).await {
+                Some(text) => self.with_menu(Reply {
+                    text: self.rules.finish(text),
+                    quick_replies: Vec::new(),
+                }),
+                None => self.with_menu(self.say("out_of_scope", &[])),
+            },
             Intent::Stats => self.stats().await,
             Intent::Finance => self.finance().await,
             Intent::ClientSearch => {
@@ -429,6 +448,7 @@ impl Engine {
         key: &ConversationKey,
         t: &str,
         u: &Understanding,
+        ctx: &UnderstandContext,
         mut draft: RegisterDraft,
     ) -> Reply {
         let asked = draft.missing();
@@ -447,14 +467,14 @@ impl Engine {
         };
         if question && !answers_slot {
             return self
-                .detour(state, key, t, u, Dialogue::Registering(draft))
+                .detour(state, key, t, u, ctx, Dialogue::Registering(draft))
                 .await;
         }
         let before = draft.clone();
         let filled = fill_register(&mut draft, t, u, asked, &self.rules);
         if !filled && self.switches(u) && u.intent != Intent::Register {
             return self
-                .detour(state, key, t, u, Dialogue::Registering(before))
+                .detour(state, key, t, u, ctx, Dialogue::Registering(before))
                 .await;
         }
         if asked == Some(RegSlot::Zone) && draft.zone.is_none() && !filled {
@@ -472,11 +492,12 @@ impl Engine {
         key: &ConversationKey,
         t: &str,
         u: &Understanding,
+        ctx: &UnderstandContext,
         flow: Dialogue,
     ) -> Reply {
         match u.intent {
             Intent::Plans | Intent::Coverage | Intent::Help | Intent::Greeting => {
-                let mut r = self.dispatch(state, key, t, u).await;
+                let mut r = self.dispatch(state, key, t, u, ctx).await;
                 state.dialogue = flow;
                 if let Some(q) = self.pending_question(state) {
                     r.text = text::truncate_chars(
@@ -487,7 +508,7 @@ impl Engine {
                 }
                 r
             }
-            _ => self.dispatch(state, key, t, u).await,
+            _ => self.dispatch(state, key, t, u, ctx).await,
         }
     }
 
@@ -628,6 +649,7 @@ impl Engine {
         key: &ConversationKey,
         t: &str,
         u: &Understanding,
+        ctx: &UnderstandContext,
         mut draft: IncidentDraft,
     ) -> Reply {
         let asked = draft.missing();
@@ -635,7 +657,7 @@ impl Engine {
         let filled = fill_incident(&mut draft, t, u, asked);
         if !filled && self.switches(u) && u.intent != Intent::ReportIncident {
             return self
-                .detour(state, key, t, u, Dialogue::Reporting(before))
+                .detour(state, key, t, u, ctx, Dialogue::Reporting(before))
                 .await;
         }
         self.step_incident(state, key, draft).await

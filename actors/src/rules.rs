@@ -372,10 +372,17 @@ impl Rules {
             out = out.replace(&format!("{{{k}}}"), v);
         }
         out = out.replace("{company}", &self.company);
-        if !self.emojis {
-            out = text::strip_emojis(&out);
-        }
-        text::truncate_chars(&out, self.limits.max_reply_chars)
+        self.finish(out)
+    }
+
+    /// Any reply text made fit to send: emojis removed when they are off, length capped.
+    pub fn finish(&self, text: String) -> String {
+        let text = if self.emojis {
+            text
+        } else {
+            text::strip_emojis(&text)
+        };
+        text::truncate_chars(&text, self.limits.max_reply_chars)
     }
 
     /// "Básico 20 Mbps: $350/mes" lines.
