@@ -83,6 +83,7 @@ pub async fn start_core(
     let (brain, llm): (Arc<dyn Brain>, _) = match &settings.gemini {
         Some(g) => {
             let model = GeminiModel::start(g, &settings.brain, &settings.rules).await?;
+            telemetry::register_llm();
             tracing::info!(model = %g.model, "language model: Gemini when the offline NLU is unsure");
             let brain = HybridBrain::new(
                 rules.clone(),

@@ -117,6 +117,10 @@ fn describe() {
         "redsol_outbox_pending",
         "Durable replies in the outbox not yet sent."
     );
+    describe_gauge!(
+        "redsol_llm_breaker_state",
+        "Gemini circuit breaker: 0 closed, 1 half-open (probing), 2 open."
+    );
     describe_counter!(
         "redsol_whatsapp_statuses_total",
         "WhatsApp delivery statuses of our messages, by status."
@@ -149,6 +153,15 @@ pub fn register_common() {
 }
 
 /// Creates the zero-valued series of the WhatsApp webhook.
+/// Zero series of the language model, when Gemini is configured.
+pub fn register_llm() {
+    metrics::gauge!("redsol_llm_breaker_state").set(0.0);
+    for i in Intent::ALL {
+        metrics::counter!("redsol_intents_total", "intent" => i.as_str(), "source" => "llm")
+            .absolute(0);
+    }
+}
+
 pub fn register_whatsapp() {
     for reason in [
         "missing_signature",

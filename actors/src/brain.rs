@@ -213,7 +213,14 @@ impl HybridBrain {
         let answer = tokio::time::timeout_at(request.deadline, self.model.classify(&request));
         match answer.await {
             Ok(Ok(answer)) => match validate(answer, self.rules()) {
-                Some(model) => merge(offline, model),
+                // A model less sure than the NLU (and than the asking threshold) does not
+                // overrule it.
+                Some(model)
+                    if model.confidence >= offline.confidence.min(self.tuning.ask_below) =>
+                {
+                    merge(offline, model)
+                }
+                Some(_) => offline,
                 None => {
                     tracing::warn!(
                         event = "llm_answer_discarded",
@@ -595,6 +602,21 @@ mod tests {
         assert_eq!((u.intent, u.source), (Intent::Plans, Source::Llm));
         assert_eq!(u.entities.zone, None, "the invented zone is dropped");
         assert_eq!(model.calls(), ["cual es el mas barato"]);
+    }
+
+    #[tokio::test]
+    async fn a_model_less_sure_than_the_nlu_does_not_overrule_it() {
+        let mut unsure = answer("out_of_scope", Default::default());
+        unsure.confidence = 0.3;
+        let brain = hybrid(Scripted::new(Ok(unsure)));
+        // The NLU is unsure here (0.76) but surer than the model.
+        let u = brain
+            .understand("¿trabajan con fibra óptica?", &Default::default())
+            .await;
+        assert_eq!(
+            (u.intent, u.source),
+            (Intent::ReportIncident, Source::Rules)
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -6,6 +6,9 @@
 //! The second test needs `prometheus` and `promtool` on PATH (`apt-get install prometheus`).
 //! Without them it fails and says how to install them, unless `REDSOL_SKIP_PROMETHEUS=1`.
 
+#[path = "../gemini/fake.rs"]
+#[allow(dead_code)]
+mod fake_gemini;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -547,8 +550,21 @@ fn dashboard_and_alerts_work_against_a_live_redsol_and_prometheus() {
 
     // A real redsol with console traffic: a registration, an incident, a refused staff request.
     let data = tmp.path().join("data");
-    let mut server = Server::start(&[], &data, &[]);
+    let gemini = fake_gemini::FakeGemini::start_in_thread();
+    gemini.answer(
+        "cual es el mas barato",
+        serde_json::json!({"intent": "plans", "confidence": 0.93}),
+    );
+    let mut server = Server::start(
+        &[],
+        &data,
+        &[
+            ("GEMINI_API_KEY", fake_gemini::KEY),
+            ("GEMINI_API_URL", &gemini.url),
+        ],
+    );
     say(&mut server, "hola", "te ayudo");
+    say(&mut server, "cual es el mas barato", "Básico");
     say(&mut server, "Zona: Norte, Plan: 100 Mbps", "nombre");
     say(&mut server, "Ana López", "técnico te contactará");
     say(&mut server, "no tengo internet desde ayer", "reiniciaste");
@@ -561,12 +577,18 @@ fn dashboard_and_alerts_work_against_a_live_redsol_and_prometheus() {
         ("redsol_messages_received_total{channel=\"console\"}", 6.0),
         ("redsol_response_seconds_count{channel=\"console\"}", 6.0),
         ("redsol_store_request_seconds_count{", 1.0),
+        ("redsol_llm_request_seconds_count{outcome=\"ok\"}", 1.0),
+        ("redsol_intents_total{intent=\"plans\",source=\"llm\"}", 1.0),
     ] {
         assert!(
             sample(&before, series) >= at_least,
             "expected {series} >= {at_least} after the console traffic:\n{before}"
         );
     }
+    assert!(
+        before.lines().any(|l| l == "redsol_llm_breaker_state 0"),
+        "the Gemini breaker is exported, closed:\n{before}"
+    );
 
     // prometheus.yml, adapted: scrape this redsol every second.
     let original = read("grafana/prometheus.yml");
@@ -626,6 +648,7 @@ fn dashboard_and_alerts_work_against_a_live_redsol_and_prometheus() {
     });
     // More traffic once Prometheus watches, so the rates and quantiles are not all zero.
     say(&mut server, "hola", "te ayudo");
+    say(&mut server, "cual es el mas barato", "Básico");
     say(&mut server, "no tengo internet desde ayer", "reiniciaste");
     say(&mut server, "si", "Incidente registrado");
     prom.wait_for_scrape_after(unix_now());
