@@ -6,6 +6,7 @@ use crate::console::{self, ConsoleOptions, ConsoleSink};
 use crate::gemini::GeminiModel;
 use crate::http::{self, HttpState};
 use crate::settings::{BrainTuning, Settings};
+use crate::sheets::SheetsStore;
 use crate::store::sqlite::SqliteStore;
 use crate::telegram::TelegramChannel;
 use crate::telemetry;
@@ -33,8 +34,24 @@ pub enum Mode {
     Console,
 }
 
-/// Opens the embedded store, seeding demo clients on first start.
-pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store: Google Sheets (over the embedded store for redsol's own state) when
+/// `GOOGLE_SHEETS_ID` and credentials are set, else the embedded store alone, seeded with demo
+/// clients on first start.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match &settings.sheets {
+        Some(sheets) => {
+            let local = open_sqlite(settings, false)?;
+            let store = SheetsStore::open(sheets, &settings.sheets_tuning, local)
+                .await
+                .context("cannot open the Google Sheets store")?;
+            Ok(Arc::new(store))
+        }
+        None => Ok(Arc::new(open_sqlite(settings, true)?)),
+    }
+}
+
+/// The embedded SQLite store; `demo` seeds demo clients into an empty one.
+fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
     let zones: Vec<String> = settings
         .rules
         .zones
@@ -47,9 +64,11 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         .iter()
         .map(|p| (p.mbps, p.price))
         .collect();
-    let count = settings.store.demo_clients;
-    let store = SqliteStore::open(&settings.store.data_dir, || {
-        tracing::info!(count, "seeding the embedded store with demo clients");
+    let count = if demo { settings.store.demo_clients } else { 0 };
+    SqliteStore::open(&settings.store.data_dir, || {
+        if count > 0 {
+            tracing::info!(count, "seeding the embedded store with demo clients");
+        }
         redsol_actors::demo::demo_clients(count, &zones, &plans)
     })
     .with_context(|| {
@@ -57,8 +76,7 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             "cannot open the embedded store in {} (set REDSOL_DATA_DIR to a writable directory)",
             settings.store.data_dir.display()
         )
-    })?;
-    Ok(Arc::new(store))
+    })
 }
 
 /// The running core: the actor tree and what it needs.
@@ -171,7 +189,7 @@ pub fn channel_hints(settings: &Settings) -> Vec<String> {
 /// `redsol chat`: an interactive console conversation, no HTTP.
 pub async fn chat(settings: Settings, opts: ConsoleOptions) -> anyhow::Result<()> {
     let (sink, replies) = ConsoleSink::new();
-    let store = open_store(&settings)?;
+    let store = open_store(&settings).await?;
     let core = start_core(&settings, store, console_sinks(sink)).await?;
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     let result = tokio::select! {
@@ -275,7 +293,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     let plan = plan_channels(&settings, mode)?;
     let metrics = telemetry::metrics_handle()?;
     telemetry::register_common();
-    let store = open_store(&settings)?;
+    let store = open_store(&settings).await?;
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
 
     let mut sinks: Sinks = HashMap::new();

@@ -18,16 +18,20 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
         "http: {}:{} (/health /ready /metrics)",
         settings.server.host, settings.server.port
     )?;
-    let backend = if settings.sheets.is_some() {
-        "google sheets (configured; this build still uses the embedded store)"
-    } else {
-        "sqlite (embedded)"
-    };
-    writeln!(
-        out,
-        "store: {backend}, data dir {}",
-        settings.store.data_dir.display()
-    )?;
+    match &settings.sheets {
+        Some(s) => writeln!(
+            out,
+            "store: google sheets (sheet {}, key file {}), redsol's own state in {}",
+            s.sheet_id,
+            s.credentials_file.display(),
+            settings.store.data_dir.display()
+        )?,
+        None => writeln!(
+            out,
+            "store: sqlite (embedded) in {}; set GOOGLE_SHEETS_ID and GOOGLE_APPLICATION_CREDENTIALS for Google Sheets",
+            settings.store.data_dir.display()
+        )?,
+    }
     writeln!(out, "channel console: available")?;
     match &settings.telegram {
         Some(t) => writeln!(
@@ -87,7 +91,8 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
     )?;
     if check {
         let store_ok = crate::app::open_store(settings)
-            .map(|_| "ok".to_string())
+            .await
+            .map(|store| format!("ok ({})", store.backend()))
             .unwrap_or_else(|e| format!("FAILED: {e:#}"));
         writeln!(out, "check store: {store_ok}")?;
         if let Some(t) = &settings.telegram {
@@ -114,10 +119,7 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
                 Err(e) => writeln!(out, "check gemini: FAILED: {e:#}")?,
             }
         }
-        for (name, configured) in [
-            ("whatsapp", settings.whatsapp.is_some()),
-            ("sheets", settings.sheets.is_some()),
-        ] {
+        for (name, configured) in [("whatsapp", settings.whatsapp.is_some())] {
             if configured {
                 writeln!(
                     out,

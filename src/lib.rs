@@ -22,6 +22,7 @@ pub mod gemini;
 pub mod http;
 pub mod pacing;
 pub mod settings;
+pub mod sheets;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;

