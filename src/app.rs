@@ -162,6 +162,7 @@ impl Core {
         if !self.root_handle.is_finished() {
             let _ = self.root_handle.await;
         }
+        self.store.flush(grace).await;
         if let Some(llm) = self.llm {
             llm.stop();
         }

@@ -201,8 +201,8 @@ impl SheetsTuning {
             ("incidents_tab", &self.incidents_tab),
             ("prospects_tab", &self.prospects_tab),
         ] {
-            if tab.trim().is_empty() || tab.contains(['!', '\'']) {
-                return bad(key, "must be a tab name without ! or '");
+            if tab.trim().is_empty() || tab.contains(['!', '\'', '#', '?', '/', '%']) {
+                return bad(key, "must be a tab name without ! ' # ? / or %");
             }
         }
         if self.writes_per_minute == 0 || self.writes_per_minute > 60 {

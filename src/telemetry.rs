@@ -115,7 +115,11 @@ fn describe() {
     );
     describe_gauge!(
         "redsol_outbox_pending",
-        "Durable replies in the outbox not yet sent."
+        "Durable replies not yet sent, plus rows not yet written to Google Sheets."
+    );
+    describe_gauge!(
+        "redsol_sheets_stale",
+        "1 while a Google Sheets tab is answered from its last good copy, by tab."
     );
     describe_gauge!(
         "redsol_llm_breaker_state",

@@ -123,6 +123,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Unsent outbox replies of a channel, oldest first.
     fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
+
+    /// On shutdown: gives writes still queued for a remote backend up to `within` to land
+    /// (they stay queued for the next start otherwise). Local backends have nothing to do.
+    fn flush(&self, _within: std::time::Duration) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// The current time in UTC as `YYYY-MM-DD HH:MM:SS`, without a date crate.

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Auth = yup_oauth2::authenticator::Authenticator<Connector>;
 
 /// Why a Sheets call failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,11 +50,12 @@ impl SheetsError {
         }
     }
 
-    /// Whether waiting and trying again may help (429, 5xx, network, token endpoint).
+    /// Whether waiting and trying again may help (429, 5xx, network, token endpoint, and a
+    /// 401 after which a new token was fetched).
     pub fn retryable(&self) -> bool {
         !matches!(
             self,
-            SheetsError::Client { .. } | SheetsError::Unauthorized { .. }
+            SheetsError::Client { .. } | SheetsError::Unauthorized { status: 403, .. }
         )
     }
 
@@ -143,6 +145,8 @@ pub fn whole(tab: &str) -> String {
 /// One spreadsheet, through one authenticated client.
 pub struct SheetsApi {
     hub: Sheets<Connector>,
+    /// The hub's authenticator (they share one token cache), to replace a refused token.
+    auth: Auth,
     sheet_id: String,
     timeout: Duration,
 }
@@ -187,14 +191,25 @@ impl SheetsApi {
         .await
         .context("cannot set up the service-account authenticator")?;
         let client = Client::builder(TokioExecutor::new()).build::<_, Body>(connector);
-        let mut hub = Sheets::new(client, auth);
+        let mut hub = Sheets::new(client, auth.clone());
         let base = format!("{}/", base_url.trim_end_matches('/'));
         hub.base_url(base.clone());
         hub.root_url(base);
         Ok(SheetsApi {
             hub,
+            auth,
             sheet_id: sheet_id.to_string(),
             timeout,
+        })
+    }
+
+    /// The header row of a tab.
+    pub async fn headers(&self, tab: &str) -> Result<Vec<String>, SheetsError> {
+        let mut rows = self.get(&format!("{}!1:1", whole(tab))).await?;
+        Ok(if rows.is_empty() {
+            Vec::new()
+        } else {
+            rows.swap_remove(0)
         })
     }
 
@@ -216,6 +231,7 @@ impl SheetsApi {
             Ok(Err(e)) => Err(classify(e, status.0)),
         };
         observe("get", started, &result);
+        self.after(&result).await;
         result
     }
 
@@ -250,7 +266,27 @@ impl SheetsApi {
             Ok(Err(e)) => Err(classify(e, status.0)),
         };
         observe("append", started, &result);
+        self.after(&result).await;
         result
+    }
+}
+
+impl SheetsApi {
+    /// A 401 means the cached token is no longer good (revoked, clock skew): fetch a new one
+    /// so the next call can succeed; yup-oauth2 would keep the old one until it expires.
+    async fn after<T>(&self, result: &Result<T, SheetsError>) {
+        if let Err(SheetsError::Unauthorized { status: 401, .. }) = result {
+            match tokio::time::timeout(
+                self.timeout,
+                self.auth.force_refreshed_token(&[Scope::Spreadsheet]),
+            )
+            .await
+            {
+                Ok(Ok(_)) => tracing::info!("Sheets refused the access token; fetched a new one"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot fetch a new access token"),
+                Err(_) => tracing::warn!("no new access token within the timeout"),
+            }
+        }
     }
 }
 

@@ -1,15 +1,17 @@
 //! Google Sheets as the system of record: the [`Store`] staff see in the sheet they already use.
 //!
-//! - **Reads**: each tab is read whole and kept in a moka cache for `sheets.cache_ttl_secs`.
-//!   Concurrent readers of an expired tab share one read (moka's `try_get_with` runs one
+//! - **Reads**: each tab is read whole and kept in a moka cache, re-read in the background
+//!   every `sheets.cache_ttl_secs`. A tab not in the cache (at start, or when it could not be
+//!   read at all) is read once for all concurrent readers (moka's `try_get_with` runs one
 //!   loader per key). When Sheets cannot be read, the last good copy answers (kept in memory
-//!   and in SQLite, so a restart survives), flagged by `redsol_sheets_stale` and a warning;
-//!   nothing is ever made up.
+//!   and in SQLite, so a restart survives), flagged by `redsol_sheets_stale{tab}` and a
+//!   warning; nothing is ever made up.
 //! - **Writes**: a new prospect or incident is saved in SQLite and queued in its outbox in one
-//!   transaction, then the single [`writer`] appends queued rows in batches (many rows per
-//!   `values.append`) within `sheets.writes_per_minute`. Every row carries its own ID; before
-//!   retrying an append whose outcome is unknown, the writer reads the tab's IDs and skips the
-//!   rows already there, so a retry never duplicates a row.
+//!   transaction. Then the single [`writer`] appends queued rows in batches (many rows per
+//!   `values.append`, placed under the header row read just before) within
+//!   `sheets.writes_per_minute`. Every row carries its own ID: before retrying an append whose
+//!   outcome is unknown, the writer reads the tab's IDs and skips the rows already there, so a
+//!   retry never duplicates a row.
 //! - Conversation snapshots, the inbound journal and the reply outbox stay in SQLite: they are
 //!   redsol's own state, not staff's.
 
@@ -45,7 +47,7 @@ pub enum Tab {
 impl Tab {
     pub const ALL: [Tab; 3] = [Tab::Clients, Tab::Incidents, Tab::Prospects];
 
-    fn headers(self) -> &'static [&'static str] {
+    pub(crate) fn headers(self) -> &'static [&'static str] {
         match self {
             Tab::Clients => table::CLIENT_HEADERS,
             Tab::Incidents => table::INCIDENT_HEADERS,
@@ -139,7 +141,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// A tab from the cache, read once for all concurrent callers when it has expired.
+    /// A tab from the cache, read once for all concurrent callers when it is not there.
     async fn tab(&self, tab: Tab) -> StoreResult<Arc<TabData>> {
         self.cache
             .try_get_with(tab.cache_key(), self.load(tab))
@@ -150,26 +152,13 @@ impl Shared {
     /// Reads a tab; when that fails, the last good copy (flagged stale) or an error.
     async fn load(&self, tab: Tab) -> StoreResult<Arc<TabData>> {
         let name = tab.name(&self.tuning).to_string();
-        let read = self.api.get(&whole(&name)).await;
-        let error = match read {
+        let error = match self.api.get(&whole(&name)).await {
             Ok(all) => match TabData::parse(tab, &name, all.clone()) {
-                Ok(data) => {
-                    let data = Arc::new(data);
-                    self.remember(tab, data.clone());
-                    metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(0.0);
-                    match serde_json::to_string(&all) {
-                        Ok(json) => {
-                            if let Err(e) = self.local.save_sheet_cache(name.clone(), json).await {
-                                tracing::warn!(tab = %name, error = %e, "cannot keep a copy of the tab in SQLite");
-                            }
-                        }
-                        Err(e) => {
-                            tracing::warn!(tab = %name, error = %e, "cannot serialize the tab")
-                        }
-                    }
-                    return Ok(data);
+                Ok(data) => return Ok(self.keep(tab, &name, data, &all).await),
+                Err(problem) => {
+                    tracing::error!(tab = %name, problem = %problem, "the tab no longer has the columns redsol needs");
+                    problem
                 }
-                Err(problem) => problem,
             },
             Err(e) => e.to_string(),
         };
@@ -189,10 +178,23 @@ impl Shared {
         }
     }
 
-    fn remember(&self, tab: Tab, data: Arc<TabData>) {
+    /// A good read: cached, remembered in memory and in SQLite, not stale.
+    async fn keep(&self, tab: Tab, name: &str, data: TabData, all: &[Vec<String>]) -> Arc<TabData> {
+        let data = Arc::new(data);
+        self.cache.insert(tab.cache_key(), data.clone()).await;
         if let Ok(mut last) = self.last_good.lock() {
-            last.insert(tab, data);
+            last.insert(tab, data.clone());
         }
+        metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(0.0);
+        match serde_json::to_string(all) {
+            Ok(json) => {
+                if let Err(e) = self.local.save_sheet_cache(name.to_string(), json).await {
+                    tracing::warn!(tab = %name, error = %e, "cannot keep a copy of the tab in SQLite");
+                }
+            }
+            Err(e) => tracing::warn!(tab = %name, error = %e, "cannot serialize the tab"),
+        }
+        data
     }
 
     fn last(&self, tab: Tab) -> Option<Arc<TabData>> {
@@ -205,7 +207,9 @@ impl Shared {
         let all: Vec<Vec<String>> = serde_json::from_str(&json).ok()?;
         let data = Arc::new(TabData::parse(tab, name, all).ok()?);
         tracing::warn!(tab = %name, fetched_at = %fetched_at, "using the copy of the tab saved by an earlier run");
-        self.remember(tab, data.clone());
+        if let Ok(mut last) = self.last_good.lock() {
+            last.insert(tab, data.clone());
+        }
         Some(data)
     }
 
@@ -217,10 +221,47 @@ impl Shared {
             .get(&whole(&name))
             .await
             .map_err(|e| e.to_string())?;
-        let data = Arc::new(TabData::parse(tab, &name, all)?);
-        self.cache.insert(tab.cache_key(), data.clone()).await;
-        self.remember(tab, data.clone());
-        Ok(data)
+        let data = TabData::parse(tab, &name, all.clone())?;
+        Ok(self.keep(tab, &name, data, &all).await)
+    }
+
+    /// At start: a missing tab or column is an error (staff must fix the sheet); an
+    /// unreachable Sheets falls back to the copy saved by an earlier run.
+    async fn check(&self, tab: Tab) -> anyhow::Result<Arc<TabData>> {
+        let name = tab.name(&self.tuning).to_string();
+        match self.api.get(&whole(&name)).await {
+            Ok(all) => {
+                let data = TabData::parse(tab, &name, all.clone()).map_err(anyhow::Error::msg)?;
+                Ok(self.keep(tab, &name, data, &all).await)
+            }
+            Err(e) if e.retryable() => {
+                tracing::warn!(tab = %name, error = %e, "Google Sheets unreachable at start");
+                match self.saved_copy(tab, &name).await {
+                    Some(data) => {
+                        self.cache.insert(tab.cache_key(), data.clone()).await;
+                        metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(1.0);
+                        Ok(data)
+                    }
+                    None => anyhow::bail!(
+                        "cannot read the tab \"{name}\" and no earlier run saved a copy: {e}"
+                    ),
+                }
+            }
+            Err(e) => anyhow::bail!("the tab \"{name}\": {e}"),
+        }
+    }
+}
+
+/// Re-reads every tab each `cache_ttl_secs`, so readers find a fresh copy without waiting.
+async fn refresh(shared: Arc<Shared>) {
+    let every = Duration::from_secs(shared.tuning.cache_ttl_secs.max(1));
+    loop {
+        tokio::time::sleep(every).await;
+        for tab in Tab::ALL {
+            if let Ok(data) = shared.load(tab).await {
+                shared.cache.insert(tab.cache_key(), data).await;
+            }
+        }
     }
 }
 
@@ -249,18 +290,17 @@ impl SheetsStore {
             api,
             local: local.with_sheet_rows(),
             tuning: tuning.clone(),
+            // The refresher replaces each tab every TTL; an entry it could not refresh expires
+            // after three, and the next reader loads it.
             cache: moka::future::Cache::builder()
-                .time_to_live(Duration::from_secs(tuning.cache_ttl_secs.max(1)))
+                .time_to_live(Duration::from_secs(tuning.cache_ttl_secs.max(1) * 3))
                 .build(),
             last_good: Mutex::new(HashMap::new()),
             wake: Notify::new(),
         });
         let mut largest = HashMap::new();
         for tab in Tab::ALL {
-            let data = shared
-                .tab(tab)
-                .await
-                .with_context(|| format!("Google Sheets: the tab \"{}\"", tab.name(tuning)))?;
+            let data = shared.check(tab).await.context("Google Sheets")?;
             let prefix = if tab == Tab::Incidents {
                 "INC-"
             } else {
@@ -274,6 +314,7 @@ impl SheetsStore {
             .await
             .context("cannot reserve the next IDs")?;
         tokio::spawn(writer::run(shared.clone()));
+        tokio::spawn(refresh(shared.clone()));
         tracing::info!(sheet = %settings.sheet_id, "Google Sheets store open");
         Ok(SheetsStore { shared })
     }
@@ -443,5 +484,26 @@ impl Store for SheetsStore {
 
     fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
         self.local().outbox_pending(channel)
+    }
+
+    fn flush(&self, within: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.shared.wake.notify_one();
+            let deadline = tokio::time::Instant::now() + within;
+            loop {
+                match self.rows_pending().await {
+                    Ok(0) => return,
+                    Ok(n) if tokio::time::Instant::now() >= deadline => {
+                        tracing::warn!(
+                            rows = n,
+                            "rows not yet in the sheet stay queued for the next start"
+                        );
+                        return;
+                    }
+                    Err(_) => return,
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! The single writer of the sheet: drains the SQLite outbox of rows into batched appends,
 //! within the write budget, without ever writing a row twice.
 
+use super::table::Columns;
 use super::{Shared, Tab};
 use crate::pacing::{backoff, TokenBucket};
 use crate::store::sqlite::SheetRow;
@@ -76,37 +77,42 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
     let name = tab.name(t).to_string();
 
     // An earlier append of some of these may have landed: look before writing again.
-    let data = if batch.iter().any(|r| r.uncertain) {
-        match shared.fresh(tab).await {
-            Ok(data) => {
-                let present: HashSet<String> = data.ids(tab).collect();
-                let (landed, missing): (Vec<SheetRow>, Vec<SheetRow>) =
-                    batch.into_iter().partition(|r| present.contains(&r.id));
-                if !landed.is_empty() {
-                    tracing::info!(tab = %name, rows = landed.len(), "rows of an interrupted append are in the sheet; not written again");
-                    let ids = landed.into_iter().map(|r| r.id).collect();
-                    if shared.local.sheet_rows_done(ids).await.is_err() {
-                        return Pass::Failed;
-                    }
-                }
-                if missing.is_empty() {
-                    return Pass::Wrote;
-                }
-                batch = missing;
-                data
-            }
+    if batch.iter().any(|r| r.uncertain) {
+        let data = match shared.fresh(tab).await {
+            Ok(data) => data,
             Err(e) => {
                 tracing::warn!(tab = %name, error = %e, "cannot check which rows landed");
                 return Pass::Failed;
             }
-        }
-    } else {
-        match shared.tab(tab).await {
-            Ok(data) => data,
-            Err(e) => {
-                tracing::warn!(tab = %name, error = %e, "cannot read the tab's columns");
+        };
+        let present: HashSet<String> = data.ids(tab).collect();
+        let (landed, missing): (Vec<SheetRow>, Vec<SheetRow>) =
+            batch.into_iter().partition(|r| present.contains(&r.id));
+        if !landed.is_empty() {
+            tracing::info!(tab = %name, rows = landed.len(), "rows of an interrupted append are in the sheet; not written again");
+            let ids = landed.into_iter().map(|r| r.id).collect();
+            if shared.local.sheet_rows_done(ids).await.is_err() {
                 return Pass::Failed;
             }
+        }
+        if missing.is_empty() {
+            return Pass::Wrote;
+        }
+        batch = missing;
+    }
+
+    // The columns as they are now: staff may have moved them since the last read.
+    let columns = match shared
+        .api
+        .headers(&name)
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|headers| Columns::find(&name, &headers, tab.headers()))
+    {
+        Ok(columns) => columns,
+        Err(e) => {
+            tracing::warn!(tab = %name, error = %e, "cannot read the tab's columns");
+            return Pass::Failed;
         }
     };
 
@@ -119,7 +125,7 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
                 .map(|i| super::table::incident_cells(&i)),
         };
         match cells {
-            Ok(cells) => rows.push(data.columns.row(&cells, t.max_cell_chars)),
+            Ok(cells) => rows.push(columns.row(&cells, t.max_cell_chars)),
             Err(e) => {
                 tracing::error!(tab = %name, id = %r.id, error = %e, "a queued row cannot be read back; dropped");
                 let _ = shared.local.sheet_rows_done(vec![r.id.clone()]).await;

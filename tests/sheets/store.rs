@@ -40,7 +40,7 @@ const INCIDENT_HEADERS: &[&str] = &[
     "Seguimiento",
 ];
 
-fn seed(fake: &FakeGoogle) {
+pub fn seed(fake: &FakeGoogle) {
     fake.set_tab(
         "Clientes",
         vec![
@@ -502,4 +502,55 @@ fn sheets_down_then_back_loses_nothing_across_a_restart() {
     landed.sort();
     assert_eq!(landed, ["PRO-000001", "PRO-000002", "PRO-000003"]);
     drop(fake_rt);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_replaced_and_writes_go_on() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), |_| {}).await;
+    let tokens = fake.token_requests();
+    fake.revoke_tokens();
+    store
+        .save_prospect(prospect("5", "Hugo"))
+        .await
+        .expect("saved");
+    drained(&store, Duration::from_secs(20)).await;
+    assert_eq!(ids(&fake, "Prospectos").len(), 1);
+    assert!(fake.token_requests() > tokens, "a new token was fetched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn columns_moved_by_staff_between_writes_are_followed() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), |_| {}).await;
+    store
+        .save_prospect(prospect("1", "Iris"))
+        .await
+        .expect("saved");
+    drained(&store, Duration::from_secs(20)).await;
+    // Staff swap "Nombre" and "Zona" (headers and the data under them).
+    fake.edit(|tabs| {
+        let tab = tabs.get_mut("Prospectos").expect("tab");
+        let (a, b) = (5, 7);
+        for row in tab.iter_mut() {
+            row.swap(a, b);
+        }
+    });
+    store
+        .save_prospect(prospect("2", "Jose"))
+        .await
+        .expect("saved");
+    drained(&store, Duration::from_secs(20)).await;
+    let rows = records(&fake, "Prospectos");
+    assert_eq!(rows.len(), 2);
+    for (row, name) in rows.iter().zip(["Iris", "Jose"]) {
+        assert_eq!(
+            (row["Nombre"].as_str(), row["Zona"].as_str()),
+            (name, "Norte")
+        );
+    }
 }

@@ -1,0 +1,112 @@
+//! The binary on the Sheets backend: `status`, start-up checks, and a registration from a chat
+//! landing in the sheet before the process exits.
+
+use crate::fake::{FakeGoogle, SPREADSHEET_ID};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// The fake on a runtime of its own (the binary is another process).
+fn fake_in_thread() -> FakeGoogle {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async move {
+            let fake = FakeGoogle::start().await;
+            crate::store::seed(&fake);
+            let _ = tx.send(fake);
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().expect("the fake starts")
+}
+
+fn redsol(fake: &FakeGoogle, dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let key = fake.write_service_account(dir);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redsol"));
+    for (var, _) in std::env::vars() {
+        if [
+            "TELEGRAM_",
+            "WHATSAPP_",
+            "GEMINI_",
+            "GOOGLE_",
+            "SHEETS_",
+            "REDSOL_",
+            "MESSAGING_",
+        ]
+        .iter()
+        .any(|p| var.starts_with(p))
+        {
+            cmd.env_remove(var);
+        }
+    }
+    let mut child = cmd
+        .args(args)
+        .env("REDSOL_DATA_DIR", dir.join("data"))
+        .env("GOOGLE_SHEETS_ID", SPREADSHEET_ID)
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &key)
+        .env("SHEETS_API_URL", fake.base_url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redsol starts");
+    let mut input = child.stdin.take().expect("stdin");
+    let _ = input.write_all(stdin.as_bytes());
+    drop(input);
+    child.wait_with_output().expect("redsol exits")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn status_names_the_backend_and_checks_the_tabs() {
+    let fake = fake_in_thread();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = redsol(&fake, dir.path(), &["status", "--check"], "");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!("store: google sheets (sheet {SPREADSHEET_ID}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("check store: ok (sheets)"), "{stdout}");
+    assert!(!stdout.contains("BEGIN PRIVATE KEY"), "{stdout}");
+
+    fake.edit(|tabs| {
+        tabs.get_mut("Incidentes").expect("tab")[0][3] = "Nombre del cliente".into();
+    });
+    let out = redsol(&fake, dir.path(), &["status", "--check"], "");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("check store: FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("\"Incidentes\" has no column \"Cliente\""),
+        "{stdout}"
+    );
+    let out = redsol(&fake, dir.path(), &["run", "--mode", "console"], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("\"Incidentes\" has no column \"Cliente\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_registration_in_a_chat_is_in_the_sheet_when_the_process_exits() {
+    let fake = fake_in_thread();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = redsol(
+        &fake,
+        dir.path(),
+        &["chat", "--user", "kim", "--name", "Kim Soto"],
+        "quiero contratar el de 50 megas en la norte\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tab = fake.tab("Prospectos").expect("tab");
+    assert_eq!(tab.len(), 2, "{tab:?}\n{}", text(&out.stdout));
+    assert!(tab[1].contains(&"Kim Soto".to_string()), "{tab:?}");
+    assert!(tab[1].contains(&"console".to_string()), "{tab:?}");
+}
