@@ -32,16 +32,23 @@ use tokio::time::Instant;
 /// The breaker's state, as the gauge shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Breaker {
-    Closed { failures: u32 },
-    Open { until: Instant },
-    HalfOpen,
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
+    /// One probe in flight; another may go after `until` if it never reports.
+    HalfOpen {
+        until: Instant,
+    },
 }
 
 impl Breaker {
     fn gauge(self) -> f64 {
         match self {
             Breaker::Closed { .. } => 0.0,
-            Breaker::HalfOpen => 1.0,
+            Breaker::HalfOpen { .. } => 1.0,
             Breaker::Open { .. } => 2.0,
         }
     }
@@ -86,12 +93,14 @@ impl GeminiState {
     fn admit(&mut self) -> Option<bool> {
         match self.breaker {
             Breaker::Closed { .. } => Some(false),
-            Breaker::Open { until } if Instant::now() >= until => {
+            Breaker::Open { until } | Breaker::HalfOpen { until } if Instant::now() >= until => {
                 tracing::info!("language model circuit breaker half-open: probing Gemini");
-                self.set(Breaker::HalfOpen);
+                self.set(Breaker::HalfOpen {
+                    until: Instant::now() + self.cooldown,
+                });
                 Some(true)
             }
-            Breaker::Open { .. } | Breaker::HalfOpen => None,
+            Breaker::Open { .. } | Breaker::HalfOpen { .. } => None,
         }
     }
 
@@ -106,13 +115,13 @@ impl GeminiState {
                 }
             }
             Breaker::Closed { .. } => self.set(Breaker::Closed { failures: 0 }),
-            Breaker::HalfOpen if probe && outage => self.open(),
-            Breaker::HalfOpen if probe => {
+            Breaker::HalfOpen { .. } if probe && outage => self.open(),
+            Breaker::HalfOpen { .. } if probe => {
                 tracing::info!("Gemini answers again: circuit breaker closed");
                 self.set(Breaker::Closed { failures: 0 });
             }
             // Late results of calls admitted before the breaker opened: the probe decides.
-            Breaker::HalfOpen | Breaker::Open { .. } => {}
+            Breaker::HalfOpen { .. } | Breaker::Open { .. } => {}
         }
     }
 

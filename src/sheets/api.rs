@@ -225,14 +225,8 @@ impl SheetsApi {
             .delegate(&mut status)
             .doit();
         let answer = tokio::time::timeout(self.timeout, call).await;
-        let result = match answer {
-            Err(_) => Err(SheetsError::Timeout(self.timeout)),
-            Ok(Ok((_, values))) => Ok(rows(&values)),
-            Ok(Err(e)) => Err(classify(e, status.0)),
-        };
-        observe("get", started, &result);
-        self.after(&result).await;
-        result
+        let answer = answer.map(|a| a.map(|(_, values)| rows(&values)));
+        self.settle("get", started, answer, status).await
     }
 
     /// Appends rows after the last row of the table in `range`, as plain values
@@ -260,22 +254,27 @@ impl SheetsApi {
             .delegate(&mut status)
             .doit();
         let answer = tokio::time::timeout(self.timeout, call).await;
+        let answer = answer.map(|a| a.map(|_| ()));
+        self.settle("append", started, answer, status).await
+    }
+
+    /// The outcome of a call made with a timeout and a [`Status`] delegate: classified, timed,
+    /// and after a 401, a new token fetched (yup-oauth2 would keep a refused token until it
+    /// expires).
+    async fn settle<T>(
+        &self,
+        op: &'static str,
+        started: Instant,
+        answer: Result<google_sheets4::Result<T>, tokio::time::error::Elapsed>,
+        status: Status,
+    ) -> Result<T, SheetsError> {
         let result = match answer {
             Err(_) => Err(SheetsError::Timeout(self.timeout)),
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(classify(e, status.0)),
         };
-        observe("append", started, &result);
-        self.after(&result).await;
-        result
-    }
-}
-
-impl SheetsApi {
-    /// A 401 means the cached token is no longer good (revoked, clock skew): fetch a new one
-    /// so the next call can succeed; yup-oauth2 would keep the old one until it expires.
-    async fn after<T>(&self, result: &Result<T, SheetsError>) {
-        if let Err(SheetsError::Unauthorized { status: 401, .. }) = result {
+        observe(op, started, &result);
+        if let Err(SheetsError::Unauthorized { status: 401, .. }) = &result {
             match tokio::time::timeout(
                 self.timeout,
                 self.auth.force_refreshed_token(&[Scope::Spreadsheet]),
@@ -287,6 +286,7 @@ impl SheetsApi {
                 Err(_) => tracing::warn!("no new access token within the timeout"),
             }
         }
+        result
     }
 }
 

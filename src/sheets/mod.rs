@@ -326,12 +326,7 @@ impl SheetsStore {
 
     /// Rows not yet in the sheet.
     pub async fn rows_pending(&self) -> StoreResult<usize> {
-        Ok(self
-            .shared
-            .local
-            .sheet_rows_pending(usize::MAX >> 1)
-            .await?
-            .len())
+        self.shared.local.sheet_rows_queued().await
     }
 
     fn local(&self) -> &SqliteStore {

@@ -162,7 +162,7 @@ pub const INCIDENTS: &str = "incidents";
 #[derive(Clone)]
 pub struct SqliteStore {
     jobs: std::sync::mpsc::Sender<Job>,
-    /// Replies in the outbox not yet sent: `redsol_outbox_pending`.
+    /// Replies not yet sent plus rows not yet in the sheet: `redsol_outbox_pending`.
     unsent: Arc<std::sync::atomic::AtomicI64>,
     clients: Arc<Vec<Client>>,
     path: Arc<PathBuf>,
@@ -250,9 +250,20 @@ impl SqliteStore {
         .await
     }
 
+    /// How many rows wait for the sheet.
+    pub async fn sheet_rows_queued(&self) -> StoreResult<usize> {
+        self.run("sheet_rows_queued", |conn| {
+            conn.query_row("SELECT COUNT(*) FROM sheet_outbox", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n.max(0) as usize)
+            .map_err(db_err)
+        })
+        .await
+    }
+
     /// Forgets rows that are in the sheet now.
     pub async fn sheet_rows_done(&self, ids: Vec<String>) -> StoreResult<()> {
-        let n = ids.len() as i64;
         let removed = self
             .run("sheet_rows_done", move |conn| {
                 let tx = conn.transaction().map_err(db_err)?;
@@ -266,7 +277,6 @@ impl SqliteStore {
                 Ok(removed as i64)
             })
             .await?;
-        debug_assert!(removed <= n);
         publish_unsent(&self.unsent, -removed);
         Ok(())
     }

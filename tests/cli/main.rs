@@ -10,28 +10,15 @@ mod status;
 mod support;
 
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 pub use support::redsol;
 
 /// Runs `redsol ARGS` with `stdin` piped in and a fresh data dir.
 pub fn run_with_input(args: &[&str], data: &Path, stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = redsol()
-        .args(args)
-        .env("REDSOL_DATA_DIR", data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("redsol starts");
-    let mut input = child.stdin.take().expect("stdin");
-    // The process may exit before reading everything (a usage error): that is its answer.
-    if let Err(e) = input.write_all(stdin.as_bytes()) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
-    }
-    drop(input);
-    child.wait_with_output().expect("redsol exits")
+    let mut cmd = redsol();
+    cmd.args(args).env("REDSOL_DATA_DIR", data);
+    support::run_piped(cmd, stdin)
 }
 
 /// Asserts that the pieces appear in the text in this order.

@@ -1,26 +1,17 @@
 //! The binary with Gemini configured: `status`, `classify --llm`, and worded answers in a chat.
 
 use crate::fake::{FakeGemini, KEY};
-use crate::support::redsol;
+use crate::support::{redsol, run_piped};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 fn run(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Output {
     let data = tempfile::tempdir().expect("tempdir");
-    let mut child = redsol()
-        .args(args)
+    let mut cmd = redsol();
+    cmd.args(args)
         .env("REDSOL_DATA_DIR", data.path())
-        .envs(envs.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("redsol starts");
-    let mut input = child.stdin.take().expect("stdin");
-    let _ = input.write_all(stdin.as_bytes());
-    drop(input);
-    child.wait_with_output().expect("redsol exits")
+        .envs(envs.iter().copied());
+    run_piped(cmd, stdin)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -2,9 +2,8 @@
 //! landing in the sheet before the process exits.
 
 use crate::fake::{FakeGoogle, SPREADSHEET_ID};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// The fake on a runtime of its own (the binary is another process).
 fn fake_in_thread() -> FakeGoogle {
@@ -23,38 +22,13 @@ fn fake_in_thread() -> FakeGoogle {
 
 fn redsol(fake: &FakeGoogle, dir: &Path, args: &[&str], stdin: &str) -> Output {
     let key = fake.write_service_account(dir);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redsol"));
-    for (var, _) in std::env::vars() {
-        if [
-            "TELEGRAM_",
-            "WHATSAPP_",
-            "GEMINI_",
-            "GOOGLE_",
-            "SHEETS_",
-            "REDSOL_",
-            "MESSAGING_",
-        ]
-        .iter()
-        .any(|p| var.starts_with(p))
-        {
-            cmd.env_remove(var);
-        }
-    }
-    let mut child = cmd
-        .args(args)
+    let mut cmd = crate::support::redsol();
+    cmd.args(args)
         .env("REDSOL_DATA_DIR", dir.join("data"))
         .env("GOOGLE_SHEETS_ID", SPREADSHEET_ID)
         .env("GOOGLE_APPLICATION_CREDENTIALS", &key)
-        .env("SHEETS_API_URL", fake.base_url())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("redsol starts");
-    let mut input = child.stdin.take().expect("stdin");
-    let _ = input.write_all(stdin.as_bytes());
-    drop(input);
-    child.wait_with_output().expect("redsol exits")
+        .env("SHEETS_API_URL", fake.base_url());
+    crate::support::run_piped(cmd, stdin)
 }
 
 fn text(b: &[u8]) -> String {

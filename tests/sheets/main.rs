@@ -4,3 +4,5 @@
 mod cli;
 mod fake;
 mod store;
+#[path = "../support/mod.rs"]
+mod support;

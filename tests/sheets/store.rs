@@ -109,7 +109,8 @@ pub fn seed(fake: &FakeGoogle) {
     fake.set_tab("Prospectos", vec![PROSPECT_HEADERS.to_vec()]);
 }
 
-async fn open(fake: &FakeGoogle, dir: &Path, tune: impl FnOnce(&mut Settings)) -> SheetsStore {
+/// The settings of a redsol pointed at the fake, with its key written in `dir`.
+fn settings(fake: &FakeGoogle, dir: &Path) -> Settings {
     let key = fake.write_service_account(dir);
     let env: HashMap<String, String> = [
         ("GOOGLE_SHEETS_ID", SPREADSHEET_ID.to_string()),
@@ -119,7 +120,11 @@ async fn open(fake: &FakeGoogle, dir: &Path, tune: impl FnOnce(&mut Settings)) -
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let mut settings = Settings::load_from(&env).expect("settings");
+    Settings::load_from(&env).expect("settings")
+}
+
+async fn open(fake: &FakeGoogle, dir: &Path, tune: impl FnOnce(&mut Settings)) -> SheetsStore {
+    let mut settings = settings(fake, dir);
     settings.sheets_tuning.backoff_base_ms = 20;
     settings.sheets_tuning.backoff_max_secs = 1;
     settings.sheets_tuning.request_timeout_secs = 2;
@@ -408,16 +413,7 @@ async fn a_missing_tab_or_column_is_named_at_start() {
         tab[0][0] = "Celular".into();
     });
     let dir = tempfile::tempdir().expect("tempdir");
-    let key = fake.write_service_account(dir.path());
-    let env: HashMap<String, String> = [
-        ("GOOGLE_SHEETS_ID", SPREADSHEET_ID.to_string()),
-        ("GOOGLE_APPLICATION_CREDENTIALS", key.display().to_string()),
-        ("SHEETS_API_URL", fake.base_url()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let settings = Settings::load_from(&env).expect("settings");
+    let settings = settings(&fake, dir.path());
     let open = |dir: &Path| {
         let local = SqliteStore::open(&dir.join("data"), Vec::new).expect("sqlite");
         SheetsStore::open(

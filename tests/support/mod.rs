@@ -31,6 +31,23 @@ pub fn redsol() -> Command {
     cmd
 }
 
+/// Runs a prepared `redsol` command to its end with `stdin` piped in.
+pub fn run_piped(mut cmd: Command, stdin: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redsol starts");
+    let mut input = child.stdin.take().expect("stdin");
+    // The process may exit before reading everything (a usage error): that is its answer.
+    if let Err(e) = input.write_all(stdin.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
+    drop(input);
+    child.wait_with_output().expect("redsol exits")
+}
+
 /// A running `redsol run`, killed on drop if the test did not stop it.
 pub struct Server {
     pub child: Child,
