@@ -225,8 +225,8 @@ impl SheetsApi {
             .delegate(&mut status)
             .doit();
         let answer = tokio::time::timeout(self.timeout, call).await;
-        let answer = answer.map(|a| a.map(|(_, values)| rows(&values)));
-        self.settle("get", started, answer, status).await
+        let values = self.settle("get", started, answer, status).await?;
+        Ok(rows(&values))
     }
 
     /// Appends rows after the last row of the table in `range`, as plain values
@@ -254,8 +254,8 @@ impl SheetsApi {
             .delegate(&mut status)
             .doit();
         let answer = tokio::time::timeout(self.timeout, call).await;
-        let answer = answer.map(|a| a.map(|_| ()));
-        self.settle("append", started, answer, status).await
+        self.settle("append", started, answer, status).await?;
+        Ok(())
     }
 
     /// The outcome of a call made with a timeout and a [`Status`] delegate: classified, timed,
@@ -265,12 +265,12 @@ impl SheetsApi {
         &self,
         op: &'static str,
         started: Instant,
-        answer: Result<google_sheets4::Result<T>, tokio::time::error::Elapsed>,
+        answer: Result<google_sheets4::Result<(Response, T)>, tokio::time::error::Elapsed>,
         status: Status,
     ) -> Result<T, SheetsError> {
         let result = match answer {
             Err(_) => Err(SheetsError::Timeout(self.timeout)),
-            Ok(Ok(value)) => Ok(value),
+            Ok(Ok((_, value))) => Ok(value),
             Ok(Err(e)) => Err(classify(e, status.0)),
         };
         observe(op, started, &result);
