@@ -252,6 +252,29 @@ impl Shared {
     }
 }
 
+/// Runs a background task of the store, and runs it again if it panics (counted in
+/// `redsol_actor_restarts_total{actor}`), after a pause so a task that always fails does not spin.
+async fn supervise<T: Clone + Send + 'static>(
+    actor: &'static str,
+    arg: T,
+    task: fn(T) -> BoxFuture<'static, ()>,
+) {
+    loop {
+        match tokio::spawn(task(arg.clone())).await {
+            Err(e) if e.is_panic() => {
+                metrics::counter!("redsol_actor_restarts_total", "actor" => actor).increment(1);
+                tracing::error!(
+                    actor,
+                    "a Google Sheets background task panicked; restarting it"
+                );
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            // Cancelled (the runtime is stopping) or returned: nothing to restart.
+            _ => return,
+        }
+    }
+}
+
 /// Re-reads every tab each `cache_ttl_secs`, so readers find a fresh copy without waiting.
 async fn refresh(shared: Arc<Shared>) {
     let every = Duration::from_secs(shared.tuning.cache_ttl_secs.max(1));
@@ -313,8 +336,12 @@ impl SheetsStore {
             .reserve_ids(largest[&Tab::Prospects], largest[&Tab::Incidents])
             .await
             .context("cannot reserve the next IDs")?;
-        tokio::spawn(writer::run(shared.clone()));
-        tokio::spawn(refresh(shared.clone()));
+        tokio::spawn(supervise("sheets_writer", shared.clone(), |s| {
+            Box::pin(writer::run(s))
+        }));
+        tokio::spawn(supervise("sheets_refresher", shared.clone(), |s| {
+            Box::pin(refresh(s))
+        }));
         tracing::info!(sheet = %settings.sheet_id, "Google Sheets store open");
         Ok(SheetsStore { shared })
     }
@@ -500,5 +527,25 @@ impl Store for SheetsStore {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_background_task_is_run_again() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        supervise("test", runs.clone(), |runs| {
+            Box::pin(async move {
+                if runs.fetch_add(1, Ordering::SeqCst) < 2 {
+                    panic!("scripted failure");
+                }
+            })
+        })
+        .await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
     }
 }
