@@ -2,6 +2,7 @@
 
 use crate::gemini::GeminiModel;
 use crate::settings::Settings;
+use crate::sheets::SheetsStore;
 use redsol_actors::brain::{Brain, HybridBrain, HybridTuning, OfflineBrain, UnderstandContext};
 use redsol_actors::model::Source;
 use std::io::{BufRead, Write};
@@ -90,10 +91,16 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
         settings.rules.staff.console_users.len()
     )?;
     if check {
-        let store_ok = crate::app::open_store(settings)
-            .await
-            .map(|store| format!("ok ({})", store.backend()))
-            .unwrap_or_else(|e| format!("FAILED: {e:#}"));
+        let store_ok = match &settings.sheets {
+            // Only reads the header rows: a running redsol may own the outbox.
+            Some(sheets) => SheetsStore::probe(sheets, &settings.sheets_tuning)
+                .await
+                .map(|()| "ok (sheets: every tab has its columns)".to_string()),
+            None => crate::app::open_store(settings)
+                .await
+                .map(|store| format!("ok ({})", store.backend())),
+        }
+        .unwrap_or_else(|e| format!("FAILED: {e:#}"));
         writeln!(out, "check store: {store_ok}")?;
         if let Some(t) = &settings.telegram {
             match crate::telegram::TelegramChannel::check(t).await {

@@ -28,8 +28,8 @@ pub enum SheetsError {
     Unauthorized { status: u16, message: String },
     #[error("request refused ({status}): {message}")]
     Client { status: u16, message: String },
-    #[error("no access token: {0}")]
-    Token(String),
+    #[error("no access token: {detail}")]
+    Token { transient: bool, detail: String },
     #[error("cannot connect: {0}")]
     NotSent(String),
     #[error("connection lost before the answer: {0}")]
@@ -50,13 +50,33 @@ impl SheetsError {
         }
     }
 
-    /// Whether waiting and trying again may help (429, 5xx, network, token endpoint, and a
-    /// 401 after which a new token was fetched).
+    /// Whether waiting and trying again may help (429, 5xx, network, an unreachable token
+    /// endpoint, and a 401 after which a new token was fetched).
     pub fn retryable(&self) -> bool {
         !matches!(
             self,
-            SheetsError::Client { .. } | SheetsError::Unauthorized { status: 403, .. }
+            SheetsError::Client { .. }
+                | SheetsError::Unauthorized { status: 403, .. }
+                | SheetsError::Token {
+                    transient: false,
+                    ..
+                }
         )
+    }
+
+    /// Whether Google could not be reached or did not answer usefully (a saved copy may stand
+    /// in), as opposed to refusing us (a missing tab, a refused key: someone must fix it).
+    pub fn unreachable(&self) -> bool {
+        match self {
+            SheetsError::RateLimited(_)
+            | SheetsError::Server { .. }
+            | SheetsError::NotSent(_)
+            | SheetsError::Disconnected(_)
+            | SheetsError::Timeout(_)
+            | SheetsError::Decode(_) => true,
+            SheetsError::Token { transient, .. } => *transient,
+            SheetsError::Unauthorized { .. } | SheetsError::Client { .. } => false,
+        }
     }
 
     fn outcome(&self) -> &'static str {
@@ -107,8 +127,24 @@ fn classify(err: google_sheets4::Error, status: Option<u16>) -> SheetsError {
                 .unwrap_or_else(|| e.to_string());
             SheetsError::Disconnected(short(detail))
         }
-        // yup-oauth2's errors name the token endpoint and the OAuth error, never the key.
-        E::MissingToken(e) => SheetsError::Token(short(e.to_string())),
+        // yup-oauth2's errors name the token endpoint and the OAuth error, never the key. An
+        // OAuth error code of RFC 6749 (invalid_grant...) means the key, scope or clock is
+        // wrong; anything else (unreachable, garbage) may pass.
+        E::MissingToken(e) => {
+            let transient = match e.downcast_ref::<yup_oauth2::Error>() {
+                Some(yup_oauth2::Error::AuthError(a)) => {
+                    matches!(a.error, yup_oauth2::error::AuthErrorCode::Other(_))
+                }
+                Some(yup_oauth2::Error::UserError(_) | yup_oauth2::Error::LowLevelError(_)) => {
+                    false
+                }
+                _ => true,
+            };
+            SheetsError::Token {
+                transient,
+                detail: short(e.to_string()),
+            }
+        }
         E::JsonDecodeError(_, e) => SheetsError::Decode(short(e.to_string())),
         E::Io(e) => SheetsError::Disconnected(short(e.to_string())),
         other => SheetsError::Decode(short(other.to_string())),

@@ -20,7 +20,7 @@ pub mod table;
 mod writer;
 
 use crate::settings::{SheetsSettings, SheetsTuning};
-use crate::store::sqlite::{SheetRow, SqliteStore, INCIDENTS, PROSPECTS};
+use crate::store::sqlite::{SqliteStore, INCIDENTS, PROSPECTS};
 use anyhow::Context as _;
 use api::{whole, SheetsApi};
 use redsol_actors::model::{
@@ -69,6 +69,15 @@ impl Tab {
         match self {
             Tab::Clients => "ID Cliente",
             Tab::Incidents | Tab::Prospects => "ID",
+        }
+    }
+
+    /// The column that holds when a row was created (with the ID, how redsol knows its rows).
+    fn date_header(self) -> &'static str {
+        match self {
+            Tab::Clients => "Fecha Alta",
+            Tab::Incidents => "Fecha Creación",
+            Tab::Prospects => "Fecha",
         }
     }
 
@@ -140,6 +149,22 @@ pub(crate) struct Shared {
     wake: Notify,
 }
 
+/// Why a tab could not be read.
+enum ReadError {
+    /// Google could not be reached or did not answer usefully: a saved copy may stand in.
+    Unreachable(String),
+    /// The tab is missing, lacks a column, or access is refused: staff must fix something.
+    Broken(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Unreachable(e) | ReadError::Broken(e) => f.write_str(e),
+        }
+    }
+}
+
 impl Shared {
     /// A tab from the cache, read once for all concurrent callers when it is not there.
     async fn tab(&self, tab: Tab) -> StoreResult<Arc<TabData>> {
@@ -149,56 +174,84 @@ impl Shared {
             .map_err(|e: Arc<StoreError>| (*e).clone())
     }
 
-    /// Reads a tab; when that fails, the last good copy (flagged stale) or an error.
-    async fn load(&self, tab: Tab) -> StoreResult<Arc<TabData>> {
+    /// Reads a tab from Sheets. A good read is remembered (in memory and in SQLite) and moves
+    /// the next IDs past the largest in the tab; it is not put in the cache.
+    async fn read(&self, tab: Tab) -> Result<Arc<TabData>, ReadError> {
         let name = tab.name(&self.tuning).to_string();
-        let error = match self.api.get(&whole(&name)).await {
-            Ok(all) => match TabData::parse(tab, &name, all.clone()) {
-                Ok(data) => return Ok(self.keep(tab, &name, data, &all).await),
-                Err(problem) => {
-                    tracing::error!(tab = %name, problem = %problem, "the tab no longer has the columns redsol needs");
-                    problem
-                }
-            },
-            Err(e) => e.to_string(),
-        };
-        let stale = match self.last(tab) {
-            Some(data) => Some(data),
-            None => self.saved_copy(tab, &name).await,
-        };
-        match stale {
-            Some(data) => {
-                metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(1.0);
-                tracing::warn!(event = "sheets_stale", tab = %name, error = %error, "cannot read the tab; answering from the last good copy");
-                Ok(data)
+        let all = self.api.get(&whole(&name)).await.map_err(|e| {
+            let message = format!("the tab \"{name}\": {e}");
+            if e.unreachable() {
+                ReadError::Unreachable(message)
+            } else {
+                ReadError::Broken(message)
             }
-            None => Err(StoreError::Unavailable(format!(
-                "cannot read the tab \"{name}\" and no earlier copy exists: {error}"
-            ))),
-        }
-    }
-
-    /// A good read: cached, remembered in memory and in SQLite, not stale.
-    async fn keep(&self, tab: Tab, name: &str, data: TabData, all: &[Vec<String>]) -> Arc<TabData> {
-        let data = Arc::new(data);
-        self.cache.insert(tab.cache_key(), data.clone()).await;
+        })?;
+        let data = Arc::new(TabData::parse(tab, &name, all.clone()).map_err(ReadError::Broken)?);
         if let Ok(mut last) = self.last_good.lock() {
             last.insert(tab, data.clone());
         }
         metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(0.0);
-        match serde_json::to_string(all) {
+        match serde_json::to_string(&all) {
             Ok(json) => {
-                if let Err(e) = self.local.save_sheet_cache(name.to_string(), json).await {
+                if let Err(e) = self.local.save_sheet_cache(name.clone(), json).await {
                     tracing::warn!(tab = %name, error = %e, "cannot keep a copy of the tab in SQLite");
                 }
             }
             Err(e) => tracing::warn!(tab = %name, error = %e, "cannot serialize the tab"),
         }
-        data
+        self.reserve_ids(tab, &data).await;
+        Ok(data)
     }
 
-    fn last(&self, tab: Tab) -> Option<Arc<TabData>> {
-        self.last_good.lock().ok()?.get(&tab).cloned()
+    /// Moves redsol's next ID of a tab past the largest staff can see in it, so staff adding
+    /// rows by hand (`INC-000043` after redsol's `INC-000042`) do not make redsol repeat one.
+    async fn reserve_ids(&self, tab: Tab, data: &TabData) {
+        let (table, prefix) = match tab {
+            Tab::Incidents => (INCIDENTS, "INC-"),
+            Tab::Prospects => (PROSPECTS, "PRO-"),
+            Tab::Clients => return,
+        };
+        let largest = table::largest_id(data.ids(tab), prefix);
+        if let Err(e) = self.local.reserve_ids(table, largest).await {
+            tracing::warn!(table, error = %e, "cannot move the next ID past the sheet's");
+        }
+    }
+
+    /// Reads a tab; when that fails, the last good copy (flagged stale) or an error.
+    async fn load(&self, tab: Tab) -> StoreResult<Arc<TabData>> {
+        match self.read(tab).await {
+            Ok(data) => Ok(data),
+            Err(e) => {
+                if let ReadError::Broken(problem) = &e {
+                    tracing::error!(problem = %problem, "the sheet needs fixing");
+                }
+                self.stale(tab, &e.to_string()).await
+            }
+        }
+    }
+
+    /// The last good copy of a tab (this run's, else an earlier run's), flagged stale.
+    async fn stale(&self, tab: Tab, error: &str) -> StoreResult<Arc<TabData>> {
+        let name = tab.name(&self.tuning).to_string();
+        let last = self
+            .last_good
+            .lock()
+            .ok()
+            .and_then(|l| l.get(&tab).cloned());
+        let data = match last {
+            Some(data) => data,
+            None => match self.saved_copy(tab, &name).await {
+                Some(data) => data,
+                None => {
+                    return Err(StoreError::Unavailable(format!(
+                        "{error}; no earlier copy of the tab exists"
+                    )))
+                }
+            },
+        };
+        metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(1.0);
+        tracing::warn!(event = "sheets_stale", tab = %name, error = %error, "answering from the last good copy of the tab");
+        Ok(data)
     }
 
     /// The copy kept in SQLite by an earlier run.
@@ -210,45 +263,30 @@ impl Shared {
         if let Ok(mut last) = self.last_good.lock() {
             last.insert(tab, data.clone());
         }
+        self.reserve_ids(tab, &data).await;
         Some(data)
     }
 
     /// Reads a tab now, bypassing the cache (the writer checking what landed).
     async fn fresh(&self, tab: Tab) -> Result<Arc<TabData>, String> {
-        let name = tab.name(&self.tuning).to_string();
-        let all = self
-            .api
-            .get(&whole(&name))
-            .await
-            .map_err(|e| e.to_string())?;
-        let data = TabData::parse(tab, &name, all.clone())?;
-        Ok(self.keep(tab, &name, data, &all).await)
+        let data = self.read(tab).await.map_err(|e| e.to_string())?;
+        self.cache.insert(tab.cache_key(), data.clone()).await;
+        Ok(data)
     }
 
-    /// At start: a missing tab or column is an error (staff must fix the sheet); an
-    /// unreachable Sheets falls back to the copy saved by an earlier run.
-    async fn check(&self, tab: Tab) -> anyhow::Result<Arc<TabData>> {
-        let name = tab.name(&self.tuning).to_string();
-        match self.api.get(&whole(&name)).await {
-            Ok(all) => {
-                let data = TabData::parse(tab, &name, all.clone()).map_err(anyhow::Error::msg)?;
-                Ok(self.keep(tab, &name, data, &all).await)
+    /// At start: a missing tab or column, or a refused key, is an error (someone must fix it);
+    /// an unreachable Sheets falls back to the copy saved by an earlier run.
+    async fn check(&self, tab: Tab) -> anyhow::Result<()> {
+        let data = match self.read(tab).await {
+            Ok(data) => data,
+            Err(ReadError::Unreachable(e)) => {
+                tracing::warn!(error = %e, "Google Sheets unreachable at start");
+                self.stale(tab, &e).await?
             }
-            Err(e) if e.retryable() => {
-                tracing::warn!(tab = %name, error = %e, "Google Sheets unreachable at start");
-                match self.saved_copy(tab, &name).await {
-                    Some(data) => {
-                        self.cache.insert(tab.cache_key(), data.clone()).await;
-                        metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(1.0);
-                        Ok(data)
-                    }
-                    None => anyhow::bail!(
-                        "cannot read the tab \"{name}\" and no earlier run saved a copy: {e}"
-                    ),
-                }
-            }
-            Err(e) => anyhow::bail!("the tab \"{name}\": {e}"),
-        }
+            Err(ReadError::Broken(problem)) => anyhow::bail!(problem),
+        };
+        self.cache.insert(tab.cache_key(), data).await;
+        Ok(())
     }
 }
 
@@ -296,46 +334,28 @@ pub struct SheetsStore {
 
 impl SheetsStore {
     /// Connects, checks the three tabs and their headers (the error names a missing one),
-    /// makes new IDs larger than any in the sheet, and starts the writer.
+    /// moves new IDs past any in the sheet, and starts the writer and the refresher.
     pub async fn open(
         settings: &SheetsSettings,
         tuning: &SheetsTuning,
         local: SqliteStore,
     ) -> anyhow::Result<SheetsStore> {
-        let api = SheetsApi::connect(
-            &settings.credentials_file,
-            &settings.api_url,
-            &settings.sheet_id,
-            Duration::from_secs(tuning.request_timeout_secs),
-        )
-        .await?;
+        let api = connect(settings, tuning).await?;
         let shared = Arc::new(Shared {
             api,
             local: local.with_sheet_rows(),
             tuning: tuning.clone(),
-            // The refresher replaces each tab every TTL; an entry it could not refresh expires
-            // after three, and the next reader loads it.
+            // The refresher replaces each tab every TTL; an entry it could not replace
+            // expires after three, and the next reader loads it.
             cache: moka::future::Cache::builder()
                 .time_to_live(Duration::from_secs(tuning.cache_ttl_secs.max(1) * 3))
                 .build(),
             last_good: Mutex::new(HashMap::new()),
             wake: Notify::new(),
         });
-        let mut largest = HashMap::new();
         for tab in Tab::ALL {
-            let data = shared.check(tab).await.context("Google Sheets")?;
-            let prefix = if tab == Tab::Incidents {
-                "INC-"
-            } else {
-                "PRO-"
-            };
-            largest.insert(tab, table::largest_id(data.ids(tab), prefix));
+            shared.check(tab).await.context("Google Sheets")?;
         }
-        shared
-            .local
-            .reserve_ids(largest[&Tab::Prospects], largest[&Tab::Incidents])
-            .await
-            .context("cannot reserve the next IDs")?;
         tokio::spawn(supervise("sheets_writer", shared.clone(), |s| {
             Box::pin(writer::run(s))
         }));
@@ -344,6 +364,21 @@ impl SheetsStore {
         }));
         tracing::info!(sheet = %settings.sheet_id, "Google Sheets store open");
         Ok(SheetsStore { shared })
+    }
+
+    /// For `redsol status --check`: whether the key is accepted and every tab has its columns.
+    /// Reads the header rows only; starts nothing and falls back on nothing.
+    pub async fn probe(settings: &SheetsSettings, tuning: &SheetsTuning) -> anyhow::Result<()> {
+        let api = connect(settings, tuning).await?;
+        for tab in Tab::ALL {
+            let name = tab.name(tuning);
+            let headers = api
+                .headers(name)
+                .await
+                .with_context(|| format!("the tab \"{name}\""))?;
+            Columns::find(name, &headers, tab.headers()).map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
     }
 
     /// Forgets the cached tabs, as if their TTL had passed.
@@ -359,18 +394,16 @@ impl SheetsStore {
     fn local(&self) -> &SqliteStore {
         &self.shared.local
     }
+}
 
-    /// Incidents queued and not yet in the sheet.
-    async fn queued_incidents(&self) -> Vec<Incident> {
-        match self.local().sheet_rows_pending(100_000).await {
-            Ok(rows) => rows
-                .iter()
-                .filter(|r| r.tab == INCIDENTS)
-                .filter_map(|r: &SheetRow| serde_json::from_str(&r.record).ok())
-                .collect(),
-            Err(_) => Vec::new(),
-        }
-    }
+async fn connect(settings: &SheetsSettings, tuning: &SheetsTuning) -> anyhow::Result<SheetsApi> {
+    SheetsApi::connect(
+        &settings.credentials_file,
+        &settings.api_url,
+        &settings.sheet_id,
+        Duration::from_secs(tuning.request_timeout_secs),
+    )
+    .await
 }
 
 /// The `Store` methods about staff's data use the sheet; the rest is SQLite's.
@@ -430,7 +463,8 @@ impl Store for SheetsStore {
         })
     }
 
-    /// Open incidents in the sheet (staff's own included), plus those still queued.
+    /// Open incidents in the sheet (staff's own included), plus those redsol created that the
+    /// copy of the sheet does not show yet (queued, or appended since the last read).
     fn open_incidents_by_priority(&self) -> BoxFuture<'_, StoreResult<Vec<(Priority, u64)>>> {
         Box::pin(async move {
             let sheet = self.shared.tab(Tab::Incidents).await?;
@@ -448,9 +482,9 @@ impl Store for SheetsStore {
                         .or_default() += 1;
                 }
             }
-            for queued in self.queued_incidents().await {
-                if !seen.contains(&queued.id) && queued.is_open() {
-                    *counts.entry(queued.data.priority).or_default() += 1;
+            for (id, priority) in self.local().incident_priorities().await? {
+                if !seen.contains(&id) {
+                    *counts.entry(priority).or_default() += 1;
                 }
             }
             Ok(Priority::ALL

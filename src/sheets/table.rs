@@ -123,7 +123,7 @@ pub fn safe_cell(value: &str, max_chars: usize) -> String {
 }
 
 /// What redsol wrote, read back: a leading `'` it added is not part of the value.
-fn plain(cell: &str) -> &str {
+pub fn plain(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
         Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
         _ => cell,

@@ -24,6 +24,14 @@ enum Pass {
     Failed,
 }
 
+/// When a queued row was created (its `created_at`), as written in the tab's date column.
+fn created_at(row: &SheetRow) -> String {
+    serde_json::from_str::<serde_json::Value>(&row.record)
+        .ok()
+        .and_then(|v| v["created_at"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// Runs until the process stops. Rows stay in the outbox until they are in the sheet.
 pub(super) async fn run(shared: Arc<Shared>) {
     let t = &shared.tuning;
@@ -85,9 +93,25 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
                 return Pass::Failed;
             }
         };
-        let present: HashSet<String> = data.ids(tab).collect();
-        let (landed, missing): (Vec<SheetRow>, Vec<SheetRow>) =
-            batch.into_iter().partition(|r| present.contains(&r.id));
+        // A row is ours when both its ID and its creation time match: staff may have typed
+        // the same ID by hand, and then ours is still to be written.
+        let present: HashSet<(String, String)> = data
+            .rows
+            .iter()
+            .map(|r| {
+                let cell = |h| super::table::plain(data.columns.get(r, h)).to_string();
+                (cell(tab.id_header()), cell(tab.date_header()))
+            })
+            .collect();
+        let ids: HashSet<&String> = present.iter().map(|(id, _)| id).collect();
+        for r in batch.iter().filter(|r| ids.contains(&r.id)) {
+            if !present.contains(&(r.id.clone(), created_at(r))) {
+                tracing::warn!(event = "sheets_id_conflict", tab = %name, id = %r.id, "the sheet has a row with this ID that redsol did not write; writing redsol's too");
+            }
+        }
+        let (landed, missing): (Vec<SheetRow>, Vec<SheetRow>) = batch
+            .into_iter()
+            .partition(|r| present.contains(&(r.id.clone(), created_at(r))));
         if !landed.is_empty() {
             tracing::info!(tab = %name, rows = landed.len(), "rows of an interrupted append are in the sheet; not written again");
             let ids = landed.into_iter().map(|r| r.id).collect();
@@ -138,23 +162,23 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
     if !wait.is_zero() {
         tokio::time::sleep(wait).await;
     }
+    // From here until the rows are marked done, whether they landed is unknown: if redsol
+    // stops (or the connection drops) mid-append, the next pass looks before writing again.
     let ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
+    if let Err(e) = shared.local.sheet_rows_uncertain(ids.clone()).await {
+        tracing::error!(error = %e, "cannot mark the rows before appending them");
+        return Pass::Failed;
+    }
     match shared.api.append(&super::api::whole(&name), rows).await {
         Ok(()) => {
             tracing::debug!(tab = %name, rows = ids.len(), "rows appended");
-            shared.cache.invalidate(tab.cache_key()).await;
-            if let Err(e) = shared.local.sheet_rows_done(ids.clone()).await {
-                // They are in the sheet: the next pass must look before writing them again.
-                tracing::error!(tab = %name, error = %e, "rows appended but still queued");
-                let _ = shared.local.sheet_rows_uncertain(ids).await;
+            if let Err(e) = shared.local.sheet_rows_done(ids).await {
+                tracing::error!(tab = %name, error = %e, "rows appended but still queued; the next pass finds them in the sheet");
                 return Pass::Failed;
             }
             Pass::Wrote
         }
         Err(e) => {
-            if e.outcome_unknown() {
-                let _ = shared.local.sheet_rows_uncertain(ids.clone()).await;
-            }
             if e.retryable() {
                 tracing::warn!(tab = %name, rows = ids.len(), error = %e, "append failed; the rows stay queued");
             } else {

@@ -325,34 +325,53 @@ impl SqliteStore {
         .await
     }
 
-    /// Makes the next prospect and incident numbers larger than `prospects` and `incidents`
-    /// (the largest already in the sheet), so a new ID never repeats one staff can see.
-    pub async fn reserve_ids(&self, prospects: u64, incidents: u64) -> StoreResult<()> {
+    /// Makes the next number of `table` ([`PROSPECTS`] or [`INCIDENTS`]) larger than `above`
+    /// (the largest ID already in the sheet), so a new ID never repeats one staff can see.
+    pub async fn reserve_ids(&self, table: &'static str, above: u64) -> StoreResult<()> {
+        if table != PROSPECTS && table != INCIDENTS {
+            return Err(StoreError::Invalid(format!("no ID sequence for {table}")));
+        }
         self.run("reserve_ids", move |conn| {
             let tx = conn.transaction().map_err(db_err)?;
-            for (table, above) in [("prospects", prospects), ("incidents", incidents)] {
-                let current: i64 = tx
-                    .query_row(
-                        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0)",
-                        params![table],
-                        |r| r.get(0),
-                    )
-                    .map_err(db_err)?;
-                let above = i64::try_from(above).unwrap_or(i64::MAX / 2);
-                if above > current {
-                    tx.execute(
-                        "DELETE FROM sqlite_sequence WHERE name = ?1",
-                        params![table],
-                    )
-                    .map_err(db_err)?;
-                    tx.execute(
-                        "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
-                        params![table, above],
-                    )
-                    .map_err(db_err)?;
-                }
+            let current: i64 = tx
+                .query_row(
+                    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0)",
+                    params![table],
+                    |r| r.get(0),
+                )
+                .map_err(db_err)?;
+            let above = i64::try_from(above).unwrap_or(i64::MAX / 2);
+            if above > current {
+                tx.execute(
+                    "DELETE FROM sqlite_sequence WHERE name = ?1",
+                    params![table],
+                )
+                .map_err(db_err)?;
+                tx.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                    params![table, above],
+                )
+                .map_err(db_err)?;
             }
             tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    /// The ID and priority of every incident redsol created.
+    pub async fn incident_priorities(&self) -> StoreResult<Vec<(String, Priority)>> {
+        self.run("incident_priorities", |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT id, priority FROM incidents WHERE id IS NOT NULL")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db_err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_err)?;
+            rows.into_iter()
+                .map(|(id, p)| Ok((id, parse_priority(&p)?)))
+                .collect()
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! The binary on the Sheets backend: `status`, start-up checks, and a registration from a chat
 //! landing in the sheet before the process exits.
 
-use crate::fake::{FakeGoogle, SPREADSHEET_ID};
+use crate::fake::{FakeGoogle, Fault, Target, SPREADSHEET_ID};
 use std::path::Path;
 use std::process::Output;
 
@@ -46,8 +46,16 @@ fn status_names_the_backend_and_checks_the_tabs() {
         stdout.contains(&format!("store: google sheets (sheet {SPREADSHEET_ID}")),
         "{stdout}"
     );
-    assert!(stdout.contains("check store: ok (sheets)"), "{stdout}");
+    assert!(stdout.contains("check store: ok (sheets"), "{stdout}");
     assert!(!stdout.contains("BEGIN PRIVATE KEY"), "{stdout}");
+
+    // Google down: the check says so (a saved copy would let `run` start, not the check pass).
+    fake.inject(Target::AnySheets, Fault::Status(503), 1000);
+    let out = redsol(&fake, dir.path(), &["status", "--check"], "");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("check store: FAILED"), "{stdout}");
+    assert!(stdout.contains("Google error 503"), "{stdout}");
+    fake.clear_faults();
 
     fake.edit(|tabs| {
         tabs.get_mut("Incidentes").expect("tab")[0][3] = "Nombre del cliente".into();

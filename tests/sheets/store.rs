@@ -385,7 +385,7 @@ async fn formula_looking_text_arrives_as_plain_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hundred_lookups_after_the_ttl_cost_one_read() {
+async fn a_hundred_lookups_of_an_expired_tab_cost_one_read() {
     let fake = FakeGoogle::start().await;
     seed(&fake);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -549,4 +549,67 @@ async fn columns_moved_by_staff_between_writes_are_followed() {
             (name, "Norte")
         );
     }
+}
+
+#[test]
+fn a_stop_in_the_middle_of_an_append_does_not_write_the_rows_twice() {
+    let fake_rt = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = fake_rt.block_on(async {
+        let fake = FakeGoogle::start().await;
+        seed(&fake);
+        fake
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        // The append lands, then Google never answers, and redsol is stopped meanwhile.
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            let store = open(&fake, dir.path(), |s| {
+                s.sheets_tuning.request_timeout_secs = 60
+            })
+            .await;
+            fake.inject(Target::Append, Fault::ApplyThenHang, 1);
+            store
+                .save_prospect(prospect("1", "Lía"))
+                .await
+                .expect("saved");
+            let start = Instant::now();
+            while ids(&fake, "Prospectos").is_empty() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "the append never arrived"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        rt.shutdown_background();
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let store = open(&fake, dir.path(), |_| {}).await;
+        drained(&store, Duration::from_secs(20)).await;
+    });
+    assert_eq!(ids(&fake, "Prospectos"), ["PRO-000001"]);
+    drop(fake_rt);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_typed_by_staff_after_start_are_not_repeated() {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), |_| {}).await;
+    fake.edit(|tabs| {
+        let tab = tabs.get_mut("Incidentes").expect("tab");
+        let mut row = tab[1].clone();
+        row[1] = "INC-000043".into();
+        tab.push(row);
+    });
+    store.expire_cache();
+    store.open_incidents_by_priority().await.expect("counts");
+    let i = store
+        .create_incident(incident("lento"))
+        .await
+        .expect("saved");
+    assert_eq!(i.id, "INC-000044");
 }
