@@ -138,6 +138,13 @@ pub async fn start_core(
     })
 }
 
+/// What is left of the stop's grace period (at least a moment, to flush what is ready).
+fn left(deadline: tokio::time::Instant) -> Duration {
+    deadline
+        .saturating_duration_since(tokio::time::Instant::now())
+        .max(Duration::from_millis(200))
+}
+
 /// The hybrid brain's knobs from `[brain]`.
 pub fn hybrid_tuning(brain: &BrainTuning) -> HybridTuning {
     HybridTuning {
@@ -146,6 +153,7 @@ pub fn hybrid_tuning(brain: &BrainTuning) -> HybridTuning {
         turn_budget: brain.turn_budget(),
         wording: brain.wording,
         wording_max_chars: brain.wording_max_chars,
+        facts: brain.facts.clone(),
     }
 }
 
@@ -162,7 +170,6 @@ impl Core {
         if !self.root_handle.is_finished() {
             let _ = self.root_handle.await;
         }
-        self.store.flush(grace).await;
         if let Some(llm) = self.llm {
             llm.stop();
         }
@@ -197,8 +204,11 @@ pub async fn chat(settings: Settings, opts: ConsoleOptions) -> anyhow::Result<()
         r = console::run(core.router.clone(), replies, stdin, tokio::io::stdout(), opts) => r.map_err(anyhow::Error::from),
         _ = shutdown_signal() => Ok(()),
     };
-    core.stop(Duration::from_secs(settings.server.shutdown_grace_secs))
-        .await;
+    let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+    let deadline = tokio::time::Instant::now() + grace;
+    let store = core.store.clone();
+    core.stop(grace).await;
+    store.flush(left(deadline)).await;
     result
 }
 
@@ -421,14 +431,26 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     }
     let _ = stop_tx.send(true);
     let _ = server.await;
+    // One deadline for the whole stop (an orchestrator kills the process after its own).
+    let deadline = tokio::time::Instant::now() + grace;
+    let store = core.store.clone();
     core.stop(grace).await;
-    if let Some(channel) = telegram {
-        channel.shutdown(grace).await;
-    }
-    if let Some(outbound) = whatsapp {
-        outbound.drain(grace).await;
-        outbound.stop();
-    }
+    let telegram_flushed = async {
+        if let Some(channel) = telegram {
+            channel.shutdown(left(deadline)).await;
+        }
+    };
+    let whatsapp_flushed = async {
+        if let Some(outbound) = whatsapp {
+            outbound.drain(left(deadline)).await;
+            outbound.stop();
+        }
+    };
+    tokio::join!(
+        telegram_flushed,
+        whatsapp_flushed,
+        store.flush(left(deadline))
+    );
     tracing::info!("stopped");
     if root_done {
         anyhow::bail!("the actor tree failed");

@@ -243,6 +243,9 @@ pub struct BrainTuning {
     pub wording_max_chars: usize,
     #[serde(default)]
     pub facts: Vec<String>,
+    /// `thinkingConfig.thinkingBudget` sent with every request; negative leaves it out (the
+    /// model's default: models that cannot turn thinking off refuse 0).
+    pub thinking_budget: i64,
 }
 
 impl BrainTuning {
@@ -263,6 +266,12 @@ impl BrainTuning {
         }
         if self.call_timeout_ms == 0 || self.turn_budget_ms == 0 {
             return bad("call_timeout_ms / turn_budget_ms", "must be positive");
+        }
+        if self.call_timeout_ms > self.turn_budget_ms {
+            return bad(
+                "call_timeout_ms",
+                "must not be longer than turn_budget_ms (no conversation waits that long)",
+            );
         }
         if self.max_concurrency == 0 || self.breaker_failures == 0 {
             return bad("max_concurrency / breaker_failures", "must be positive");

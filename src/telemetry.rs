@@ -23,7 +23,7 @@ pub fn init_logs(debug: bool, format: LogFormat) {
     let default = if debug { "debug" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!(
-            "{default},hyper=warn,h2=warn,reqwest=warn,ractor=warn"
+            "{default},hyper=warn,h2=warn,reqwest=warn,ractor=warn,yup_oauth2=warn"
         ))
     });
     let builder = tracing_subscriber::fmt()
@@ -156,7 +156,6 @@ pub fn register_common() {
     }
 }
 
-/// Creates the zero-valued series of the WhatsApp webhook.
 /// Zero series of the language model, when Gemini is configured.
 pub fn register_llm() {
     metrics::gauge!("redsol_llm_breaker_state").set(0.0);
@@ -166,6 +165,7 @@ pub fn register_llm() {
     }
 }
 
+/// Creates the zero-valued series of the WhatsApp webhook.
 pub fn register_whatsapp() {
     for reason in [
         "missing_signature",

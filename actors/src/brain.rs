@@ -16,6 +16,7 @@ use crate::rules::Rules;
 use crate::store::BoxFuture;
 use crate::text;
 use serde::Deserialize;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -109,9 +110,11 @@ pub struct ModelError {
 
 impl std::fmt::Display for ModelError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.outcome, self.detail)
+        write!(f, "{} ({})", self.detail, self.outcome)
     }
 }
+
+impl std::error::Error for ModelError {}
 
 /// A request to a language model: the utterance and the last turns.
 #[derive(Clone, Debug)]
@@ -153,6 +156,19 @@ pub struct HybridTuning {
     pub wording: bool,
     /// The longest worded answer, in characters.
     pub wording_max_chars: usize,
+    /// Facts beyond the rules that a worded answer may use (hours...): their numbers are
+    /// allowed in it.
+    pub facts: Vec<String>,
+}
+
+/// What the hybrid brain asks the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ask {
+    Nothing,
+    /// The intent and the entities: the NLU is unsure.
+    Intent,
+    /// Only the entities: the NLU is sure of the intent but found no zone, plan or fault.
+    Entities,
 }
 
 /// Offline NLU first, the language model when it is unsure; see the module docs.
@@ -175,13 +191,34 @@ impl HybridBrain {
         &self.offline.rules
     }
 
-    /// Whether the offline result is worth a question to the model.
-    fn unsure(&self, text: &str, offline: &Understanding) -> bool {
+    /// The numbers a worded answer may mention: prices and speeds of the plans, those in the
+    /// extra facts, and those in the question itself.
+    fn known_numbers(&self, question: &str) -> HashSet<u64> {
+        let rules = self.rules();
+        let mut known: HashSet<u64> = rules
+            .plans
+            .iter()
+            .flat_map(|p| [u64::from(p.price), u64::from(p.mbps)])
+            .collect();
+        for text in self
+            .tuning
+            .facts
+            .iter()
+            .map(String::as_str)
+            .chain([question])
+        {
+            known.extend(numbers(text));
+        }
+        known
+    }
+
+    /// What to ask the model about the offline result, if anything.
+    fn unsure(&self, text: &str, offline: &Understanding) -> Ask {
         if self.tuning.always_ask
             || offline.intent == Intent::OutOfScope
             || offline.confidence < self.tuning.ask_below
         {
-            return true;
+            return Ask::Intent;
         }
         // An intent that takes an entity, said in a sentence long enough to hold one that
         // the NLU did not find ("quiero contratar" alone holds none).
@@ -192,7 +229,11 @@ impl HybridBrain {
             Intent::ReportIncident => e.incident_kind.is_none(),
             _ => false,
         };
-        missing && text.split_whitespace().count() > 3
+        if missing && text.split_whitespace().count() > 3 {
+            Ask::Entities
+        } else {
+            Ask::Nothing
+        }
     }
 
     fn request(&self, text: &str, context: &UnderstandContext) -> ModelRequest {
@@ -206,7 +247,8 @@ impl HybridBrain {
 
     async fn ask(&self, text: &str, context: &UnderstandContext) -> Understanding {
         let offline = self.offline.understand_now(text);
-        if !self.unsure(text, &offline) {
+        let ask = self.unsure(text, &offline);
+        if ask == Ask::Nothing {
             return offline;
         }
         let request = self.request(text, context);
@@ -215,6 +257,12 @@ impl HybridBrain {
             Ok(Ok(answer)) => match validate(answer, self.rules()) {
                 // A model less sure than the NLU (and than the asking threshold) does not
                 // overrule it.
+                // Asked only for a missing entity: the NLU's confident intent stays.
+                Some(model) if ask == Ask::Entities => Understanding {
+                    intent: offline.intent,
+                    confidence: offline.confidence,
+                    ..merge(offline, model)
+                },
                 Some(model)
                     if model.confidence >= offline.confidence.min(self.tuning.ask_below) =>
                 {
@@ -248,12 +296,16 @@ impl HybridBrain {
             return None;
         }
         let request = self.request(text, context);
+        if Instant::now() >= request.deadline {
+            // Understanding used the whole turn budget: no time left to word an answer.
+            return None;
+        }
         let max = self.tuning.wording_max_chars;
         let answer = tokio::time::timeout_at(request.deadline, self.model.word(&request, max))
             .await
             .ok()?
             .ok()?;
-        let grounded = grounded(&answer, self.rules(), max);
+        let grounded = grounded(&answer, &self.known_numbers(text), max);
         if grounded.is_none() {
             tracing::warn!(
                 event = "llm_wording_discarded",
@@ -350,78 +402,66 @@ fn merge(offline: Understanding, model: Understanding) -> Understanding {
     }
 }
 
-/// A worded answer, if it is safe to send: not empty, at most `max_chars`, no ticket id, and
-/// every amount of money it mentions is a price in config.
-pub fn grounded(answer: &str, rules: &Rules, max_chars: usize) -> Option<String> {
+/// A worded answer, if it is safe to send: not empty, at most `max_chars`, no ticket id, no
+/// percentage or foreign currency, and every number in it is one the facts hold (`known`): a
+/// price, a discount or a phone number the model made up is never sent.
+pub fn grounded(answer: &str, known: &HashSet<u64>, max_chars: usize) -> Option<String> {
     let answer = answer.trim();
     if answer.is_empty() || answer.chars().count() > max_chars {
         return None;
     }
-    if answer.to_ascii_uppercase().contains("INC-") {
+    if answer.to_ascii_uppercase().contains("INC-") || answer.contains('%') {
         return None;
     }
-    let prices: Vec<u64> = rules.plans.iter().map(|p| u64::from(p.price)).collect();
-    if money_amounts(answer).iter().any(|a| !prices.contains(a)) {
+    // Prices are in pesos: a known number in another currency is still an invented price.
+    let folded = text::fold(answer);
+    if ["dolar", "usd", "euro"].iter().any(|c| folded.contains(c)) {
+        return None;
+    }
+    if numbers(answer).iter().any(|n| !known.contains(n)) {
         return None;
     }
     Some(answer.to_string())
 }
 
-/// The amounts of money in a text: numbers after a `$`, or followed by "pesos", "mxn" or "mn".
-/// Thousands separators are read; cents make an amount that matches no price.
-fn money_amounts(s: &str) -> Vec<u64> {
+/// The numbers in a text. Thousands separators join digits ("1,200" is 1200, "1.500" is 1500);
+/// a number with decimals ("350.50") is read as one no fact holds (`u64::MAX`); other
+/// separators split numbers ("9-19" is 9 and 19).
+fn numbers(s: &str) -> Vec<u64> {
     let chars: Vec<char> = s.chars().collect();
-    let mut amounts = Vec::new();
+    let mut found = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].is_ascii_digit() {
             i += 1;
             continue;
         }
-        let start = i;
         let mut digits = String::new();
-        let mut cents = false;
+        let mut decimals = false;
         while i < chars.len() {
             let c = chars[i];
-            let next_digit = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+            let group_of_three = chars.get(i + 1..i + 4).is_some_and(|g| {
+                g.iter().all(char::is_ascii_digit)
+                    && !chars.get(i + 4).is_some_and(char::is_ascii_digit)
+            });
             if c.is_ascii_digit() {
                 digits.push(c);
-            } else if c == ',' && next_digit {
-            } else if c == '.' && next_digit {
-                // "1.500" (thousands) or "350.50" (cents).
-                let run = chars[i + 1..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_digit())
-                    .count();
-                if run != 3 {
-                    cents = true;
-                }
+            } else if (c == ',' || c == '.') && group_of_three {
+            } else if (c == ',' || c == '.') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+                decimals = true;
             } else {
                 break;
             }
             i += 1;
         }
-        let before = chars[..start]
-            .iter()
-            .rev()
-            .find(|c| !c.is_whitespace())
-            .copied();
-        let after: String = chars[i..].iter().collect::<String>();
-        let after = text::fold(&after);
-        let money = before == Some('$')
-            || ["peso", "mxn", "mn "].iter().any(|w| after.starts_with(w))
-            || after == "mn";
-        if money {
-            // An amount too long to parse is certainly not a price in config.
-            let value = if cents {
-                u64::MAX
-            } else {
-                digits.parse().unwrap_or(u64::MAX)
-            };
-            amounts.push(value);
-        }
+        // A number too long to read is certainly not one the facts hold.
+        found.push(if decimals {
+            u64::MAX
+        } else {
+            digits.parse().unwrap_or(u64::MAX)
+        });
     }
-    amounts
+    found
 }
 
 #[cfg(test)]
@@ -480,33 +520,39 @@ mod tests {
     }
 
     #[test]
-    fn worded_answers_with_prices_not_in_config_are_refused() {
-        let rules = testing::rules();
+    fn worded_answers_with_numbers_not_in_the_facts_are_refused() {
+        let brain = hybrid(Scripted::new(Ok(answer(
+            "out_of_scope",
+            Default::default(),
+        ))));
+        let known = brain.known_numbers("¿llegan a la calle 5 de mayo?");
         let ok = "El plan Estándar de 50 Mbps cuesta $450 al mes 🙂";
-        assert_eq!(grounded(ok, &rules, 400).as_deref(), Some(ok));
-        assert_eq!(
-            grounded("Cuesta 600 pesos y la instalación es gratis", &rules, 400).as_deref(),
-            Some("Cuesta 600 pesos y la instalación es gratis")
-        );
+        assert_eq!(grounded(ok, &known, 400).as_deref(), Some(ok));
+        for fine in [
+            "Cuesta 600 pesos y la instalación es gratis",
+            "Tenemos 20, 50 y 100 Mbps; atendemos de 9 a 19 h",
+            "Sí, llegamos a la calle 5 de mayo",
+        ] {
+            assert!(grounded(fine, &known, 400).is_some(), "{fine}");
+        }
         for bad in [
             "La instalación cuesta $1,200",
-            "Te sale en $ 399 al mes",
-            "Son 299 pesos",
+            "Te sale en 399 al mes",
+            "Son 20 dólares",
+            "Tienes 50% de descuento",
+            "Llámanos al 4421234567",
             "Cuesta $450.50",
             "Son 99999999999999999999999 MXN",
             "Tu reporte es el INC-000042",
             "",
         ] {
-            assert_eq!(grounded(bad, &rules, 400), None, "{bad}");
+            assert_eq!(grounded(bad, &known, 400), None, "{bad}");
         }
-        assert_eq!(grounded(&"a".repeat(401), &rules, 400), None);
-        // Numbers that are not money are fine: speeds, hours.
-        assert!(grounded(
-            "Tenemos 20, 50 y 100 Mbps; atendemos de 9 a 19 h",
-            &rules,
-            400
-        )
-        .is_some());
+        assert_eq!(grounded(&"a".repeat(401), &known, 400), None);
+        assert_eq!(
+            numbers("1,200 y 1.500 y 350.50 y 9-19"),
+            [1200, 1500, u64::MAX, 9, 19]
+        );
     }
 
     /// A language model that answers what it is told, after a delay, and counts calls.
@@ -568,6 +614,7 @@ mod tests {
             turn_budget: Duration::from_secs(5),
             wording: true,
             wording_max_chars: 300,
+            facts: vec!["Horario: lunes a sábado, de 9 a 19 h.".into()],
         }
     }
 
@@ -602,6 +649,27 @@ mod tests {
         assert_eq!((u.intent, u.source), (Intent::Plans, Source::Llm));
         assert_eq!(u.entities.zone, None, "the invented zone is dropped");
         assert_eq!(model.calls(), ["cual es el mas barato"]);
+    }
+
+    #[tokio::test]
+    async fn asked_only_for_a_missing_entity_the_model_keeps_the_nlus_intent() {
+        let model = Scripted::new(Ok(answer(
+            "coverage",
+            ModelEntities {
+                zone: Some("Centro".into()),
+                ..Default::default()
+            },
+        )));
+        let brain = hybrid(model.clone());
+        let u = brain
+            .understand(
+                "quiero contratar internet en mi casa cerca del mercado hidalgo",
+                &Default::default(),
+            )
+            .await;
+        assert_eq!(u.intent, Intent::Register);
+        assert_eq!(u.entities.zone.as_deref(), Some("Centro"));
+        assert_eq!(model.calls().len(), 1);
     }
 
     #[tokio::test]

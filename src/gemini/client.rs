@@ -37,7 +37,7 @@ pub enum GeminiError {
     Invalid(String),
     #[error("circuit breaker open after repeated failures")]
     BreakerOpen,
-    #[error("every request slot busy until the turn budget ran out")]
+    #[error("no free request slot, or no time left, within the turn budget")]
     Busy,
 }
 
@@ -67,17 +67,22 @@ impl GeminiError {
         }
     }
 
-    /// Whether it says Gemini is unusable (counts towards opening the breaker). An answer that
-    /// was blocked, empty or malformed came from a working service.
-    pub fn is_outage(&self) -> bool {
-        matches!(
-            self,
+    /// What it says of Gemini, for the circuit breaker. An answer that was blocked, empty or
+    /// malformed came from a working service; a call that found no free slot, or was past its
+    /// deadline before it was sent, never reached it.
+    pub fn verdict(&self) -> super::breaker::Verdict {
+        use super::breaker::Verdict;
+        match self {
             GeminiError::Timeout(_)
-                | GeminiError::Connect(_)
-                | GeminiError::RateLimited { .. }
-                | GeminiError::Server { .. }
-                | GeminiError::Rejected { .. }
-        )
+            | GeminiError::Connect(_)
+            | GeminiError::RateLimited { .. }
+            | GeminiError::Server { .. }
+            | GeminiError::Rejected { .. } => Verdict::Outage,
+            GeminiError::Blocked(_) | GeminiError::Empty | GeminiError::Invalid(_) => {
+                Verdict::Answered
+            }
+            GeminiError::BreakerOpen | GeminiError::Busy => Verdict::Neutral,
+        }
     }
 
     /// The wait Gemini asked for, if any.
@@ -101,7 +106,6 @@ pub struct GeminiClient {
     http: reqwest::Client,
     endpoint: String,
     key: Secret,
-    timeout: Duration,
 }
 
 impl GeminiClient {
@@ -120,27 +124,41 @@ impl GeminiClient {
                 settings.model
             ),
             key: settings.api_key.clone(),
-            timeout,
         })
     }
 
-    /// Sends one request and reads its answer.
-    pub async fn generate(&self, prompt: &Prompt) -> Result<Generated, GeminiError> {
+    /// Sends one request, answered within `timeout`, and reads its answer.
+    pub async fn generate(
+        &self,
+        prompt: &Prompt,
+        timeout: Duration,
+    ) -> Result<Generated, GeminiError> {
+        let mut key = match reqwest::header::HeaderValue::from_str(self.key.expose()) {
+            Ok(v) => v,
+            Err(_) => {
+                return Err(GeminiError::Rejected {
+                    status: 0,
+                    message: "GEMINI_API_KEY holds characters a header cannot carry".into(),
+                })
+            }
+        };
+        key.set_sensitive(true);
         let sent = self
             .http
             .post(&self.endpoint)
-            .header("x-goog-api-key", self.key.expose())
+            .timeout(timeout)
+            .header("x-goog-api-key", key)
             .json(&prompt.body)
             .send()
             .await;
         let response = match sent {
             Ok(r) => r,
-            Err(e) => return Err(self.transport(e)),
+            Err(e) => return Err(transport(e, timeout)),
         };
         let status = response.status().as_u16();
         let body = match response.bytes().await {
             Ok(b) => b,
-            Err(e) => return Err(self.transport(e)),
+            Err(e) => return Err(transport(e, timeout)),
         };
         if status != 200 {
             return Err(http_error(status, &body));
@@ -154,14 +172,14 @@ impl GeminiClient {
             Ok(Generated::Text(text.trim().to_string()))
         }
     }
+}
 
-    fn transport(&self, e: reqwest::Error) -> GeminiError {
-        if e.is_timeout() {
-            GeminiError::Timeout(self.timeout)
-        } else {
-            // reqwest's message names the URL, which holds no secret (the key is a header).
-            GeminiError::Connect(without_url(&e))
-        }
+fn transport(e: reqwest::Error, timeout: Duration) -> GeminiError {
+    if e.is_timeout() {
+        GeminiError::Timeout(timeout)
+    } else {
+        // reqwest's message names the URL, which holds no secret (the key is a header).
+        GeminiError::Connect(without_url(&e))
     }
 }
 
@@ -258,7 +276,8 @@ mod tests {
                         {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s"}]}});
         let e = http_error(429, body.to_string().as_bytes());
         assert_eq!(e.retry_after(), Some(Duration::from_millis(1500)));
-        assert!(e.retryable() && e.is_outage());
+        assert!(e.retryable());
+        assert_eq!(e.verdict(), super::super::breaker::Verdict::Outage);
         assert_eq!(e.outcome(), "rate_limited");
 
         let e = http_error(

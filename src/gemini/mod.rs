@@ -12,6 +12,7 @@
 //! `brain.breaker_cooldown_secs` one probe goes through; its success closes the breaker.
 //! `redsol_llm_breaker_state` is 0 closed, 1 half-open (probing), 2 open.
 
+mod breaker;
 mod client;
 mod prompt;
 
@@ -20,6 +21,7 @@ pub use prompt::{Prompt, Prompts};
 
 use crate::pacing;
 use crate::settings::{BrainTuning, GeminiSettings};
+use breaker::{Breaker, Verdict};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use redsol_actors::brain::{LanguageModel, ModelAnswer, ModelError, ModelRequest};
 use redsol_actors::rules::Rules;
@@ -29,31 +31,6 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-/// The breaker's state, as the gauge shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Breaker {
-    Closed {
-        failures: u32,
-    },
-    Open {
-        until: Instant,
-    },
-    /// One probe in flight; another may go after `until` if it never reports.
-    HalfOpen {
-        until: Instant,
-    },
-}
-
-impl Breaker {
-    fn gauge(self) -> f64 {
-        match self {
-            Breaker::Closed { .. } => 0.0,
-            Breaker::HalfOpen { .. } => 1.0,
-            Breaker::Open { .. } => 2.0,
-        }
-    }
-}
-
 pub enum GeminiMsg {
     /// Run one prompt (with retries) before `deadline`.
     Call {
@@ -61,14 +38,18 @@ pub enum GeminiMsg {
         deadline: Instant,
         reply: RpcReplyPort<Result<Generated, GeminiError>>,
     },
-    /// A call finished; `outage` when it failed in a way that counts against the breaker.
-    Finished { outage: bool, probe: bool },
+    /// A call finished; `probe` is its probe number when it was the breaker's probe.
+    Finished {
+        verdict: Verdict,
+        probe: Option<u64>,
+    },
 }
 
 /// What every call shares.
 struct Shared {
     client: GeminiClient,
     slots: Arc<Semaphore>,
+    call_timeout: Duration,
     max_retries: u32,
     backoff_base: Duration,
     backoff_max: Duration,
@@ -79,61 +60,11 @@ pub struct GeminiActor;
 pub struct GeminiState {
     shared: Arc<Shared>,
     breaker: Breaker,
-    failures_to_open: u32,
-    cooldown: Duration,
 }
 
 impl GeminiState {
-    fn set(&mut self, breaker: Breaker) {
-        self.breaker = breaker;
-        metrics::gauge!("redsol_llm_breaker_state").set(breaker.gauge());
-    }
-
-    /// Whether a call may go through now, and whether it is the half-open probe.
-    fn admit(&mut self) -> Option<bool> {
-        match self.breaker {
-            Breaker::Closed { .. } => Some(false),
-            Breaker::Open { until } | Breaker::HalfOpen { until } if Instant::now() >= until => {
-                tracing::info!("language model circuit breaker half-open: probing Gemini");
-                self.set(Breaker::HalfOpen {
-                    until: Instant::now() + self.cooldown,
-                });
-                Some(true)
-            }
-            Breaker::Open { .. } | Breaker::HalfOpen { .. } => None,
-        }
-    }
-
-    fn finished(&mut self, outage: bool, probe: bool) {
-        match self.breaker {
-            Breaker::Closed { failures } if outage => {
-                let failures = failures + 1;
-                if failures >= self.failures_to_open {
-                    self.open();
-                } else {
-                    self.set(Breaker::Closed { failures });
-                }
-            }
-            Breaker::Closed { .. } => self.set(Breaker::Closed { failures: 0 }),
-            Breaker::HalfOpen { .. } if probe && outage => self.open(),
-            Breaker::HalfOpen { .. } if probe => {
-                tracing::info!("Gemini answers again: circuit breaker closed");
-                self.set(Breaker::Closed { failures: 0 });
-            }
-            // Late results of calls admitted before the breaker opened: the probe decides.
-            Breaker::HalfOpen { .. } | Breaker::Open { .. } => {}
-        }
-    }
-
-    fn open(&mut self) {
-        tracing::warn!(
-            event = "llm_breaker_open",
-            cooldown_secs = self.cooldown.as_secs(),
-            "Gemini keeps failing: circuit breaker open, conversations answer with the offline NLU"
-        );
-        self.set(Breaker::Open {
-            until: Instant::now() + self.cooldown,
-        });
+    fn publish(&self) {
+        metrics::gauge!("redsol_llm_breaker_state").set(self.breaker.gauge());
     }
 }
 
@@ -153,19 +84,21 @@ impl Actor for GeminiActor {
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         let t = args.tuning;
-        let mut state = GeminiState {
+        let state = GeminiState {
             shared: Arc::new(Shared {
                 client: args.client,
                 slots: Arc::new(Semaphore::new(t.max_concurrency)),
+                call_timeout: t.call_timeout(),
                 max_retries: t.max_retries,
                 backoff_base: Duration::from_millis(t.backoff_base_ms.max(1)),
                 backoff_max: Duration::from_secs(t.backoff_max_secs),
             }),
-            breaker: Breaker::Closed { failures: 0 },
-            failures_to_open: t.breaker_failures,
-            cooldown: Duration::from_secs(t.breaker_cooldown_secs),
+            breaker: Breaker::new(
+                t.breaker_failures,
+                Duration::from_secs(t.breaker_cooldown_secs),
+            ),
         };
-        state.set(Breaker::Closed { failures: 0 });
+        state.publish();
         Ok(state)
     }
 
@@ -180,26 +113,39 @@ impl Actor for GeminiActor {
                 prompt,
                 deadline,
                 reply,
-            } => match state.admit() {
-                None => {
-                    let _ = reply.send(Err(GeminiError::BreakerOpen));
+            } => {
+                let admitted = state.breaker.admit(Instant::now());
+                state.publish();
+                match admitted {
+                    None => {
+                        let _ = reply.send(Err(GeminiError::BreakerOpen));
+                    }
+                    Some(probe) => {
+                        let shared = state.shared.clone();
+                        tokio::spawn(async move {
+                            let result = call(&shared, &prompt, deadline).await;
+                            let verdict = match &result {
+                                Ok(_) => Verdict::Answered,
+                                Err(e) => e.verdict(),
+                            };
+                            // The actor gone means redsol is stopping: nothing left to update.
+                            let _ = myself.cast(GeminiMsg::Finished { verdict, probe });
+                            let _ = reply.send(result);
+                        });
+                    }
                 }
-                Some(probe) => {
-                    let shared = state.shared.clone();
-                    tokio::spawn(async move {
-                        let result = call(&shared, &prompt, deadline).await;
-                        let outage = result.as_ref().err().is_some_and(GeminiError::is_outage);
-                        // The actor gone means redsol is stopping: nothing left to update.
-                        let _ = myself.cast(GeminiMsg::Finished { outage, probe });
-                        let _ = reply.send(result);
-                    });
-                }
-            },
-            GeminiMsg::Finished { outage, probe } => state.finished(outage, probe),
+            }
+            GeminiMsg::Finished { verdict, probe } => {
+                state.breaker.finished(verdict, probe, Instant::now());
+                state.publish();
+            }
         }
         Ok(())
     }
 }
+
+/// The least time worth giving a retried request.
+const MIN_REQUEST: Duration = Duration::from_millis(500);
 
 /// One call: a slot, then requests until one succeeds, fails for good, or the next retry
 /// would end past the deadline.
@@ -216,7 +162,15 @@ async fn call(
     let mut attempt = 0;
     loop {
         let started = Instant::now();
-        let result = shared.client.generate(prompt).await;
+        // Never send what the conversation will not wait for; never wait past its deadline.
+        let left = deadline.saturating_duration_since(started);
+        if left.is_zero() {
+            return Err(GeminiError::Busy);
+        }
+        let result = shared
+            .client
+            .generate(prompt, shared.call_timeout.min(left))
+            .await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.outcome(),
@@ -234,7 +188,7 @@ async fn call(
         let wait = error
             .retry_after()
             .unwrap_or_else(|| pacing::backoff(shared.backoff_base, shared.backoff_max, attempt));
-        if Instant::now() + wait >= deadline {
+        if Instant::now() + wait + MIN_REQUEST >= deadline {
             tracing::info!(outcome, wait_ms = wait.as_millis() as u64, error = %error, "Gemini request failed; no time left in the turn to retry");
             return Err(error);
         }
@@ -275,7 +229,7 @@ impl GeminiModel {
         .map_err(|e| anyhow::anyhow!("cannot start the Gemini actor: {e}"))?;
         Ok(GeminiModel {
             actor,
-            prompts: Arc::new(Prompts::new(rules, &tuning.facts)),
+            prompts: Arc::new(Prompts::new(rules, &tuning.facts, tuning.thinking_budget)),
         })
     }
 
@@ -307,19 +261,13 @@ impl GeminiModel {
     }
 
     /// One small classification, for `redsol status --check`.
-    pub async fn check(&self, within: Duration) -> Result<ModelAnswer, GeminiError> {
+    pub async fn check(&self, within: Duration) -> Result<ModelAnswer, ModelError> {
         let request = ModelRequest {
             text: "hola, ¿qué planes tienen?".into(),
             history: Vec::new(),
             deadline: Instant::now() + within,
         };
-        match self
-            .run(self.prompts.classify(&request), request.deadline)
-            .await?
-        {
-            Generated::Answer(a) => Ok(a),
-            Generated::Text(_) => Err(GeminiError::Invalid("text instead of JSON".into())),
-        }
+        self.classify(&request).await
     }
 }
 

@@ -16,6 +16,7 @@ pub struct Prompt {
 
 /// Builds prompts from the rules and the `[brain]` facts.
 pub struct Prompts {
+    thinking_budget: i64,
     facts: String,
     intents: Vec<&'static str>,
     zones: Vec<String>,
@@ -32,7 +33,7 @@ stats: personal pide estadísticas de clientes o incidencias. client_search: per
 finance: personal pregunta ingresos o cobranza. out_of_scope: cualquier otra cosa.";
 
 impl Prompts {
-    pub fn new(rules: &Rules, facts: &[String]) -> Self {
+    pub fn new(rules: &Rules, facts: &[String], thinking_budget: i64) -> Self {
         let zones = rules
             .zones
             .iter()
@@ -61,6 +62,7 @@ impl Prompts {
         ];
         all.extend(facts.iter().cloned());
         Self {
+            thinking_budget,
             facts: all.join("\n"),
             intents: Intent::ALL.iter().map(|i| i.as_str()).collect(),
             zones: rules.zones.iter().map(|z| z.name.clone()).collect(),
@@ -110,20 +112,16 @@ impl Prompts {
             "required": ["intent", "confidence"],
             "propertyOrdering": ["intent", "confidence", "entities"]
         });
-        Prompt {
-            body: json!({
-                "systemInstruction": {"parts": [{"text": instruction}]},
-                "contents": contents(request),
-                "generationConfig": {
-                    "temperature": 0,
-                    "maxOutputTokens": 256,
-                    "responseMimeType": "application/json",
-                    "responseSchema": schema,
-                    "thinkingConfig": {"thinkingBudget": 0}
-                }
+        self.prompt(
+            instruction,
+            request,
+            json!({
+                "temperature": 0,
+                "maxOutputTokens": 256,
+                "responseMimeType": "application/json",
+                "responseSchema": schema,
             }),
-            json: true,
-        }
+        )
     }
 
     /// Wording: a short answer in Mexican Spanish grounded in the facts.
@@ -137,18 +135,28 @@ impl Prompts {
             company = self.company,
             facts = self.facts,
         );
+        self.prompt(
+            instruction,
+            request,
+            json!({
+                "temperature": 0.3,
+                // Tokens are shorter than words: room for max_chars, and no more.
+                "maxOutputTokens": max_chars / 2 + 32,
+            }),
+        )
+    }
+
+    fn prompt(&self, instruction: String, request: &ModelRequest, mut config: Value) -> Prompt {
+        if self.thinking_budget >= 0 {
+            config["thinkingConfig"] = json!({"thinkingBudget": self.thinking_budget});
+        }
         Prompt {
+            json: config.get("responseSchema").is_some(),
             body: json!({
                 "systemInstruction": {"parts": [{"text": instruction}]},
                 "contents": contents(request),
-                "generationConfig": {
-                    "temperature": 0.3,
-                    // Tokens are shorter than words: room for max_chars, and no more.
-                    "maxOutputTokens": max_chars / 2 + 32,
-                    "thinkingConfig": {"thinkingBudget": 0}
-                }
+                "generationConfig": config,
             }),
-            json: false,
         }
     }
 }
@@ -162,4 +170,33 @@ fn contents(request: &ModelRequest) -> Value {
     }
     contents.push(json!({"role": "user", "parts": [{"text": request.text}]}));
     Value::Array(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redsol_actors::testing;
+    use tokio::time::Instant;
+
+    #[tokio::test]
+    async fn thinking_is_off_or_left_to_the_model() {
+        let rules = testing::rules();
+        let request = ModelRequest {
+            text: "hola".into(),
+            history: vec![("hola".into(), "¡Hola!".into())],
+            deadline: Instant::now(),
+        };
+        let off = Prompts::new(&rules, &[], 0).classify(&request);
+        assert!(off.json);
+        assert_eq!(
+            off.body["generationConfig"]["thinkingConfig"]["thinkingBudget"],
+            0
+        );
+        assert_eq!(off.body["contents"].as_array().map(Vec::len), Some(3));
+        let default = Prompts::new(&rules, &[], -1).word(&request, 300);
+        assert!(!default.json);
+        assert!(default.body["generationConfig"]
+            .get("thinkingConfig")
+            .is_none());
+    }
 }

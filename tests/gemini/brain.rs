@@ -318,7 +318,7 @@ async fn a_wrong_key_or_model_is_refused_and_not_retried() {
         .check(Duration::from_secs(5))
         .await
         .expect_err("a wrong key is refused");
-    assert_eq!(e.outcome(), "rejected");
+    assert_eq!(e.outcome, "rejected");
     assert!(!e.to_string().contains("not-the-key"), "{e}");
 
     settings.api_key = redsol::settings::Secret::new(KEY);
