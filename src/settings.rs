@@ -205,10 +205,12 @@ impl SheetsTuning {
                 return bad(key, "must be a tab name without ! ' # ? / or %");
             }
         }
-        if self.writes_per_minute == 0 || self.writes_per_minute > 60 {
+        // Each append also reads the header row: reads must stay under Google's 60 a minute
+        // too, with room for the background refresh.
+        if self.writes_per_minute == 0 || self.writes_per_minute > 50 {
             return bad(
                 "writes_per_minute",
-                "must be between 1 and 60 (Google's limit)",
+                "must be between 1 and 50 (Google allows 60 reads and 60 writes a minute)",
             );
         }
         if self.batch_max_rows == 0 || self.request_timeout_secs == 0 {
