@@ -5,7 +5,8 @@
 //! - [`settings`]: typed settings in layers (embedded `config/default.toml`, `REDSOL_CONFIG`,
 //!   environment), secrets wrapped.
 //! - [`telemetry`]: logs (human or JSON) and the Prometheus recorder.
-//! - [`store`]: store backends (SQLite, the embedded default).
+//! - [`store`]: the embedded SQLite store (the default, and redsol's own state under Sheets).
+//! - [`sheets`]: Google Sheets as the system of record (cached reads, one batched writer).
 //! - [`console`]: the console channel.
 //! - [`http`]: the axum server (`/health`, `/ready`, `/metrics`, the channels' webhooks).
 //! - [`whatsapp`]: the WhatsApp Cloud API channel (signed webhook, Graph API sender).

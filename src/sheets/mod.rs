@@ -7,7 +7,7 @@
 //!   and in SQLite, so a restart survives), flagged by `redsol_sheets_stale{tab}` and a
 //!   warning; nothing is ever made up.
 //! - **Writes**: a new prospect or incident is saved in SQLite and queued in its outbox in one
-//!   transaction. Then the single [`writer`] appends queued rows in batches (many rows per
+//!   transaction. Then the single writer appends queued rows in batches (many rows per
 //!   `values.append`, placed under the header row read just before) within
 //!   `sheets.writes_per_minute`. Every row carries its own ID: before retrying an append whose
 //!   outcome is unknown, the writer reads the tab's IDs and skips the rows already there, so a
