@@ -126,11 +126,18 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
                 Err(e) => writeln!(out, "check gemini: FAILED: {e:#}")?,
             }
         }
-        if settings.whatsapp.is_some() {
-            writeln!(
-                out,
-                "check whatsapp: not checked (redsol has no call that checks the token without sending; send a test message to the number)"
-            )?;
+        if let Some(w) = &settings.whatsapp {
+            let checked = match crate::whatsapp::graph::GraphClient::from_settings(
+                w,
+                &settings.whatsapp_tuning,
+            ) {
+                Ok(client) => client.check().await.map_err(anyhow::Error::from),
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(number) => writeln!(out, "check whatsapp: ok, the token works for {number}")?,
+                Err(e) => writeln!(out, "check whatsapp: FAILED: {e:#}")?,
+            }
         }
     }
     Ok(())

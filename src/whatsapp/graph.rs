@@ -523,6 +523,8 @@ fn transport_error(e: reqwest::Error) -> GraphError {
 #[derive(Clone, Debug)]
 pub struct GraphClient {
     http: reqwest::Client,
+    /// The business phone number's node: `{base}/{version}/{phone_number_id}`.
+    node: String,
     endpoint: String,
     token: Secret,
 }
@@ -570,9 +572,11 @@ impl GraphClient {
             .user_agent(concat!("redsol/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the Graph API HTTP client")?;
+        let node = format!("{base}/{version}/{phone}");
         Ok(GraphClient {
             http,
-            endpoint: format!("{base}/{version}/{phone}/messages"),
+            endpoint: format!("{node}/messages"),
+            node,
             token: access_token,
         })
     }
@@ -594,6 +598,32 @@ impl GraphClient {
     /// The messages endpoint (no secret in it).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Asks Graph about the business phone number (sends nothing): whether the token is
+    /// accepted for it. Returns its display number and verified name.
+    pub async fn check(&self) -> Result<String, GraphError> {
+        let response = self
+            .http
+            .get(&self.node)
+            .query(&[("fields", "display_phone_number,verified_name")])
+            .bearer_auth(self.token.expose())
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let wait = retry_after(response.headers());
+        let body = response.bytes().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(self.scrub(classify(status.as_u16(), wait, &body)));
+        }
+        let node: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let field = |name: &str| node[name].as_str().unwrap_or("?").to_string();
+        Ok(format!(
+            "{} ({})",
+            field("display_phone_number"),
+            field("verified_name")
+        ))
     }
 
     /// Posts one message. Returns the `wamid` Graph gave it, when it gave one (a read receipt

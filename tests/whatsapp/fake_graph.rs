@@ -20,7 +20,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Json;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -209,6 +209,7 @@ impl FakeGraph {
         });
         let app = axum::Router::new()
             .route("/{version}/{phone_id}/messages", post(messages))
+            .route("/{version}/{phone_id}", get(phone_number))
             .fallback(|| async {
                 graph_error(
                     StatusCode::NOT_FOUND,
@@ -442,6 +443,35 @@ fn take_script(inner: &mut Inner, to: &str) -> Option<Script> {
         return Some(s.clone());
     }
     None
+}
+
+/// `GET /{version}/{phone_id}`: the business phone number's node, as Graph answers it.
+async fn phone_number(
+    State(state): State<Arc<FakeState>>,
+    Path((version, phone_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if version != state.version || phone_id != state.phone_id {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "Unsupported get request. Object does not exist (fake Graph)",
+        );
+    }
+    let expected = format!("Bearer {}", state.token);
+    if headers.get("authorization").and_then(|h| h.to_str().ok()) != Some(expected.as_str()) {
+        return graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            "Invalid OAuth access token - Cannot parse access token",
+        );
+    }
+    Json(json!({
+        "display_phone_number": "+52 442 555 0100",
+        "verified_name": "Red Soluciones",
+        "id": phone_id,
+    }))
+    .into_response()
 }
 
 async fn messages(

@@ -542,3 +542,31 @@ fn post_headers_only(addr: &str, length: usize) -> String {
     BufReader::new(s).read_line(&mut line).expect("status line");
     line
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_check_asks_graph_whose_token_it_is_without_sending() {
+    let graph = FakeGraph::start(TOKEN, VERSION, PHONE_ID).await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let status = |token: &'static str| {
+        let mut cmd = crate::support::redsol();
+        cmd.args(["status", "--check"])
+            .env("REDSOL_DATA_DIR", data.path())
+            .env("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID)
+            .env("WHATSAPP_ACCESS_TOKEN", token)
+            .env("WHATSAPP_API_URL", graph.base_url());
+        let out = crate::support::run_piped(cmd, "");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let ok = tokio::task::block_in_place(|| status(TOKEN));
+    assert!(
+        ok.contains("check whatsapp: ok, the token works for +52 442 555 0100 (Red Soluciones)"),
+        "{ok}"
+    );
+    let bad = tokio::task::block_in_place(|| status("EAAG-revoked-token"));
+    assert!(bad.contains("check whatsapp: FAILED"), "{bad}");
+    assert!(
+        !bad.contains("EAAG-revoked-token"),
+        "the token is never printed: {bad}"
+    );
+    assert!(graph.sent().is_empty(), "a check sends nothing");
+}
