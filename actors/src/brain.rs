@@ -258,11 +258,19 @@ impl HybridBrain {
                 // A model less sure than the NLU (and than the asking threshold) does not
                 // overrule it.
                 // Asked only for a missing entity: the NLU's confident intent stays.
-                Some(model) if ask == Ask::Entities => Understanding {
-                    intent: offline.intent,
-                    confidence: offline.confidence,
-                    ..merge(offline, model)
-                },
+                Some(model) if ask == Ask::Entities => {
+                    let filled = merge(offline.clone(), model);
+                    if filled.entities == offline.entities {
+                        // The model found nothing more: the answer is the NLU's.
+                        offline
+                    } else {
+                        Understanding {
+                            intent: offline.intent,
+                            confidence: offline.confidence,
+                            ..filled
+                        }
+                    }
+                }
                 Some(model)
                     if model.confidence >= offline.confidence.min(self.tuning.ask_below) =>
                 {
@@ -667,9 +675,19 @@ mod tests {
                 &Default::default(),
             )
             .await;
-        assert_eq!(u.intent, Intent::Register);
+        assert_eq!((u.intent, u.source), (Intent::Register, Source::Llm));
         assert_eq!(u.entities.zone.as_deref(), Some("Centro"));
         assert_eq!(model.calls().len(), 1);
+
+        // A model that finds no entity either leaves the NLU's answer as it was.
+        let nothing = Scripted::new(Ok(answer("register", Default::default())));
+        let u = hybrid(nothing)
+            .understand(
+                "quiero contratar internet en mi casa cerca del mercado hidalgo",
+                &Default::default(),
+            )
+            .await;
+        assert_eq!((u.intent, u.source), (Intent::Register, Source::Rules));
     }
 
     #[tokio::test]
