@@ -421,20 +421,27 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
             tracing::error!("the actor tree stopped on its own");
         }
     }
-    // Stop taking input, let the conversations finish, then let the senders flush.
+    // Stop taking input, let the conversations finish, then let the senders flush; one
+    // deadline for the whole stop (an orchestrator kills the process after its own).
+    let deadline = tokio::time::Instant::now() + grace;
     ready.store(false, Ordering::Release);
     if let Some(task) = console_task {
         task.abort();
     }
     if let Some(channel) = telegram.as_mut() {
-        channel.stop_inbound().await;
+        if tokio::time::timeout_at(deadline, channel.stop_inbound())
+            .await
+            .is_err()
+        {
+            tracing::warn!("Telegram polling did not stop within the grace period");
+        }
     }
     let _ = stop_tx.send(true);
-    let _ = server.await;
-    // One deadline for the whole stop (an orchestrator kills the process after its own).
-    let deadline = tokio::time::Instant::now() + grace;
+    if tokio::time::timeout_at(deadline, server).await.is_err() {
+        tracing::warn!("the HTTP server did not stop within the grace period");
+    }
     let store = core.store.clone();
-    core.stop(grace).await;
+    core.stop(left(deadline)).await;
     let telegram_flushed = async {
         if let Some(channel) = telegram {
             channel.shutdown(left(deadline)).await;

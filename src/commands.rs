@@ -136,7 +136,11 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
             };
             match checked {
                 Ok(number) => writeln!(out, "check whatsapp: ok, the token works for {number}")?,
-                Err(e) => writeln!(out, "check whatsapp: FAILED: {e:#}")?,
+                Err(e) => writeln!(
+                    out,
+                    "check whatsapp: FAILED to read the business number with this token: {e:#} \
+                     (reading it needs whatsapp_business_management; sending needs whatsapp_business_messaging)"
+                )?,
             }
         }
     }

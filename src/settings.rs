@@ -216,10 +216,10 @@ impl SheetsTuning {
         if self.batch_max_rows == 0 || self.request_timeout_secs == 0 {
             return bad("batch_max_rows / request_timeout_secs", "must be positive");
         }
-        if self.max_cell_chars == 0 || self.max_cell_chars > 50_000 {
+        if self.max_cell_chars < 40 || self.max_cell_chars > 50_000 {
             return bad(
                 "max_cell_chars",
-                "must be between 1 and 50000 (a cell's limit)",
+                "must be between 40 (dates and IDs must fit) and 50000 (a cell's limit)",
             );
         }
         Ok(())

@@ -191,24 +191,30 @@ impl HybridBrain {
         &self.offline.rules
     }
 
-    /// The numbers a worded answer may mention: prices and speeds of the plans, those in the
-    /// extra facts, and those in the question itself.
-    fn known_numbers(&self, question: &str) -> HashSet<u64> {
+    /// What a worded answer may mention: as money, the plans' prices and amounts the extra
+    /// facts state; as other numbers, the plans' speeds, the facts' numbers and the question's.
+    fn known_numbers(&self, question: &str) -> Known {
         let rules = self.rules();
-        let mut known: HashSet<u64> = rules
-            .plans
-            .iter()
-            .flat_map(|p| [u64::from(p.price), u64::from(p.mbps)])
-            .collect();
-        for text in self
-            .tuning
-            .facts
-            .iter()
-            .map(String::as_str)
-            .chain([question])
-        {
-            known.extend(numbers(text));
+        let mut known = Known {
+            money: rules.plans.iter().map(|p| u64::from(p.price)).collect(),
+            other: rules.plans.iter().map(|p| u64::from(p.mbps)).collect(),
+        };
+        for fact in &self.tuning.facts {
+            for n in numbers(fact) {
+                if n.money {
+                    known.money.insert(n.value);
+                } else {
+                    known.other.insert(n.value);
+                }
+            }
         }
+        // A customer's own amount ("¿me lo dejan en 200 pesos?") is never confirmed.
+        known.other.extend(
+            numbers(question)
+                .into_iter()
+                .filter(|n| !n.money)
+                .map(|n| n.value),
+        );
         known
     }
 
@@ -259,15 +265,27 @@ impl HybridBrain {
                 // overrule it.
                 // Asked only for a missing entity: the NLU's confident intent stays.
                 Some(model) if ask == Ask::Entities => {
-                    let filled = merge(offline.clone(), model);
-                    if filled.entities == offline.entities {
+                    // Only the entities that were missing for the NLU's intent are taken.
+                    let (mut entities, m) = (offline.entities.clone(), model.entities);
+                    match offline.intent {
+                        Intent::Coverage => entities.zone = entities.zone.or(m.zone),
+                        Intent::Register => {
+                            entities.zone = entities.zone.or(m.zone);
+                            entities.plan_mbps = entities.plan_mbps.or(m.plan_mbps);
+                        }
+                        Intent::ReportIncident => {
+                            entities.incident_kind = entities.incident_kind.or(m.incident_kind)
+                        }
+                        _ => {}
+                    }
+                    if entities == offline.entities {
                         // The model found nothing more: the answer is the NLU's.
                         offline
                     } else {
                         Understanding {
-                            intent: offline.intent,
-                            confidence: offline.confidence,
-                            ..filled
+                            entities,
+                            source: Source::Llm,
+                            ..offline
                         }
                     }
                 }
@@ -410,10 +428,20 @@ fn merge(offline: Understanding, model: Understanding) -> Understanding {
     }
 }
 
+/// The numbers a worded answer may mention.
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    /// Amounts of money: the plans' prices, amounts the facts state.
+    pub money: HashSet<u64>,
+    /// Any other number: speeds, hours, the question's own numbers.
+    pub other: HashSet<u64>,
+}
+
 /// A worded answer, if it is safe to send: not empty, at most `max_chars`, no ticket id, no
-/// percentage or foreign currency, and every number in it is one the facts hold (`known`): a
-/// price, a discount or a phone number the model made up is never sent.
-pub fn grounded(answer: &str, known: &HashSet<u64>, max_chars: usize) -> Option<String> {
+/// percentage or foreign currency, every amount of money a price in config (or in the facts),
+/// and every other number one the facts or the question hold. A price, a discount or a phone
+/// number the model made up is never sent.
+pub fn grounded(answer: &str, known: &Known, max_chars: usize) -> Option<String> {
     let answer = answer.trim();
     if answer.is_empty() || answer.chars().count() > max_chars {
         return None;
@@ -423,19 +451,35 @@ pub fn grounded(answer: &str, known: &HashSet<u64>, max_chars: usize) -> Option<
     }
     // Prices are in pesos: a known number in another currency is still an invented price.
     let folded = text::fold(answer);
-    if ["dolar", "usd", "euro"].iter().any(|c| folded.contains(c)) {
+    if folded
+        .split(' ')
+        .any(|w| w == "us" || w == "usd" || w.starts_with("dolar") || w.starts_with("euro"))
+    {
         return None;
     }
-    if numbers(answer).iter().any(|n| !known.contains(n)) {
-        return None;
-    }
-    Some(answer.to_string())
+    let fits = |n: &Number| {
+        if n.money {
+            known.money.contains(&n.value)
+        } else {
+            known.other.contains(&n.value) || known.money.contains(&n.value)
+        }
+    };
+    numbers(answer).iter().all(fits).then(|| answer.to_string())
 }
 
-/// The numbers in a text. Thousands separators join digits ("1,200" is 1200, "1.500" is 1500);
-/// a number with decimals ("350.50") is read as one no fact holds (`u64::MAX`); other
-/// separators split numbers ("9-19" is 9 and 19).
-fn numbers(s: &str) -> Vec<u64> {
+/// A number in a text, and whether it is an amount of money.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Number {
+    value: u64,
+    money: bool,
+}
+
+/// The numbers in a text.
+/// - Thousands separators join digits ("1,200" is 1200, "1.500" is 1500); all-zero decimals
+///   and minutes are dropped ("$450.00" is 450, "9:00" is 9).
+/// - Other decimals make a number no fact holds (`u64::MAX`): "350.50", "9:30".
+/// - Money: after a `$`, or followed by "pesos", "mxn" or "mn".
+fn numbers(s: &str) -> Vec<Number> {
     let chars: Vec<char> = s.chars().collect();
     let mut found = Vec::new();
     let mut i = 0;
@@ -444,30 +488,44 @@ fn numbers(s: &str) -> Vec<u64> {
             i += 1;
             continue;
         }
+        let start = i;
         let mut digits = String::new();
-        let mut decimals = false;
+        let mut fraction = false;
         while i < chars.len() {
             let c = chars[i];
-            let group_of_three = chars.get(i + 1..i + 4).is_some_and(|g| {
-                g.iter().all(char::is_ascii_digit)
-                    && !chars.get(i + 4).is_some_and(char::is_ascii_digit)
-            });
+            let run = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             if c.is_ascii_digit() {
                 digits.push(c);
-            } else if (c == ',' || c == '.') && group_of_three {
-            } else if (c == ',' || c == '.') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
-                decimals = true;
+            } else if (c == ',' || c == '.') && run == 3 {
+                // A thousands separator.
+            } else if (c == ',' || c == '.' || c == ':') && run > 0 {
+                // Decimals or minutes: whole when all zero.
+                if chars[i + 1..i + 1 + run].iter().any(|d| *d != '0') {
+                    fraction = true;
+                }
+                i += run;
             } else {
                 break;
             }
             i += 1;
         }
+        let before = chars[..start].iter().rev().find(|c| !c.is_whitespace());
+        let after = text::fold(&chars[i..].iter().take(8).collect::<String>());
+        let money = before == Some(&'$')
+            || after.starts_with("peso")
+            || after.starts_with("mxn")
+            || after == "mn"
+            || after.starts_with("mn ");
         // A number too long to read is certainly not one the facts hold.
-        found.push(if decimals {
+        let value = if fraction {
             u64::MAX
         } else {
             digits.parse().unwrap_or(u64::MAX)
-        });
+        };
+        found.push(Number { value, money });
     }
     found
 }
@@ -533,23 +591,30 @@ mod tests {
             "out_of_scope",
             Default::default(),
         ))));
-        let known = brain.known_numbers("¿llegan a la calle 5 de mayo?");
-        let ok = "El plan Estándar de 50 Mbps cuesta $450 al mes 🙂";
-        assert_eq!(grounded(ok, &known, 400).as_deref(), Some(ok));
+        let known = brain.known_numbers("¿llegan a la calle 5 de mayo? ¿me lo dejan en 200 pesos?");
         for fine in [
+            "El plan Estándar de 50 Mbps cuesta $450 al mes 🙂",
             "Cuesta 600 pesos y la instalación es gratis",
+            "El Básico: $350/mes, o $450.00 MXN el Estándar",
             "Tenemos 20, 50 y 100 Mbps; atendemos de 9 a 19 h",
+            "Atendemos de 9:00 a 19:00",
             "Sí, llegamos a la calle 5 de mayo",
+            "Nos vemos: el técnico llega en bus",
         ] {
             assert!(grounded(fine, &known, 400).is_some(), "{fine}");
         }
         for bad in [
             "La instalación cuesta $1,200",
             "Te sale en 399 al mes",
+            "El Premium de 100 Mbps cuesta $100 al mes",
+            "Cuesta $19",
+            "Sí, te lo dejamos en 200 pesos",
             "Son 20 dólares",
+            "Son US$20",
             "Tienes 50% de descuento",
             "Llámanos al 4421234567",
             "Cuesta $450.50",
+            "Abrimos a las 9:30",
             "Son 99999999999999999999999 MXN",
             "Tu reporte es el INC-000042",
             "",
@@ -557,10 +622,11 @@ mod tests {
             assert_eq!(grounded(bad, &known, 400), None, "{bad}");
         }
         assert_eq!(grounded(&"a".repeat(401), &known, 400), None);
-        assert_eq!(
-            numbers("1,200 y 1.500 y 350.50 y 9-19"),
-            [1200, 1500, u64::MAX, 9, 19]
-        );
+        let values: Vec<u64> = numbers("1,200 y 1.500 y 350.50 y 9-19 y $450.00")
+            .iter()
+            .map(|n| n.value)
+            .collect();
+        assert_eq!(values, [1200, 1500, u64::MAX, 9, 19, 450]);
     }
 
     /// A language model that answers what it is told, after a delay, and counts calls.
@@ -679,8 +745,15 @@ mod tests {
         assert_eq!(u.entities.zone.as_deref(), Some("Centro"));
         assert_eq!(model.calls().len(), 1);
 
-        // A model that finds no entity either leaves the NLU's answer as it was.
-        let nothing = Scripted::new(Ok(answer("register", Default::default())));
+        // A model that finds no missing entity either (a name is not one) leaves the NLU's
+        // answer as it was.
+        let nothing = Scripted::new(Ok(answer(
+            "register",
+            ModelEntities {
+                name: Some("Ana".into()),
+                ..Default::default()
+            },
+        )));
         let u = hybrid(nothing)
             .understand(
                 "quiero contratar internet en mi casa cerca del mercado hidalgo",

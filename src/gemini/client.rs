@@ -18,6 +18,8 @@ use std::time::Duration;
 pub enum GeminiError {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
+    #[error("no answer within the {0:?} left in the turn")]
+    OutOfTime(Duration),
     #[error("cannot reach Gemini: {0}")]
     Connect(String),
     #[error("rate limited (429): {message}")]
@@ -45,7 +47,7 @@ impl GeminiError {
     /// The `outcome` label of `redsol_llm_request_seconds`.
     pub fn outcome(&self) -> &'static str {
         match self {
-            GeminiError::Timeout(_) => "timeout",
+            GeminiError::Timeout(_) | GeminiError::OutOfTime(_) => "timeout",
             GeminiError::Connect(_) => "unavailable",
             GeminiError::RateLimited { .. } => "rate_limited",
             GeminiError::Server { .. } => "server_error",
@@ -81,7 +83,9 @@ impl GeminiError {
             GeminiError::Blocked(_) | GeminiError::Empty | GeminiError::Invalid(_) => {
                 Verdict::Answered
             }
-            GeminiError::BreakerOpen | GeminiError::Busy => Verdict::Neutral,
+            GeminiError::BreakerOpen | GeminiError::Busy | GeminiError::OutOfTime(_) => {
+                Verdict::Neutral
+            }
         }
     }
 
@@ -247,9 +251,11 @@ fn candidate_text(body: &[u8]) -> Result<String, GeminiError> {
         "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" => {
             Err(GeminiError::Blocked(format!("answer stopped ({finish})")))
         }
+        // Thinking counts against maxOutputTokens: an answer cut there may be empty.
+        "MAX_TOKENS" => Err(GeminiError::Invalid("answer cut short (MAX_TOKENS)".into())),
         _ if text.trim().is_empty() => Err(GeminiError::Empty),
         "STOP" => Ok(text),
-        // MAX_TOKENS and the rest: a cut answer is not a whole one.
+        // The rest (OTHER, LANGUAGE...): not a whole answer either.
         other => Err(GeminiError::Invalid(format!("answer cut short ({other})"))),
     }
 }
@@ -293,6 +299,10 @@ mod tests {
         );
         assert!(!e.retryable());
         assert!(!http_error(501, b"").retryable());
+        let cut = GeminiError::OutOfTime(Duration::from_millis(700));
+        assert_eq!(cut.outcome(), "timeout");
+        assert_eq!(cut.verdict(), super::super::breaker::Verdict::Neutral);
+        assert!(!cut.retryable());
         assert!(http_error(504, b"<html>").retryable());
     }
 

@@ -144,7 +144,7 @@ impl Actor for GeminiActor {
     }
 }
 
-/// The least time worth giving a retried request.
+/// The least time worth giving a request.
 const MIN_REQUEST: Duration = Duration::from_millis(500);
 
 /// One call: a slot, then requests until one succeeds, fails for good, or the next retry
@@ -164,13 +164,17 @@ async fn call(
         let started = Instant::now();
         // Never send what the conversation will not wait for; never wait past its deadline.
         let left = deadline.saturating_duration_since(started);
-        if left.is_zero() {
+        if left < MIN_REQUEST {
             return Err(GeminiError::Busy);
         }
-        let result = shared
-            .client
-            .generate(prompt, shared.call_timeout.min(left))
-            .await;
+        let timeout = shared.call_timeout.min(left);
+        let result = match shared.client.generate(prompt, timeout).await {
+            // Cut short by the turn's deadline: says nothing about Gemini's health.
+            Err(GeminiError::Timeout(_)) if timeout < shared.call_timeout => {
+                Err(GeminiError::OutOfTime(timeout))
+            }
+            other => other,
+        };
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.outcome(),

@@ -7,6 +7,9 @@ use redsol_actors::model::{IncidentKind, Intent};
 use redsol_actors::rules::Rules;
 use serde_json::{json, Value};
 
+/// Room for thinking when the model thinks as it likes (`brain.thinking_budget` negative).
+const DEFAULT_THINKING_ROOM: i64 = 8192;
+
 /// A request body, and whether its answer is the classification JSON.
 #[derive(Clone, Debug)]
 pub struct Prompt {
@@ -147,8 +150,13 @@ impl Prompts {
     }
 
     fn prompt(&self, instruction: String, request: &ModelRequest, mut config: Value) -> Prompt {
+        // Thinking tokens count against maxOutputTokens: leave room for them.
+        let answer_tokens = config["maxOutputTokens"].as_i64().unwrap_or(256);
         if self.thinking_budget >= 0 {
             config["thinkingConfig"] = json!({"thinkingBudget": self.thinking_budget});
+            config["maxOutputTokens"] = json!(answer_tokens + self.thinking_budget);
+        } else {
+            config["maxOutputTokens"] = json!(answer_tokens + DEFAULT_THINKING_ROOM);
         }
         Prompt {
             json: config.get("responseSchema").is_some(),
@@ -193,10 +201,17 @@ mod tests {
             0
         );
         assert_eq!(off.body["contents"].as_array().map(Vec::len), Some(3));
+        assert_eq!(off.body["generationConfig"]["maxOutputTokens"], 256);
+        let some = Prompts::new(&rules, &[], 512).classify(&request);
+        assert_eq!(some.body["generationConfig"]["maxOutputTokens"], 256 + 512);
         let default = Prompts::new(&rules, &[], -1).word(&request, 300);
         assert!(!default.json);
         assert!(default.body["generationConfig"]
             .get("thinkingConfig")
             .is_none());
+        assert_eq!(
+            default.body["generationConfig"]["maxOutputTokens"],
+            300 / 2 + 32 + DEFAULT_THINKING_ROOM
+        );
     }
 }

@@ -75,6 +75,8 @@ impl SheetsError {
             | SheetsError::Timeout(_)
             | SheetsError::Decode(_) => true,
             SheetsError::Token { transient, .. } => *transient,
+            // A 401 refuses a token (expired, revoked): a new one is fetched at once.
+            SheetsError::Unauthorized { status: 401, .. } => true,
             SheetsError::Unauthorized { .. } | SheetsError::Client { .. } => false,
         }
     }

@@ -24,12 +24,15 @@ enum Pass {
     Failed,
 }
 
-/// When a queued row was created (its `created_at`), as written in the tab's date column.
-fn created_at(row: &SheetRow) -> String {
-    serde_json::from_str::<serde_json::Value>(&row.record)
+/// When a queued row was created (its `created_at`), as the writer puts it in a cell.
+fn created_at(row: &SheetRow, max_cell_chars: usize) -> String {
+    let at = serde_json::from_str::<serde_json::Value>(&row.record)
         .ok()
         .and_then(|v| v["created_at"].as_str().map(str::to_string))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    super::table::safe_cell(&at, max_cell_chars)
+        .trim()
+        .to_string()
 }
 
 /// Runs until the process stops. Rows stay in the outbox until they are in the sheet.
@@ -104,14 +107,15 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
             })
             .collect();
         let ids: HashSet<&String> = present.iter().map(|(id, _)| id).collect();
+        let written = |r: &SheetRow| (r.id.clone(), created_at(r, t.max_cell_chars));
         for r in batch.iter().filter(|r| ids.contains(&r.id)) {
-            if !present.contains(&(r.id.clone(), created_at(r))) {
+            if !present.contains(&written(r)) {
                 tracing::warn!(event = "sheets_id_conflict", tab = %name, id = %r.id, "the sheet has a row with this ID that redsol did not write; writing redsol's too");
             }
         }
         let (landed, missing): (Vec<SheetRow>, Vec<SheetRow>) = batch
             .into_iter()
-            .partition(|r| present.contains(&(r.id.clone(), created_at(r))));
+            .partition(|r| present.contains(&written(r)));
         if !landed.is_empty() {
             tracing::info!(tab = %name, rows = landed.len(), "rows of an interrupted append are in the sheet; not written again");
             let ids = landed.into_iter().map(|r| r.id).collect();
@@ -179,6 +183,9 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
             Pass::Wrote
         }
         Err(e) => {
+            if !e.outcome_unknown() {
+                let _ = shared.local.sheet_rows_certain(ids.clone()).await;
+            }
             if e.retryable() {
                 tracing::warn!(tab = %name, rows = ids.len(), error = %e, "append failed; the rows stay queued");
             } else {

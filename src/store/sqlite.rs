@@ -297,6 +297,23 @@ impl SqliteStore {
         .await
     }
 
+    /// Marks rows whose append certainly did not land (refused, never sent): the next attempt
+    /// need not look for them first.
+    pub async fn sheet_rows_certain(&self, ids: Vec<String>) -> StoreResult<()> {
+        self.run("sheet_rows_certain", move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            for id in &ids {
+                tx.execute(
+                    "UPDATE sheet_outbox SET uncertain = 0 WHERE id = ?1",
+                    params![id],
+                )
+                .map_err(db_err)?;
+            }
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
     /// Keeps the last good copy of a sheet tab (JSON rows).
     pub async fn save_sheet_cache(&self, tab: String, rows: String) -> StoreResult<()> {
         self.run("save_sheet_cache", move |conn| {
