@@ -6,11 +6,13 @@
 //! the caller's deadline. Every request's latency and outcome goes to
 //! `redsol_llm_request_seconds{outcome}`.
 //!
-//! The breaker opens after `brain.breaker_failures` outages in a row (timeouts, 5xx, 429,
-//! refused requests): while open, calls fail at once (`breaker_open`) and the conversation
-//! answers with the offline NLU, so an outage costs one timeout, not one per message. After
-//! `brain.breaker_cooldown_secs` one probe goes through; its success closes the breaker.
-//! `redsol_llm_breaker_state` is 0 closed, 1 half-open (probing), 2 open.
+//! The breaker opens after `brain.breaker_failures` outages in a row (timeouts,
+//! 5xx, 429, refused requests): while open, calls fail at once (`breaker_open`) and the
+//! conversation answers with the offline NLU, so an outage costs one timeout, not one per
+//! message. After `brain.breaker_cooldown_secs` one probe goes through: the next call, or the
+//! actor's own small request if no conversation asks, so the breaker closes again without
+//! waiting for a customer. `redsol_llm_breaker_state` is 0 closed, 1 half-open (probing),
+//! 2 open.
 
 mod breaker;
 mod client;
@@ -43,6 +45,9 @@ pub enum GeminiMsg {
         verdict: Verdict,
         probe: Option<u64>,
     },
+    /// The breaker's cooldown is over: probe Gemini even if no conversation asks, so it
+    /// closes again without waiting for a customer.
+    Probe,
 }
 
 /// What every call shares.
@@ -60,6 +65,9 @@ pub struct GeminiActor;
 pub struct GeminiState {
     shared: Arc<Shared>,
     breaker: Breaker,
+    /// The small request the actor probes with on its own.
+    probe: Prompt,
+    cooldown: Duration,
 }
 
 impl GeminiState {
@@ -71,6 +79,7 @@ impl GeminiState {
 pub struct GeminiArgs {
     client: GeminiClient,
     tuning: BrainTuning,
+    probe: Prompt,
 }
 
 impl Actor for GeminiActor {
@@ -97,6 +106,8 @@ impl Actor for GeminiActor {
                 t.breaker_failures,
                 Duration::from_secs(t.breaker_cooldown_secs),
             ),
+            probe: args.probe,
+            cooldown: Duration::from_secs(t.breaker_cooldown_secs),
         };
         state.publish();
         Ok(state)
@@ -121,27 +132,55 @@ impl Actor for GeminiActor {
                         let _ = reply.send(Err(GeminiError::BreakerOpen));
                     }
                     Some(probe) => {
-                        let shared = state.shared.clone();
-                        tokio::spawn(async move {
-                            let result = call(&shared, &prompt, deadline).await;
-                            let verdict = match &result {
-                                Ok(_) => Verdict::Answered,
-                                Err(e) => e.verdict(),
-                            };
-                            // The actor gone means redsol is stopping: nothing left to update.
-                            let _ = myself.cast(GeminiMsg::Finished { verdict, probe });
+                        spawn_call(&state.shared, myself, prompt, deadline, probe, |result| {
                             let _ = reply.send(result);
-                        });
+                        })
                     }
                 }
             }
             GeminiMsg::Finished { verdict, probe } => {
+                let was_open = state.breaker.gauge() == 2.0;
                 state.breaker.finished(verdict, probe, Instant::now());
                 state.publish();
+                if !was_open && state.breaker.gauge() == 2.0 {
+                    // Just opened: probe once the cooldown is over.
+                    let _ = myself.send_after(state.cooldown, || GeminiMsg::Probe);
+                }
+            }
+            GeminiMsg::Probe => {
+                // Only when still open and due: a conversation may have probed already.
+                if let Some(Some(probe)) = state.breaker.admit(Instant::now()) {
+                    state.publish();
+                    let deadline = Instant::now() + state.shared.call_timeout;
+                    let prompt = state.probe.clone();
+                    spawn_call(&state.shared, myself, prompt, deadline, Some(probe), |_| {});
+                }
             }
         }
         Ok(())
     }
+}
+
+/// Runs one admitted call in its own task, reports it to the actor, then hands the result on.
+fn spawn_call(
+    shared: &Arc<Shared>,
+    actor: ActorRef<GeminiMsg>,
+    prompt: Prompt,
+    deadline: Instant,
+    probe: Option<u64>,
+    then: impl FnOnce(Result<Generated, GeminiError>) + Send + 'static,
+) {
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let result = call(&shared, &prompt, deadline).await;
+        let verdict = match &result {
+            Ok(_) => Verdict::Answered,
+            Err(e) => e.verdict(),
+        };
+        // The actor gone means redsol is stopping: nothing left to update.
+        let _ = actor.cast(GeminiMsg::Finished { verdict, probe });
+        then(result);
+    });
 }
 
 /// The least time worth giving a request.
@@ -221,20 +260,19 @@ impl GeminiModel {
         rules: &Rules,
     ) -> anyhow::Result<GeminiModel> {
         let client = GeminiClient::new(settings, tuning.call_timeout())?;
+        let prompts = Arc::new(Prompts::new(rules, &tuning.facts, tuning.thinking_budget));
         let (actor, _handle) = Actor::spawn(
             None,
             GeminiActor,
             GeminiArgs {
                 client,
                 tuning: tuning.clone(),
+                probe: prompts.classify(&check_request(tuning.call_timeout())),
             },
         )
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the Gemini actor: {e}"))?;
-        Ok(GeminiModel {
-            actor,
-            prompts: Arc::new(Prompts::new(rules, &tuning.facts, tuning.thinking_budget)),
-        })
+        Ok(GeminiModel { actor, prompts })
     }
 
     /// Stops the actor.
@@ -266,12 +304,16 @@ impl GeminiModel {
 
     /// One small classification, for `redsol status --check`.
     pub async fn check(&self, within: Duration) -> Result<ModelAnswer, ModelError> {
-        let request = ModelRequest {
-            text: "hola, ¿qué planes tienen?".into(),
-            history: Vec::new(),
-            deadline: Instant::now() + within,
-        };
-        self.classify(&request).await
+        self.classify(&check_request(within)).await
+    }
+}
+
+/// A small, harmless classification: what `status --check` and the breaker's own probe send.
+fn check_request(within: Duration) -> ModelRequest {
+    ModelRequest {
+        text: "hola, ¿qué planes tienen?".into(),
+        history: Vec::new(),
+        deadline: Instant::now() + within,
     }
 }
 

@@ -202,17 +202,48 @@ async fn a_503_storm_opens_the_breaker_and_a_later_probe_closes_it() {
     assert_eq!(t0.elapsed(), Duration::ZERO);
     assert_eq!(fake.seen().len(), 3);
 
-    // After the cooldown one probe goes through; Gemini is back, so the breaker closes.
-    tokio::time::advance(Duration::from_secs(31)).await;
+    // After the cooldown the actor probes by itself, with no customer asking; Gemini is
+    // back, so the breaker closes.
+    let probe = wait_for_request(&fake, 4).await;
+    assert_eq!((probe.kind, probe.status), ("classify", 200));
+    assert!(
+        probe.at - t0 >= Duration::from_secs(30),
+        "{:?}",
+        probe.at - t0
+    );
+    wait_until(|| Recorded::take(&snapshotter).breaker == Some(0.0)).await;
     let u = h.understand(UNSURE).await;
     assert_eq!((u.intent, u.source), (Intent::Plans, Source::Llm));
-    assert_eq!(Recorded::take(&snapshotter).breaker, Some(0.0), "closed");
-    assert_eq!(h.understand(UNSURE).await.source, Source::Llm);
     assert_eq!(fake.seen().len(), 5);
 }
 
+/// Waits (bounded, in virtual time) until the fake has seen `n` requests; returns the n-th.
+async fn wait_for_request(fake: &FakeGemini, n: usize) -> crate::fake::Seen {
+    for _ in 0..600 {
+        if let Some(seen) = fake.seen().get(n - 1) {
+            return seen.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!(
+        "the fake Gemini saw {} requests, not {n}",
+        fake.seen().len()
+    );
+}
+
+/// Waits (bounded, in virtual time) until `done` holds.
+async fn wait_until(mut done: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not done within a minute of virtual time");
+}
+
 #[tokio::test(start_paused = true)]
-async fn a_failed_probe_opens_the_breaker_again() {
+async fn a_failed_probe_opens_the_breaker_again_until_one_succeeds() {
     let fake = FakeGemini::start().await;
     fake.script((0..3).map(|_| Script::Error {
         status: 500,
@@ -226,10 +257,20 @@ async fn a_failed_probe_opens_the_breaker_again() {
     .await;
     h.understand(UNSURE).await;
     h.understand(UNSURE).await;
-    tokio::time::advance(Duration::from_secs(31)).await;
-    h.understand(UNSURE).await; // the probe fails
-    h.understand(UNSURE).await; // open again: not asked
+    let opened = Instant::now();
+    // The actor's first probe fails (the third 500): open again, customers not asked.
+    let first = wait_for_request(&fake, 3).await;
+    assert_eq!(first.status, 500);
+    h.understand(UNSURE).await;
     assert_eq!(fake.seen().len(), 3);
+    // The next probe, a cooldown later, finds Gemini back.
+    let second = wait_for_request(&fake, 4).await;
+    assert_eq!(second.status, 200);
+    assert!(
+        second.at - opened >= Duration::from_secs(60),
+        "{:?}",
+        second.at - opened
+    );
 }
 
 #[tokio::test(start_paused = true)]
