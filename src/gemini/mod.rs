@@ -144,7 +144,8 @@ impl Actor for GeminiActor {
                 state.publish();
                 if !was_open && state.breaker.gauge() == 2.0 {
                     // Just opened: probe once the cooldown is over.
-                    let _ = myself.send_after(state.cooldown, || GeminiMsg::Probe);
+                    // The timer runs on its own; its handle is not needed.
+                    drop(myself.send_after(state.cooldown, || GeminiMsg::Probe));
                 }
             }
             GeminiMsg::Probe => {
