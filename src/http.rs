@@ -18,6 +18,11 @@ pub struct HttpState {
     pub ready: Arc<AtomicBool>,
 }
 
+/// Compares two secrets in time that depends only on their lengths (webhook tokens).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The operational routes, plus the channels' webhook routes (`extra`).
 pub fn router(state: HttpState, extra: Router) -> Router {
     Router::new()
@@ -65,6 +70,14 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
     use axum::body::Body;
     use axum::http::Request;
     use http_body_util::BodyExt;

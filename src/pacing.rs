@@ -76,25 +76,130 @@ impl InFlight {
     }
 }
 
-/// The replies of a channel left unsent in the store's outbox (after a crash or a stop with
-/// work left), as outbound messages accepted now. A store error is logged and yields none:
-/// they stay in the outbox for the next start.
-pub async fn unsent_replies(store: &dyn Store, channel: Channel) -> Vec<Outbound> {
-    match store.outbox_pending(channel).await {
-        Ok(entries) => entries
-            .into_iter()
-            .map(|entry| Outbound {
+/// The half of a channel sender's handle that both senders share: the actor, the count of
+/// what it has accepted and not finished, and the store whose outbox holds unsent replies.
+pub struct SenderHandle<M: ractor::Message> {
+    actor: ractor::ActorRef<M>,
+    pending: InFlight,
+    store: Arc<dyn Store>,
+    channel: Channel,
+}
+
+impl<M: ractor::Message> Clone for SenderHandle<M> {
+    fn clone(&self) -> Self {
+        Self {
+            actor: self.actor.clone(),
+            pending: self.pending.clone(),
+            store: self.store.clone(),
+            channel: self.channel,
+        }
+    }
+}
+
+impl<M: ractor::Message> SenderHandle<M> {
+    pub fn new(
+        actor: ractor::ActorRef<M>,
+        pending: InFlight,
+        store: Arc<dyn Store>,
+        channel: Channel,
+    ) -> Self {
+        Self {
+            actor,
+            pending,
+            store,
+            channel,
+        }
+    }
+
+    /// Casts to the actor, counting the message as pending first. `false` when the sender
+    /// has stopped.
+    pub fn cast(&self, msg: M) -> bool {
+        self.pending.add();
+        if self.actor.cast(msg).is_err() {
+            self.pending.done();
+            return false;
+        }
+        true
+    }
+
+    /// Hands a conversation's reply to the sender (`send` wraps it in the actor's message).
+    /// A reply of another channel, or one the stopped sender cannot take, is counted as an
+    /// error and logged; a durable one is still in the outbox for the next start.
+    pub fn deliver(&self, out: Outbound, send: impl FnOnce(Box<Outbound>) -> M) {
+        let channel = self.channel.as_str();
+        let count_error = || {
+            metrics::counter!("redsol_messages_sent_total", "channel" => channel, "outcome" => "error")
+                .increment(1)
+        };
+        if out.key.channel != self.channel {
+            count_error();
+            tracing::error!(
+                channel = out.key.channel.as_str(),
+                sender = channel,
+                conversation = %out.key.opaque_id(),
+                "a reply of another channel reached this sender; dropped"
+            );
+            return;
+        }
+        let conversation = out.key.opaque_id();
+        if !self.cast(send(Box::new(out))) {
+            count_error();
+            tracing::error!(
+                sender = channel,
+                conversation = %conversation,
+                "the sender has stopped; reply dropped (a durable one is sent at the next start)"
+            );
+        }
+    }
+
+    /// Queues the replies of this channel the store has not seen sent (after a crash or a
+    /// stop with work left), wrapped by `resend`. Returns how many were queued. A store error
+    /// is logged and queues none: they stay in the outbox for the next start.
+    pub async fn resend_pending(&self, resend: impl Fn(Box<Outbound>) -> M) -> usize {
+        let entries = match self.store.outbox_pending(self.channel).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::error!(channel = self.channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next start");
+                return 0;
+            }
+        };
+        let mut queued = 0;
+        for entry in entries {
+            let out = Outbound {
                 key: entry.key,
                 reply: entry.reply,
                 in_reply_to: entry.in_reply_to,
                 outbox_id: Some(entry.id),
                 accepted_at: Instant::now(),
-            })
-            .collect(),
-        Err(e) => {
-            tracing::error!(channel = channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next start");
-            Vec::new()
+            };
+            if self.cast(resend(Box::new(out))) {
+                queued += 1;
+            }
         }
+        if queued > 0 {
+            tracing::info!(
+                queued,
+                channel = self.channel.as_str(),
+                "unsent replies queued again from the outbox"
+            );
+        }
+        queued
+    }
+
+    /// Waits until everything accepted was sent or given up, or `grace` passed. `true` when
+    /// the queues emptied.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        self.pending.drained(grace).await
+    }
+
+    /// Messages queued, in flight or waiting a retry.
+    pub fn pending(&self) -> usize {
+        self.pending.count()
+    }
+
+    /// Stops the sender; unfinished replies stay in the outbox for the next start.
+    pub fn stop(&self) {
+        self.actor.stop(Some("shutdown".to_string()));
     }
 }
 

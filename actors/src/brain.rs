@@ -176,14 +176,28 @@ pub struct HybridBrain {
     offline: OfflineBrain,
     model: Arc<dyn LanguageModel>,
     tuning: HybridTuning,
+    /// The numbers the config's facts hold (plans and `facts`), read once.
+    facts: Known,
 }
 
 impl HybridBrain {
     pub fn new(rules: Arc<Rules>, model: Arc<dyn LanguageModel>, tuning: HybridTuning) -> Self {
+        let mut facts = Known {
+            money: rules.plans.iter().map(|p| u64::from(p.price)).collect(),
+            other: rules.plans.iter().map(|p| u64::from(p.mbps)).collect(),
+        };
+        for n in tuning.facts.iter().flat_map(|f| numbers(f)) {
+            if n.money {
+                facts.money.insert(n.value);
+            } else {
+                facts.other.insert(n.value);
+            }
+        }
         Self {
             offline: OfflineBrain::new(rules),
             model,
             tuning,
+            facts,
         }
     }
 
@@ -194,20 +208,7 @@ impl HybridBrain {
     /// What a worded answer may mention: as money, the plans' prices and amounts the extra
     /// facts state; as other numbers, the plans' speeds, the facts' numbers and the question's.
     fn known_numbers(&self, question: &str) -> Known {
-        let rules = self.rules();
-        let mut known = Known {
-            money: rules.plans.iter().map(|p| u64::from(p.price)).collect(),
-            other: rules.plans.iter().map(|p| u64::from(p.mbps)).collect(),
-        };
-        for fact in &self.tuning.facts {
-            for n in numbers(fact) {
-                if n.money {
-                    known.money.insert(n.value);
-                } else {
-                    known.other.insert(n.value);
-                }
-            }
-        }
+        let mut known = self.facts.clone();
         // A customer's own amount ("¿me lo dejan en 200 pesos?") is never confirmed.
         known.other.extend(
             numbers(question)
@@ -216,6 +217,11 @@ impl HybridBrain {
                 .map(|n| n.value),
         );
         known
+    }
+
+    /// Whether this utterance would be sent to the model (the offline NLU being unsure).
+    pub fn asks_model(&self, text: &str) -> bool {
+        self.unsure(text, &self.offline.understand_now(text)) != Ask::Nothing
     }
 
     /// What to ask the model about the offline result, if anything.

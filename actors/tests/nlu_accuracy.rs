@@ -3,9 +3,53 @@
 //! the zone, plan or incident-kind entities are found in fewer than 95% of the lines that
 //! name them.
 
+use redsol_actors::brain::{
+    HybridBrain, HybridTuning, LanguageModel, ModelAnswer, ModelError, ModelRequest,
+};
 use redsol_actors::model::{IncidentKind, Intent};
 use redsol_actors::nlu::Nlu;
+use redsol_actors::store::BoxFuture;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A language model that never answers: only the hybrid brain's asking rule is used here.
+struct NoModel;
+
+impl LanguageModel for NoModel {
+    fn classify<'a>(
+        &'a self,
+        _request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelAnswer, ModelError>> {
+        Box::pin(std::future::ready(Err(ModelError {
+            outcome: "unavailable",
+            detail: "no model in this test".into(),
+        })))
+    }
+
+    fn word<'a>(
+        &'a self,
+        _request: &'a ModelRequest,
+        _max_chars: usize,
+    ) -> BoxFuture<'a, Result<String, ModelError>> {
+        Box::pin(std::future::ready(Err(ModelError {
+            outcome: "unavailable",
+            detail: "no model in this test".into(),
+        })))
+    }
+}
+
+/// `brain.ask_below` of `config/default.toml`.
+fn default_ask_below() -> f32 {
+    let config: toml::Table = match toml::from_str(redsol_actors::testing::DEFAULT_CONFIG) {
+        Ok(t) => t,
+        Err(e) => panic!("config/default.toml does not parse: {e}"),
+    };
+    match config["brain"]["ask_below"].as_float() {
+        Some(v) => v as f32,
+        None => panic!("config/default.toml has no brain.ask_below"),
+    }
+}
 
 const LABELLED: &str = include_str!("data/nlu_labelled.tsv");
 /// Written apart from the lexicon and never tuned against: how well the NLU generalizes.
@@ -160,23 +204,53 @@ fn offline_nlu_generalizes_to_the_held_out_set() {
     let nlu = Nlu::new();
     let examples = parse(HELD_OUT);
     assert!(examples.len() >= 150, "held-out set too small");
+    // With a language model configured, which of these would it be asked about?
+    let hybrid = HybridBrain::new(
+        Arc::new(rules.clone()),
+        Arc::new(NoModel),
+        HybridTuning {
+            ask_below: default_ask_below(),
+            always_ask: false,
+            turn_budget: Duration::from_secs(10),
+            wording: false,
+            wording_max_chars: 400,
+            facts: Vec::new(),
+        },
+    );
     let mut misses = Vec::new();
+    let (mut asked, mut misses_asked) = (0, 0);
     for e in &examples {
         let u = nlu.understand(&e.text, &rules);
+        let asks = hybrid.asks_model(&e.text);
+        asked += usize::from(asks);
         if u.intent != e.intent {
+            misses_asked += usize::from(asks);
             misses.push(format!(
-                "  {:<16} got {:<16} ({:.2}) {}",
-                e.intent, u.intent, u.confidence, e.text
+                "  {:<16} got {:<16} ({:.2}){} {}",
+                e.intent,
+                u.intent,
+                u.confidence,
+                if asks { " [asks the model]" } else { "" },
+                e.text
             ));
         }
     }
     let acc = 1.0 - misses.len() as f64 / examples.len() as f64;
     println!(
-        "held-out accuracy {:.1}% ({}/{})\n{}",
+        "held-out accuracy {:.1}% ({}/{})\n{}\nwith a language model (brain.ask_below {}): {asked}/{} utterances asked, {misses_asked} of the {} misses among them",
         acc * 100.0,
         examples.len() - misses.len(),
         examples.len(),
-        misses.join("\n")
+        misses.join("\n"),
+        default_ask_below(),
+        examples.len(),
+        misses.len(),
+    );
+    // The asking rule is there to catch what the NLU gets wrong: most misses must be asked.
+    assert!(
+        misses_asked * 2 >= misses.len(),
+        "only {misses_asked} of {} misses would reach the language model",
+        misses.len()
     );
     assert!(
         acc >= MIN_HELD_OUT_ACCURACY,

@@ -7,7 +7,7 @@
 //! than depth for a chat turn.
 
 use super::prompt::Prompt;
-use crate::settings::{GeminiSettings, Secret};
+use crate::settings::GeminiSettings;
 use anyhow::Context as _;
 use redsol_actors::brain::ModelAnswer;
 use serde_json::Value;
@@ -109,7 +109,8 @@ pub enum Generated {
 pub struct GeminiClient {
     http: reqwest::Client,
     endpoint: String,
-    key: Secret,
+    /// The `x-goog-api-key` value, marked sensitive (never printed by the HTTP stack).
+    key: reqwest::header::HeaderValue,
 }
 
 impl GeminiClient {
@@ -120,6 +121,11 @@ impl GeminiClient {
             .user_agent(concat!("redsol/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the Gemini HTTP client")?;
+        let mut key =
+            reqwest::header::HeaderValue::from_str(settings.api_key.expose()).map_err(|_| {
+                anyhow::anyhow!("GEMINI_API_KEY holds characters a header cannot carry")
+            })?;
+        key.set_sensitive(true);
         Ok(Self {
             http,
             endpoint: format!(
@@ -127,7 +133,7 @@ impl GeminiClient {
                 settings.api_url.trim_end_matches('/'),
                 settings.model
             ),
-            key: settings.api_key.clone(),
+            key,
         })
     }
 
@@ -137,21 +143,11 @@ impl GeminiClient {
         prompt: &Prompt,
         timeout: Duration,
     ) -> Result<Generated, GeminiError> {
-        let mut key = match reqwest::header::HeaderValue::from_str(self.key.expose()) {
-            Ok(v) => v,
-            Err(_) => {
-                return Err(GeminiError::Rejected {
-                    status: 0,
-                    message: "GEMINI_API_KEY holds characters a header cannot carry".into(),
-                })
-            }
-        };
-        key.set_sensitive(true);
         let sent = self
             .http
             .post(&self.endpoint)
             .timeout(timeout)
-            .header("x-goog-api-key", key)
+            .header("x-goog-api-key", self.key.clone())
             .json(&prompt.body)
             .send()
             .await;

@@ -145,6 +145,8 @@ pub(crate) struct Shared {
     cache: moka::future::Cache<&'static str, Arc<TabData>>,
     /// The last good read of each tab, for when Sheets cannot be read.
     last_good: Mutex<HashMap<Tab, Arc<TabData>>>,
+    /// A hash of each tab as last saved in SQLite: an unchanged tab is not saved again.
+    saved: Mutex<HashMap<Tab, u64>>,
     /// Rung when rows are queued.
     wake: Notify,
 }
@@ -191,15 +193,32 @@ impl Shared {
             last.insert(tab, data.clone());
         }
         metrics::gauge!("redsol_sheets_stale", "tab" => tab.cache_key()).set(0.0);
-        match serde_json::to_string(&all) {
-            Ok(json) => {
-                if let Err(e) = self.local.save_sheet_cache(name.clone(), json).await {
-                    tracing::warn!(tab = %name, error = %e, "cannot keep a copy of the tab in SQLite");
-                }
+        // Most refreshes find the tab as it was: nothing to save, no ID to move.
+        let hash = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&all, &mut h);
+            std::hash::Hasher::finish(&h)
+        };
+        let unchanged = self
+            .saved
+            .lock()
+            .is_ok_and(|saved| saved.get(&tab) == Some(&hash));
+        if !unchanged {
+            self.reserve_ids(tab, &data).await;
+            match serde_json::to_string(&all) {
+                Ok(json) => match self.local.save_sheet_cache(name.clone(), json).await {
+                    Ok(()) => {
+                        if let Ok(mut saved) = self.saved.lock() {
+                            saved.insert(tab, hash);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(tab = %name, error = %e, "cannot keep a copy of the tab in SQLite")
+                    }
+                },
+                Err(e) => tracing::warn!(tab = %name, error = %e, "cannot serialize the tab"),
             }
-            Err(e) => tracing::warn!(tab = %name, error = %e, "cannot serialize the tab"),
         }
-        self.reserve_ids(tab, &data).await;
         Ok(data)
     }
 
@@ -351,6 +370,7 @@ impl SheetsStore {
                 .time_to_live(Duration::from_secs(tuning.cache_ttl_secs.max(1) * 3))
                 .build(),
             last_good: Mutex::new(HashMap::new()),
+            saved: Mutex::new(HashMap::new()),
             wake: Notify::new(),
         });
         for tab in Tab::ALL {

