@@ -51,14 +51,14 @@ pub trait Brain: Send + Sync + 'static {
 
 /// The offline brain: the rules-based NLU, answering at once.
 pub struct OfflineBrain {
-    nlu: Nlu,
+    nlu: Arc<Nlu>,
     rules: Arc<Rules>,
 }
 
 impl OfflineBrain {
     pub fn new(rules: Arc<Rules>) -> Self {
         Self {
-            nlu: Nlu::new(),
+            nlu: Nlu::embedded(),
             rules,
         }
     }
@@ -411,6 +411,7 @@ pub fn validate(answer: ModelAnswer, rules: &Rules) -> Option<Understanding> {
                 .map(|s| text::clean_input(&s, 40))
                 .filter(|s| !s.is_empty()),
             modem_restarted: e.modem_restarted,
+            ..Entities::default()
         },
         source: Source::Llm,
     })
@@ -429,6 +430,9 @@ fn merge(offline: Understanding, model: Understanding) -> Understanding {
             name: o.name.or(m.name),
             since: o.since.or(m.since),
             modem_restarted: o.modem_restarted.or(m.modem_restarted),
+            place: o.place.or(m.place),
+            phone: o.phone.or(m.phone),
+            ticket: o.ticket.or(m.ticket),
         },
         ..model
     }

@@ -354,6 +354,9 @@ impl Engine {
             Intent::IncidentStatus => self.incident_status(key, t).await,
             Intent::Billing => self.record(key, "billing", t, "billing").await,
             Intent::HumanAgent => self.record(key, "human_agent", t, "human_agent").await,
+            Intent::CancelService | Intent::ChangePlan => {
+                self.record(key, u.intent.as_str(), t, "human_agent").await
+            }
             Intent::Goodbye => Reply {
                 text: self.rules.render("goodbye", &[]),
                 quick_replies: Vec::new(),

@@ -177,11 +177,13 @@ pub enum Intent {
     Stats,
     ClientSearch,
     Finance,
+    CancelService,
+    ChangePlan,
     OutOfScope,
 }
 
 impl Intent {
-    pub const ALL: [Intent; 14] = [
+    pub const ALL: [Intent; 16] = [
         Intent::Greeting,
         Intent::Register,
         Intent::Plans,
@@ -195,6 +197,8 @@ impl Intent {
         Intent::Stats,
         Intent::ClientSearch,
         Intent::Finance,
+        Intent::CancelService,
+        Intent::ChangePlan,
         Intent::OutOfScope,
     ];
 
@@ -213,6 +217,8 @@ impl Intent {
             Intent::Stats => "stats",
             Intent::ClientSearch => "client_search",
             Intent::Finance => "finance",
+            Intent::CancelService => "cancel_service",
+            Intent::ChangePlan => "change_plan",
             Intent::OutOfScope => "out_of_scope",
         }
     }
@@ -322,6 +328,15 @@ pub struct Entities {
     pub since: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modem_restarted: Option<bool>,
+    /// A place named that is not one of our zones ("Irapuato", "Col. Las Flores").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    /// A phone number said in passing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// A ticket id typed by the user, as stored (`INC-000123`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
 }
 
 /// Where an understanding came from (the `source` label of `redsol_intents_total`).

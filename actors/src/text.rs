@@ -4,6 +4,37 @@
 /// Lowercases, strips accents, turns punctuation into spaces and squeezes whitespace.
 /// Keeps ASCII letters, digits and spaces only (emojis and symbols are dropped).
 pub fn fold(text: &str) -> String {
+    if text.contains(';') {
+        return fold_plain(&keyboard_fix(text));
+    }
+    fold_plain(text)
+}
+
+/// A semicolon typed between two letters is an "ñ" on a keyboard without it ("se;al" is
+/// "señal", "ma;ana" is "mañana"): Spanish keyboards have "ñ" where English ones have ";".
+pub fn keyboard_fix(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(';') {
+        return text.into();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let between = i > 0
+                && chars[i - 1].is_alphabetic()
+                && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
+            if c == ';' && between {
+                'ñ'
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+fn fold_plain(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last_space = true;
     for ch in text.chars().flat_map(char::to_lowercase) {
@@ -247,6 +278,7 @@ mod tests {
         assert_eq!(fold("¿Llegan a Cerro  Blanco?!"), "llegan a cerro blanco");
         assert_eq!(fold("Sañta Ána, GTO."), "santa ana gto");
         assert_eq!(fold("😀😀"), "");
+        assert_eq!(fold("no hay se;al; ya"), "no hay senal ya");
     }
 
     #[test]

@@ -33,7 +33,9 @@ coverage: pregunta si hay servicio en una zona. report_incident: reporta una fal
 incident_status: pregunta cómo va un reporte ya hecho. billing: pagos, recibos, cobros de su cuenta. \
 human_agent: quiere hablar con una persona. goodbye: despedida o agradecimiento final. help: pide el menú o ayuda. \
 stats: personal pide estadísticas de clientes o incidencias. client_search: personal busca un cliente. \
-finance: personal pregunta ingresos o cobranza. out_of_scope: cualquier otra cosa.";
+finance: personal pregunta ingresos o cobranza. \
+cancel_service: un cliente quiere cancelar o dar de baja su servicio (nunca es contratar). \
+change_plan: un cliente actual quiere subir o bajar de plan. out_of_scope: cualquier otra cosa.";
 
 impl Prompts {
     pub fn new(rules: &Rules, facts: &[String], thinking_budget: i64) -> Self {

@@ -8,7 +8,7 @@
 //!   valid", otherwise);
 //! - the body: `contents` ending with a user turn, `thinkingConfig.thinkingBudget` 0, and for
 //!   a classification (`responseMimeType` `application/json`) a `responseSchema` whose intent
-//!   enum is the contract's 14 intents (400 otherwise).
+//!   enum is the contract's 16 intents (400 otherwise).
 //!
 //! Classifications are answered from a table (utterance → model JSON) set by the test, else
 //! `out_of_scope` 0.3; wordings with the text set by the test. Tests script the next answers
@@ -30,7 +30,7 @@ use tokio::time::Instant;
 pub const KEY: &str = "test-gemini-key-7f3a";
 pub const MODEL: &str = "gemini-2.5-flash";
 
-const INTENTS: [&str; 14] = [
+const INTENTS: [&str; 16] = [
     "greeting",
     "register",
     "plans",
@@ -44,6 +44,8 @@ const INTENTS: [&str; 14] = [
     "stats",
     "client_search",
     "finance",
+    "cancel_service",
+    "change_plan",
     "out_of_scope",
 ];
 

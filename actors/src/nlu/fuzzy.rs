@@ -1,0 +1,176 @@
+//! Typo-tolerant word matching for Spanish as it is typed on a phone: how words sound, and
+//! how far a typed word may be from a known one and still be it.
+
+use crate::text;
+
+/// Whether any token is one of the space-separated `words`.
+pub(crate) fn has_any(tokens: &[String], words: &str) -> bool {
+    tokens.iter().any(|t| words.split(' ').any(|w| w == t))
+}
+
+/// Whether any token starts with one of the space-separated `stems`.
+pub(crate) fn starts_any(tokens: &[String], stems: &str) -> bool {
+    tokens
+        .iter()
+        .any(|t| stems.split(' ').any(|s| t.starts_with(s)))
+}
+
+/// How many typos a word of this length may carry: stricter than [`text::tolerance`], since
+/// many short Spanish words are one letter apart ("cuesta", "cuenta").
+pub(crate) fn typo_tolerance(len: usize) -> usize {
+    match len {
+        0..=5 => 0,
+        6..=9 => 1,
+        _ => 2,
+    }
+}
+
+/// The first sound of a word, for the rule that a typo rarely changes it: a silent "h" is
+/// skipped, and "b"/"v" and "s"/"c"/"z" are the same.
+pub(crate) fn initial(w: &[u8]) -> u8 {
+    let c = match w {
+        [b'h', c, ..] => *c,
+        [c, ..] => *c,
+        [] => 0,
+    };
+    match c {
+        b'v' => b'b',
+        b'z' | b'c' => b's',
+        c => c,
+    }
+}
+
+/// Whether a typed token matches a lexicon word, allowing for typos but not for another
+/// inflection ("facturado" is not "factura"; a plural is fine).
+pub(crate) fn near(token: &str, word: &str) -> bool {
+    if token == word {
+        return true;
+    }
+    let (t, w) = (token.as_bytes(), word.as_bytes());
+    let (long, short) = if t.len() > w.len() { (t, w) } else { (w, t) };
+    if short.len() >= 3 && long.starts_with(short) {
+        return matches!(&long[short.len()..], b"s" | b"es");
+    }
+    let tol = typo_tolerance(short.len());
+    if tol == 0 || long.len() - short.len() > tol || initial(t) != initial(w) {
+        return false;
+    }
+    // Only the last letter differs: "facturo" for "factura" is another form, not a typo.
+    if t.len() == w.len() && t[..t.len() - 1] == w[..w.len() - 1] {
+        return false;
+    }
+    distance(token, word, tol, short.len() >= 7) <= tol
+}
+
+/// Whether a typed token starts with a stem, allowing for typos in stems of six letters or
+/// more, as long as the stem's last letter is where it should be ("regsitrarme" has
+/// "registr*", "contrasena" has not "contrat*").
+pub(crate) fn near_prefix(token: &str, stem: &str) -> bool {
+    if token.starts_with(stem) {
+        return true;
+    }
+    let (t, s) = (token.as_bytes(), stem.as_bytes());
+    let n = s.len();
+    if n < 6 || t.len() + 1 < n || initial(t) != initial(s) {
+        return false;
+    }
+    let tol = typo_tolerance(n);
+    (n - 1..=n + 1).any(|len| {
+        len <= t.len()
+            && t[len - 1] == s[n - 1]
+            && token.is_char_boundary(len)
+            && distance(&token[..len], stem, tol, n >= 7) <= tol
+    })
+}
+
+/// Optimal-string-alignment distance, bounded by `max`, without allocating for the short
+/// words of the lexicon (the tokens are ASCII after folding). Without `substitution`, a
+/// changed letter costs two: short words one letter apart are more often
+/// other words ("cuesta", "cuenta"; "tarda", "tarea") than typos, while a letter missing,
+/// doubled or swapped is a typo.
+pub(crate) fn distance(a: &str, b: &str, max: usize, substitution: bool) -> usize {
+    const N: usize = 32;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let changed = if substitution { 1 } else { 2 };
+    if !substitution && (a.len() >= N || b.len() >= N) {
+        return max + 1;
+    }
+    if a.len() >= N || b.len() >= N {
+        return text::edit_distance(
+            &String::from_utf8_lossy(a),
+            &String::from_utf8_lossy(b),
+            max,
+        );
+    }
+    let n = b.len();
+    let mut prev2 = [0usize; N];
+    let mut prev = [0usize; N];
+    let mut cur = [0usize; N];
+    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
+        *v = j;
+    }
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = i;
+        for j in 1..=n {
+            let cost = if a[i - 1] == b[j - 1] { 0 } else { changed };
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return max + 1;
+        }
+        prev2 = prev;
+        prev = cur;
+    }
+    prev[n]
+}
+
+/// How a word sounds, for the spellings that Spanish sounds allow: a silent "h" is dropped,
+/// "v" is "b", "z" and "c" before "e"/"i" are "s", "ll" is "y", and doubled letters but "rr"
+/// are one ("servisio" sounds as "servicio", "yegan" as "llegan", "aser" as "hacer", "lentoo" as
+/// "lento").
+pub(crate) fn sound(word: &str) -> String {
+    let b = word.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut last = 0u8;
+    for (i, &c) in b.iter().enumerate() {
+        let next = b.get(i + 1).copied();
+        let mapped = match c {
+            b'h' if last != b'c' => continue,
+            b'v' => b'b',
+            b'z' => b's',
+            b'c' if matches!(next, Some(b'e' | b'i')) => b's',
+            b'l' if last == b'l' => {
+                out.pop();
+                last = b'y';
+                out.push('y');
+                continue;
+            }
+            c => c,
+        };
+        if mapped != last || mapped == b'r' || !mapped.is_ascii_alphabetic() {
+            out.push(char::from(mapped));
+        }
+        last = mapped;
+    }
+    out
+}
+
+/// A token as the lexicon expects it: the respelled word, except that the few words that
+/// respelling turns into a yes or a phone ("va", "sale", "numero") keep their meaning here
+/// ("se va el internet", "¿cuánto sale?", "número de reporte").
+pub(crate) fn nlu_token(word: &str) -> String {
+    let respelled = text::respell(word);
+    if respelled == "ok" || respelled == "telefono" {
+        let squeezed = text::squeeze(word);
+        if matches!(squeezed.as_str(), "va" | "sale" | "numero") {
+            return squeezed;
+        }
+    }
+    respelled
+}

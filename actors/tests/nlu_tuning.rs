@@ -1,0 +1,42 @@
+//! Chooses the classifier's training settings on the dev split (never the test split):
+//! `cargo test -p redsol-actors --release --test nlu_tuning -- --ignored --nocapture`
+//! (`MISSES=1` lists the dev misses too).
+
+use redsol_actors::nlu::classifier::Training;
+use redsol_actors::nlu::{corpus, Nlu};
+
+#[test]
+#[ignore = "prints dev-split figures for a grid of settings; run by hand"]
+fn grid_on_the_dev_split() {
+    let rules = redsol_actors::testing::rules();
+    let parse = |s| corpus::parse(s).unwrap_or_default();
+    let (train, dev) = (parse(corpus::TRAIN), parse(corpus::DEV));
+    for epochs in [30] {
+        for lr in [6.0] {
+            let s = Training {
+                epochs,
+                learning_rate: lr,
+                ..Training::default()
+            };
+            let nlu = match Nlu::train(&train, &dev, corpus::NAMES, corpus::PLACES, &rules, &s) {
+                Ok(n) => n,
+                Err(e) => panic!("{e}"),
+            };
+            let mut ok = 0;
+            for e in &dev {
+                let u = nlu.understand(&e.text, &rules);
+                ok += usize::from(u.intent == e.intent);
+                if u.intent != e.intent && std::env::var("MISSES").is_ok() {
+                    println!(
+                        "MISS {} -> {} {:.2}: {}",
+                        e.intent, u.intent, u.confidence, e.text
+                    );
+                }
+            }
+            println!(
+                "epochs {epochs:>2} lr {lr:<4}: dev accuracy {:.1}%",
+                ok as f64 * 100.0 / dev.len() as f64
+            );
+        }
+    }
+}
