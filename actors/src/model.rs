@@ -227,6 +227,11 @@ impl Intent {
         Intent::ALL.into_iter().find(|i| i.as_str() == s)
     }
 
+    /// The intent's position in [`Intent::ALL`] (the order of score and probability arrays).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Intents answered only to staff.
     pub fn staff_only(self) -> bool {
         matches!(self, Intent::Stats | Intent::ClientSearch | Intent::Finance)
@@ -474,5 +479,17 @@ impl Inbound {
             profile: payload.profile,
             accepted_at: tokio::time::Instant::now(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Intent;
+
+    #[test]
+    fn an_intents_index_is_its_place_in_all() {
+        for (i, intent) in Intent::ALL.iter().enumerate() {
+            assert_eq!(intent.index(), i, "{intent}");
+        }
     }
 }

@@ -101,6 +101,10 @@ pub struct Rules {
     pub staff: Staff,
     /// Reply templates (Spanish) by name; `{placeholders}` are filled by the engine.
     pub templates: BTreeMap<String, String>,
+    /// Every zone's name and aliases, folded and split into words, once (read on every
+    /// message by [`Rules::find_zone`]).
+    #[serde(skip)]
+    zone_words: std::sync::OnceLock<Vec<(usize, Vec<String>)>>,
 }
 
 /// The templates the engine uses; every one must be present in config.
@@ -256,16 +260,29 @@ impl Rules {
             .filter(|t| !t.is_empty())
             .map(String::from)
             .collect();
+        let aliases = self.zone_words.get_or_init(|| {
+            self.zones
+                .iter()
+                .enumerate()
+                .flat_map(|(i, zone)| {
+                    std::iter::once(&zone.name)
+                        .chain(zone.aliases.iter())
+                        .map(move |alias| {
+                            (i, text::fold(alias).split(' ').map(String::from).collect())
+                        })
+                })
+                .collect()
+        });
         let mut best: Option<(usize, usize, &Zone)> = None; // (errors, -len), zone
-        for zone in &self.zones {
-            for alias in std::iter::once(&zone.name).chain(zone.aliases.iter()) {
-                let words: Vec<String> = text::fold(alias).split(' ').map(String::from).collect();
+        for (i, words) in aliases {
+            let zone = &self.zones[*i];
+            {
                 if words.is_empty() || words.len() > toks.len() {
                     continue;
                 }
                 for window in toks.windows(words.len()) {
                     let mut errors = 0;
-                    let ok = window.iter().zip(&words).all(|(t, w)| {
+                    let ok = window.iter().zip(words.iter()).all(|(t, w)| {
                         if t == w {
                             true
                         } else if w.len() >= 5 && text::fuzzy_eq(t, w) {

@@ -41,7 +41,7 @@ fn the_test_split_meets_the_goals() {
     let rules = rules();
     let test = split(TEST);
     let n = Intent::ALL.len();
-    let idx = |i: Intent| Intent::ALL.iter().position(|x| *x == i).unwrap_or(0);
+    let idx = Intent::index;
     let mut confusion = vec![vec![0usize; n]; n];
     let mut bins = [(0usize, 0f64, 0usize); 10]; // (count, confidence sum, correct)
     let mut oos = (0usize, 0usize); // (out-of-scope lines, taken as an action)

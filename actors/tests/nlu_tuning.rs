@@ -3,6 +3,7 @@
 //! (`MISSES=1` lists the dev misses too).
 
 use redsol_actors::nlu::classifier::Training;
+use redsol_actors::nlu::places::Gazetteer;
 use redsol_actors::nlu::{corpus, Nlu};
 
 #[test]
@@ -18,10 +19,11 @@ fn grid_on_the_dev_split() {
                 learning_rate: lr,
                 ..Training::default()
             };
-            let nlu = match Nlu::train(&train, &dev, corpus::NAMES, corpus::PLACES, &rules, &s) {
-                Ok(n) => n,
+            let places = match Gazetteer::parse(corpus::PLACES) {
+                Ok(p) => p,
                 Err(e) => panic!("{e}"),
             };
+            let nlu = Nlu::train(&train, &dev, corpus::NAMES, places, &rules, &s);
             let mut ok = 0;
             for e in &dev {
                 let u = nlu.understand(&e.text, &rules);

@@ -554,7 +554,7 @@ fn dashboard_and_alerts_work_against_a_live_redsol_and_prometheus() {
     let data = tmp.path().join("data");
     let gemini = fake_gemini::FakeGemini::start_in_thread();
     gemini.answer(
-        "cual es el mas barato",
+        "oye y lo barato",
         serde_json::json!({"intent": "plans", "confidence": 0.93}),
     );
     let mut server = Server::start(
@@ -566,7 +566,7 @@ fn dashboard_and_alerts_work_against_a_live_redsol_and_prometheus() {
         ],
     );
     say(&mut server, "hola", "te ayudo");
-    say(&mut server, "cual es el mas barato", "Básico");
+    say(&mut server, "oye y lo barato", "Básico");
     say(&mut server, "Zona: Norte, Plan: 100 Mbps", "nombre");
     say(&mut server, "Ana López", "técnico te contactará");
     say(&mut server, "no tengo internet desde ayer", "reiniciaste");
@@ -650,7 +650,7 @@ fn dashboard_and_alerts_work_against_a_live_redsol_and_prometheus() {
     });
     // More traffic once Prometheus watches, so the rates and quantiles are not all zero.
     say(&mut server, "hola", "te ayudo");
-    say(&mut server, "cual es el mas barato", "Básico");
+    say(&mut server, "oye y lo barato", "Básico");
     say(&mut server, "no tengo internet desde ayer", "reiniciaste");
     say(&mut server, "si", "Incidente registrado");
     prom.wait_for_scrape_after(unix_now());

@@ -65,12 +65,8 @@ impl Ranking {
     }
 
     pub fn of(&self, intent: Intent) -> f32 {
-        self.0[index(intent)]
+        self.0[intent.index()]
     }
-}
-
-pub fn index(intent: Intent) -> usize {
-    Intent::ALL.iter().position(|i| *i == intent).unwrap_or(0)
 }
 
 /// A small deterministic generator for the shuffles (xorshift64*).
@@ -116,7 +112,7 @@ impl Classifier {
         };
         let data: Vec<(&[Feature], usize)> = train
             .iter()
-            .map(|(x, y)| (x.as_slice(), index(*y)))
+            .map(|(x, y)| (x.as_slice(), y.index()))
             .collect();
         let mut order: Vec<usize> = (0..data.len()).collect();
         let mut rng = Rng(settings.seed | 1);
@@ -170,7 +166,7 @@ impl Classifier {
         }
         let nll = |t: f32| -> f32 {
             dev.iter()
-                .map(|(x, y)| -self.probabilities(x, t)[index(*y)].max(1e-9).ln())
+                .map(|(x, y)| -self.probabilities(x, t)[y.index()].max(1e-9).ln())
                 .sum()
         };
         (1..=60)
@@ -187,7 +183,7 @@ impl Classifier {
     pub fn rank(&self, x: &[Feature]) -> Ranking {
         if x.is_empty() {
             let mut p = [0.0; CLASSES];
-            p[index(Intent::OutOfScope)] = 1.0;
+            p[Intent::OutOfScope.index()] = 1.0;
             return Ranking(p);
         }
         Ranking(self.probabilities(x, self.temperature))

@@ -112,12 +112,8 @@ pub fn find_phone(utterance: &str) -> Option<String> {
     best
 }
 
-/// A plan named by speed ("50 megas", "el de 100", "plan 20") or by name ("premium").
-pub fn find_plan(tokens: &[String], rules: &Rules) -> Option<u32> {
-    find_plan_at(tokens, rules).map(|(_, mbps)| mbps)
-}
-
-/// [`find_plan`], with the position of the token that names the plan.
+/// A plan named by speed ("50 megas", "el de 100", "plan 20") or by name ("premium"), with
+/// the position of the token that names it.
 pub(crate) fn find_plan_at(tokens: &[String], rules: &Rules) -> Option<(usize, u32)> {
     for (i, t) in tokens.iter().enumerate() {
         let num = t

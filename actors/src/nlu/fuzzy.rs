@@ -89,45 +89,15 @@ pub(crate) fn near_prefix(token: &str, stem: &str) -> bool {
 /// other words ("cuesta", "cuenta"; "tarda", "tarea") than typos, while a letter missing,
 /// doubled or swapped is a typo.
 pub(crate) fn distance(a: &str, b: &str, max: usize, substitution: bool) -> usize {
-    const N: usize = 32;
-    let (a, b) = (a.as_bytes(), b.as_bytes());
     let changed = if substitution { 1 } else { 2 };
-    if !substitution && (a.len() >= N || b.len() >= N) {
-        return max + 1;
+    if a.len() >= text::SHORT_WORD || b.len() >= text::SHORT_WORD {
+        return if substitution {
+            text::edit_distance(a, b, max)
+        } else {
+            max + 1
+        };
     }
-    if a.len() >= N || b.len() >= N {
-        return text::edit_distance(
-            &String::from_utf8_lossy(a),
-            &String::from_utf8_lossy(b),
-            max,
-        );
-    }
-    let n = b.len();
-    let mut prev2 = [0usize; N];
-    let mut prev = [0usize; N];
-    let mut cur = [0usize; N];
-    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
-        *v = j;
-    }
-    for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = i;
-        for j in 1..=n {
-            let cost = if a[i - 1] == b[j - 1] { 0 } else { changed };
-            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(prev2[j - 2] + 1);
-            }
-            cur[j] = v;
-            row_min = row_min.min(v);
-        }
-        if row_min > max {
-            return max + 1;
-        }
-        prev2 = prev;
-        prev = cur;
-    }
-    prev[n]
+    text::short_distance(a.as_bytes(), b.as_bytes(), max, changed)
 }
 
 /// How a word sounds, for the spellings that Spanish sounds allow: a silent "h" is dropped,

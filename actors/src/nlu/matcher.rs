@@ -4,7 +4,7 @@
 //! to another's. The scores are features of the classifier, not its answer.
 
 use super::entities::{demonstrative, find_plan_at, is_ticket, zone_span};
-use super::fuzzy::{has_any, near, near_prefix, nlu_token, sound};
+use super::fuzzy::{has_any, initial, near, near_prefix, nlu_token, sound};
 use super::lexicon::LEXICON;
 use crate::model::{Entities, Intent};
 use crate::rules::Rules;
@@ -14,12 +14,87 @@ use Intent::*;
 /// The compiled lexicon: stateless, cheap, shared.
 pub struct Lexicon {
     compiled: Vec<CompiledPattern>,
+    /// Every distinct word of the patterns (a list of alternatives), once: whether one matches
+    /// a token is worked out once per utterance, however many phrases name it.
+    words: Vec<Vec<Term>>,
+    /// Where to look a token's terms up, so a token is tried against a few terms only.
+    index: TermIndex,
+}
+
+/// Every distinct term of the lexicon, with the words it is an alternative of, indexed by what
+/// a matching token must have.
+#[derive(Default)]
+struct TermIndex {
+    /// (term, the words it belongs to).
+    terms: Vec<(Term, Vec<usize>)>,
+    /// Exact and fuzzy terms by their text and by their sound: a token equal to either.
+    by_text: std::collections::HashMap<String, Vec<usize>>,
+    /// Fuzzy terms by initial and length: a typo keeps the initial ([`initial`]) and changes
+    /// the length by two letters at most ([`near`]).
+    by_shape: std::collections::HashMap<(u8, usize), Vec<usize>>,
+    /// Prefix and entity terms: few, tried on every token.
+    scanned: Vec<usize>,
+}
+
+impl TermIndex {
+    fn new(words: &[Vec<Term>], specs: &[Vec<String>]) -> TermIndex {
+        let mut index = TermIndex::default();
+        let mut ids = std::collections::HashMap::<&str, usize>::new();
+        for (word, alternatives) in words.iter().enumerate() {
+            for (term, spec) in alternatives.iter().zip(&specs[word]) {
+                if let Some(&id) = ids.get(spec.as_str()) {
+                    if !index.terms[id].1.contains(&word) {
+                        index.terms[id].1.push(word);
+                    }
+                    continue;
+                }
+                let id = index.terms.len();
+                ids.insert(spec, id);
+                index.terms.push((term.clone(), vec![word]));
+                match term {
+                    Term::Exact(w, s) | Term::Fuzzy(w, s) => {
+                        index.by_text.entry(w.clone()).or_default().push(id);
+                        if s != w {
+                            index.by_text.entry(s.clone()).or_default().push(id);
+                        }
+                        if matches!(term, Term::Fuzzy(..)) {
+                            let key = (initial(w.as_bytes()), w.len());
+                            index.by_shape.entry(key).or_default().push(id);
+                        }
+                    }
+                    Term::Prefix(..) | Term::Entity(_) => index.scanned.push(id),
+                }
+            }
+        }
+        index
+    }
+
+    /// The terms that may match a token (each to be checked with [`Term::matches`]).
+    fn candidates<'a>(
+        &'a self,
+        token: &'a str,
+        sound: &'a str,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let text = [token, sound]
+            .into_iter()
+            .flat_map(|k| self.by_text.get(k).into_iter().flatten().copied());
+        let first = initial(token.as_bytes());
+        let len = token.len();
+        let shape = (len.saturating_sub(2)..=len + 2).flat_map(move |l| {
+            self.by_shape
+                .get(&(first, l))
+                .into_iter()
+                .flatten()
+                .copied()
+        });
+        text.chain(shape).chain(self.scanned.iter().copied())
+    }
 }
 
 struct CompiledPattern {
     intent: Intent,
-    /// Alternative phrases; each phrase is a list of words, each word a list of alternatives.
-    phrases: Vec<Vec<Vec<Term>>>,
+    /// Alternative phrases; each phrase is a list of words (indexes into `Lexicon::words`).
+    phrases: Vec<Vec<usize>>,
     weight: f32,
 }
 
@@ -40,6 +115,7 @@ const ENTITIES: [(&str, u8); 6] = [
 ];
 
 /// A word of a pattern, with its [`sound`] where it has one.
+#[derive(Clone)]
 enum Term {
     Fuzzy(String, String),
     Prefix(String, String),
@@ -78,19 +154,27 @@ fn compile_term(word: &str) -> Term {
     }
 }
 
-fn compile_pattern(pattern: &str) -> Vec<Vec<Vec<Term>>> {
+/// Compiles a pattern's phrases, interning each word (its list of alternatives) in `words`.
+fn compile_pattern(
+    pattern: &str,
+    words: &mut Vec<Vec<Term>>,
+    specs: &mut Vec<Vec<String>>,
+    ids: &mut std::collections::HashMap<String, usize>,
+) -> Vec<Vec<usize>> {
     pattern
         .split(',')
         .map(|phrase| {
             phrase
                 .split_whitespace()
                 .map(|word| {
-                    word.split('|')
-                        .filter(|a| !a.is_empty())
-                        .map(compile_term)
-                        .collect()
+                    *ids.entry(word.to_string()).or_insert_with(|| {
+                        let alternatives = word.split('|').filter(|a| !a.is_empty());
+                        words.push(alternatives.clone().map(compile_term).collect());
+                        specs.push(alternatives.map(String::from).collect());
+                        words.len() - 1
+                    })
                 })
-                .collect::<Vec<Vec<Term>>>()
+                .collect::<Vec<usize>>()
         })
         .filter(|phrase| !phrase.is_empty())
         .collect()
@@ -113,13 +197,17 @@ const MAX_CONTENT_GAP: usize = 2;
 
 /// The text of an utterance ready for matching: tokens, their entity marks, and which of them
 /// are function words.
-struct Prepared {
-    tokens: Vec<String>,
+pub(crate) struct Prepared {
+    /// The utterance folded ([`text::fold`]).
+    pub(crate) folded: String,
+    /// Its words, respelled ([`nlu_token`]).
+    pub(crate) tokens: Vec<String>,
     /// The [`sound`] of each token.
     sounds: Vec<String>,
     marks: Vec<u8>,
     function: Vec<bool>,
-    entities: Entities,
+    /// The zone and the plan, where they stand.
+    pub(crate) entities: Entities,
 }
 
 impl Default for Lexicon {
@@ -130,39 +218,65 @@ impl Default for Lexicon {
 
 impl Lexicon {
     pub fn new() -> Self {
+        let (mut words, mut specs, mut ids) = (Vec::new(), Vec::new(), Default::default());
         let compiled = LEXICON
             .iter()
             .map(|pat| CompiledPattern {
                 intent: pat.intent,
                 weight: pat.weight,
-                phrases: compile_pattern(pat.pattern),
+                phrases: compile_pattern(pat.pattern, &mut words, &mut specs, &mut ids),
             })
             .collect();
-        Self { compiled }
+        let index = TermIndex::new(&words, &specs);
+        Self {
+            compiled,
+            words,
+            index,
+        }
+    }
+
+    /// Which words match which tokens: `words × tokens`, from the terms each token's lookup
+    /// finds.
+    fn word_matches(&self, prepared: &Prepared) -> Vec<bool> {
+        let n = prepared.tokens.len();
+        let mut hits = vec![false; self.words.len() * n];
+        for i in 0..n {
+            for term in self
+                .index
+                .candidates(&prepared.tokens[i], &prepared.sounds[i])
+            {
+                let (t, words) = &self.index.terms[term];
+                if words.iter().all(|w| hits[w * n + i]) || !t.matches(prepared, i) {
+                    continue;
+                }
+                for w in words {
+                    hits[w * n + i] = true;
+                }
+            }
+        }
+        hits
     }
 
     /// The score of every intent (in the order of [`Intent::ALL`]) after the corrections.
-    fn scores(&self, prepared: &Prepared) -> [f32; Intent::ALL.len()] {
+    pub(crate) fn scores(&self, prepared: &Prepared) -> [f32; Intent::ALL.len()] {
         let mut scores = [0f32; Intent::ALL.len()];
+        let matcher = Matcher {
+            prepared,
+            hits: self.word_matches(prepared),
+        };
         for pat in &self.compiled {
-            if pat.phrases.iter().any(|ph| phrase_matches(ph, prepared)) {
-                scores[intent_index(pat.intent)] += pat.weight;
+            if pat.phrases.iter().any(|ph| matcher.phrase(ph)) {
+                scores[pat.intent.index()] += pat.weight;
             }
         }
         adjust(&mut scores, prepared);
         scores
     }
-
-    /// Every intent's lexicon score for an utterance (in the order of [`Intent::ALL`]).
-    pub fn scores_of(&self, utterance: &str, rules: &Rules) -> [f32; Intent::ALL.len()] {
-        let prepared = prepare(utterance, rules);
-        self.scores(&prepared)
-    }
 }
 
 /// Score corrections that need more than one pattern's view.
 fn adjust(scores: &mut [f32; Intent::ALL.len()], prepared: &Prepared) {
-    let idx = intent_index;
+    let idx = Intent::index;
     let tokens = &prepared.tokens;
     let any = |words: &str| has_any(tokens, words);
     let scale = |scores: &mut [f32; Intent::ALL.len()], intents: &[Intent], f: f32| {
@@ -274,22 +388,11 @@ fn adjust(scores: &mut [f32; Intent::ALL.len()], prepared: &Prepared) {
     }
 
     // Greetings, thanks and calls for help often wrap a real request: the request wins.
-    let content = [
-        Register,
-        Plans,
-        Coverage,
-        ReportIncident,
-        IncidentStatus,
-        Billing,
-        HumanAgent,
-        Stats,
-        ClientSearch,
-        Finance,
-        OutOfScope,
-    ]
-    .iter()
-    .map(|i| scores[idx(*i)])
-    .fold(0f32, f32::max);
+    let content = Intent::ALL
+        .iter()
+        .filter(|i| !matches!(i, Greeting | Goodbye | Help))
+        .map(|i| scores[idx(*i)])
+        .fold(0f32, f32::max);
     let others = content.max(scores[idx(Goodbye)]).max(scores[idx(Help)]);
     if others >= 1.0 {
         scores[idx(Greeting)] *= 0.3;
@@ -310,20 +413,32 @@ fn adjust(scores: &mut [f32; Intent::ALL.len()], prepared: &Prepared) {
     }
 }
 
-fn intent_index(intent: Intent) -> usize {
-    Intent::ALL.iter().position(|i| *i == intent).unwrap_or(0)
+/// Matches phrases against one utterance, knowing which word matches which token.
+struct Matcher<'a> {
+    prepared: &'a Prepared,
+    /// `words × tokens`: whether the word matches the token.
+    hits: Vec<bool>,
 }
 
-/// Whether the words of a phrase appear in order in the tokens, each close enough to the
-/// previous one (see [`MAX_GAP`] and [`MAX_CONTENT_GAP`]).
-fn phrase_matches(terms: &[Vec<Term>], prepared: &Prepared) -> bool {
-    fn from(terms: &[Vec<Term>], p: &Prepared, start: usize, first: bool) -> bool {
-        let Some((alts, rest)) = terms.split_first() else {
+impl Matcher<'_> {
+    fn word_at(&self, word: usize, i: usize) -> bool {
+        self.hits[word * self.prepared.tokens.len() + i]
+    }
+
+    /// Whether the words of a phrase appear in order in the tokens, each close enough to the
+    /// previous one (see [`MAX_GAP`] and [`MAX_CONTENT_GAP`]).
+    fn phrase(&self, words: &[usize]) -> bool {
+        self.from(words, 0, true)
+    }
+
+    fn from(&self, words: &[usize], start: usize, first: bool) -> bool {
+        let Some((&word, rest)) = words.split_first() else {
             return true;
         };
+        let p = self.prepared;
         let (mut gap, mut content_gap) = (0, 0);
         for i in start..p.tokens.len() {
-            if alts.iter().any(|t| t.matches(p, i)) && from(rest, p, i + 1, false) {
+            if self.word_at(word, i) && self.from(rest, i + 1, false) {
                 return true;
             }
             if !first {
@@ -336,10 +451,11 @@ fn phrase_matches(terms: &[Vec<Term>], prepared: &Prepared) -> bool {
         }
         false
     }
-    from(terms, prepared, 0, true)
 }
 
-fn prepare(utterance: &str, rules: &Rules) -> Prepared {
+/// Reads an utterance once for the lexicon and the entity extractors: folded, respelled, with
+/// the zone and the plan marked where they stand.
+pub(crate) fn prepare(utterance: &str, rules: &Rules) -> Prepared {
     let raw_folded = text::fold(utterance);
     let words: Vec<&str> = raw_folded.split(' ').filter(|t| !t.is_empty()).collect();
     let tokens: Vec<String> = words.iter().map(|w| nlu_token(w)).collect();
@@ -390,10 +506,47 @@ fn prepare(utterance: &str, rules: &Rules) -> Prepared {
         }
     }
     Prepared {
+        folded: raw_folded,
         tokens,
         sounds,
         marks,
         function,
         entities,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lexicon_compiles_and_its_weights_are_sane() {
+        let lexicon = Lexicon::new();
+        assert!(!lexicon.words.is_empty());
+        for pat in LEXICON {
+            assert!(pat.weight > 0.0 && pat.weight <= 3.0, "{:?}", pat.pattern);
+        }
+    }
+
+    #[test]
+    fn the_index_finds_what_a_scan_finds() {
+        let rules = crate::testing::rules();
+        let lexicon = Lexicon::new();
+        for text in [
+            "ola kiero contratar el de 50 megas en la norte",
+            "no ay intenet desde ayer, ya reinicie el modem",
+            "cuanto facturamos en el bajio",
+            "hasta luego gracias",
+        ] {
+            let prepared = prepare(text, &rules);
+            let hits = lexicon.word_matches(&prepared);
+            let n = prepared.tokens.len();
+            for (w, alternatives) in lexicon.words.iter().enumerate() {
+                for i in 0..n {
+                    let scan = alternatives.iter().any(|t| t.matches(&prepared, i));
+                    assert_eq!(hits[w * n + i], scan, "{text}: word {w} at {i}");
+                }
+            }
+        }
     }
 }

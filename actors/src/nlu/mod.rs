@@ -19,7 +19,6 @@ pub mod matcher;
 pub mod names;
 pub mod places;
 
-pub use entities::find_plan;
 pub use names::title_case;
 
 use crate::model::{Entities, IncidentKind, Intent, Source, Understanding};
@@ -59,10 +58,10 @@ impl Nlu {
         train: &[corpus::Example],
         dev: &[corpus::Example],
         names: &str,
-        places: &str,
+        places: Gazetteer,
         rules: &Rules,
         settings: &Training,
-    ) -> Result<Nlu, places::GazetteerError> {
+    ) -> Nlu {
         let lexicon = Lexicon::new();
         let featurize = |set: &[corpus::Example]| -> Vec<(Vec<Feature>, Intent)> {
             set.iter()
@@ -77,12 +76,12 @@ impl Nlu {
             }
         }
         let common = common.into_iter().filter(|(_, n)| *n >= 2).map(|(w, _)| w);
-        Ok(Nlu {
+        Nlu {
             classifier,
             lexicon,
             names: NameLexicon::new(names, common),
-            places: Gazetteer::parse(places)?,
-        })
+            places,
+        }
     }
 
     /// The NLU trained on the embedded corpus, once per process.
@@ -99,20 +98,12 @@ impl Nlu {
                 };
                 let rules = crate::testing::rules();
                 let (train, dev) = (parse("train", corpus::TRAIN), parse("dev", corpus::DEV));
-                let settings = Training::default();
-                let nlu = Nlu::train(
-                    &train,
-                    &dev,
-                    corpus::NAMES,
-                    corpus::PLACES,
-                    &rules,
-                    &settings,
-                )
-                .unwrap_or_else(|e| {
+                let places = Gazetteer::parse(corpus::PLACES).unwrap_or_else(|e| {
                     tracing::error!(error = %e, "embedded places gazetteer is malformed");
-                    Nlu::train(&train, &dev, corpus::NAMES, "", &rules, &settings)
-                        .unwrap_or_else(|_| unreachable!("an empty gazetteer parses"))
+                    Gazetteer::default()
                 });
+                let settings = Training::default();
+                let nlu = Nlu::train(&train, &dev, corpus::NAMES, places, &rules, &settings);
                 tracing::info!(
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     temperature = nlu.classifier.temperature(),
@@ -134,16 +125,18 @@ impl Nlu {
 
     /// Understands one utterance, keeping every intent's probability.
     pub fn analyse(&self, utterance: &str, rules: &Rules) -> Analysis {
-        let utterance = if utterance.len() > MAX_UNDERSTOOD_CHARS {
-            text::truncate_chars(utterance, MAX_UNDERSTOOD_CHARS)
+        let utterance: std::borrow::Cow<'_, str> = if utterance.len() > MAX_UNDERSTOOD_CHARS {
+            text::truncate_chars(utterance, MAX_UNDERSTOOD_CHARS).into()
         } else {
-            utterance.to_string()
+            utterance.into()
         };
+        let prepared = matcher::prepare(&utterance, rules);
+        let scores = self.lexicon.scores(&prepared);
         let ranking = self
             .classifier
-            .rank(&featurize(&self.lexicon, &utterance, rules));
+            .rank(&features::extract(&utterance, &scores));
         let (intent, confidence) = ranking.best();
-        let mut entities = self.entities(&utterance, rules);
+        let mut entities = self.entities_of(&utterance, &prepared);
         if intent == Intent::ReportIncident && entities.incident_kind.is_none() {
             entities.incident_kind = Some(IncidentKind::Other);
         }
@@ -166,25 +159,29 @@ impl Nlu {
 
     /// Every entity in an utterance.
     pub fn entities(&self, utterance: &str, rules: &Rules) -> Entities {
-        let folded = text::fold(utterance);
-        let words: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
-        let tokens: Vec<String> = words.iter().map(|w| fuzzy::nlu_token(w)).collect();
-        let mut e = Entities::default();
-        if let Some(zone) = rules.find_zone(utterance) {
-            let span = entities::zone_span(zone, &words)
-                .filter(|&(start, len)| len > 1 || !entities::demonstrative(&words, start));
-            if span.is_some() {
-                e.zone = Some(zone.name.clone());
-            }
-        }
+        self.entities_of(utterance, &matcher::prepare(utterance, rules))
+    }
+
+    /// Every entity, with the zone and the plan already found by [`matcher::prepare`].
+    fn entities_of(&self, utterance: &str, prepared: &matcher::Prepared) -> Entities {
+        let words: Vec<&str> = prepared
+            .folded
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .collect();
+        let tokens = &prepared.tokens;
+        let mut e = Entities {
+            zone: prepared.entities.zone.clone(),
+            plan_mbps: prepared.entities.plan_mbps,
+            ..Entities::default()
+        };
         if e.zone.is_none() {
             e.place = self.places.find(utterance);
         }
-        e.plan_mbps = entities::find_plan(&tokens, rules);
         e.name = self.names.find(utterance);
-        e.incident_kind = entities::incident_kind(&tokens);
-        e.since = entities::find_since(&folded);
-        e.modem_restarted = entities::modem_restarted(&tokens);
+        e.incident_kind = entities::incident_kind(tokens);
+        e.since = entities::find_since(&prepared.folded);
+        e.modem_restarted = entities::modem_restarted(tokens);
         e.phone = entities::find_phone(utterance);
         e.ticket = entities::find_ticket(&words);
         e
@@ -193,5 +190,8 @@ impl Nlu {
 
 /// The classifier's features of an utterance: n-grams plus the lexicon's scores.
 fn featurize(lexicon: &Lexicon, utterance: &str, rules: &Rules) -> Vec<Feature> {
-    features::extract(utterance, &lexicon.scores_of(utterance, rules))
+    features::extract(
+        utterance,
+        &lexicon.scores(&matcher::prepare(utterance, rules)),
+    )
 }

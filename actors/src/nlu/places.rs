@@ -14,6 +14,7 @@ pub struct Place {
 }
 
 /// The gazetteer.
+#[derive(Default)]
 pub struct Gazetteer {
     /// Longest names first, so "San Miguel de Allende" wins over "Allende".
     places: Vec<Place>,
