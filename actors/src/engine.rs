@@ -6,11 +6,11 @@
 //! or all at once.
 
 use crate::brain::{Brain, UnderstandContext};
+use crate::dialogue::signals::{self, Signal};
 use crate::model::{
     Channel, Client, Content, ConversationKey, Inbound, IncidentKind, Intent, NewIncident,
     NewProspect, PendingRequest, Profile, QuickReply, Reply, Understanding,
 };
-use crate::nlu::title_case;
 use crate::reports;
 use crate::rules::Rules;
 use crate::store::Store;
@@ -25,6 +25,9 @@ pub struct RegisterDraft {
     pub name: Option<String>,
     pub zone: Option<String>,
     pub plan_mbps: Option<u32>,
+    /// The summary was shown and "¿Confirmo?" asked: nothing is written before a yes.
+    #[serde(default)]
+    pub confirming: bool,
 }
 
 /// What an incident report has collected.
@@ -34,6 +37,9 @@ pub struct IncidentDraft {
     pub kind: Option<IncidentKind>,
     pub since: Option<String>,
     pub modem_restarted: Option<bool>,
+    /// The summary was shown and "¿Confirmo?" asked: nothing is written before a yes.
+    #[serde(default)]
+    pub confirming: bool,
 }
 
 /// Where the dialogue is.
@@ -49,6 +55,28 @@ pub enum Dialogue {
     AskingCoverageZone,
     /// A staff member asked to search without saying for whom.
     AskingSearchQuery,
+    /// A client asked to change plan; the new plan, once known, waits for a yes.
+    ChangingPlan { plan_mbps: Option<u32> },
+    /// A client asked to cancel the service; waits for a yes before it is recorded.
+    CancellingService { reason: String },
+}
+
+/// A flow the customer backed out of, kept for a day so "siempre sí" resumes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paused {
+    pub dialogue: Dialogue,
+    /// Unix seconds after which it is forgotten.
+    pub until: u64,
+}
+
+/// How long a flow the customer backed out of is kept.
+const PAUSED_SECS: u64 = 24 * 3600;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// One remembered exchange.
@@ -69,6 +97,18 @@ pub struct ConversationState {
     pub rate_tokens: Option<f64>,
     /// Whether the user was told they are rate limited (one notice per exhaustion).
     pub rate_notified: bool,
+    /// The flow the user backed out of, if any (see [`Paused`]).
+    #[serde(default)]
+    pub paused: Option<Paused>,
+    /// Messages in a row the bot could not handle; at two it offers a person.
+    #[serde(default)]
+    pub misses: u8,
+    /// The plan and zone the user mentioned last (a price asked, a coverage checked), so
+    /// "contrátamelo" knows which.
+    #[serde(default)]
+    pub last_plan: Option<u32>,
+    #[serde(default)]
+    pub last_zone: Option<String>,
 }
 
 /// Which slot a question was about.
@@ -130,9 +170,9 @@ fn context_of(state: &ConversationState) -> UnderstandContext {
 /// Runs turns of dialogue. Shared by every conversation (cheap to clone).
 #[derive(Clone)]
 pub struct Engine {
-    rules: Arc<Rules>,
+    pub(crate) rules: Arc<Rules>,
     brain: Arc<dyn Brain>,
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
 }
 
 /// What the user said, once parsed: text to understand, or a tapped choice.
@@ -221,8 +261,9 @@ impl Engine {
     fn parse(&self, state: &mut ConversationState, content: &Content) -> Said {
         match content {
             Content::Text(t) => {
-                let cleaned = text::clean_input(t, self.rules.limits.max_input_chars);
-                if text::fold(&cleaned).is_empty() {
+                // Understanding reads the whole message; only what is stored is cut.
+                let cleaned = text::clean_input(t, crate::nlu::MAX_UNDERSTOOD_CHARS);
+                if text::fold(&cleaned).is_empty() && signals::signal(&cleaned).is_none() {
                     Said::Nothing("empty")
                 } else {
                     Said::Text(cleaned)
@@ -258,11 +299,10 @@ impl Engine {
         t: &str,
     ) -> Reply {
         let folded = text::fold(t);
+        if let Some(reply) = self.repair(state, t) {
+            return reply;
+        }
         match folded.as_str() {
-            "cancelar" | "cancela" | "cancel" | "salir" | "basta" => {
-                state.dialogue = Dialogue::Idle;
-                return self.with_menu(self.say("cancelled", &[]));
-            }
             "menu" | "inicio" | "ayuda" | "opciones" => {
                 state.dialogue = Dialogue::Idle;
                 return self.with_menu(self.say("menu", &[]));
@@ -277,6 +317,15 @@ impl Engine {
         let u = self.brain.understand(t, &ctx).await;
         metrics::counter!("redsol_intents_total", "intent" => u.intent.as_str(), "source" => u.source.as_str())
             .increment(1);
+        if let Some(phone) = &u.entities.phone {
+            state.profile.phone = Some(phone.clone());
+        }
+        if u.entities.plan_mbps.is_some() {
+            state.last_plan = u.entities.plan_mbps;
+        }
+        if u.entities.zone.is_some() {
+            state.last_zone = u.entities.zone.clone();
+        }
 
         match std::mem::take(&mut state.dialogue) {
             Dialogue::Idle => self.dispatch(state, key, t, &u, &ctx).await,
@@ -300,11 +349,68 @@ impl Engine {
                     self.search(state, key, t).await
                 }
             }
+            Dialogue::ChangingPlan { plan_mbps } => {
+                self.continue_change_plan(state, key, t, &u, &ctx, plan_mbps)
+                    .await
+            }
+            Dialogue::CancellingService { reason } => {
+                self.continue_cancel_service(state, key, t, &u, &ctx, reason)
+                    .await
+            }
+        }
+    }
+
+    /// The repair patterns that need no understanding: backing out of a flow (kept a day for
+    /// "siempre sí"), resuming it, and emoji-only messages.
+    fn repair(&self, state: &mut ConversationState, t: &str) -> Option<Reply> {
+        let signal = signals::signal(t)?;
+        let busy = !matches!(state.dialogue, Dialogue::Idle);
+        match signal {
+            Signal::Cancel if busy => {
+                let dialogue = std::mem::take(&mut state.dialogue);
+                state.paused = Some(Paused {
+                    dialogue,
+                    until: unix_now() + PAUSED_SECS,
+                });
+                let mut r = self.say("cancelled_flow", &[]);
+                r.quick_replies = vec![
+                    QuickReply::new("resume", "Siempre sí"),
+                    QuickReply::new("intent:help", "Menú"),
+                ];
+                Some(r)
+            }
+            Signal::Cancel => Some(self.with_menu(self.say("cancelled", &[]))),
+            Signal::Resume if !busy => {
+                let paused = state.paused.take().filter(|p| p.until > unix_now())?;
+                state.dialogue = paused.dialogue;
+                let q = self.pending_question(state)?;
+                Some(Reply {
+                    text: format!(
+                        "{}
+
+{}",
+                        self.rules.render("resumed", &[]),
+                        q.text
+                    ),
+                    quick_replies: q.quick_replies,
+                })
+            }
+            Signal::Complaint => {
+                let mut r = self.say("complaint", &[]);
+                r.quick_replies = vec![QuickReply::new(
+                    "intent:human_agent",
+                    "Hablar con una persona",
+                )];
+                Some(r)
+            }
+            Signal::Greeting if !busy => Some(self.greeting(state)),
+            Signal::Thanks if !busy => Some(self.with_menu(self.say("thanks", &[]))),
+            _ => None,
         }
     }
 
     /// Whether an utterance in the middle of a flow is clearly about something else.
-    fn switches(&self, u: &Understanding) -> bool {
+    pub(crate) fn switches(&self, u: &Understanding) -> bool {
         u.confidence >= 0.6 && u.intent != Intent::OutOfScope
     }
 
@@ -316,8 +422,17 @@ impl Engine {
         u: &Understanding,
         ctx: &UnderstandContext,
     ) -> Reply {
+        let missed = u.intent == Intent::OutOfScope || u.confidence < self.rules.min_confidence;
+        state.misses = if missed {
+            state.misses.saturating_add(1)
+        } else {
+            0
+        };
+        if missed && u.entities.place.is_some() && u.entities.zone.is_none() {
+            return self.coverage(state, t, u);
+        }
         if u.intent != Intent::OutOfScope && u.confidence < self.rules.min_confidence {
-            return self.with_menu(self.say("not_understood", &[]));
+            return self.missed(state, self.say("not_understood", &[]));
         }
         if u.intent.staff_only() && !self.rules.is_staff(key) {
             tracing::warn!(
@@ -341,8 +456,9 @@ impl Engine {
                         .name
                         .clone()
                         .or_else(|| state.profile.name.clone()),
-                    zone: u.entities.zone.clone(),
-                    plan_mbps: u.entities.plan_mbps,
+                    zone: u.entities.zone.clone().or_else(|| state.last_zone.clone()),
+                    plan_mbps: u.entities.plan_mbps.or(state.last_plan),
+                    confirming: false,
                 };
                 self.step_register(state, key, draft).await
             }
@@ -354,8 +470,20 @@ impl Engine {
             Intent::IncidentStatus => self.incident_status(key, t).await,
             Intent::Billing => self.record(key, "billing", t, "billing").await,
             Intent::HumanAgent => self.record(key, "human_agent", t, "human_agent").await,
-            Intent::CancelService | Intent::ChangePlan => {
-                self.record(key, u.intent.as_str(), t, "human_agent").await
+            Intent::ChangePlan => {
+                let plan_mbps = u
+                    .entities
+                    .plan_mbps
+                    .filter(|m| self.rules.plan(*m).is_some());
+                self.step_change_plan(state, plan_mbps)
+            }
+            Intent::CancelService => {
+                state.dialogue = Dialogue::CancellingService {
+                    reason: text::truncate_chars(t, 300),
+                };
+                let mut r = self.say("cancel_service_confirm", &[]);
+                r.quick_replies = yes_no_buttons();
+                r
             }
             Intent::Goodbye => Reply {
                 text: self.rules.render("goodbye", &[]),
@@ -366,7 +494,7 @@ impl Engine {
                     text: self.rules.finish(text),
                     quick_replies: Vec::new(),
                 }),
-                None => self.with_menu(self.say("out_of_scope", &[])),
+                None => self.missed(state, self.say("out_of_scope", &[])),
             },
             Intent::Stats => self.stats().await,
             Intent::Finance => self.finance().await,
@@ -427,6 +555,14 @@ impl Engine {
                 ];
                 r
             }
+            None if u.entities.place.is_some() => {
+                state.dialogue = Dialogue::Idle;
+                let place = u.entities.place.clone().unwrap_or_default();
+                self.with_menu(self.say(
+                    "no_coverage",
+                    &[("place", place), ("zones", self.rules.zone_list())],
+                ))
+            }
             None => {
                 let place = coverage_place(t);
                 if matches!(state.dialogue, Dialogue::Idle) && place.is_none() {
@@ -455,12 +591,26 @@ impl Engine {
         mut draft: RegisterDraft,
     ) -> Reply {
         let asked = draft.missing();
+        let signal = signals::signal(t);
+        if draft.confirming {
+            match signal {
+                Some(Signal::Yes) => return self.finish_register(state, key, draft).await,
+                Some(Signal::No) => {
+                    draft.confirming = false;
+                    state.dialogue = Dialogue::Registering(draft);
+                    return self.say("register_what_to_change", &[]);
+                }
+                _ => {}
+            }
+        }
         // A question in the middle ("¿cuánto cuesta el premium?") is answered, not taken as
         // an answer, unless it names the very thing asked ("¿llegan a la norte?" for the zone).
-        let question = matches!(u.intent, Intent::Plans | Intent::Coverage | Intent::Help)
-            && u.confidence >= 0.6;
+        let question = matches!(
+            u.intent,
+            Intent::Plans | Intent::Coverage | Intent::Help | Intent::IncidentStatus
+        ) && u.confidence >= 0.6;
         let folded = text::fold(t);
-        let asks_price = ["cuanto", "cuesta", "precio", "costo", "vale"]
+        let asks_price = ["cuanto", "cuesta", "precio", "costo", "vale", "sale"]
             .iter()
             .any(|w| folded.split(' ').any(|x| x == *w));
         let answers_slot = match asked {
@@ -468,28 +618,60 @@ impl Engine {
             Some(RegSlot::Plan) => u.entities.plan_mbps.is_some() && !asks_price,
             _ => false,
         };
-        if question && !answers_slot {
+        if question
+            && !answers_slot
+            && !(u.intent == Intent::Coverage
+                && u.entities.zone.is_some()
+                && asked == Some(RegSlot::Zone))
+        {
             return self
                 .detour(state, key, t, u, ctx, Dialogue::Registering(draft))
                 .await;
         }
         let before = draft.clone();
-        let filled = fill_register(&mut draft, t, u, asked, &self.rules);
-        if !filled && self.switches(u) && u.intent != Intent::Register {
-            return self
-                .detour(state, key, t, u, ctx, Dialogue::Registering(before))
-                .await;
-        }
-        if asked == Some(RegSlot::Zone) && draft.zone.is_none() && !filled {
+        let changes = fill_register(&mut draft, t, u, asked, &self.rules);
+        let filled = draft != before;
+        if !filled {
+            if asked == Some(RegSlot::Zone) {
+                if let Some(place) = &u.entities.place {
+                    state.dialogue = Dialogue::Registering(draft);
+                    let mut r = self.say(
+                        "no_coverage",
+                        &[("place", place.clone()), ("zones", self.rules.zone_list())],
+                    );
+                    r.quick_replies = self.zone_buttons();
+                    return r;
+                }
+            }
+            if self.switches(u) && u.intent != Intent::Register {
+                return self
+                    .detour(state, key, t, u, ctx, Dialogue::Registering(before))
+                    .await;
+            }
+            if asked == Some(RegSlot::Zone) {
+                state.dialogue = Dialogue::Registering(draft);
+                return self.unknown_zone(t);
+            }
+            // Not an answer and nothing else we can do: say so and ask again.
             state.dialogue = Dialogue::Registering(draft);
-            return self.unknown_zone(t);
+            let q = self.pending_question(state).unwrap_or_default();
+            return Reply {
+                text: format!("{}\n\n{}", self.rules.render("not_an_answer", &[]), q.text),
+                quick_replies: q.quick_replies,
+            };
         }
-        self.step_register(state, key, draft).await
+        let mut reply = self.step_register(state, key, draft).await;
+        if !changes.is_empty() {
+            reply.text = self
+                .rules
+                .finish(format!("{}\n\n{}", changes.join("\n"), reply.text));
+        }
+        reply
     }
 
     /// Answers a question asked in the middle of a flow. Informational questions are answered
     /// and the flow goes on; another flow replaces this one.
-    async fn detour(
+    pub(crate) async fn detour(
         &self,
         state: &mut ConversationState,
         key: &ConversationKey,
@@ -550,7 +732,7 @@ impl Engine {
         draft: RegisterDraft,
     ) -> Reply {
         let Some(missing) = draft.missing() else {
-            return self.finish_register(state, key, draft).await;
+            return self.confirm_register(state, draft);
         };
         let mut reply = self.register_question(&draft, missing);
         // Telegram does not give the phone: offer to share it with the first question asked.
@@ -565,6 +747,33 @@ impl Engine {
         }
         state.dialogue = Dialogue::Registering(draft);
         reply
+    }
+
+    /// Shows what will be saved and asks "¿Confirmo?": nothing is written before a yes.
+    fn confirm_register(&self, state: &mut ConversationState, mut draft: RegisterDraft) -> Reply {
+        draft.confirming = true;
+        let r = self.register_summary(&draft);
+        state.dialogue = Dialogue::Registering(draft);
+        r
+    }
+
+    fn register_summary(&self, draft: &RegisterDraft) -> Reply {
+        let plan = draft.plan_mbps.and_then(|m| self.rules.plan(m));
+        let mut r = self.say(
+            "register_confirm",
+            &[
+                ("name", draft.name.clone().unwrap_or_default()),
+                ("zone", draft.zone.clone().unwrap_or_default()),
+                ("plan", plan.map(|p| p.name.clone()).unwrap_or_default()),
+                ("mbps", plan.map(|p| p.mbps.to_string()).unwrap_or_default()),
+                (
+                    "price",
+                    plan.map(|p| p.price.to_string()).unwrap_or_default(),
+                ),
+            ],
+        );
+        r.quick_replies = yes_no_buttons();
+        r
     }
 
     fn register_question(&self, draft: &RegisterDraft, slot: RegSlot) -> Reply {
@@ -655,13 +864,34 @@ impl Engine {
         ctx: &UnderstandContext,
         mut draft: IncidentDraft,
     ) -> Reply {
+        if draft.confirming {
+            match signals::signal(t) {
+                Some(Signal::Yes) => return self.finish_incident(state, key, draft).await,
+                Some(Signal::No) => {
+                    draft.confirming = false;
+                    draft.description = None;
+                    draft.kind = None;
+                    state.dialogue = Dialogue::Reporting(draft);
+                    return self.incident_question(IncSlot::What);
+                }
+                _ => {}
+            }
+        }
         let asked = draft.missing();
         let before = draft.clone();
-        let filled = fill_incident(&mut draft, t, u, asked);
-        if !filled && self.switches(u) && u.intent != Intent::ReportIncident {
-            return self
-                .detour(state, key, t, u, ctx, Dialogue::Reporting(before))
-                .await;
+        fill_incident(&mut draft, t, u, asked);
+        if draft == before {
+            if self.switches(u) && u.intent != Intent::ReportIncident {
+                return self
+                    .detour(state, key, t, u, ctx, Dialogue::Reporting(before))
+                    .await;
+            }
+            state.dialogue = Dialogue::Reporting(draft);
+            let q = self.pending_question(state).unwrap_or_default();
+            return Reply {
+                text: format!("{}\n\n{}", self.rules.render("not_an_answer", &[]), q.text),
+                quick_replies: q.quick_replies,
+            };
         }
         self.step_incident(state, key, draft).await
     }
@@ -669,15 +899,33 @@ impl Engine {
     async fn step_incident(
         &self,
         state: &mut ConversationState,
-        key: &ConversationKey,
-        draft: IncidentDraft,
+        _key: &ConversationKey,
+        mut draft: IncidentDraft,
     ) -> Reply {
         let Some(missing) = draft.missing() else {
-            return self.finish_incident(state, key, draft).await;
+            draft.confirming = true;
+            let r = self.incident_summary(&draft);
+            state.dialogue = Dialogue::Reporting(draft);
+            return r;
         };
         let reply = self.incident_question(missing);
         state.dialogue = Dialogue::Reporting(draft);
         reply
+    }
+
+    fn incident_summary(&self, draft: &IncidentDraft) -> Reply {
+        let description = draft.description.clone().unwrap_or_default();
+        let priority = self.rules.priority_for(&description, draft.kind);
+        let mut r = self.say(
+            "incident_confirm",
+            &[
+                ("description", text::truncate_chars(&description, 120)),
+                ("since", draft.since.clone().unwrap_or_default()),
+                ("priority", priority.as_str().to_string()),
+            ],
+        );
+        r.quick_replies = yes_no_buttons();
+        r
     }
 
     fn incident_question(&self, slot: IncSlot) -> Reply {
@@ -940,11 +1188,40 @@ impl Engine {
         ))
     }
 
+    /// A reply to a message the bot could not handle; the second in a row offers a person.
+    fn missed(&self, state: &ConversationState, r: Reply) -> Reply {
+        if state.misses >= 2 {
+            let mut r = Reply {
+                text: format!("{}\n\n{}", r.text, self.rules.render("offer_person", &[])),
+                quick_replies: self.menu_buttons(),
+            };
+            r.quick_replies.insert(
+                0,
+                QuickReply::new("intent:human_agent", "Hablar con una persona"),
+            );
+            r
+        } else {
+            self.with_menu(r)
+        }
+    }
+
     /// The question the current flow is waiting on, if any.
     fn pending_question(&self, state: &ConversationState) -> Option<Reply> {
         match &state.dialogue {
-            Dialogue::Registering(d) => d.missing().map(|s| self.register_question(d, s)),
-            Dialogue::Reporting(d) => d.missing().map(|s| self.incident_question(s)),
+            Dialogue::Registering(d) => Some(match d.missing() {
+                Some(s) => self.register_question(d, s),
+                None => self.register_summary(d),
+            }),
+            Dialogue::Reporting(d) => Some(match d.missing() {
+                Some(s) => self.incident_question(s),
+                None => self.incident_summary(d),
+            }),
+            Dialogue::ChangingPlan { plan_mbps } => Some(self.change_plan_question(*plan_mbps)),
+            Dialogue::CancellingService { .. } => {
+                let mut r = self.say("cancel_service_confirm", &[]);
+                r.quick_replies = yes_no_buttons();
+                Some(r)
+            }
             Dialogue::AskingCoverageZone => {
                 Some(self.say("coverage_ask", &[("zones", self.rules.zone_list())]))
             }
@@ -953,14 +1230,14 @@ impl Engine {
         }
     }
 
-    fn say(&self, template: &str, values: &[(&str, String)]) -> Reply {
+    pub(crate) fn say(&self, template: &str, values: &[(&str, String)]) -> Reply {
         Reply {
             text: self.rules.render(template, values),
             quick_replies: Vec::new(),
         }
     }
 
-    fn with_menu(&self, mut r: Reply) -> Reply {
+    pub(crate) fn with_menu(&self, mut r: Reply) -> Reply {
         r.quick_replies = self.menu_buttons();
         r
     }
@@ -983,7 +1260,7 @@ impl Engine {
             .collect()
     }
 
-    fn plan_buttons(&self) -> Vec<QuickReply> {
+    pub(crate) fn plan_buttons(&self) -> Vec<QuickReply> {
         self.rules
             .plans
             .iter()
@@ -997,124 +1274,145 @@ impl Engine {
     }
 }
 
-/// Fills registration slots from one message. Returns whether anything was filled.
+/// Fills registration slots from one message: an entity for a slot already filled is a
+/// correction. Returns what was corrected, worded for the customer.
 fn fill_register(
     draft: &mut RegisterDraft,
     t: &str,
     u: &Understanding,
     asked: Option<RegSlot>,
     rules: &Rules,
-) -> bool {
-    let mut filled = false;
-    if let Some(name) = &u.entities.name {
-        draft.name = Some(name.clone());
-        filled = true;
+) -> Vec<String> {
+    let mut changes = Vec::new();
+    let names = crate::nlu::Nlu::embedded();
+    // A name typed in answer to the name question, or introduced ("a nombre de...").
+    let typed_name = u.entities.name.clone().or_else(|| {
+        (asked == Some(RegSlot::Name) && !draft.confirming)
+            .then(|| names.names().plausible(t))
+            .flatten()
+            .filter(|_| {
+                signals::signal(t).is_none()
+                    && !(u.confidence >= 0.8
+                        && u.intent != Intent::OutOfScope
+                        && u.intent != Intent::Register)
+            })
+    });
+    if let Some(name) = typed_name {
+        if draft.name.as_ref().is_some_and(|n| *n != name) && asked != Some(RegSlot::Name) {
+            changes.push(format!("✏️ Cambié el nombre a {name}."));
+        }
+        draft.name = Some(name);
     }
     if let Some(zone) = &u.entities.zone {
+        if draft.zone.as_ref().is_some_and(|z| z != zone) {
+            changes.push(format!("✏️ Cambié tu zona a {zone}."));
+        }
         draft.zone = Some(zone.clone());
-        filled = true;
     }
-    if let Some(mbps) = u.entities.plan_mbps {
-        draft.plan_mbps = Some(mbps);
-        filled = true;
+    let mut plan = u.entities.plan_mbps.filter(|m| rules.plan(*m).is_some());
+    if plan.is_none() && (asked == Some(RegSlot::Plan) || draft.plan_mbps.is_some()) {
+        plan = plan_by_words(t, rules);
     }
-    match asked {
-        Some(RegSlot::Plan) if draft.plan_mbps.is_none() => {
-            let folded = text::fold(t);
-            let bare = folded
-                .split(' ')
-                .find_map(|w| w.parse::<u32>().ok())
-                .filter(|n| rules.plan(*n).is_some());
-            let cheapest = folded.contains("barato") || folded.contains("economico");
-            let fastest =
-                folded.contains("rapido") || folded.contains("caro") || folded.contains("mejor");
-            let pick = bare
-                .or_else(|| {
-                    cheapest
-                        .then(|| rules.plans.iter().min_by_key(|p| p.price).map(|p| p.mbps))
-                        .flatten()
-                })
-                .or_else(|| {
-                    fastest
-                        .then(|| rules.plans.iter().max_by_key(|p| p.mbps).map(|p| p.mbps))
-                        .flatten()
-                });
-            if let Some(n) = pick {
-                draft.plan_mbps = Some(n);
-                filled = true;
+    if let Some(mbps) = plan {
+        if draft.plan_mbps.is_some_and(|m| m != mbps) {
+            if let Some(p) = rules.plan(mbps) {
+                changes.push(format!(
+                    "✏️ Cambié tu plan a {} {} Mbps, ${}/mes.",
+                    p.name, p.mbps, p.price
+                ));
             }
         }
-        Some(RegSlot::Name) if draft.name.is_none() && looks_like_name(t, u) => {
-            draft.name = Some(title_case(&text::clean_input(t, 60)));
-            filled = true;
-        }
-        _ => {}
+        draft.plan_mbps = Some(mbps);
     }
-    filled
+    if !changes.is_empty() {
+        draft.confirming = false;
+    }
+    changes
 }
 
-/// Whether a reply to "¿cuál es tu nombre?" is a name: a few words of letters, no digits,
-/// not a recognizable request.
-fn looks_like_name(t: &str, u: &Understanding) -> bool {
-    let words: Vec<&str> = t.split_whitespace().collect();
-    let letters = t
-        .chars()
-        .all(|c| c.is_alphabetic() || c.is_whitespace() || matches!(c, '.' | '\'' | '-'));
-    let request = u.confidence >= 0.6
-        && !matches!(
-            u.intent,
-            Intent::OutOfScope | Intent::Greeting | Intent::ClientSearch
-        );
-    (1..=5).contains(&words.len()) && letters && !request
+/// A plan named by how it compares: "el más barato", "el más rápido", "el de en medio".
+fn plan_by_words(t: &str, rules: &Rules) -> Option<u32> {
+    let folded = format!(" {} ", text::fold(t));
+    let has = |w: &str| folded.contains(&format!(" {w} "));
+    if has("barato") || has("economico") || has("sencillo") || has("basico") {
+        rules.plans.iter().min_by_key(|p| p.price).map(|p| p.mbps)
+    } else if has("rapido") || has("completo") || has("mejor") && has("mas") {
+        rules.plans.iter().max_by_key(|p| p.mbps).map(|p| p.mbps)
+    } else if has("medio") || has("intermedio") {
+        let mut by_price: Vec<_> = rules.plans.iter().collect();
+        by_price.sort_by_key(|p| p.price);
+        by_price.get(by_price.len() / 2).map(|p| p.mbps)
+    } else {
+        None
+    }
 }
 
-/// Fills incident slots from one message. Returns whether anything was filled.
-fn fill_incident(
-    draft: &mut IncidentDraft,
-    t: &str,
-    u: &Understanding,
-    asked: Option<IncSlot>,
-) -> bool {
-    let mut filled = false;
+/// Fills incident slots from one message, each only with what answers it: a description
+/// that describes a fault, a date or duration for "since when", a yes or no for the modem.
+fn fill_incident(draft: &mut IncidentDraft, t: &str, u: &Understanding, asked: Option<IncSlot>) {
     let e = &u.entities;
-    let describes = u.intent == Intent::ReportIncident
-        && (e.incident_kind.is_some_and(|k| k != IncidentKind::Other)
-            || t.split_whitespace().count() >= 4);
-    if draft.description.is_none() && (describes || asked == Some(IncSlot::What)) {
-        let folded = text::fold(t);
-        if let Some(kind) = folded
-            .strip_prefix("kind ")
-            .and_then(|k| IncidentKind::parse(&k.replace(' ', "_")))
-        {
+    let folded = text::fold(t);
+    let chosen = folded
+        .strip_prefix("kind ")
+        .and_then(|k| IncidentKind::parse(&k.replace(' ', "_")));
+    let describes = chosen.is_some()
+        || e.incident_kind.is_some_and(|k| k != IncidentKind::Other)
+        || (u.intent == Intent::ReportIncident
+            && asked == Some(IncSlot::What)
+            && t.split_whitespace().count() >= 2
+            && !is_bare_report_request(&folded));
+    if describes && (draft.description.is_none() || asked != Some(IncSlot::What)) {
+        let fresh = draft.description.is_none();
+        if let Some(kind) = chosen {
             draft.kind = Some(kind);
             draft.description = Some(kind.label_es().to_string());
-        } else {
-            draft.description = Some(text::truncate_chars(t, 300));
-            draft.kind = e.incident_kind.or(Some(IncidentKind::Other));
+        } else if fresh || e.incident_kind.is_some_and(|k| k != IncidentKind::Other) {
+            let text = text::truncate_chars(t, 300);
+            draft.description = Some(match (&draft.description, fresh) {
+                (Some(old), false) if !old.contains(&text) => {
+                    text::truncate_chars(&format!("{old}. {text}"), 300)
+                }
+                _ => text,
+            });
+            draft.kind = match (draft.kind, e.incident_kind) {
+                (Some(IncidentKind::NoService), _) => Some(IncidentKind::NoService),
+                (_, Some(k)) if k != IncidentKind::Other => Some(k),
+                (k, _) => k.or(Some(IncidentKind::Other)),
+            };
         }
-        filled = true;
+        draft.confirming = false;
     }
-    if draft.since.is_none() {
+    if draft.since.is_none() || asked == Some(IncSlot::Since) {
         if let Some(since) = &e.since {
             draft.since = Some(since.clone());
-            filled = true;
-        } else if asked == Some(IncSlot::Since) {
+        } else if asked == Some(IncSlot::Since) && signals::is_when(t) {
             draft.since = Some(text::truncate_chars(t, 60));
-            filled = true;
         }
     }
     if draft.modem_restarted.is_none() {
         if let Some(r) = e.modem_restarted {
             draft.modem_restarted = Some(r);
-            filled = true;
         } else if asked == Some(IncSlot::Modem) {
-            if let Some(yes) = yes_no(t) {
+            let answer = match signals::signal(t) {
+                Some(Signal::Yes) => Some(true),
+                Some(Signal::No) => Some(false),
+                _ => yes_no(t),
+            };
+            if let Some(yes) = answer {
                 draft.modem_restarted = Some(yes);
-                filled = true;
             }
         }
     }
-    filled
+}
+
+/// "quiero reportar una falla": asks to report, says nothing of the fault.
+fn is_bare_report_request(folded: &str) -> bool {
+    let words: Vec<&str> = folded.split(' ').collect();
+    let fault_words = [
+        "internet", "senal", "lento", "lenta", "jala", "funciona", "sirve", "corta", "cae", "cayo",
+        "modem", "luz", "cable", "wifi", "conexion", "servicio", "va", "fue", "antena", "red",
+    ];
+    words.len() <= 8 && !words.iter().any(|w| fault_words.contains(w))
 }
 
 /// "sí", "ya", "simon" → true; "no", "nel", "todavía no" → false.
@@ -1149,6 +1447,9 @@ fn choice_to_said(id: &str) -> Option<Said> {
     match kind {
         "intent" => Intent::parse(value).map(Said::Forced),
         "cancel" => Some(Said::Text("cancelar".into())),
+        "yes" => Some(Said::Text("sí".into())),
+        "no" => Some(Said::Text("no".into())),
+        "resume" => Some(Said::Text("siempre sí".into())),
         "zone" => Some(Said::Text(value.to_string())),
         "plan" => Some(Said::Text(format!("el de {value} megas"))),
         "modem" => Some(Said::Text(if value == "yes" { "sí" } else { "no" }.into())),
@@ -1208,4 +1509,12 @@ fn merge_profile(into: &mut Profile, from: &Profile) {
     if let Some(phone) = &from.phone {
         into.phone = Some(phone.clone());
     }
+}
+
+fn yes_no_buttons() -> Vec<QuickReply> {
+    vec![
+        QuickReply::new("yes", "Sí, confirmo"),
+        QuickReply::new("no", "Cambiar algo"),
+        QuickReply::new("cancel", "Cancelar"),
+    ]
 }

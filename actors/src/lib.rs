@@ -7,7 +7,9 @@
 //! - [`rules`]: business rules and limits loaded from `config/` (plans, zones, templates).
 //! - [`text`] and [`nlu`]: normalization of phone-typed Spanish and the offline NLU.
 //! - [`brain`]: the understanding seam (offline now, Gemini later).
-//! - [`engine`]: one turn of dialogue: the flows (registration, incidents, staff reports).
+//! - [`dialogue`]: the repair patterns' triggers shared by every flow (back out, resume, yes/no).
+//! - [`engine`]: one turn of dialogue: repair first, then the flows (registration, incidents,
+//!   staff reports); [`flows`] holds the flows that live in their own file.
 //! - [`reports`]: statistics, finance and client search for staff.
 //! - [`store`]: the store seam, plus an in-memory implementation; [`demo`] seeds demo clients.
 //! - [`conversation`]: the actor holding one conversation's state, history and rate limit.
@@ -18,7 +20,9 @@
 pub mod brain;
 pub mod conversation;
 pub mod demo;
+pub mod dialogue;
 pub mod engine;
+pub mod flows;
 pub mod model;
 pub mod nlu;
 pub mod reports;

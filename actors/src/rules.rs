@@ -144,7 +144,32 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "contact_saved",
     "apology",
     "store_error",
+    "cancelled_flow",
+    "resumed",
+    "not_an_answer",
+    "no_coverage",
+    "register_confirm",
+    "register_what_to_change",
+    "incident_confirm",
+    "change_plan_ask",
+    "change_plan_confirm",
+    "change_plan_done",
+    "cancel_service_confirm",
+    "cancel_service_done",
+    "cancel_service_kept",
+    "complaint",
+    "thanks",
+    "offer_person",
 ];
+
+/// A text as its words sound once respelled ("no ay cenal" and "no hay señal" are the same).
+fn sounds_of(s: &str) -> String {
+    text::fold(s)
+        .split(' ')
+        .map(|w| crate::nlu::fuzzy::sound(&crate::nlu::fuzzy::nlu_token(w)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// A configuration value that does not make sense, naming the key.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -344,12 +369,13 @@ impl Rules {
     /// The priority of an incident from the config rules; `kind` counts as a keyword source too
     /// (a report of no service is "Alta" even in words no rule lists).
     pub fn priority_for(&self, description: &str, kind: Option<IncidentKind>) -> Priority {
-        let folded = format!(" {} ", text::fold(description));
+        // Compared as they sound, respelled: "no ay cenal" is "no hay señal".
+        let folded = format!(" {} ", sounds_of(description));
         for rule in &self.priority_rules {
             if rule
                 .keywords
                 .iter()
-                .any(|k| folded.contains(&format!(" {} ", text::fold(k))))
+                .any(|k| folded.contains(&format!(" {} ", sounds_of(k))))
             {
                 return rule.priority;
             }

@@ -20,6 +20,12 @@ async fn registration_in_one_turn_with_a_profile_name() {
     };
     h.send_inbound(inbound);
     let text = h.reply().await.reply.text;
+    assert!(text.contains("¿Confirmo"), "a summary first: {text}");
+    assert!(
+        h.store.prospects().is_empty(),
+        "nothing written before the yes"
+    );
+    let text = h.ask(&key, "sí").await;
     assert!(text.contains("Registro exitoso"), "{text}");
     assert!(
         text.contains("Juan Pérez") && text.contains("Norte"),
@@ -42,6 +48,11 @@ async fn registration_in_one_informal_sentence() {
         .ask(&key, "ola soy Ana Ruiz de la norte y kiero el de 50 megas")
         .await;
     assert!(
+        text.contains("Ana Ruiz") && text.contains("¿Confirmo"),
+        "{text}"
+    );
+    let text = h.ask(&key, "👍").await;
+    assert!(
         text.contains("Registro exitoso") && text.contains("$450/mes"),
         "{text}"
     );
@@ -62,6 +73,8 @@ async fn registration_over_several_turns_with_an_unknown_zone() {
     let t = h.ask(&key, "cuanto cuesta el premium?").await;
     assert!(t.contains("$600") && t.contains("plan te interesa"), "{t}");
     let t = h.ask(&key, "el basico").await;
+    assert!(t.contains("¿Confirmo"), "{t}");
+    let t = h.ask(&key, "dale").await;
     assert!(
         t.contains("Registro exitoso") && t.contains("Salamanca") && t.contains("$350/mes"),
         "{t}"
@@ -75,7 +88,7 @@ async fn registration_over_several_turns_with_an_unknown_zone() {
         h.reply().await
     };
     assert!(
-        out.reply.text.contains("No encontré la zona"),
+        out.reply.text.contains("Todavía no llegamos a Guadalajara"),
         "{}",
         out.reply.text
     );
@@ -92,6 +105,13 @@ async fn registration_over_several_turns_with_an_unknown_zone() {
     });
     let t = h.reply().await.reply.text;
     assert!(t.contains("Cerro Blanco") && t.contains("$350/mes"), "{t}");
+    assert_eq!(h.store.prospects().len(), 1, "not before the yes");
+    h.send_inbound(Inbound {
+        content: Content::Choice("yes".into()),
+        ..Inbound::text(key.clone(), "")
+    });
+    let t = h.reply().await.reply.text;
+    assert!(t.contains("Registro exitoso"), "{t}");
     assert_eq!(h.store.prospects().len(), 2);
 }
 
@@ -145,6 +165,12 @@ async fn incident_without_service_is_alta_and_can_be_followed() {
         "asks only what is missing (the modem): {t}"
     );
     let t = h.ask(&key, "si ya lo reinicie").await;
+    assert!(t.contains("Alta") && t.contains("¿Lo confirmo"), "{t}");
+    assert!(
+        h.store.incidents().is_empty(),
+        "nothing written before the yes"
+    );
+    let t = h.ask(&key, "ok").await;
     assert!(t.contains("INC-000001") && t.contains("Alta"), "{t}");
     let incidents = h.store.incidents();
     assert_eq!(incidents.len(), 1);
@@ -171,6 +197,8 @@ async fn slow_service_is_media_and_everything_at_once_completes() {
             "el internet esta muy lento desde el lunes, ya reinicie el modem",
         )
         .await;
+    assert!(t.contains("Media") && t.contains("¿Lo confirmo"), "{t}");
+    let t = h.ask(&key, "sí").await;
     assert!(t.contains("Media") && t.contains("INC-"), "{t}");
     let t = h.ask(&key, "tengo un problema").await;
     assert!(t.contains("qué problema"), "{t}");
@@ -179,6 +207,8 @@ async fn slow_service_is_media_and_everything_at_once_completes() {
     let t = h.ask(&key, "hoy").await;
     assert!(t.contains("módem"), "{t}");
     let t = h.ask(&key, "no").await;
+    assert!(t.contains("¿Lo confirmo"), "{t}");
+    let t = h.ask(&key, "va").await;
     assert!(t.contains("INC-000002") && t.contains("Media"), "{t}");
     let t = h.ask(&key, "estado de mis reportes").await;
     let newest = t.find("INC-000002").expect("newest listed");
@@ -291,7 +321,7 @@ async fn bad_input_gets_a_sensible_answer() {
         ..Inbound::text(key.clone(), "")
     });
     let t = h.reply().await.reply.text;
-    assert!(t.contains("solo entiendo mensajes de texto"), "{t}");
+    assert!(t.contains("no puedo escuchar audios"), "{t}");
     let t = h.ask(&key, "pon una cancion de bad bunny").await;
     assert!(t.contains("solo puedo ayudarte"), "{t}");
 }
@@ -382,7 +412,8 @@ async fn telegram_registration_offers_to_share_the_phone_and_uses_it() {
         "{t}"
     );
     h.ask(&key, "norte").await;
-    let t = h.ask(&key, "el de 20").await;
+    h.ask(&key, "el de 20").await;
+    let t = h.ask(&key, "sí").await;
     assert!(t.contains("Registro exitoso"), "{t}");
     let prospect = h.store.prospects().pop().expect("saved");
     assert_eq!(prospect.data.phone.as_deref(), Some("+52 464 123 4567"));

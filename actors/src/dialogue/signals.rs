@@ -1,0 +1,338 @@
+//! What a message says about the conversation itself, whatever flow is running: backing out,
+//! yes, no, "siempre sí", the meaning of an emoji-only message, whether an answer is a date.
+//! These are the repair patterns' triggers, written once for every flow.
+
+use crate::text;
+
+/// Whole messages (folded) that back out of what is going on.
+const CANCEL: &[&str] = &[
+    "cancelar",
+    "cancela",
+    "cancel",
+    "salir",
+    "basta",
+    "ya no",
+    "mejor no",
+    "luego",
+    "despues",
+    "olvidalo",
+    "olvidenlo",
+    "olvida",
+    "ahorita no",
+    "no gracias",
+    "asi dejalo",
+    "dejalo",
+    "dejalo asi",
+    "ya no quiero",
+    "no quiero",
+    "no ya no",
+    "nel",
+    "mejor luego",
+    "otro dia",
+    "en otra ocasion",
+    "no por ahora",
+    "por ahora no",
+    "ahora no",
+    "todavia no",
+    "aun no",
+    "mejor despues",
+    "despues les escribo",
+    "luego les escribo",
+    "luego te escribo",
+    "luego le escribo",
+    "lo pienso",
+    "lo voy a pensar",
+    "dejame pensarlo",
+    "no mejor no",
+    "ya no gracias",
+    "stop",
+    "alto",
+    "no importa",
+];
+
+/// Phrases that, inside a longer message, back out ("mejor no, ahorita no tengo dinero").
+const CANCEL_CUES: &[&str] = &[
+    "mejor no",
+    "ya no quiero",
+    "ahorita no",
+    "olvidalo",
+    "olvidenlo",
+    "luego les escribo",
+    "luego te escribo",
+    "despues les escribo",
+    "lo voy a pensar",
+    "lo pienso",
+    "no gracias",
+    "mejor luego",
+    "mejor despues",
+    "ya no",
+    "por ahora no",
+];
+
+/// Words of a "yes".
+const YES: &[&str] = &[
+    "si",
+    "sii",
+    "sip",
+    "ok",
+    "okey",
+    "dale",
+    "va",
+    "sale",
+    "simon",
+    "claro",
+    "correcto",
+    "confirmo",
+    "confirmar",
+    "adelante",
+    "perfecto",
+    "exacto",
+    "afirmativo",
+    "de acuerdo",
+    "esta bien",
+    "asi es",
+    "andale",
+    "orale",
+    "ya",
+    "listo",
+    "aja",
+    "yes",
+    "por supuesto",
+    "si confirmo",
+    "si porfa",
+    "si por favor",
+    "si esta bien",
+    "si correcto",
+    "sale va",
+];
+
+/// Words of a "no".
+const NO: &[&str] = &[
+    "no",
+    "nop",
+    "nope",
+    "nel",
+    "negativo",
+    "incorrecto",
+    "no es asi",
+    "esta mal",
+];
+
+/// Phrases that take back a cancellation ("siempre sí").
+const RESUME: &[&str] = &[
+    "siempre si",
+    "siempre si quiero",
+    "si quiero",
+    "continuar",
+    "continua",
+    "seguimos",
+    "sigamos",
+    "retomar",
+    "retomemos",
+    "donde nos quedamos",
+    "ya me decidi",
+    "mejor si",
+];
+
+/// A message as seen by the repair patterns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Cancel,
+    Yes,
+    No,
+    Resume,
+    /// An emoji-only greeting (👋).
+    Greeting,
+    /// An emoji-only thanks (🙏).
+    Thanks,
+    /// An emoji-only complaint (😡 🤬 👎).
+    Complaint,
+}
+
+/// The meaning of a message made of emoji only.
+fn emoji_signal(message: &str) -> Option<Signal> {
+    let symbols: Vec<char> = message
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(*c as u32, 0xFE0F | 0x200D | 0x1F3FB..=0x1F3FF))
+        .collect();
+    if symbols.is_empty() || symbols.iter().any(|c| c.is_alphanumeric()) {
+        return None;
+    }
+    let has = |set: &[char]| symbols.iter().any(|c| set.contains(c));
+    if has(&['😡', '🤬', '😠', '👎', '💢', '😤']) {
+        Some(Signal::Complaint)
+    } else if has(&['👍', '👌', '✅', '✔', '🆗', '💯']) {
+        Some(Signal::Yes)
+    } else if has(&['👋', '🖐', '✋']) {
+        Some(Signal::Greeting)
+    } else if has(&['🙏', '🤝', '❤', '😊', '🥰']) {
+        Some(Signal::Thanks)
+    } else if has(&['❌', '🚫', '✖']) {
+        Some(Signal::No)
+    } else {
+        None
+    }
+}
+
+fn is_one_of(folded: &str, list: &[&str]) -> bool {
+    list.contains(&folded)
+}
+
+/// The repair signal of a whole message, if it is one.
+pub fn signal(message: &str) -> Option<Signal> {
+    if let Some(s) = emoji_signal(message) {
+        return Some(s);
+    }
+    let folded = text::fold(message);
+    let squeezed: String = folded
+        .split(' ')
+        .map(text::squeeze)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let f = squeezed.as_str();
+    if is_one_of(f, RESUME) {
+        Some(Signal::Resume)
+    } else if is_one_of(f, CANCEL) {
+        Some(Signal::Cancel)
+    } else if is_one_of(f, YES)
+        || starts_with_any(f, &["si ", "ok ", "dale ", "va ", "sale "])
+            && f.split(' ').count() <= 4
+            && !contains_any(f, &["no"])
+    {
+        Some(Signal::Yes)
+    } else if is_one_of(f, NO) {
+        Some(Signal::No)
+    } else if contains_phrase_any(f, CANCEL_CUES) && f.split(' ').count() <= 14 {
+        Some(Signal::Cancel)
+    } else {
+        None
+    }
+}
+
+fn starts_with_any(f: &str, list: &[&str]) -> bool {
+    list.iter().any(|p| f.starts_with(p))
+}
+
+fn contains_any(f: &str, words: &[&str]) -> bool {
+    f.split(' ').any(|w| words.contains(&w))
+}
+
+fn contains_phrase_any(f: &str, phrases: &[&str]) -> bool {
+    let padded = format!(" {f} ");
+    phrases.iter().any(|p| padded.contains(&format!(" {p} ")))
+}
+
+/// Whether an answer to "¿desde cuándo?" is a date or a duration ("ayer", "desde el lunes",
+/// "hace 3 días", "como a las 5", "15 de mayo", "toda la semana").
+pub fn is_when(message: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "hoy",
+        "ayer",
+        "anoche",
+        "antier",
+        "anteayer",
+        "manana",
+        "tarde",
+        "noche",
+        "madrugada",
+        "ahorita",
+        "rato",
+        "horas",
+        "hora",
+        "dias",
+        "dia",
+        "semana",
+        "semanas",
+        "mes",
+        "meses",
+        "lunes",
+        "martes",
+        "miercoles",
+        "jueves",
+        "viernes",
+        "sabado",
+        "domingo",
+        "desde",
+        "hace",
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+        "temprano",
+        "siempre",
+        "nunca",
+        "minutos",
+        "finde",
+        "fin",
+        "pasado",
+        "pasada",
+        "ultimo",
+        "ultimos",
+        "varios",
+    ];
+    let folded = text::fold(message);
+    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    !words.is_empty()
+        && words.len() <= 12
+        && words
+            .iter()
+            .any(|w| WORDS.contains(w) || w.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backing_out_in_any_words() {
+        for t in [
+            "ya no",
+            "mejor no",
+            "luego",
+            "olvídalo",
+            "ahorita no",
+            "no gracias",
+            "Cancelar",
+            "mejor no, ahorita no tengo dinero, luego les escribo",
+        ] {
+            assert_eq!(signal(t), Some(Signal::Cancel), "{t}");
+        }
+        assert_eq!(signal("siempre sí"), Some(Signal::Resume));
+        assert_eq!(signal("no tengo internet"), None);
+    }
+
+    #[test]
+    fn yes_no_and_emoji() {
+        for t in ["sí", "ok", "dale", "va", "👍", "👌", "si confirmo", "siii"] {
+            assert_eq!(signal(t), Some(Signal::Yes), "{t}");
+        }
+        assert_eq!(signal("no"), Some(Signal::No));
+        assert_eq!(signal("👋"), Some(Signal::Greeting));
+        assert_eq!(signal("🙏"), Some(Signal::Thanks));
+        assert_eq!(signal("😡😡"), Some(Signal::Complaint));
+    }
+
+    #[test]
+    fn dates_and_durations() {
+        for t in [
+            "ayer",
+            "desde el lunes",
+            "hace 3 días",
+            "hoy en la mañana",
+            "como 2 semanas",
+        ] {
+            assert!(is_when(t), "{t}");
+        }
+        for t in ["se va y viene el internet", "no se", "ok"] {
+            assert!(!is_when(t), "{t}");
+        }
+    }
+}
