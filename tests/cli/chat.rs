@@ -7,8 +7,10 @@ fn piped_chat_gives_the_expected_transcript() {
                  quiero contratar\n\
                  la nortee\n\
                  el de 100 megas\n\
+                 sí\n\
                  mi internet no funciona desde ayer\n\
                  no lo he reiniciado\n\
+                 sí\n\
                  como va mi reporte?\n\
                  \n\
                  😀\n\
@@ -33,6 +35,8 @@ fn piped_chat_gives_the_expected_transcript() {
             "> la nortee",
             "¿Qué plan te interesa?",
             "> el de 100 megas",
+            "¿Confirmo tu registro?",
+            "> sí",
             "Registro exitoso",
             "Cliente: Juan Pérez",
             "Zona: Norte",
@@ -41,6 +45,8 @@ fn piped_chat_gives_the_expected_transcript() {
             "> mi internet no funciona desde ayer",
             "¿Ya reiniciaste el módem?",
             "> no lo he reiniciado",
+            "¿Lo confirmo?",
+            "> sí",
             "Incidente registrado: INC-000001",
             "Prioridad: Alta",
             "> como va mi reporte?",

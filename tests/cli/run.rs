@@ -15,7 +15,7 @@ fn run_serves_metrics_of_a_console_conversation_and_stops_on_sigterm() {
     );
 
     // A registration through the console.
-    server.write_stdin("Zona: Sur, Plan: 20 Mbps\nPaola Ríos\n");
+    server.write_stdin("Zona: Sur, Plan: 20 Mbps\nPaola Ríos\nsí\n");
     let seen = server.read_stdout_until("técnico te contactará");
     assert!(seen.contains("$350/mes"), "{seen}");
 
@@ -25,13 +25,13 @@ fn run_serves_metrics_of_a_console_conversation_and_stops_on_sigterm() {
     let metrics = http_get(&addr, "/metrics");
     for (series, value) in [
         ("redsol_registrations_total{channel=\"console\"}", 1.0),
-        ("redsol_messages_received_total{channel=\"console\"}", 2.0),
+        ("redsol_messages_received_total{channel=\"console\"}", 3.0),
         (
             "redsol_messages_sent_total{channel=\"console\",outcome=\"ok\"}",
-            2.0,
+            3.0,
         ),
         ("redsol_conversations_active{channel=\"console\"}", 1.0),
-        ("redsol_response_seconds_count{channel=\"console\"}", 2.0),
+        ("redsol_response_seconds_count{channel=\"console\"}", 3.0),
         ("redsol_actor_restarts_total{actor=\"conversation\"}", 0.0),
     ] {
         assert_eq!(metric(&metrics, series), value, "{series}");

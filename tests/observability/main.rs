@@ -568,9 +568,11 @@ fn dashboard_and_alerts_work_against_a_live_redsol_and_prometheus() {
     say(&mut server, "hola", "te ayudo");
     say(&mut server, "oye y lo barato", "Básico");
     say(&mut server, "Zona: Norte, Plan: 100 Mbps", "nombre");
-    say(&mut server, "Ana López", "técnico te contactará");
+    say(&mut server, "Ana López", "¿Confirmo");
+    say(&mut server, "sí", "técnico te contactará");
     say(&mut server, "no tengo internet desde ayer", "reiniciaste");
-    say(&mut server, "si", "Incidente registrado");
+    say(&mut server, "si", "¿Lo confirmo");
+    say(&mut server, "sí", "Incidente registrado");
     say(&mut server, "estadisticas", "solo para el personal");
     let before = scrape(&server);
     for (series, at_least) in [
@@ -652,7 +654,8 @@ fn dashboard_and_alerts_work_against_a_live_redsol_and_prometheus() {
     say(&mut server, "hola", "te ayudo");
     say(&mut server, "oye y lo barato", "Básico");
     say(&mut server, "no tengo internet desde ayer", "reiniciaste");
-    say(&mut server, "si", "Incidente registrado");
+    say(&mut server, "si", "¿Lo confirmo");
+    say(&mut server, "sí", "Incidente registrado");
     prom.wait_for_scrape_after(unix_now());
     assert_eq!(
         prom.scalar("up{job=\"redsol\"}"),

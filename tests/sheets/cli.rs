@@ -69,7 +69,7 @@ fn a_registration_in_a_chat_is_in_the_sheet_when_the_process_exits() {
         &fake,
         dir.path(),
         &["chat", "--user", "kim", "--name", "Kim Soto"],
-        "quiero contratar el de 50 megas en la norte\n",
+        "quiero contratar el de 50 megas en la norte\nsí\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let tab = fake.tab("Prospectos").expect("tab");

@@ -110,7 +110,11 @@ async fn webhook_mode_takes_only_requests_with_the_secret() {
         StatusCode::OK
     );
     let sent = fake.wait_for(2).await;
-    assert!(sent[1].text.contains("solo entiendo"), "{}", sent[1].text);
+    assert!(
+        sent[1].text.contains("no puedo escuchar audios"),
+        "{}",
+        sent[1].text
+    );
     assert_eq!(sent.len(), 2, "{sent:#?}");
     let rejected = |reason| {
         metrics::total(

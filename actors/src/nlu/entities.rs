@@ -184,7 +184,7 @@ pub(crate) fn incident_kind(tokens: &[String]) -> Option<IncidentKind> {
         || tokens.iter().any(|t| {
             "internet servicio senal conexion wifi funciona sirve jala conecta"
                 .split(' ')
-                .any(|w| near(t, w))
+                .any(|w| near(t, w) || sound(t) == sound(w))
         });
     let down = has("cayo caido fue murio");
     if (neg && service) || down {

@@ -1,0 +1,103 @@
+//! Conversation repair through the real actor tree: backing out and resuming, a name that is
+//! not a name, a cancellation that is not a signup, corrections, places we do not reach, and a
+//! date question answered with a fault.
+
+mod common;
+
+use common::{start, tg, wa};
+
+#[tokio::test]
+async fn backing_out_saves_nothing_and_siempre_si_resumes() {
+    let mut h = start().await;
+    let key = tg("501");
+    h.ask(&key, "quiero contratar internet").await;
+    let t = h
+        .ask(&key, "mejor no, ahorita no tengo dinero, luego les escribo")
+        .await;
+    assert!(t.contains("no guardé nada"), "{t}");
+    let t = h.ask(&key, "siempre sí").await;
+    assert!(t.contains("Seguimos") && t.contains("nombre"), "{t}");
+    assert!(h.store.prospects().is_empty());
+}
+
+#[tokio::test]
+async fn ok_is_not_a_name_and_a_typed_name_stops_where_it_stops() {
+    let mut h = start().await;
+    let key = tg("502");
+    h.ask(&key, "quiero contratar").await;
+    let t = h.ask(&key, "ok").await;
+    assert!(t.contains("nombre"), "asks again: {t}");
+    let t = h.ask(&key, "soy fernando aguilar quisiera contratar").await;
+    assert!(t.contains("Fernando") && !t.contains("Quisiera"), "{t}");
+}
+
+#[tokio::test]
+async fn cancelling_the_service_is_never_a_registration() {
+    let mut h = start().await;
+    let key = wa("5214640000001");
+    let t = h.ask(&key, "quiero cancelar mi servicio").await;
+    assert!(t.contains("dar de baja"), "{t}");
+    let t = h.ask(&key, "sí").await;
+    assert!(t.contains("solicitud de baja"), "{t}");
+    assert!(h.store.prospects().is_empty());
+    let kinds: Vec<String> = h.store.requests().into_iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, ["cancel_service"]);
+}
+
+#[tokio::test]
+async fn a_correction_changes_the_plan_and_its_price() {
+    let mut h = start().await;
+    let key = tg("503");
+    let t = h
+        .ask(&key, "soy Ana Ruiz de la norte y quiero el de 100")
+        .await;
+    assert!(t.contains("$600"), "{t}");
+    let t = h
+        .ask(&key, "no mejor el de 50, el otro esta muy caro")
+        .await;
+    assert!(
+        t.contains("Cambié tu plan a Estándar 50 Mbps, $450/mes"),
+        "{t}"
+    );
+    let t = h.ask(&key, "va").await;
+    assert!(
+        t.contains("Registro exitoso") && t.contains("$450/mes"),
+        "{t}"
+    );
+    let p = h.store.prospects().pop().expect("saved");
+    assert_eq!((p.data.plan_mbps, p.data.price), (50, 450));
+}
+
+#[tokio::test]
+async fn a_town_we_do_not_reach_is_named() {
+    let mut h = start().await;
+    let key = tg("504");
+    let t = h.ask(&key, "vivo en irapuato, tienen servicio?").await;
+    assert!(t.contains("Todavía no llegamos a Irapuato"), "{t}");
+}
+
+#[tokio::test]
+async fn a_fault_is_not_a_date_and_no_ay_cenal_is_alta() {
+    let mut h = start().await;
+    let key = wa("5214640000002");
+    let t = h.ask(&key, "kiero reportar una falla").await;
+    assert!(t.contains("qué problema"), "asks what happens first: {t}");
+    let t = h.ask(&key, "no ay cenal").await;
+    assert!(t.contains("Desde cuándo"), "{t}");
+    let t = h.ask(&key, "se va y viene el internet").await;
+    assert!(
+        t.contains("Desde cuándo"),
+        "a fault is not a date; asks again: {t}"
+    );
+    h.ask(&key, "desde ayer").await;
+    let t = h.ask(&key, "👍").await;
+    assert!(t.contains("Alta") && t.contains("¿Lo confirmo"), "{t}");
+    let t = h.ask(&key, "👍").await;
+    assert!(t.contains("INC-"), "{t}");
+    let i = h.store.incidents().pop().expect("saved");
+    assert!(
+        !i.data.description.contains("Desde: se va"),
+        "{}",
+        i.data.description
+    );
+}
