@@ -67,10 +67,22 @@ fn asks_to_confirm(reply: &str) -> bool {
         .any(|q| reply.contains(q))
 }
 
-/// The amounts of money ("$450") a reply quotes.
+/// The amounts of money ("$450") a reply quotes, leaving out the customer's own words that it
+/// shows between « and ».
 fn amounts(reply: &str) -> Vec<u32> {
-    reply
-        .split('$')
+    let mut own = false;
+    let bot: String = reply
+        .chars()
+        .filter(|c| {
+            match c {
+                '«' => own = true,
+                '»' => own = false,
+                _ => {}
+            }
+            !own
+        })
+        .collect();
+    bot.split('$')
         .skip(1)
         .filter_map(|rest| {
             let digits: String = rest

@@ -150,7 +150,11 @@ async fn stickers_photos_edits_and_contacts_are_answered_and_service_messages_sk
             "caption": "mi modem"}),
         )
         .await;
-    assert!(photo.text.contains("no puedo escuchar audios"), "{}", photo.text);
+    assert!(
+        photo.text.contains("no puedo escuchar audios"),
+        "{}",
+        photo.text
+    );
 
     let voice = user
         .send(
@@ -158,12 +162,20 @@ async fn stickers_photos_edits_and_contacts_are_answered_and_service_messages_sk
             "mime_type": "audio/ogg", "file_size": 4321}}),
         )
         .await;
-    assert!(voice.text.contains("no puedo escuchar audios"), "{}", voice.text);
+    assert!(
+        voice.text.contains("no puedo escuchar audios"),
+        "{}",
+        voice.text
+    );
 
     let mut edited = update::text(&user.profile, "hola otra vez");
     edited["edit_date"] = json!(1_700_000_100);
     let edit = user.push("edited_message", edited).await;
-    assert!(edit.text.contains("no puedo escuchar audios"), "{}", edit.text);
+    assert!(
+        edit.text.contains("no puedo escuchar audios"),
+        "{}",
+        edit.text
+    );
 
     let own = user
         .send(json!({"contact": {"phone_number": "+524641112233", "first_name": "Rosa", "user_id": 555}}))
@@ -172,7 +184,11 @@ async fn stickers_photos_edits_and_contacts_are_answered_and_service_messages_sk
     let foreign = user
         .send(json!({"contact": {"phone_number": "+525550001111", "first_name": "Otro", "user_id": 777}}))
         .await;
-    assert!(foreign.text.contains("no puedo escuchar audios"), "{}", foreign.text);
+    assert!(
+        foreign.text.contains("no puedo escuchar audios"),
+        "{}",
+        foreign.text
+    );
 
     // Skipped, yet confirmed: a service message, a bot's message, an update kind not asked for,
     // and one teloxide does not know. The next text is answered, and nothing else was.

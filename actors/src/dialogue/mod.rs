@@ -1,5 +1,10 @@
-//! The dialogue layer shared by every flow: the repair patterns' triggers ([`signals`]).
-//! The engine applies them before any flow sees a message: backing out, resuming, yes/no at a
-//! confirmation, emoji-only messages.
+//! The dialogue layer shared by every flow.
+//! - [`state`]: the conversation's state, snapshotted after every turn.
+//! - [`signals`]: the repair patterns' triggers (back out, resume, yes, no, emoji, a date).
+//! - [`repair`]: the repair patterns applied before any flow sees a message.
+//! - [`replies`]: the replies every flow shares (templates, buttons, the pending question).
 
+pub mod repair;
+pub mod replies;
 pub mod signals;
+pub mod state;

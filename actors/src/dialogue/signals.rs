@@ -278,8 +278,23 @@ pub fn is_when(message: &str) -> bool {
         "ultimos",
         "varios",
     ];
+    // Money is never a date ("me cobran $999 al mes?"); a question is one only when it names
+    // a moment ("¿desde ayer?").
+    const MOMENTS: &[&str] = &[
+        "desde", "hace", "hoy", "ayer", "anoche", "antier", "anteayer",
+    ];
     let folded = text::fold(message);
     let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    if message.contains('$')
+        || words
+            .iter()
+            .any(|w| matches!(*w, "pesos" | "peso" | "cobran" | "cobraron"))
+    {
+        return false;
+    }
+    if message.contains('?') && !words.iter().any(|w| MOMENTS.contains(w)) {
+        return false;
+    }
     !words.is_empty()
         && words.len() <= 12
         && words
@@ -331,7 +346,12 @@ mod tests {
         ] {
             assert!(is_when(t), "{t}");
         }
-        for t in ["se va y viene el internet", "no se", "ok"] {
+        for t in [
+            "se va y viene el internet",
+            "no se",
+            "ok",
+            "me cobran $999 al mes?",
+        ] {
             assert!(!is_when(t), "{t}");
         }
     }

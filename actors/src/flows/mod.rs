@@ -1,7 +1,19 @@
-//! Flows that live in their own file; each is an `impl Engine` block with its steps.
+//! The flows, one file each: an `impl Engine` block with the flow's steps, and its typed state
+//! where it has one. The engine applies the repair patterns before a flow sees a message; a
+//! new flow is a new file here plus its `Dialogue` variant and its line in `Engine::dispatch`.
+//! - [`info`]: the greeting, the plans, coverage.
+//! - [`register`]: registration (name, zone, plan; confirmed).
+//! - [`incident`]: a fault report (what, since when, modem; confirmed).
+//! - [`ticket_status`]: a customer's tickets.
 //! - [`plan_change`]: an existing client's plan change, confirmed, recorded for staff.
 //! - [`cancellation`]: a request to cancel the service, confirmed, recorded for staff (never
 //!   a registration).
+//! - [`staff`]: statistics, finance and client search for staff.
 
 pub mod cancellation;
+pub mod incident;
+pub mod info;
 pub mod plan_change;
+pub mod register;
+pub mod staff;
+pub mod ticket_status;

@@ -1,0 +1,77 @@
+//! The state of one conversation, snapshotted after every turn: where the dialogue is (the
+//! running flow and what it collected), the flow the customer backed out of, the last turns.
+
+pub use crate::flows::incident::IncidentDraft;
+pub use crate::flows::register::RegisterDraft;
+use crate::model::Profile;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// Where the dialogue is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Dialogue {
+    #[default]
+    Idle,
+    /// Signing up; asks for what is missing of name, zone and plan.
+    Registering(RegisterDraft),
+    /// Reporting a fault; asks for what is missing of description, since when, modem restart.
+    Reporting(IncidentDraft),
+    /// Asked which zone to check coverage for.
+    AskingCoverageZone,
+    /// A staff member asked to search without saying for whom.
+    AskingSearchQuery,
+    /// A client asked to change plan; the new plan, once known, waits for a yes.
+    ChangingPlan { plan_mbps: Option<u32> },
+    /// A client asked to cancel the service; waits for a yes before it is recorded.
+    CancellingService { reason: String },
+}
+
+/// A flow the customer backed out of, kept for a day so "siempre sí" resumes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paused {
+    pub dialogue: Dialogue,
+    /// Unix seconds after which it is forgotten.
+    pub until: u64,
+}
+
+/// How long a flow the customer backed out of is kept.
+pub(crate) const PAUSED_SECS: u64 = 24 * 3600;
+
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// One remembered exchange.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    pub user: String,
+    pub bot: String,
+}
+
+/// The state of one conversation: snapshotted after every turn.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConversationState {
+    pub dialogue: Dialogue,
+    pub history: VecDeque<Turn>,
+    /// What we learned of the user (platform profile, shared contact, given name).
+    pub profile: Profile,
+    /// Tokens left in the inbound rate-limit bucket.
+    pub rate_tokens: Option<f64>,
+    /// Whether the user was told they are rate limited (one notice per exhaustion).
+    pub rate_notified: bool,
+    /// The flow the user backed out of, if any (see [`Paused`]).
+    #[serde(default)]
+    pub paused: Option<Paused>,
+    /// Messages in a row the bot could not handle; at two it offers a person.
+    #[serde(default)]
+    pub misses: u8,
+    /// The plan and zone the user mentioned last (a price asked, a coverage checked), so
+    /// "contrátamelo" knows which.
+    #[serde(default)]
+    pub last_plan: Option<u32>,
+    #[serde(default)]
+    pub last_zone: Option<String>,
+}
