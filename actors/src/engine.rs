@@ -7,7 +7,8 @@
 
 use crate::brain::{Brain, UnderstandContext};
 pub(crate) use crate::dialogue::replies::yes_no_buttons;
-use crate::dialogue::signals::{self};
+use crate::dialogue::signals;
+use crate::dialogue::state::context_of;
 pub use crate::dialogue::state::{
     ConversationState, Dialogue, IncidentDraft, Paused, RegisterDraft, Turn,
 };
@@ -22,24 +23,11 @@ use crate::store::Store;
 use crate::text;
 use std::sync::Arc;
 
-/// What the brain is told of the conversation: its last turns, and when this turn began
-/// (the brain's calls within one turn share one budget).
-fn context_of(state: &ConversationState) -> UnderstandContext {
-    UnderstandContext {
-        history: state
-            .history
-            .iter()
-            .map(|t| (t.user.clone(), t.bot.clone()))
-            .collect(),
-        started: Some(tokio::time::Instant::now()),
-    }
-}
-
 /// Runs turns of dialogue. Shared by every conversation (cheap to clone).
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) rules: Arc<Rules>,
-    brain: Arc<dyn Brain>,
+    pub(crate) brain: Arc<dyn Brain>,
     pub(crate) store: Arc<dyn Store>,
 }
 
@@ -160,11 +148,32 @@ impl Engine {
         }
     }
 
+    /// A text message: answered, then the other requests it holds are kept for later (or
+    /// served at once when nothing is running).
     async fn text_turn(
         &self,
         state: &mut ConversationState,
         key: &ConversationKey,
         t: &str,
+    ) -> Reply {
+        let mut primary = None;
+        let reply = self.answer(state, key, t, &mut primary).await;
+        let others = match primary {
+            Some(intent) if t.split_whitespace().count() >= 6 => {
+                self.other_requests(t, intent, &context_of(state)).await
+            }
+            _ => Vec::new(),
+        };
+        self.queue_or_serve(state, key, reply, others).await
+    }
+
+    /// The answer to a text message; `primary` is set to the intent understood, if any.
+    async fn answer(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        t: &str,
+        primary: &mut Option<Intent>,
     ) -> Reply {
         let folded = text::fold(t);
         if let Some(reply) = self.repair(state, t) {
@@ -193,6 +202,26 @@ impl Engine {
         }
         if u.entities.zone.is_some() {
             state.last_zone = u.entities.zone.clone();
+        }
+        *primary = Some(u.intent);
+        // A question the config answers, wherever it is asked; the flow's question follows.
+        if let Some(answer) = self.rules.faq_answer(t) {
+            let mut r = self.with_menu(Reply {
+                text: self.rules.finish(answer.to_string()),
+                quick_replies: Vec::new(),
+            });
+            if let Some(q) = self.pending_question(state) {
+                r.text = self.rules.finish(format!("{}\n\n{}", r.text, q.text));
+                r.quick_replies = q.quick_replies;
+            }
+            return r;
+        }
+        // A phone said in passing, with nothing else to act on: kept, and said so.
+        let idle = matches!(state.dialogue, Dialogue::Idle);
+        let nothing_else =
+            u.intent == Intent::OutOfScope || u.confidence < self.rules.min_confidence;
+        if idle && nothing_else && u.entities.phone.is_some() {
+            return self.with_menu(self.say("contact_saved", &[]));
         }
 
         match std::mem::take(&mut state.dialogue) {
@@ -233,7 +262,7 @@ impl Engine {
         u.confidence >= 0.6 && u.intent != Intent::OutOfScope
     }
 
-    async fn dispatch(
+    pub(crate) async fn dispatch(
         &self,
         state: &mut ConversationState,
         key: &ConversationKey,

@@ -81,6 +81,15 @@ pub struct Staff {
     pub console_users: Vec<String>,
 }
 
+/// A question the config answers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faq {
+    /// Phrases that ask it (matched folded, as whole words).
+    pub phrases: Vec<String>,
+    pub answer: String,
+}
+
 /// Everything the conversation engine decides by.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +108,13 @@ pub struct Rules {
     pub default_priority: Priority,
     #[serde(default)]
     pub staff: Staff,
+    /// Questions the config answers (hours, installation time...): any phrase, found in a
+    /// short message, gets the answer.
+    #[serde(default)]
+    pub faq: Vec<Faq>,
+    /// How a request is named when it is kept for later ("tu cambio de plan"), by intent.
+    #[serde(default)]
+    pub topics: BTreeMap<String, String>,
     /// Reply templates (Spanish) by name; `{placeholders}` are filled by the engine.
     pub templates: BTreeMap<String, String>,
     /// Every zone's name and aliases, folded and split into words, once (read on every
@@ -160,6 +176,8 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "complaint",
     "thanks",
     "offer_person",
+    "followup_later",
+    "followup_now",
 ];
 
 /// A text as its words sound once respelled ("no ay cenal" and "no hay señal" are the same).
@@ -385,6 +403,30 @@ impl Rules {
             Some(IncidentKind::Slow | IncidentKind::Intermittent) => Priority::Media,
             _ => self.default_priority,
         }
+    }
+
+    /// The answer of the config's question asked in a short message, if any.
+    pub fn faq_answer(&self, message: &str) -> Option<&str> {
+        let folded = format!(" {} ", text::fold(message));
+        if folded.split(' ').filter(|w| !w.is_empty()).count() > 15 {
+            return None;
+        }
+        self.faq
+            .iter()
+            .find(|f| {
+                f.phrases
+                    .iter()
+                    .any(|p| folded.contains(&format!(" {} ", text::fold(p))))
+            })
+            .map(|f| f.answer.as_str())
+    }
+
+    /// How a request kept for later is named ("tu cambio de plan").
+    pub fn topic(&self, intent: crate::model::Intent) -> String {
+        self.topics
+            .get(intent.as_str())
+            .cloned()
+            .unwrap_or_else(|| "lo otro que pediste".to_string())
     }
 
     /// Whether a user of a channel is staff.

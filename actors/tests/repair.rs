@@ -101,3 +101,48 @@ async fn a_fault_is_not_a_date_and_no_ay_cenal_is_alta() {
         i.data.description
     );
 }
+
+#[tokio::test]
+async fn two_requests_in_one_message_are_both_served() {
+    let mut h = start().await;
+    let key = wa("5214640000003");
+    let t = h
+        .ask(
+            &key,
+            "no me jala el internet desde ayer, ya lo reinicie. ademas quiero cambiarme a un plan mas rapido",
+        )
+        .await;
+    assert!(t.contains("¿Lo confirmo"), "the fault first: {t}");
+    assert!(t.contains("Después vemos tu cambio de plan"), "{t}");
+    let t = h.ask(&key, "sí").await;
+    assert!(t.contains("INC-"), "{t}");
+    assert!(
+        t.contains("Ahora, sobre tu cambio de plan") && t.contains("qué plan"),
+        "{t}"
+    );
+    let t = h.ask(&key, "el de 100").await;
+    assert!(t.contains("$600"), "{t}");
+    h.ask(&key, "sí").await;
+    let kinds: Vec<String> = h.store.requests().into_iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, ["change_plan"]);
+}
+
+#[tokio::test]
+async fn hours_and_a_phone_in_passing_are_answered() {
+    let mut h = start().await;
+    let key = tg("505");
+    let t = h.ask(&key, "cual es su horario?").await;
+    assert!(t.contains("lunes a sábado"), "{t}");
+    let t = h.ask(&key, "mi cel es 442 123 4567").await;
+    assert!(t.contains("guardé tu teléfono"), "{t}");
+    // Mid-registration, the hours are answered and the pending question follows.
+    h.ask(&key, "quiero contratar").await;
+    let t = h.ask(&key, "a que hora abren?").await;
+    assert!(t.contains("lunes a sábado") && t.contains("nombre"), "{t}");
+    h.ask(&key, "Ana Ruiz").await;
+    h.ask(&key, "la norte").await;
+    h.ask(&key, "el de 20").await;
+    h.ask(&key, "sí").await;
+    let p = h.store.prospects().pop().expect("saved");
+    assert_eq!(p.data.phone.as_deref(), Some("4421234567"));
+}

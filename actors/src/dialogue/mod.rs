@@ -2,8 +2,10 @@
 //! - [`state`]: the conversation's state, snapshotted after every turn.
 //! - [`signals`]: the repair patterns' triggers (back out, resume, yes, no, emoji, a date).
 //! - [`repair`]: the repair patterns applied before any flow sees a message.
+//! - [`followups`]: several requests in one message, served one after another.
 //! - [`replies`]: the replies every flow shares (templates, buttons, the pending question).
 
+pub mod followups;
 pub mod repair;
 pub mod replies;
 pub mod signals;

@@ -1,6 +1,7 @@
 //! The state of one conversation, snapshotted after every turn: where the dialogue is (the
 //! running flow and what it collected), the flow the customer backed out of, the last turns.
 
+use crate::brain::UnderstandContext;
 pub use crate::flows::incident::IncidentDraft;
 pub use crate::flows::register::RegisterDraft;
 use crate::model::Profile;
@@ -74,4 +75,28 @@ pub struct ConversationState {
     pub last_plan: Option<u32>,
     #[serde(default)]
     pub last_zone: Option<String>,
+    /// Requests made in the same message as another, answered once the running flow ends
+    /// ("no me jala el internet… además quiero cambiarme de plan").
+    #[serde(default)]
+    pub followups: Vec<FollowUp>,
+}
+
+/// A request kept for later: its intent and the words it was said in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub intent: crate::model::Intent,
+    pub text: String,
+}
+
+/// What the brain is told of the conversation: its last turns, and when this turn began
+/// (the brain's calls within one turn share one budget).
+pub(crate) fn context_of(state: &ConversationState) -> UnderstandContext {
+    UnderstandContext {
+        history: state
+            .history
+            .iter()
+            .map(|t| (t.user.clone(), t.bot.clone()))
+            .collect(),
+        started: Some(tokio::time::Instant::now()),
+    }
 }
