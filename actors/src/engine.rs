@@ -8,7 +8,7 @@
 use crate::brain::{Brain, UnderstandContext};
 pub(crate) use crate::dialogue::replies::yes_no_buttons;
 use crate::dialogue::signals;
-use crate::dialogue::state::context_of;
+use crate::dialogue::state::{context_of, FollowUp};
 pub use crate::dialogue::state::{
     ConversationState, Dialogue, IncidentDraft, Paused, RegisterDraft, Turn,
 };
@@ -363,6 +363,30 @@ impl Engine {
 
     /// Answers a question asked in the middle of a flow. Informational questions are answered
     /// and the flow goes on; another flow replaces this one.
+    /// The question a message asks in the middle of a flow, if it asks one: something to
+    /// answer before the flow's own question. A question about a place is about coverage
+    /// ("¿y llegan al Bajío?" while the plan is asked); a statement that names a slot's value
+    /// ("es la zona sur") is an answer or a correction, not a digression.
+    pub(crate) fn digression(&self, t: &str, u: &Understanding) -> Option<Understanding> {
+        let asking = signals::is_question(t);
+        let place = u.entities.zone.is_some() || u.entities.place.is_some();
+        if asking && place && u.intent != Intent::Plans {
+            return Some(Understanding {
+                intent: Intent::Coverage,
+                ..u.clone()
+            });
+        }
+        let informational = matches!(
+            u.intent,
+            Intent::Plans | Intent::Coverage | Intent::Help | Intent::IncidentStatus
+        ) && u.confidence >= 0.6;
+        let e = &u.entities;
+        let names_a_slot = e.zone.is_some() || e.plan_mbps.is_some() || e.name.is_some();
+        (informational && (asking || !names_a_slot)).then(|| u.clone())
+    }
+
+    /// Answers what a message asks in the middle of a flow, and asks the flow's question
+    /// again. A request that starts another flow is kept for when this one ends.
     pub(crate) async fn detour(
         &self,
         state: &mut ConversationState,
@@ -373,7 +397,27 @@ impl Engine {
         flow: Dialogue,
     ) -> Reply {
         match u.intent {
-            Intent::Plans | Intent::Coverage | Intent::Help | Intent::Greeting => {
+            Intent::Register
+            | Intent::ReportIncident
+            | Intent::ChangePlan
+            | Intent::CancelService => {
+                state.dialogue = flow;
+                let topic = self.rules.topic(u.intent);
+                if !state.followups.iter().any(|f| f.intent == u.intent) {
+                    state.followups.push(FollowUp {
+                        intent: u.intent,
+                        text: text::truncate_chars(t, 300),
+                    });
+                }
+                let later = self.rules.render("followup_later", &[("topic", topic)]);
+                let q = self.pending_question(state).unwrap_or_default();
+                Reply {
+                    text: self.rules.finish(format!("{later}\n\n{}", q.text)),
+                    quick_replies: q.quick_replies,
+                }
+            }
+            Intent::Goodbye | Intent::OutOfScope => self.dispatch(state, key, t, u, ctx).await,
+            _ => {
                 let mut r = self.dispatch(state, key, t, u, ctx).await;
                 state.dialogue = flow;
                 if let Some(q) = self.pending_question(state) {
@@ -385,7 +429,6 @@ impl Engine {
                 }
                 r
             }
-            _ => self.dispatch(state, key, t, u, ctx).await,
         }
     }
 

@@ -178,6 +178,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "offer_person",
     "followup_later",
     "followup_now",
+    "welcome",
 ];
 
 /// A text as its words sound once respelled ("no ay cenal" and "no hay señal" are the same).

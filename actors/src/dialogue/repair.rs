@@ -58,7 +58,37 @@ impl Engine {
                 Some(r)
             }
             Signal::Greeting if !busy => Some(self.greeting(state)),
-            Signal::Thanks if !busy => Some(self.with_menu(self.say("thanks", &[]))),
+            Signal::Thanks if !busy && !t.chars().any(char::is_alphabetic) => {
+                Some(self.with_menu(self.say("thanks", &[])))
+            }
+            // Thanks in the middle of a form: welcome, and the form's question again.
+            Signal::Thanks if busy => {
+                let q = self.pending_question(state)?;
+                Some(Reply {
+                    text: self.rules.finish(format!(
+                        "{}\n\n{}",
+                        self.rules.render("welcome", &[]),
+                        q.text
+                    )),
+                    quick_replies: q.quick_replies,
+                })
+            }
+            // Leaving in the middle of a form keeps it for a day, as backing out does.
+            Signal::Farewell if busy => {
+                let dialogue = std::mem::take(&mut state.dialogue);
+                state.paused = Some(Paused {
+                    dialogue,
+                    until: unix_now() + PAUSED_SECS,
+                });
+                Some(Reply {
+                    text: format!(
+                        "{}\n{}",
+                        self.rules.render("cancelled_flow", &[]),
+                        self.rules.render("goodbye", &[])
+                    ),
+                    quick_replies: vec![QuickReply::new("resume", "Siempre sí")],
+                })
+            }
             _ => None,
         }
     }

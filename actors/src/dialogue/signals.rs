@@ -2,6 +2,7 @@
 //! yes, no, "siempre sí", the meaning of an emoji-only message, whether an answer is a date.
 //! These are the repair patterns' triggers, written once for every flow.
 
+use crate::nlu::entities::is_time_word;
 use crate::text;
 
 /// Whole messages (folded) that back out of what is going on.
@@ -118,6 +119,65 @@ const NO: &[&str] = &[
     "esta mal",
 ];
 
+/// Whole messages (folded) that only thank.
+const THANKS: &[&str] = &[
+    "gracias",
+    "muchas gracias",
+    "mil gracias",
+    "ok gracias",
+    "gracias ok",
+    "va gracias",
+    "sale gracias",
+    "gracias joven",
+    "gracias senorita",
+    "muy amable",
+    "gracias muy amable",
+];
+
+/// Whole messages (folded) that take leave.
+const FAREWELL: &[&str] = &[
+    "adios",
+    "bye",
+    "bai",
+    "chao",
+    "hasta luego",
+    "nos vemos",
+    "hasta pronto",
+    "me voy",
+    "adios gracias",
+    "gracias adios",
+    "gracias bye",
+    "bye gracias",
+];
+
+/// Words that say yes inside a short message ("ya sí, confírmalo").
+const YES_WORDS: &[&str] = &[
+    "si",
+    "ok",
+    "dale",
+    "va",
+    "sale",
+    "confirmo",
+    "confirmalo",
+    "confirma",
+    "confirmar",
+    "adelante",
+    "correcto",
+    "perfecto",
+    "listo",
+    "simon",
+    "claro",
+    "orale",
+    "andale",
+    "sip",
+];
+
+/// Words that keep a short message from being a yes ("sí, pero cambia la zona").
+const NOT_YES: &[&str] = &[
+    "no", "nel", "pero", "cambia", "cambiar", "cambiale", "espera", "mejor", "cancela", "cancelar",
+    "otro", "otra",
+];
+
 /// Phrases that take back a cancellation ("siempre sí").
 const RESUME: &[&str] = &[
     "siempre si",
@@ -143,8 +203,10 @@ pub enum Signal {
     Resume,
     /// An emoji-only greeting (👋).
     Greeting,
-    /// An emoji-only thanks (🙏).
+    /// A thanks alone ("gracias", 🙏).
     Thanks,
+    /// Taking leave ("adiós", "bye").
+    Farewell,
     /// An emoji-only complaint (😡 🤬 👎).
     Complaint,
 }
@@ -194,11 +256,11 @@ pub fn signal(message: &str) -> Option<Signal> {
         Some(Signal::Resume)
     } else if is_one_of(f, CANCEL) {
         Some(Signal::Cancel)
-    } else if is_one_of(f, YES)
-        || starts_with_any(f, &["si ", "ok ", "dale ", "va ", "sale "])
-            && f.split(' ').count() <= 4
-            && !contains_any(f, &["no"])
-    {
+    } else if is_one_of(f, THANKS) {
+        Some(Signal::Thanks)
+    } else if is_one_of(f, FAREWELL) {
+        Some(Signal::Farewell)
+    } else if is_one_of(f, YES) || short_yes(message, f) {
         Some(Signal::Yes)
     } else if is_one_of(f, NO) {
         Some(Signal::No)
@@ -209,12 +271,31 @@ pub fn signal(message: &str) -> Option<Signal> {
     }
 }
 
-fn starts_with_any(f: &str, list: &[&str]) -> bool {
-    list.iter().any(|p| f.starts_with(p))
+/// A short message that says yes among other words ("ya sí, confírmalo", "así déjalo, sí
+/// confírmalo"), with nothing that takes it back and no question.
+fn short_yes(message: &str, folded: &str) -> bool {
+    let words: Vec<&str> = folded.split(' ').collect();
+    words.len() <= 6
+        && !message.contains('?')
+        && words.iter().any(|w| YES_WORDS.contains(w))
+        && !words.iter().any(|w| NOT_YES.contains(w))
 }
 
-fn contains_any(f: &str, words: &[&str]) -> bool {
-    f.split(' ').any(|w| words.contains(&w))
+/// Whether a message asks something ("¿llegan a la sur?", "cuánto cuesta el de 100"), as
+/// opposed to stating ("es la zona sur").
+pub fn is_question(message: &str) -> bool {
+    const ASKS: &[&str] = &[
+        "que", "cual", "cuales", "cuanto", "cuanta", "cuando", "donde", "como", "llegan", "hay",
+        "tienen", "cubren", "manejan", "dan",
+    ];
+    if message.contains('?') || message.contains('¿') {
+        return true;
+    }
+    let folded = text::fold(message);
+    let mut words = folded
+        .split(' ')
+        .filter(|w| !matches!(*w, "oye" | "y" | "oiga" | "una" | "pregunta"));
+    words.next().is_some_and(|w| ASKS.contains(&w))
 }
 
 fn contains_phrase_any(f: &str, phrases: &[&str]) -> bool {
@@ -225,59 +306,6 @@ fn contains_phrase_any(f: &str, phrases: &[&str]) -> bool {
 /// Whether an answer to "¿desde cuándo?" is a date or a duration ("ayer", "desde el lunes",
 /// "hace 3 días", "como a las 5", "15 de mayo", "toda la semana").
 pub fn is_when(message: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "hoy",
-        "ayer",
-        "anoche",
-        "antier",
-        "anteayer",
-        "manana",
-        "tarde",
-        "noche",
-        "madrugada",
-        "ahorita",
-        "rato",
-        "horas",
-        "hora",
-        "dias",
-        "dia",
-        "semana",
-        "semanas",
-        "mes",
-        "meses",
-        "lunes",
-        "martes",
-        "miercoles",
-        "jueves",
-        "viernes",
-        "sabado",
-        "domingo",
-        "desde",
-        "hace",
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-        "temprano",
-        "siempre",
-        "nunca",
-        "minutos",
-        "finde",
-        "fin",
-        "pasado",
-        "pasada",
-        "ultimo",
-        "ultimos",
-        "varios",
-    ];
     // Money is never a date ("me cobran $999 al mes?"); a question is one only when it names
     // a moment ("¿desde ayer?").
     const MOMENTS: &[&str] = &[
@@ -299,7 +327,7 @@ pub fn is_when(message: &str) -> bool {
         && words.len() <= 12
         && words
             .iter()
-            .any(|w| WORDS.contains(w) || w.bytes().all(|b| b.is_ascii_digit()))
+            .any(|w| is_time_word(w) || matches!(*w, "desde" | "hace" | "nunca" | "fin"))
 }
 
 #[cfg(test)]
@@ -330,6 +358,22 @@ mod tests {
             assert_eq!(signal(t), Some(Signal::Yes), "{t}");
         }
         assert_eq!(signal("no"), Some(Signal::No));
+        for t in [
+            "ya si, confirmalo",
+            "asi dejalo, si confirmalo",
+            "sí, adelante",
+        ] {
+            assert_eq!(signal(t), Some(Signal::Yes), "{t}");
+        }
+        for t in [
+            "si pero cambia la zona",
+            "si llegan a la sur?",
+            "sí mejor el de 50",
+        ] {
+            assert_ne!(signal(t), Some(Signal::Yes), "{t}");
+        }
+        assert_eq!(signal("ok gracias"), Some(Signal::Thanks));
+        assert_eq!(signal("adios"), Some(Signal::Farewell));
         assert_eq!(signal("👋"), Some(Signal::Greeting));
         assert_eq!(signal("🙏"), Some(Signal::Thanks));
         assert_eq!(signal("😡😡"), Some(Signal::Complaint));

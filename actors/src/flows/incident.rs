@@ -66,6 +66,11 @@ impl Engine {
                 _ => {}
             }
         }
+        if let Some(d) = self.digression(t, u) {
+            return self
+                .detour(state, key, t, &d, ctx, Dialogue::Reporting(draft))
+                .await;
+        }
         let asked = draft.missing();
         let before = draft.clone();
         fill_incident(&mut draft, t, u, asked);
@@ -267,10 +272,11 @@ pub(crate) fn fill_incident(
         draft.confirming = false;
     }
     if draft.since.is_none() || asked == Some(IncSlot::Since) {
-        if let Some(since) = &e.since {
-            draft.since = Some(since.clone());
-        } else if asked == Some(IncSlot::Since) && signals::is_when(t) {
+        // The answer to "¿desde cuándo?" is kept whole ("desde hoy en la mañana").
+        if asked == Some(IncSlot::Since) && signals::is_when(t) {
             draft.since = Some(text::truncate_chars(t, 60));
+        } else if let Some(since) = &e.since {
+            draft.since = Some(since.clone());
         }
     }
     if draft.modem_restarted.is_none() {
@@ -280,7 +286,9 @@ pub(crate) fn fill_incident(
             let answer = match signals::signal(t) {
                 Some(Signal::Yes) => Some(true),
                 Some(Signal::No) => Some(false),
-                _ => yes_no(t),
+                // "sí ya lo reinicié": a short statement, not a question with a "sí" in it.
+                _ if t.split_whitespace().count() <= 6 && !signals::is_question(t) => yes_no(t),
+                _ => None,
             };
             if let Some(yes) = answer {
                 draft.modem_restarted = Some(yes);

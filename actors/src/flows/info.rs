@@ -93,6 +93,28 @@ fn coverage_place(t: &str) -> Option<String> {
     let pos = folded
         .iter()
         .rposition(|w| matches!(w.as_str(), "a" | "en" | "por" | "hasta" | "colonia" | "col"))?;
+    // "¿a qué zonas llegan?" names no place: it asks which.
+    const ASKING: &[&str] = &[
+        "que",
+        "cual",
+        "cuales",
+        "zonas",
+        "donde",
+        "llegan",
+        "lugares",
+        "colonias",
+        "ustedes",
+        "servicio",
+        "internet",
+        "cobertura",
+        "partes",
+    ];
+    if folded
+        .iter()
+        .any(|f| matches!(f.as_str(), "zonas" | "donde" | "cuales" | "lugares"))
+    {
+        return None;
+    }
     let place: Vec<&str> = words[pos + 1..]
         .iter()
         .zip(&folded[pos + 1..])
@@ -100,5 +122,8 @@ fn coverage_place(t: &str) -> Option<String> {
         .map(|(w, _)| *w)
         .take(4)
         .collect();
-    (!place.is_empty()).then(|| place.join(" "))
+    let asks = folded[pos + 1..]
+        .iter()
+        .any(|f| ASKING.contains(&f.as_str()));
+    (!place.is_empty() && !asks).then(|| place.join(" "))
 }

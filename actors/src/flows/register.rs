@@ -69,10 +69,7 @@ impl Engine {
         }
         // A question in the middle ("¿cuánto cuesta el premium?") is answered, not taken as
         // an answer, unless it names the very thing asked ("¿llegan a la norte?" for the zone).
-        let question = matches!(
-            u.intent,
-            Intent::Plans | Intent::Coverage | Intent::Help | Intent::IncidentStatus
-        ) && u.confidence >= 0.6;
+        let digression = self.digression(t, u);
         let folded = text::fold(t);
         let asks_price = ["cuanto", "cuesta", "precio", "costo", "vale", "sale"]
             .iter()
@@ -82,14 +79,9 @@ impl Engine {
             Some(RegSlot::Plan) => u.entities.plan_mbps.is_some() && !asks_price,
             _ => false,
         };
-        if question
-            && !answers_slot
-            && !(u.intent == Intent::Coverage
-                && u.entities.zone.is_some()
-                && asked == Some(RegSlot::Zone))
-        {
+        if let Some(d) = digression.filter(|_| !answers_slot) {
             return self
-                .detour(state, key, t, u, ctx, Dialogue::Registering(draft))
+                .detour(state, key, t, &d, ctx, Dialogue::Registering(draft))
                 .await;
         }
         let before = draft.clone();
@@ -312,12 +304,8 @@ pub(crate) fn fill_register(
         (asked == Some(RegSlot::Name) && !draft.confirming)
             .then(|| names.names().plausible(t))
             .flatten()
-            .filter(|_| {
-                signals::signal(t).is_none()
-                    && !(u.confidence >= 0.8
-                        && u.intent != Intent::OutOfScope
-                        && u.intent != Intent::Register)
-            })
+            // A plausible name is a name, whatever intent its words look like.
+            .filter(|_| signals::signal(t).is_none() && !signals::is_question(t))
     });
     if let Some(name) = typed_name {
         if draft.name.as_ref().is_some_and(|n| *n != name) && asked != Some(RegSlot::Name) {
@@ -356,7 +344,14 @@ pub(crate) fn fill_register(
 pub(crate) fn plan_by_words(t: &str, rules: &Rules) -> Option<u32> {
     let folded = format!(" {} ", text::fold(t));
     let has = |w: &str| folded.contains(&format!(" {w} "));
-    if has("barato") || has("economico") || has("sencillo") || has("basico") {
+    // A plan's speed said alone, at the plan question ("20", "el 50").
+    let speed = folded
+        .split(' ')
+        .filter_map(|w| w.parse::<u32>().ok())
+        .find(|n| rules.plan(*n).is_some());
+    if speed.is_some() {
+        speed
+    } else if has("barato") || has("economico") || has("sencillo") || has("basico") {
         rules.plans.iter().min_by_key(|p| p.price).map(|p| p.mbps)
     } else if has("rapido") || has("completo") || has("mejor") && has("mas") {
         rules.plans.iter().max_by_key(|p| p.mbps).map(|p| p.mbps)

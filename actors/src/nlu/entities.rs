@@ -193,11 +193,71 @@ pub(crate) fn incident_kind(tokens: &[String]) -> Option<IncidentKind> {
     None
 }
 
+/// Words that name a moment or a span of time (folded).
+const TIME_WORDS: &[&str] = &[
+    "hoy",
+    "ayer",
+    "anoche",
+    "antier",
+    "anteayer",
+    "manana",
+    "tarde",
+    "noche",
+    "madrugada",
+    "ahorita",
+    "rato",
+    "horas",
+    "hora",
+    "dias",
+    "dia",
+    "semana",
+    "semanas",
+    "mes",
+    "meses",
+    "lunes",
+    "martes",
+    "miercoles",
+    "jueves",
+    "viernes",
+    "sabado",
+    "domingo",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+    "temprano",
+    "minutos",
+    "finde",
+    "pasado",
+    "pasada",
+    "ultimo",
+    "ultimos",
+    "varios",
+    "siempre",
+];
+
+/// Whether a folded word names a moment or a span of time, or is a number.
+pub fn is_time_word(word: &str) -> bool {
+    TIME_WORDS.contains(&word) || (!word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Since when, if the utterance says it ("desde ayer", "hace 3 días"; "desde casa" is not).
 pub(crate) fn find_since(folded: &str) -> Option<String> {
     let words: Vec<&str> = folded.split(' ').collect();
     for (i, w) in words.iter().enumerate() {
         if matches!(*w, "desde" | "hace") {
-            let phrase: Vec<&str> = words[i..].iter().take(4).copied().collect();
+            let phrase: Vec<&str> = words[i..].iter().take(6).copied().collect();
+            if !phrase.iter().skip(1).take(3).any(|w| is_time_word(w)) {
+                continue;
+            }
             let stop = phrase
                 .iter()
                 .skip(1)

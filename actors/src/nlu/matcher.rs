@@ -453,6 +453,13 @@ impl Matcher<'_> {
     }
 }
 
+/// Whether the word at `start` follows a "no" ("no la norte", "no, en la norte no").
+fn negated(words: &[&str], start: usize) -> bool {
+    words[start.saturating_sub(3)..start]
+        .iter()
+        .any(|w| matches!(*w, "no" | "nel"))
+}
+
 /// Reads an utterance once for the lexicon and the entity extractors: folded, respelled, with
 /// the zone and the plan marked where they stand.
 pub(crate) fn prepare(utterance: &str, rules: &Rules) -> Prepared {
@@ -472,6 +479,20 @@ pub(crate) fn prepare(utterance: &str, rules: &Rules) -> Prepared {
     if let Some(zone) = rules.find_zone(utterance) {
         let span = zone_span(zone, &words)
             .filter(|&(start, len)| len > 1 || !demonstrative(&words, start));
+        // "es la sur, no la norte": the zone said after a "no" is the one taken back.
+        let (zone, span) = match span {
+            Some((start, _)) if negated(&words, start) => rules
+                .zones
+                .iter()
+                .filter(|z| z.name != zone.name)
+                .find_map(|z| {
+                    zone_span(z, &words)
+                        .filter(|&(s, _)| !negated(&words, s))
+                        .map(|sp| (z, Some(sp)))
+                })
+                .unwrap_or((zone, span)),
+            _ => (zone, span),
+        };
         if let Some((start, len)) = span {
             entities.zone = Some(zone.name.clone());
             marks[start..start + len]

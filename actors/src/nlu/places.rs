@@ -85,8 +85,8 @@ impl Gazetteer {
             if n == 0 || n > words.len() {
                 continue;
             }
-            // One-word names of four letters or fewer are too often other words.
-            if n == 1 && place.folded[0].len() <= 4 {
+            // One-word names of three letters or fewer are too often other words.
+            if n == 1 && place.folded[0].len() <= 3 {
                 continue;
             }
             if words
