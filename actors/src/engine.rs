@@ -254,6 +254,10 @@ impl Engine {
                 self.continue_cancel_service(state, key, t, &u, &ctx, reason)
                     .await
             }
+            Dialogue::Lead(draft) => match self.continue_lead(state, key, t, &u, draft).await {
+                Some(reply) => reply,
+                None => self.dispatch(state, key, t, &u, &ctx).await,
+            },
         }
     }
 
@@ -419,6 +423,10 @@ impl Engine {
             Intent::Goodbye | Intent::OutOfScope => self.dispatch(state, key, t, u, ctx).await,
             _ => {
                 let mut r = self.dispatch(state, key, t, u, ctx).await;
+                // No offer to call from a place we do not reach while another form runs.
+                if let Dialogue::Lead(lead) = std::mem::take(&mut state.dialogue) {
+                    r = self.no_coverage(state, &lead.place, false);
+                }
                 state.dialogue = flow;
                 if let Some(q) = self.pending_question(state) {
                     r.text = text::truncate_chars(

@@ -395,6 +395,21 @@ pub struct NewProspect {
     pub plan_mbps: u32,
     pub price: u32,
     pub key: ConversationKey,
+    /// A would-be client where we do not reach yet: saved with Estado "Sin cobertura", the
+    /// place in the zone, no plan.
+    #[serde(default)]
+    pub outside_coverage: bool,
+}
+
+impl NewProspect {
+    /// The Estado a new prospect is saved with.
+    pub fn initial_status(&self) -> &'static str {
+        if self.outside_coverage {
+            "Sin cobertura"
+        } else {
+            "Nuevo"
+        }
+    }
 }
 
 /// A stored prospect, with its id (`PRO-000001`) and creation time.

@@ -179,6 +179,12 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "followup_later",
     "followup_now",
     "welcome",
+    "lead_offer",
+    "lead_ask_name",
+    "lead_ask_phone",
+    "lead_confirm",
+    "lead_done",
+    "lead_declined",
 ];
 
 /// A text as its words sound once respelled ("no ay cenal" and "no hay señal" are the same).

@@ -245,7 +245,7 @@ impl Store for MemoryStore {
             let p = Prospect {
                 id: prospect_id(i.prospects.len() as u64 + 1),
                 created_at: now_utc(),
-                status: "Nuevo".into(),
+                status: prospect.initial_status().into(),
                 data: prospect,
             };
             i.prospects.push(p.clone());

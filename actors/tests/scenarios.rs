@@ -17,7 +17,7 @@
 //! ]
 //! [scenario.outcome]              # optional; every key optional
 //! prospects = 1
-//! prospect = { name = "Ana Ruiz", zone = "Sur", plan_mbps = 50, price = 450 }
+//! prospect = { name = "Ana Ruiz", zone = "Sur", plan_mbps = 50, price = 450, status = "Nuevo" }
 //! incidents = 1
 //! incident = { priority = "Alta", description_lacks = "Desde: se va" }
 //! requests = ["cancel_service"]   # the kinds recorded for staff, in order
@@ -80,6 +80,7 @@ struct Outcome {
 #[serde(deny_unknown_fields)]
 struct ProspectCheck {
     name: Option<String>,
+    status: Option<String>,
     zone: Option<String>,
     plan_mbps: Option<u32>,
     price: Option<u32>,
@@ -171,6 +172,7 @@ async fn run(index: usize, s: &Scenario) -> Result<(), String> {
         };
         let d = &p.data;
         let ok = c.name.as_ref().is_none_or(|v| *v == d.name)
+            && c.status.as_ref().is_none_or(|v| *v == p.status)
             && c.zone.as_ref().is_none_or(|v| *v == d.zone)
             && c.plan_mbps.is_none_or(|v| v == d.plan_mbps)
             && c.price.is_none_or(|v| v == d.price);

@@ -639,7 +639,7 @@ fn save_prospect(conn: &mut Connection, data: NewProspect, queue: bool) -> Store
          channel, user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             created_at,
-            NEW_STATUS,
+            data.initial_status(),
             data.name,
             data.phone,
             data.zone,
@@ -660,7 +660,7 @@ fn save_prospect(conn: &mut Connection, data: NewProspect, queue: bool) -> Store
     let prospect = Prospect {
         id,
         created_at,
-        status: NEW_STATUS.to_string(),
+        status: data.initial_status().to_string(),
         data,
     };
     if queue {
@@ -1158,6 +1158,7 @@ mod tests {
             plan_mbps: 50,
             price: 600,
             key: key(user),
+            outside_coverage: false,
         }
     }
 
@@ -1248,6 +1249,12 @@ mod tests {
             assert_eq!(p2.id, "PRO-000002");
             assert_eq!(p1.status, "Nuevo");
             assert_eq!(p1.data, prospect("1", "Ana"));
+            let lead = NewProspect {
+                outside_coverage: true,
+                ..prospect("3", "Eva")
+            };
+            let saved = store.save_prospect(lead).await.expect("lead");
+            assert_eq!(saved.status, "Sin cobertura", "a place we do not reach");
             let i1 = store
                 .create_incident(incident(key("1"), Priority::Alta, "sin internet"))
                 .await
@@ -1262,7 +1269,7 @@ mod tests {
             .save_prospect(prospect("3", "Rosa"))
             .await
             .expect("p3");
-        assert_eq!(p3.id, "PRO-000003");
+        assert_eq!(p3.id, "PRO-000004");
         let i2 = store
             .create_incident(incident(key("1"), Priority::Baja, "lento"))
             .await

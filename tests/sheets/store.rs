@@ -147,6 +147,7 @@ fn prospect(user: &str, name: &str) -> NewProspect {
         plan_mbps: 50,
         price: 450,
         key: ConversationKey::new(Channel::WhatsApp, format!("52144200{user}")),
+        outside_coverage: false,
     }
 }
 

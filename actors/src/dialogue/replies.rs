@@ -35,6 +35,7 @@ impl Engine {
                 None => self.incident_summary(d),
             }),
             Dialogue::ChangingPlan { plan_mbps } => Some(self.change_plan_question(*plan_mbps)),
+            Dialogue::Lead(d) => Some(self.lead_question(d)),
             Dialogue::CancellingService { .. } => {
                 let mut r = self.say("cancel_service_confirm", &[]);
                 r.quick_replies = yes_no_buttons();

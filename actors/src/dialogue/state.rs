@@ -23,6 +23,8 @@ pub enum Dialogue {
     AskingSearchQuery,
     /// A client asked to change plan; the new plan, once known, waits for a yes.
     ChangingPlan { plan_mbps: Option<u32> },
+    /// A place we do not reach: the offer to be called when we do.
+    Lead(crate::flows::lead::LeadDraft),
     /// A client asked to cancel the service; waits for a yes before it is recorded.
     CancellingService { reason: String },
 }

@@ -59,10 +59,7 @@ impl Engine {
             None if u.entities.place.is_some() => {
                 state.dialogue = Dialogue::Idle;
                 let place = u.entities.place.clone().unwrap_or_default();
-                self.with_menu(self.say(
-                    "no_coverage",
-                    &[("place", place), ("zones", self.rules.zone_list())],
-                ))
+                self.no_coverage(state, &place, true)
             }
             None => {
                 let place = coverage_place(t);

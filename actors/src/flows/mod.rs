@@ -2,6 +2,7 @@
 //! where it has one. The engine applies the repair patterns before a flow sees a message; a
 //! new flow is a new file here plus its `Dialogue` variant and its line in `Engine::dispatch`.
 //! - [`info`]: the greeting, the plans, coverage.
+//! - [`lead`]: a place we do not reach yet: name and phone saved "Sin cobertura".
 //! - [`register`]: registration (name, zone, plan; confirmed).
 //! - [`incident`]: a fault report (what, since when, modem; confirmed).
 //! - [`ticket_status`]: a customer's tickets.
@@ -13,6 +14,7 @@
 pub mod cancellation;
 pub mod incident;
 pub mod info;
+pub mod lead;
 pub mod plan_change;
 pub mod register;
 pub mod staff;

@@ -90,13 +90,10 @@ impl Engine {
         if !filled {
             if asked == Some(RegSlot::Zone) {
                 if let Some(place) = &u.entities.place {
-                    state.dialogue = Dialogue::Registering(draft);
-                    let mut r = self.say(
-                        "no_coverage",
-                        &[("place", place.clone()), ("zones", self.rules.zone_list())],
-                    );
-                    r.quick_replies = self.zone_buttons();
-                    return r;
+                    // Where we do not reach, the registration becomes the offer to call.
+                    let place = place.clone();
+                    state.profile.name = state.profile.name.take().or(draft.name);
+                    return self.no_coverage(state, &place, true);
                 }
             }
             if self.switches(u) && u.intent != Intent::Register {
@@ -258,6 +255,7 @@ impl Engine {
             plan_mbps: plan.mbps,
             price: plan.price,
             key: key.clone(),
+            outside_coverage: false,
         };
         match self.store.save_prospect(prospect).await {
             Ok(saved) => {
