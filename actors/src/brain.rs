@@ -414,6 +414,7 @@ pub fn validate(answer: ModelAnswer, rules: &Rules) -> Option<Understanding> {
             ..Entities::default()
         },
         source: Source::Llm,
+        runner_up: None,
     })
 }
 

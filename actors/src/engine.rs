@@ -14,7 +14,7 @@ pub use crate::dialogue::state::{
 };
 use crate::flows::incident::fill_incident;
 use crate::model::{
-    Channel, Content, ConversationKey, Inbound, Intent, PendingRequest, Profile, Reply,
+    Channel, Content, ConversationKey, Inbound, Intent, PendingRequest, Profile, QuickReply, Reply,
     Understanding,
 };
 use crate::reports;
@@ -81,6 +81,7 @@ impl Engine {
                     confidence: 1.0,
                     entities: Default::default(),
                     source: crate::model::Source::Rules,
+                    runner_up: None,
                 };
                 state.dialogue = Dialogue::Idle;
                 self.dispatch(state, &inbound.key, "", &u, &context_of(state))
@@ -156,14 +157,17 @@ impl Engine {
         key: &ConversationKey,
         t: &str,
     ) -> Reply {
-        let mut primary = None;
-        let reply = self.answer(state, key, t, &mut primary).await;
-        let others = match primary {
-            Some(intent) if t.split_whitespace().count() >= 6 => {
-                self.other_requests(t, intent, &context_of(state)).await
-            }
-            _ => Vec::new(),
+        let (now, others) = if t.split_whitespace().count() >= 6 {
+            self.split_requests(t, &context_of(state)).await
+        } else {
+            (t.to_string(), Vec::new())
         };
+        let mut primary = None;
+        let reply = self.answer(state, key, &now, &mut primary).await;
+        let others = others
+            .into_iter()
+            .filter(|f| Some(f.intent) != primary)
+            .collect();
         self.queue_or_serve(state, key, reply, others).await
     }
 
@@ -216,12 +220,16 @@ impl Engine {
             }
             return r;
         }
-        // A phone said in passing, with nothing else to act on: kept, and said so.
-        let idle = matches!(state.dialogue, Dialogue::Idle);
-        let nothing_else =
-            u.intent == Intent::OutOfScope || u.confidence < self.rules.min_confidence;
-        if idle && nothing_else && u.entities.phone.is_some() {
-            return self.with_menu(self.say("contact_saved", &[]));
+        // A phone said in passing ("mi cel es 442 123 4567"), with nothing else to act on:
+        // kept, said so, and the running flow's question follows.
+        let wants_phone = matches!(state.dialogue, Dialogue::Lead(_));
+        if u.entities.phone.is_some() && !wants_phone && self.only_gives_a_phone(t, &u) {
+            let mut r = self.with_menu(self.say("contact_saved", &[]));
+            if let Some(q) = self.pending_question(state) {
+                r.text = self.rules.finish(format!("{}\n\n{}", r.text, q.text));
+                r.quick_replies = q.quick_replies;
+            }
+            return r;
         }
 
         match std::mem::take(&mut state.dialogue) {
@@ -283,6 +291,9 @@ impl Engine {
         if missed && u.entities.place.is_some() && u.entities.zone.is_none() {
             return self.coverage(state, t, u);
         }
+        if let Some(question) = self.clarification(u) {
+            return question;
+        }
         if u.intent != Intent::OutOfScope && u.confidence < self.rules.min_confidence {
             return self.missed(state, self.say("not_understood", &[]));
         }
@@ -310,7 +321,7 @@ impl Engine {
                         .or_else(|| state.profile.name.clone()),
                     zone: u.entities.zone.clone().or_else(|| state.last_zone.clone()),
                     plan_mbps: u.entities.plan_mbps.or(state.last_plan),
-                    confirming: false,
+                    ..RegisterDraft::default()
                 };
                 self.step_register(state, key, draft).await
             }
@@ -367,11 +378,69 @@ impl Engine {
 
     /// Answers a question asked in the middle of a flow. Informational questions are answered
     /// and the flow goes on; another flow replaces this one.
+    /// Whether a message with a phone in it does nothing but give it: nothing else understood,
+    /// or the customer's own number said as such ("mi cel es…", "márquenme al…") with no
+    /// request but a misread one (a phone looks like a staff search).
+    fn only_gives_a_phone(&self, t: &str, u: &Understanding) -> bool {
+        let folded = format!(" {} ", text::fold(t));
+        let own = [
+            " mi cel ",
+            " mi celular ",
+            " mi numero ",
+            " mi telefono ",
+            " mi tel ",
+            " mi whats ",
+            " mi whatsapp ",
+            " marquen al ",
+            " marquenme al ",
+            " llamenme al ",
+            " me marcan ",
+        ]
+        .iter()
+        .any(|cue| folded.contains(cue));
+        let unsure = u.intent == Intent::OutOfScope || u.confidence < self.rules.min_confidence;
+        let e = &u.entities;
+        let nothing_else = e.zone.is_none() && e.plan_mbps.is_none() && e.name.is_none();
+        let request = !unsure
+            && !u.intent.staff_only()
+            && !matches!(u.intent, Intent::Greeting | Intent::Help | Intent::Goodbye);
+        nothing_else && (unsure || (own && !request))
+    }
+
+    /// Two close candidates get a question with a button for each, not a guess.
+    fn clarification(&self, u: &Understanding) -> Option<Reply> {
+        let (second, p) = u.runner_up?;
+        let actionable = |i: Intent| {
+            !matches!(
+                i,
+                Intent::Greeting | Intent::Goodbye | Intent::Help | Intent::OutOfScope
+            ) && !i.staff_only()
+        };
+        let close = u.confidence < 0.6 && p >= 0.2 && u.confidence - p < 0.3;
+        if !close || !actionable(u.intent) || !actionable(second) {
+            return None;
+        }
+        let (a, b) = (self.rules.topic(u.intent), self.rules.topic(second));
+        let button = |i: Intent, topic: &str| {
+            let mut title: Vec<char> = topic.chars().collect();
+            if let Some(c) = title.first_mut() {
+                *c = c.to_uppercase().next().unwrap_or(*c);
+            }
+            QuickReply::new(format!("intent:{i}"), title.into_iter().collect::<String>())
+        };
+        let mut r = self.say("clarify", &[("first", a.clone()), ("second", b.clone())]);
+        r.quick_replies = vec![button(u.intent, &a), button(second, &b)];
+        Some(r)
+    }
+
     /// The question a message asks in the middle of a flow, if it asks one: something to
     /// answer before the flow's own question. A question about a place is about coverage
     /// ("¿y llegan al Bajío?" while the plan is asked); a statement that names a slot's value
     /// ("es la zona sur") is an answer or a correction, not a digression.
     pub(crate) fn digression(&self, t: &str, u: &Understanding) -> Option<Understanding> {
+        if u.intent.staff_only() && u.confidence >= 0.6 {
+            return Some(u.clone());
+        }
         let asking = signals::is_question(t);
         let place = u.entities.zone.is_some() || u.entities.place.is_some();
         if asking && place && u.intent != Intent::Plans {

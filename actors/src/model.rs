@@ -368,6 +368,10 @@ pub struct Understanding {
     pub confidence: f32,
     pub entities: Entities,
     pub source: Source,
+    /// The next most probable intent and its probability, when the offline model gives one:
+    /// two close candidates get a question, not a guess.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_up: Option<(Intent, f32)>,
 }
 
 /// A client of the ISP (the `Clientes` tab).

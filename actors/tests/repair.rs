@@ -146,3 +146,18 @@ async fn hours_and_a_phone_in_passing_are_answered() {
     let p = h.store.prospects().pop().expect("saved");
     assert_eq!(p.data.phone.as_deref(), Some("4421234567"));
 }
+
+#[tokio::test]
+async fn two_close_candidates_get_a_question_with_buttons() {
+    let mut h = start().await;
+    let key = tg("506");
+    h.send(&key, "mi reporte del pago");
+    let out = h.reply().await.reply;
+    assert!(
+        out.text.contains("¿es sobre tu pago o sobre tu reporte?"),
+        "{}",
+        out.text
+    );
+    let ids: Vec<&str> = out.quick_replies.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(ids, ["intent:billing", "intent:incident_status"]);
+}

@@ -15,7 +15,7 @@ const CONNECTORS: &[&str] = &[
 ];
 
 /// The clauses of a message: sentences, and the parts before a connector ("además", "otra
-/// cosa", "por cierto").
+/// cosa", "por cierto"). Together they are the whole message.
 pub fn clauses(message: &str) -> Vec<String> {
     let mut out: Vec<Vec<&str>> = vec![Vec::new()];
     let words: Vec<&str> = message.split_whitespace().collect();
@@ -40,7 +40,7 @@ pub fn clauses(message: &str) -> Vec<String> {
         }
     }
     out.into_iter()
-        .filter(|c| c.len() >= 3)
+        .filter(|c| !c.is_empty())
         .map(|c| c.join(" "))
         .collect()
 }
@@ -54,29 +54,46 @@ fn actionable(intent: Intent) -> bool {
 }
 
 impl Engine {
-    /// The requests of a message besides `primary`, each once, in the order said.
-    pub(crate) async fn other_requests(
+    /// Splits a message holding several requests: what to answer now (the first request
+    /// with the clauses that are not another request) and the other requests, each once, in
+    /// the order said. A message with one request is answered whole.
+    pub(crate) async fn split_requests(
         &self,
         message: &str,
-        primary: Intent,
         ctx: &UnderstandContext,
-    ) -> Vec<FollowUp> {
+    ) -> (String, Vec<FollowUp>) {
         let parts = clauses(message);
         if parts.len() < 2 {
-            return Vec::new();
+            return (message.to_string(), Vec::new());
         }
-        let mut found: Vec<FollowUp> = Vec::new();
-        for part in parts {
-            let u = self.brain.understand(&part, ctx).await;
-            let new = u.intent != primary && !found.iter().any(|f| f.intent == u.intent);
-            if new && actionable(u.intent) && u.confidence >= 0.7 {
-                found.push(FollowUp {
-                    intent: u.intent,
-                    text: part,
-                });
+        let mut first: Option<Intent> = None;
+        let mut now: Vec<&str> = Vec::new();
+        let mut later: Vec<FollowUp> = Vec::new();
+        for part in &parts {
+            let intent = if part.split_whitespace().count() >= 3 {
+                let u = self.brain.understand(part, ctx).await;
+                (actionable(u.intent) && u.confidence >= 0.7).then_some(u.intent)
+            } else {
+                None
+            };
+            match (intent, first) {
+                (Some(i), None) => {
+                    first = Some(i);
+                    now.push(part);
+                }
+                (Some(i), Some(f)) if i != f && !later.iter().any(|l| l.intent == i) => {
+                    later.push(FollowUp {
+                        intent: i,
+                        text: part.clone(),
+                    });
+                }
+                _ => now.push(part),
             }
         }
-        found
+        if later.is_empty() {
+            return (message.to_string(), later);
+        }
+        (now.join(" "), later)
     }
 
     /// Keeps the other requests of a message, or serves them at once when nothing is running.
@@ -155,6 +172,6 @@ mod tests {
         assert!(c[1].starts_with("ademas"));
         let c = clauses("cuanto cuesta el de 50? y llegan a la sur?");
         assert_eq!(c.len(), 2, "{c:?}");
-        assert_eq!(clauses("hola").len(), 0);
+        assert_eq!(clauses("hola"), ["hola"]);
     }
 }

@@ -26,7 +26,12 @@ impl Engine {
                 ];
                 Some(r)
             }
-            Signal::Cancel => Some(self.with_menu(self.say("cancelled", &[]))),
+            // Idle, only a short back-out is one ("cancelar", "ya no"): "ya no quiero su
+            // internet, cancélenlo" is a request to understand.
+            Signal::Cancel if t.split_whitespace().count() <= 3 => {
+                Some(self.with_menu(self.say("cancelled", &[])))
+            }
+            Signal::Cancel => None,
             Signal::Resume if !busy => {
                 let paused = state.paused.take().filter(|p| p.until > unix_now())?;
                 state.dialogue = paused.dialogue;

@@ -252,7 +252,8 @@ pub fn signal(message: &str) -> Option<Signal> {
         .collect::<Vec<_>>()
         .join(" ");
     let f = squeezed.as_str();
-    if is_one_of(f, RESUME) {
+    let words = f.split(' ').count();
+    if is_one_of(f, RESUME) || (words <= 5 && contains_phrase_any(f, &["siempre si"])) {
         Some(Signal::Resume)
     } else if is_one_of(f, CANCEL) {
         Some(Signal::Cancel)
@@ -262,13 +263,20 @@ pub fn signal(message: &str) -> Option<Signal> {
         Some(Signal::Farewell)
     } else if is_one_of(f, YES) || short_yes(message, f) {
         Some(Signal::Yes)
-    } else if is_one_of(f, NO) {
+    } else if is_one_of(f, NO) || emphatic_no(message, f) {
         Some(Signal::No)
     } else if contains_phrase_any(f, CANCEL_CUES) && f.split(' ').count() <= 14 {
         Some(Signal::Cancel)
     } else {
         None
     }
+}
+
+/// A "no" that starts a longer answer ("no, mejor así", "no no, me quedo con ustedes").
+fn emphatic_no(message: &str, folded: &str) -> bool {
+    let start = message.trim_start().to_lowercase();
+    (start.starts_with("no,") || start.starts_with("no.") || folded.starts_with("no no "))
+        && !message.contains('?')
 }
 
 /// A short message that says yes among other words ("ya sí, confírmalo", "así déjalo, sí
@@ -349,6 +357,12 @@ mod tests {
             assert_eq!(signal(t), Some(Signal::Cancel), "{t}");
         }
         assert_eq!(signal("siempre sí"), Some(Signal::Resume));
+        assert_eq!(signal("bueno siempre si"), Some(Signal::Resume));
+        assert_eq!(
+            signal("no no, pensandolo bien me quedo con ustedes"),
+            Some(Signal::No)
+        );
+        assert_ne!(signal("no tengo internet"), Some(Signal::No));
         assert_eq!(signal("no tengo internet"), None);
     }
 

@@ -66,12 +66,17 @@ impl Engine {
                 _ => {}
             }
         }
-        if let Some(d) = self.digression(t, u) {
+        let asked = draft.missing();
+        // A statement that answers is an answer ("sí, ya lo apagué y nada"); a question or
+        // something else is a digression.
+        let mut trial = draft.clone();
+        fill_incident(&mut trial, t, u, asked);
+        let answers = trial != draft && !signals::is_question(t);
+        if let Some(d) = self.digression(t, u).filter(|_| !answers) {
             return self
                 .detour(state, key, t, &d, ctx, Dialogue::Reporting(draft))
                 .await;
         }
-        let asked = draft.missing();
         let before = draft.clone();
         fill_incident(&mut draft, t, u, asked);
         if draft == before {

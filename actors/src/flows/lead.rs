@@ -67,6 +67,22 @@ impl Engine {
         }
     }
 
+    /// Starts collecting name and phone for a place we do not reach (the offer was taken).
+    pub(crate) fn start_lead(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        place: &str,
+    ) -> Reply {
+        let draft = LeadDraft {
+            place: place.to_string(),
+            name: state.profile.name.clone(),
+            phone: state.profile.phone.clone().or_else(|| phone_of(key)),
+            stage: LeadStage::Collecting,
+        };
+        self.step_lead(state, draft)
+    }
+
     pub(crate) async fn continue_lead(
         &self,
         state: &mut ConversationState,

@@ -20,6 +20,9 @@ pub struct RegisterDraft {
     /// The summary was shown and "¿Confirmo?" asked: nothing is written before a yes.
     #[serde(default)]
     pub confirming: bool,
+    /// A place we do not reach, given for the zone: the offer to call when we do was made.
+    #[serde(default)]
+    pub outside: Option<String>,
 }
 
 /// Which slot a question was about.
@@ -56,10 +59,28 @@ impl Engine {
     ) -> Reply {
         let asked = draft.missing();
         let signal = signals::signal(t);
+        // After "Todavía no llegamos a …": a yes takes the offer to call; anything else goes
+        // on with the registration (another zone, a question...).
+        if let Some(place) = draft.outside.take() {
+            match signal {
+                Some(Signal::Yes) => {
+                    state.profile.name = draft.name.clone().or(state.profile.name.take());
+                    return self.start_lead(state, key, &place);
+                }
+                Some(Signal::No) => {
+                    state.dialogue = Dialogue::Registering(draft);
+                    return self.pending_question(state).unwrap_or_default();
+                }
+                _ => {}
+            }
+        }
         if draft.confirming {
+            // "no, mejor el de 50" is a correction, not a bare no.
+            let e = &u.entities;
+            let corrects = e.zone.is_some() || e.plan_mbps.is_some() || e.name.is_some();
             match signal {
                 Some(Signal::Yes) => return self.finish_register(state, key, draft).await,
-                Some(Signal::No) => {
+                Some(Signal::No) if !corrects => {
                     draft.confirming = false;
                     state.dialogue = Dialogue::Registering(draft);
                     return self.say("register_what_to_change", &[]);
@@ -74,11 +95,17 @@ impl Engine {
         let asks_price = ["cuanto", "cuesta", "precio", "costo", "vale", "sale"]
             .iter()
             .any(|w| folded.split(' ').any(|x| x == *w));
-        let answers_slot = match asked {
-            Some(RegSlot::Zone) => u.entities.zone.is_some() && u.intent != Intent::Plans,
-            Some(RegSlot::Plan) => u.entities.plan_mbps.is_some() && !asks_price,
-            _ => false,
-        };
+        // A statement that fills a slot is an answer, whatever intent its words look like
+        // ("Martha Quiroz" is a name, not a question about clients).
+        let mut trial = draft.clone();
+        fill_register(&mut trial, t, u, asked, &self.rules);
+        let fills = trial != draft && !signals::is_question(t);
+        let answers_slot = fills
+            || match asked {
+                Some(RegSlot::Zone) => u.entities.zone.is_some() && u.intent != Intent::Plans,
+                Some(RegSlot::Plan) => u.entities.plan_mbps.is_some() && !asks_price,
+                _ => false,
+            };
         if let Some(d) = digression.filter(|_| !answers_slot) {
             return self
                 .detour(state, key, t, &d, ctx, Dialogue::Registering(draft))
@@ -90,10 +117,20 @@ impl Engine {
         if !filled {
             if asked == Some(RegSlot::Zone) {
                 if let Some(place) = &u.entities.place {
-                    // Where we do not reach, the registration becomes the offer to call.
-                    let place = place.clone();
-                    state.profile.name = state.profile.name.take().or(draft.name);
-                    return self.no_coverage(state, &place, true);
+                    // Where we do not reach: the offer to call when we do, or another zone.
+                    let mut r = self.no_coverage(state, place, false);
+                    r.text = self.rules.finish(format!(
+                        "{}\n{}",
+                        r.text,
+                        self.rules.render("lead_offer", &[])
+                    ));
+                    r.quick_replies = vec![
+                        QuickReply::new("yes", "Sí, avísenme"),
+                        QuickReply::new("no", "No, gracias"),
+                    ];
+                    draft.outside = Some(place.clone());
+                    state.dialogue = Dialogue::Registering(draft);
+                    return r;
                 }
             }
             if self.switches(u) && u.intent != Intent::Register {

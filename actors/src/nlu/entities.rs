@@ -127,7 +127,10 @@ pub(crate) fn find_plan_at(tokens: &[String], rules: &Rules) -> Option<(usize, u
                 let prev = i.checked_sub(1).map(|j| tokens[j].as_str());
                 let next = tokens.get(i + 1).map(String::as_str);
                 let unit = next.is_some_and(|n| n == "megas" || n == "mega") || num != t;
-                let context = matches!(prev, Some("de" | "plan" | "el" | "los" | "paquete"));
+                let context = matches!(
+                    prev,
+                    Some("de" | "plan" | "el" | "los" | "paquete" | "a" | "al")
+                );
                 let after_count =
                     matches!(next, Some("minutos" | "min" | "dias" | "horas" | "pesos"));
                 if (unit || context) && !after_count {

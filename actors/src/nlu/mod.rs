@@ -135,7 +135,11 @@ impl Nlu {
         let ranking = self
             .classifier
             .rank(&features::extract(&utterance, &scores));
-        let (intent, confidence) = ranking.best();
+        let ranked = ranking.ranked();
+        let (intent, confidence) = ranked[0];
+        let runner_up = ranked
+            .get(1)
+            .map(|&(i, p)| (i, (p * 100.0).round() / 100.0));
         let mut entities = self.entities_of(&utterance, &prepared);
         if intent == Intent::ReportIncident && entities.incident_kind.is_none() {
             entities.incident_kind = Some(IncidentKind::Other);
@@ -146,6 +150,7 @@ impl Nlu {
                 confidence: (confidence * 100.0).round() / 100.0,
                 entities,
                 source: Source::Rules,
+                runner_up,
             },
             ranking,
         }

@@ -35,6 +35,8 @@ const INTRODUCERS: &[&[&str]] = &[
     &["les", "escribe"],
     &["habla"],
     &["soy"],
+    &["apellido", "es"],
+    &["es"],
 ];
 
 impl NameLexicon {
@@ -89,7 +91,7 @@ impl NameLexicon {
                 .take(5)
                 .collect();
             // "soy de la norte", "soy cliente": no name. "soy ana" needs "ana" to be a name.
-            let weak = matches!(*intro, ["soy"] | ["habla"]);
+            let weak = matches!(*intro, ["soy"] | ["habla"] | ["es"]);
             let sure = name.iter().any(|w| self.known.contains(&text::fold(w)));
             if name.is_empty() || (weak && !sure) {
                 continue;
@@ -114,9 +116,12 @@ impl NameLexicon {
             return None;
         }
         let folded: Vec<String> = words.iter().map(|w| text::fold(w)).collect();
-        let all_names = folded
-            .iter()
-            .all(|f| self.name_word(f) || f == "de" && words.len() > 2);
+        // "María de los Ángeles Peña": particles inside a name, never at its ends.
+        let inside = |i: usize| i > 0 && i + 1 < folded.len();
+        let all_names = folded.iter().enumerate().all(|(i, f)| {
+            self.name_word(f)
+                || (inside(i) && matches!(f.as_str(), "de" | "del" | "la" | "los" | "las"))
+        });
         let letters = words.iter().all(|w| {
             w.chars()
                 .all(|c| c.is_alphabetic() || matches!(c, '\'' | '-'))

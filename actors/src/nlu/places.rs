@@ -80,6 +80,8 @@ impl Gazetteer {
     pub fn find(&self, utterance: &str) -> Option<String> {
         let folded = text::fold(utterance);
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        // The longest name, and of those the first said ("León, Guanajuato" is León).
+        let mut best: Option<(usize, usize, &Place)> = None;
         for place in &self.places {
             let n = place.folded.len();
             if n == 0 || n > words.len() {
@@ -89,12 +91,18 @@ impl Gazetteer {
             if n == 1 && place.folded[0].len() <= 3 {
                 continue;
             }
-            if words
+            let at = words
                 .windows(n)
-                .any(|w| w.iter().zip(&place.folded).all(|(a, b)| a == b))
-            {
-                return Some(place.name.clone());
+                .position(|w| w.iter().zip(&place.folded).all(|(a, b)| a == b));
+            if let Some(at) = at {
+                let better = best.is_none_or(|(bn, bat, _)| n > bn || (n == bn && at < bat));
+                if better {
+                    best = Some((n, at, place));
+                }
             }
+        }
+        if let Some((_, _, place)) = best {
+            return Some(place.name.clone());
         }
         let original: Vec<&str> = utterance
             .split(|c: char| !(c.is_alphanumeric() || c == '\''))
