@@ -401,9 +401,13 @@ impl Engine {
         let unsure = u.intent == Intent::OutOfScope || u.confidence < self.rules.min_confidence;
         let e = &u.entities;
         let nothing_else = e.zone.is_none() && e.plan_mbps.is_none() && e.name.is_none();
+        // "mi número es … por si me marcan" gives the number a call would need.
         let request = !unsure
             && !u.intent.staff_only()
-            && !matches!(u.intent, Intent::Greeting | Intent::Help | Intent::Goodbye);
+            && !matches!(
+                u.intent,
+                Intent::Greeting | Intent::Help | Intent::Goodbye | Intent::HumanAgent
+            );
         nothing_else && (unsure || (own && !request))
     }
 

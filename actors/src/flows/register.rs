@@ -90,6 +90,25 @@ impl Engine {
         }
         // A question in the middle ("¿cuánto cuesta el premium?") is answered, not taken as
         // an answer, unless it names the very thing asked ("¿llegan a la norte?" for the zone).
+        // A place we do not reach, given for the zone: the offer to call when we do.
+        if asked == Some(RegSlot::Zone) && u.entities.zone.is_none() {
+            if let Some(place) = &u.entities.place {
+                // Where we do not reach: the offer to call when we do, or another zone.
+                let mut r = self.no_coverage(state, place, false);
+                r.text = self.rules.finish(format!(
+                    "{}\n{}",
+                    r.text,
+                    self.rules.render("lead_offer", &[])
+                ));
+                r.quick_replies = vec![
+                    QuickReply::new("yes", "Sí, avísenme"),
+                    QuickReply::new("no", "No, gracias"),
+                ];
+                draft.outside = Some(place.clone());
+                state.dialogue = Dialogue::Registering(draft);
+                return r;
+            }
+        }
         let digression = self.digression(t, u);
         let folded = text::fold(t);
         let asks_price = ["cuanto", "cuesta", "precio", "costo", "vale", "sale"]
@@ -115,24 +134,6 @@ impl Engine {
         let changes = fill_register(&mut draft, t, u, asked, &self.rules);
         let filled = draft != before;
         if !filled {
-            if asked == Some(RegSlot::Zone) {
-                if let Some(place) = &u.entities.place {
-                    // Where we do not reach: the offer to call when we do, or another zone.
-                    let mut r = self.no_coverage(state, place, false);
-                    r.text = self.rules.finish(format!(
-                        "{}\n{}",
-                        r.text,
-                        self.rules.render("lead_offer", &[])
-                    ));
-                    r.quick_replies = vec![
-                        QuickReply::new("yes", "Sí, avísenme"),
-                        QuickReply::new("no", "No, gracias"),
-                    ];
-                    draft.outside = Some(place.clone());
-                    state.dialogue = Dialogue::Registering(draft);
-                    return r;
-                }
-            }
             if self.switches(u) && u.intent != Intent::Register {
                 return self
                     .detour(state, key, t, u, ctx, Dialogue::Registering(before))

@@ -183,11 +183,18 @@ pub(crate) fn incident_kind(tokens: &[String]) -> Option<IncidentKind> {
         return Some(IncidentKind::Slow);
     }
     let neg = has("no sin nada ni");
+    // Words of the service, and how they sound ("cenal" is "señal"), computed once.
+    static SERVICE: std::sync::OnceLock<Vec<(&str, String)>> = std::sync::OnceLock::new();
+    let service_words = SERVICE.get_or_init(|| {
+        "internet servicio senal conexion wifi funciona sirve jala conecta"
+            .split(' ')
+            .map(|w| (w, sound(w)))
+            .collect()
+    });
     let service = has("red inter")
         || tokens.iter().any(|t| {
-            "internet servicio senal conexion wifi funciona sirve jala conecta"
-                .split(' ')
-                .any(|w| near(t, w) || sound(t) == sound(w))
+            let heard = sound(t);
+            service_words.iter().any(|(w, s)| *s == heard || near(t, w))
         });
     let down = has("cayo caido fue murio");
     if (neg && service) || down {

@@ -5,14 +5,14 @@ use crate::text;
 
 /// Whether any token is one of the space-separated `words`.
 pub(crate) fn has_any(tokens: &[String], words: &str) -> bool {
-    tokens.iter().any(|t| words.split(' ').any(|w| w == t))
+    words.split(' ').any(|w| tokens.iter().any(|t| t == w))
 }
 
 /// Whether any token starts with one of the space-separated `stems`.
 pub(crate) fn starts_any(tokens: &[String], stems: &str) -> bool {
-    tokens
-        .iter()
-        .any(|t| stems.split(' ').any(|s| t.starts_with(s)))
+    stems
+        .split(' ')
+        .any(|s| tokens.iter().any(|t| t.starts_with(s)))
 }
 
 /// How many typos a word of this length may carry: stricter than [`text::tolerance`], since

@@ -32,8 +32,20 @@ struct TermIndex {
     /// Fuzzy terms by initial and length: a typo keeps the initial ([`initial`]) and changes
     /// the length by two letters at most ([`near`]).
     by_shape: std::collections::HashMap<(u8, usize), Vec<usize>>,
-    /// Prefix and entity terms: few, tried on every token.
+    /// Prefix terms: few, tried on every token.
     scanned: Vec<usize>,
+    /// Entity terms (`@zone`...): tried on every token of every utterance.
+    entities: Vec<usize>,
+}
+
+/// The most words [`TOKEN_TERMS`] remembers before it starts again.
+const TOKEN_CACHE_MAX: usize = 50_000;
+
+thread_local! {
+    /// The lexicon terms (not entities) each word matches. The lexicon is a constant, so its
+    /// term numbers are the same in every [`Lexicon`].
+    static TOKEN_TERMS: std::cell::RefCell<std::collections::HashMap<String, Box<[usize]>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 impl TermIndex {
@@ -62,7 +74,8 @@ impl TermIndex {
                             index.by_shape.entry(key).or_default().push(id);
                         }
                     }
-                    Term::Prefix(..) | Term::Entity(_) => index.scanned.push(id),
+                    Term::Prefix(..) => index.scanned.push(id),
+                    Term::Entity(_) => index.entities.push(id),
                 }
             }
         }
@@ -241,16 +254,38 @@ impl Lexicon {
         let n = prepared.tokens.len();
         let mut hits = vec![false; self.words.len() * n];
         for i in 0..n {
-            for term in self
-                .index
-                .candidates(&prepared.tokens[i], &prepared.sounds[i])
-            {
-                let (t, words) = &self.index.terms[term];
-                if words.iter().all(|w| hits[w * n + i]) || !t.matches(prepared, i) {
-                    continue;
-                }
-                for w in words {
+            let mut mark = |term: usize| {
+                for w in &self.index.terms[term].1 {
                     hits[w * n + i] = true;
+                }
+            };
+            // The terms a word matches depend on the word alone: worked out once per thread
+            // for each word seen (words repeat from message to message).
+            TOKEN_TERMS.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                let token = &prepared.tokens[i];
+                if !cache.contains_key(token) {
+                    if cache.len() >= TOKEN_CACHE_MAX {
+                        cache.clear();
+                    }
+                    let terms: Box<[usize]> = self
+                        .index
+                        .candidates(token, &prepared.sounds[i])
+                        .filter(|&t| {
+                            let term = &self.index.terms[t].0;
+                            !matches!(term, Term::Entity(_)) && term.matches(prepared, i)
+                        })
+                        .collect();
+                    cache.insert(token.clone(), terms);
+                }
+                if let Some(terms) = cache.get(token) {
+                    terms.iter().for_each(|&t| mark(t));
+                }
+            });
+            // Entity terms depend on the utterance (where its zone or plan stands).
+            for &term in &self.index.entities {
+                if self.index.terms[term].0.matches(prepared, i) {
+                    mark(term);
                 }
             }
         }
