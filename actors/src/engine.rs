@@ -233,7 +233,10 @@ impl Engine {
         }
 
         match std::mem::take(&mut state.dialogue) {
-            Dialogue::Idle => self.dispatch(state, key, t, &u, &ctx).await,
+            Dialogue::Idle => match self.correct_last_registration(state, key, t, &u).await {
+                Some(reply) => reply,
+                None => self.dispatch(state, key, t, &u, &ctx).await,
+            },
             Dialogue::Registering(draft) => {
                 self.continue_register(state, key, t, &u, &ctx, draft).await
             }
@@ -421,7 +424,11 @@ impl Engine {
             ) && !i.staff_only()
         };
         let close = u.confidence < 0.6 && p >= 0.2 && u.confidence - p < 0.3;
-        if !close || !actionable(u.intent) || !actionable(second) {
+        // "Zona: Sur, Plan: 20 Mbps" carries what a registration needs: the form asks to
+        // confirm anyway, so no question first.
+        let e = &u.entities;
+        let decided = u.intent == Intent::Register && (e.zone.is_some() || e.plan_mbps.is_some());
+        if !close || decided || !actionable(u.intent) || !actionable(second) {
             return None;
         }
         let (a, b) = (self.rules.topic(u.intent), self.rules.topic(second));

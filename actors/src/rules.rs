@@ -179,6 +179,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "followup_later",
     "followup_now",
     "welcome",
+    "registration_corrected",
     "clarify",
     "lead_offer",
     "lead_ask_name",

@@ -81,6 +81,19 @@ pub struct ConversationState {
     /// ("no me jala el internet… además quiero cambiarme de plan").
     #[serde(default)]
     pub followups: Vec<FollowUp>,
+    /// The registration just saved, so a correction right after it reaches staff.
+    #[serde(default)]
+    pub last_registration: Option<LastRegistration>,
+}
+
+/// A registration just saved: what a correction right after it would change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastRegistration {
+    pub id: String,
+    pub zone: String,
+    pub plan_mbps: u32,
+    /// Unix seconds after which a zone or plan said is a new message, not a correction.
+    pub until: u64,
 }
 
 /// A request kept for later: its intent and the words it was said in.

@@ -25,6 +25,9 @@ pub struct RegisterDraft {
     pub outside: Option<String>,
 }
 
+/// How long after a registration "ay no, mejor en la sur" still corrects it.
+const CORRECTION_SECS: u64 = 3600;
+
 /// Which slot a question was about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RegSlot {
@@ -301,6 +304,12 @@ impl Engine {
                     .increment(1);
                 state.dialogue = Dialogue::Idle;
                 state.profile.name.get_or_insert_with(|| name.clone());
+                state.last_registration = Some(crate::dialogue::state::LastRegistration {
+                    id: saved.id.clone(),
+                    zone: zone.clone(),
+                    plan_mbps: plan.mbps,
+                    until: crate::dialogue::state::unix_now() + CORRECTION_SECS,
+                });
                 let mut r = self.say(
                     "register_done",
                     &[
@@ -397,5 +406,72 @@ pub(crate) fn plan_by_words(t: &str, rules: &Rules) -> Option<u32> {
         by_price.get(by_price.len() / 2).map(|p| p.mbps)
     } else {
         None
+    }
+}
+
+impl Engine {
+    /// Right after a registration, "ay no espera, mejor en la sur" corrects it: the change is
+    /// recorded for staff against the saved prospect and said back.
+    pub(crate) async fn correct_last_registration(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        t: &str,
+        u: &Understanding,
+    ) -> Option<Reply> {
+        let last = state.last_registration.as_ref()?;
+        if last.until <= crate::dialogue::state::unix_now() || signals::is_question(t) {
+            return None;
+        }
+        let folded = format!(" {} ", text::fold(t));
+        let cue = [
+            " mejor ",
+            " espera ",
+            " perdon ",
+            " me equivoque ",
+            " cambia ",
+            " corrige ",
+            " no era ",
+            " en realidad ",
+            " siempre no ",
+        ]
+        .iter()
+        .any(|c| folded.contains(c));
+        let zone = u.entities.zone.clone().filter(|z| *z != last.zone);
+        let plan = u
+            .entities
+            .plan_mbps
+            .filter(|m| *m != last.plan_mbps)
+            .and_then(|m| self.rules.plan(m).cloned());
+        if !cue || (zone.is_none() && plan.is_none()) {
+            return None;
+        }
+        let mut change = Vec::new();
+        if let Some(z) = &zone {
+            change.push(format!("zona {z}"));
+        }
+        if let Some(p) = &plan {
+            change.push(format!("plan {} {} Mbps, ${}/mes", p.name, p.mbps, p.price));
+        }
+        let change = change.join(" y ");
+        let id = last.id.clone();
+        let request = crate::model::PendingRequest {
+            kind: "registration_correction".into(),
+            text: format!("{id}: {change}"),
+            key: key.clone(),
+        };
+        if let Err(e) = self.store.record_request(request).await {
+            tracing::error!(error = %e, "could not record a registration correction");
+            return Some(self.say("store_error", &[]));
+        }
+        if let Some(last) = state.last_registration.as_mut() {
+            if let Some(z) = zone {
+                last.zone = z;
+            }
+            if let Some(p) = plan {
+                last.plan_mbps = p.mbps;
+            }
+        }
+        Some(self.with_menu(self.say("registration_corrected", &[("id", id), ("change", change)])))
     }
 }
