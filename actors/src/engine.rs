@@ -521,15 +521,29 @@ impl Engine {
     }
 
     async fn record(&self, key: &ConversationKey, kind: &str, t: &str, template: &str) -> Reply {
+        self.record_for_staff(key, kind, t).await;
+        self.with_menu(self.say(template, &[]))
+    }
+
+    /// Records a request for staff; whether it was saved (a failure is logged once here).
+    pub(crate) async fn record_for_staff(
+        &self,
+        key: &ConversationKey,
+        kind: &str,
+        text: &str,
+    ) -> bool {
         let request = PendingRequest {
             kind: kind.into(),
-            text: text::truncate_chars(t, 500),
+            text: text::truncate_chars(text, 500),
             key: key.clone(),
         };
-        if let Err(e) = self.store.record_request(request).await {
-            tracing::error!(error = %e, kind, "could not record a request for staff");
+        match self.store.record_request(request).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, kind, conversation = %key.opaque_id(), "could not record a request for staff");
+                false
+            }
         }
-        self.with_menu(self.say(template, &[]))
     }
 }
 

@@ -154,57 +154,46 @@ pub fn tokens(text: &str) -> Vec<String> {
 /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), bounded:
 /// returns `max + 1` as soon as the distance is known to exceed `max`.
 pub fn edit_distance(a: &str, b: &str, max: usize) -> usize {
-    if a.len() < SHORT_WORD && b.len() < SHORT_WORD && a.is_ascii() && b.is_ascii() {
-        return short_distance(a.as_bytes(), b.as_bytes(), max, 1);
+    if a.is_ascii() && b.is_ascii() {
+        return osa(a.as_bytes(), b.as_bytes(), max, 1);
     }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
-        return max + 1;
-    }
-    let n = b.len();
-    let mut prev2 = vec![0usize; n + 1];
-    let mut prev: Vec<usize> = (0..=n).collect();
-    let mut cur = vec![0usize; n + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = cur[0];
-        for j in 1..=n {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(prev2[j - 2] + 1);
-            }
-            cur[j] = v;
-            row_min = row_min.min(v);
-        }
-        if row_min > max {
-            return max + 1;
-        }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[n]
+    osa(&a, &b, max, 1)
 }
 
-/// Words shorter than this (in bytes) are compared by [`short_distance`], without allocating.
+/// Words shorter than this are compared without allocating.
 pub const SHORT_WORD: usize = 32;
 
-/// [`edit_distance`] of two byte strings shorter than [`SHORT_WORD`], with a changed letter
-/// costing `changed` (two makes a substitution count as a deletion plus an insertion).
+/// [`edit_distance`] of two byte strings, with a changed letter costing `changed` (two makes a
+/// substitution count as a deletion plus an insertion).
 pub fn short_distance(a: &[u8], b: &[u8], max: usize, changed: usize) -> usize {
-    const N: usize = SHORT_WORD;
-    if a.len() >= N || b.len() >= N {
-        return max + 1;
-    }
+    osa(a, b, max, changed)
+}
+
+/// The one optimal-string-alignment distance, bounded by `max`, over any letters; rows live
+/// on the stack for words shorter than [`SHORT_WORD`].
+fn osa<T: PartialEq>(a: &[T], b: &[T], max: usize, changed: usize) -> usize {
     if a.len().abs_diff(b.len()) > max {
         return max + 1;
     }
     let n = b.len();
-    let mut prev2 = [0usize; N];
-    let mut prev = [0usize; N];
-    let mut cur = [0usize; N];
-    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
+    let (mut s2, mut s1, mut s0) = (
+        [0usize; SHORT_WORD],
+        [0usize; SHORT_WORD],
+        [0usize; SHORT_WORD],
+    );
+    let (mut h2, mut h1, mut h0);
+    let (prev2, prev, cur): (&mut [usize], &mut [usize], &mut [usize]) = if n < SHORT_WORD {
+        (&mut s2[..=n], &mut s1[..=n], &mut s0[..=n])
+    } else {
+        h2 = vec![0; n + 1];
+        h1 = vec![0; n + 1];
+        h0 = vec![0; n + 1];
+        (&mut h2, &mut h1, &mut h0)
+    };
+    let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
+    for (j, v) in prev.iter_mut().enumerate() {
         *v = j;
     }
     for i in 1..=a.len() {
@@ -222,8 +211,8 @@ pub fn short_distance(a: &[u8], b: &[u8], max: usize, changed: usize) -> usize {
         if row_min > max {
             return max + 1;
         }
-        prev2 = prev;
-        prev = cur;
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[n]
 }

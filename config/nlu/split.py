@@ -15,16 +15,24 @@ def fold(s):
     return " ".join(re.sub(r"[^a-z0-9]+", " ", s).split())
 
 seen, splits = set(), {"train": [], "dev": [], "test": []}
-for path in sorted((here / "sources").glob("*.txt")):
+
+
+def fresh_lines(path):
+    """The file's utterances not seen before (after folding), as (intent, line)."""
     intent = re.sub(r"_\d+$", "", path.stem)
-    lines = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = " ".join(line.replace("\t", " ").split())
         key = fold(line)
         if not line or line.startswith("#") or key in seen:
             continue
         seen.add(key)
-        lines.append(line)
+        yield intent, line
+
+
+for path in sorted((here / "sources").glob("*.txt")):
+    rows = list(fresh_lines(path))
+    intent = re.sub(r"_\d+$", "", path.stem)
+    lines = [line for _, line in rows]
     lines.sort(key=lambda l: hashlib.sha256((SEED + l).encode()).hexdigest())
     n = len(lines)
     a, b = round(n * 0.70), round(n * 0.85)
@@ -33,14 +41,7 @@ for path in sorted((here / "sources").glob("*.txt")):
 # Lines written after the split went into train only: they never move a line of the sources
 # between splits, and never enter dev or test.
 for path in sorted((here / "train_only").glob("*.txt")):
-    intent = re.sub(r"_\d+$", "", path.stem)
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = " ".join(line.replace("\t", " ").split())
-        key = fold(line)
-        if not line or line.startswith("#") or key in seen:
-            continue
-        seen.add(key)
-        splits["train"].append((intent, line))
+    splits["train"].extend(fresh_lines(path))
 for name, rows in splits.items():
     with open(here / f"{name}.tsv", "w", encoding="utf-8") as f:
         f.write(f"# {name} split: intent<TAB>text, made by split.py; do not edit by hand\n")

@@ -4,7 +4,7 @@
 use crate::brain::UnderstandContext;
 use crate::dialogue::signals::{self, Signal};
 use crate::engine::{ConversationState, Dialogue, Engine};
-use crate::model::{ConversationKey, Intent, PendingRequest, Reply, Understanding};
+use crate::model::{ConversationKey, Intent, Reply, Understanding};
 
 impl Engine {
     pub(crate) async fn continue_cancel_service(
@@ -18,13 +18,7 @@ impl Engine {
     ) -> Reply {
         match signals::signal(t) {
             Some(Signal::Yes) => {
-                let request = PendingRequest {
-                    kind: "cancel_service".into(),
-                    text: reason.clone(),
-                    key: key.clone(),
-                };
-                if let Err(e) = self.store.record_request(request).await {
-                    tracing::error!(error = %e, "could not record a cancellation request");
+                if !self.record_for_staff(key, "cancel_service", &reason).await {
                     state.dialogue = Dialogue::CancellingService { reason };
                     return self.say("store_error", &[]);
                 }

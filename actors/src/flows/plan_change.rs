@@ -4,7 +4,7 @@
 use crate::brain::UnderstandContext;
 use crate::dialogue::signals::{self, Signal};
 use crate::engine::{ConversationState, Dialogue, Engine};
-use crate::model::{ConversationKey, Intent, PendingRequest, QuickReply, Reply, Understanding};
+use crate::model::{ConversationKey, Intent, QuickReply, Reply, Understanding};
 
 impl Engine {
     /// Asks which plan, or confirms the one named.
@@ -63,16 +63,11 @@ impl Engine {
                 let Some(plan) = self.rules.plan(mbps).cloned() else {
                     return self.step_change_plan(state, None);
                 };
-                let request = PendingRequest {
-                    kind: "change_plan".into(),
-                    text: format!(
-                        "Cambio a {} {} Mbps, ${}/mes",
-                        plan.name, plan.mbps, plan.price
-                    ),
-                    key: key.clone(),
-                };
-                if let Err(e) = self.store.record_request(request).await {
-                    tracing::error!(error = %e, "could not record a plan change");
+                let text = format!(
+                    "Cambio a {} {} Mbps, ${}/mes",
+                    plan.name, plan.mbps, plan.price
+                );
+                if !self.record_for_staff(key, "change_plan", &text).await {
                     state.dialogue = Dialogue::ChangingPlan { plan_mbps };
                     return self.say("store_error", &[]);
                 }

@@ -455,13 +455,10 @@ impl Engine {
         }
         let change = change.join(" y ");
         let id = last.id.clone();
-        let request = crate::model::PendingRequest {
-            kind: "registration_correction".into(),
-            text: format!("{id}: {change}"),
-            key: key.clone(),
-        };
-        if let Err(e) = self.store.record_request(request).await {
-            tracing::error!(error = %e, "could not record a registration correction");
+        if !self
+            .record_for_staff(key, "registration_correction", &format!("{id}: {change}"))
+            .await
+        {
             return Some(self.say("store_error", &[]));
         }
         if let Some(last) = state.last_registration.as_mut() {

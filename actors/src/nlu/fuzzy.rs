@@ -90,12 +90,8 @@ pub(crate) fn near_prefix(token: &str, stem: &str) -> bool {
 /// doubled or swapped is a typo.
 pub(crate) fn distance(a: &str, b: &str, max: usize, substitution: bool) -> usize {
     let changed = if substitution { 1 } else { 2 };
-    if a.len() >= text::SHORT_WORD || b.len() >= text::SHORT_WORD {
-        return if substitution {
-            text::edit_distance(a, b, max)
-        } else {
-            max + 1
-        };
+    if !substitution && (a.len() >= text::SHORT_WORD || b.len() >= text::SHORT_WORD) {
+        return max + 1;
     }
     text::short_distance(a.as_bytes(), b.as_bytes(), max, changed)
 }
