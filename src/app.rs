@@ -346,6 +346,8 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
 
     let mut core = start_core(&settings, store.clone(), sinks).await?;
 
+    let sweep_every = Duration::from_secs(settings.store.outbox_sweep_secs.max(1));
+    let mut sweeps = Vec::new();
     let mut routes = axum::Router::new();
     if let (Some(outbound), Some(w)) = (&whatsapp, &settings.whatsapp) {
         let resent = outbound.resend_pending().await;
@@ -355,6 +357,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
                 "unsent WhatsApp replies from the last run queued again"
             );
         }
+        sweeps.push(outbound.sweep_outbox(sweep_every));
         let marker = outbound.clone();
         routes = routes.merge(webhook::routes(
             WebhookState {
@@ -380,6 +383,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
                 "unsent Telegram replies from the last run queued again"
             );
         }
+        sweeps.push(channel.sweep_outbox(sweep_every));
         routes = routes.merge(channel.routes());
     }
 
@@ -425,6 +429,8 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     // deadline for the whole stop (an orchestrator kills the process after its own).
     let deadline = tokio::time::Instant::now() + grace;
     ready.store(false, Ordering::Release);
+    // What is still unsent stays in the outbox for the next start.
+    sweeps.iter().for_each(tokio::task::JoinHandle::abort);
     if let Some(task) = console_task {
         task.abort();
     }

@@ -21,6 +21,7 @@ pub mod commands;
 pub mod console;
 pub mod gemini;
 pub mod http;
+pub mod outbox;
 pub mod pacing;
 pub mod settings;
 pub mod sheets;

@@ -152,19 +152,30 @@ impl<M: ractor::Message> SenderHandle<M> {
         }
     }
 
-    /// Queues the replies of this channel the store has not seen sent (after a crash or a
-    /// stop with work left), wrapped by `resend`. Returns how many were queued. A store error
-    /// is logged and queues none: they stay in the outbox for the next start.
-    pub async fn resend_pending(&self, resend: impl Fn(Box<Outbound>) -> M) -> usize {
+    /// Queues the replies of this channel the store has not seen sent and that are at least
+    /// `min_age` old (after a crash, a stop with work left, a full queue or retries run out),
+    /// wrapped by `resend`; the sender turns away what it holds already. Publishes the oldest
+    /// one's age as `redsol_outbox_oldest_seconds`. Returns how many were offered. A store
+    /// error is logged and offers none: they stay in the outbox for the next sweep.
+    pub async fn resend_pending(
+        &self,
+        min_age: Duration,
+        resend: impl Fn(Box<Outbound>) -> M,
+    ) -> usize {
         let entries = match self.store.outbox_pending(self.channel).await {
             Ok(entries) => entries,
             Err(e) => {
-                tracing::error!(channel = self.channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next start");
+                tracing::error!(channel = self.channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next sweep");
                 return 0;
             }
         };
-        let mut queued = 0;
-        for entry in entries {
+        let now = redsol_actors::store::unix_now();
+        let age = |queued_at: u64| Duration::from_secs(now.saturating_sub(queued_at));
+        let oldest = entries.iter().map(|e| age(e.queued_at)).max();
+        metrics::gauge!("redsol_outbox_oldest_seconds", "channel" => self.channel.as_str())
+            .set(oldest.unwrap_or_default().as_secs_f64());
+        let mut offered = 0;
+        for entry in entries.into_iter().filter(|e| age(e.queued_at) >= min_age) {
             let out = Outbound {
                 key: entry.key,
                 reply: entry.reply,
@@ -173,17 +184,25 @@ impl<M: ractor::Message> SenderHandle<M> {
                 accepted_at: Instant::now(),
             };
             if self.cast(resend(Box::new(out))) {
-                queued += 1;
+                offered += 1;
             }
         }
-        if queued > 0 {
+        if offered > 0 {
             tracing::info!(
-                queued,
+                offered,
                 channel = self.channel.as_str(),
-                "unsent replies queued again from the outbox"
+                "unsent replies offered again from the outbox"
             );
         }
-        queued
+        offered
+    }
+
+    /// Whether the sender has stopped.
+    pub fn stopped(&self) -> bool {
+        matches!(
+            self.actor.get_status(),
+            ractor::ActorStatus::Stopped | ractor::ActorStatus::Stopping
+        )
     }
 
     /// Waits until everything accepted was sent or given up, or `grace` passed. `true` when

@@ -57,6 +57,8 @@ pub struct ServerSettings {
 pub struct StoreSettings {
     pub data_dir: PathBuf,
     pub demo_clients: usize,
+    /// How often the senders offer unsent outbox replies again.
+    pub outbox_sweep_secs: u64,
 }
 
 /// WhatsApp Cloud API tuning (`[whatsapp]`): limits, retries, the Graph API version.

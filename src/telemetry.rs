@@ -118,6 +118,11 @@ fn describe() {
         "Durable replies not yet sent, plus rows not yet written to Google Sheets."
     );
     describe_gauge!(
+        "redsol_outbox_oldest_seconds",
+        Unit::Seconds,
+        "Age of the oldest reply still unsent in the outbox, by channel (at each sweep)."
+    );
+    describe_gauge!(
         "redsol_sheets_stale",
         "1 while a Google Sheets tab is answered from its last good copy, by tab."
     );

@@ -123,6 +123,7 @@ impl ConversationActorState {
                     key: self.key.clone(),
                     reply: reply.clone(),
                     in_reply_to: Some(id.clone()),
+                    queued_at: crate::store::unix_now(),
                 })
                 .collect(),
             None => Vec::new(),

@@ -196,6 +196,7 @@ impl Engine {
         }
         let ctx = context_of(state);
         let u = self.brain.understand(t, &ctx).await;
+        let u = self.settled(&u).unwrap_or(u);
         metrics::counter!("redsol_intents_total", "intent" => u.intent.as_str(), "source" => u.source.as_str())
             .increment(1);
         if let Some(phone) = &u.entities.phone {

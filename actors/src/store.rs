@@ -44,6 +44,8 @@ pub struct OutboxEntry {
     pub key: ConversationKey,
     pub reply: Reply,
     pub in_reply_to: Option<String>,
+    /// When the turn queued it (seconds since the Unix epoch).
+    pub queued_at: u64,
 }
 
 impl OutboxEntry {
@@ -133,11 +135,15 @@ pub trait Store: Send + Sync + 'static {
 
 /// The current time in UTC as `YYYY-MM-DD HH:MM:SS`, without a date crate.
 pub fn now_utc() -> String {
-    let secs = std::time::SystemTime::now()
+    format_utc(unix_now())
+}
+
+/// Seconds since the Unix epoch (0 on a clock before it).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_utc(secs)
+        .unwrap_or(0)
 }
 
 /// Formats seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS` (UTC).

@@ -37,18 +37,7 @@ pub fn keyboard_fix(text: &str) -> std::borrow::Cow<'_, str> {
 fn fold_plain(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last_space = true;
-    for ch in text.chars().flat_map(char::to_lowercase) {
-        let mapped = match ch {
-            'á' | 'à' | 'ä' | 'â' | 'ã' => 'a',
-            'é' | 'è' | 'ë' | 'ê' => 'e',
-            'í' | 'ì' | 'ï' | 'î' => 'i',
-            'ó' | 'ò' | 'ö' | 'ô' | 'õ' => 'o',
-            'ú' | 'ù' | 'ü' | 'û' => 'u',
-            'ñ' => 'n',
-            'ç' => 'c',
-            c if c.is_ascii_alphanumeric() => c,
-            _ => ' ',
-        };
+    let mut push = |mapped: char| {
         if mapped == ' ' {
             if !last_space {
                 out.push(' ');
@@ -58,11 +47,40 @@ fn fold_plain(text: &str) -> String {
             out.push(mapped);
             last_space = false;
         }
+    };
+    for ch in text.chars() {
+        // Most of what customers type is ASCII: no lowercase table to consult.
+        if ch.is_ascii() {
+            push(if ch.is_ascii_alphanumeric() {
+                ch.to_ascii_lowercase()
+            } else {
+                ' '
+            });
+            continue;
+        }
+        for ch in ch.to_lowercase() {
+            push(fold_char(ch));
+        }
     }
     if out.ends_with(' ') {
         out.pop();
     }
     out
+}
+
+/// A lowercase letter without its accent; anything else not ASCII is a space.
+fn fold_char(ch: char) -> char {
+    match ch {
+        'á' | 'à' | 'ä' | 'â' | 'ã' => 'a',
+        'é' | 'è' | 'ë' | 'ê' => 'e',
+        'í' | 'ì' | 'ï' | 'î' => 'i',
+        'ó' | 'ò' | 'ö' | 'ô' | 'õ' => 'o',
+        'ú' | 'ù' | 'ü' | 'û' => 'u',
+        'ñ' => 'n',
+        'ç' => 'c',
+        c if c.is_ascii_alphanumeric() => c,
+        _ => ' ',
+    }
 }
 
 /// Collapses runs of the same letter longer than two ("holaaaa" → "hola", "buenooo" → "bueno";
@@ -217,6 +235,27 @@ fn osa<T: PartialEq>(a: &[T], b: &[T], max: usize, changed: usize) -> usize {
     prev[n]
 }
 
+/// The set of ASCII letters and digits in a word, one bit each: a cheap test before an edit
+/// distance ([`could_be_typo`]).
+pub fn letter_set(word: &str) -> u32 {
+    word.bytes().fold(0, |set, b| {
+        set | match b {
+            b'a'..=b'z' => 1 << (b - b'a'),
+            b'0'..=b'9' => 1 << 26,
+            _ => 1 << 27,
+        }
+    })
+}
+
+/// Whether `token` could be `word` with the typos [`fuzzy_eq`] tolerates: each typo adds or
+/// removes at most two letters from the set, and changes the length by at most one. A `false`
+/// is certain; a `true` still needs [`fuzzy_eq`].
+pub fn could_be_typo(word: &str, word_letters: u32, token: &str, token_letters: u32) -> bool {
+    let tol = tolerance(word.len().min(token.len()));
+    word.len().abs_diff(token.len()) <= tol
+        && (word_letters ^ token_letters).count_ones() as usize <= 2 * tol
+}
+
 /// How many typos a word of this length may carry and still match.
 pub fn tolerance(len: usize) -> usize {
     match len {
@@ -246,13 +285,19 @@ pub fn fuzzy_prefix(token: &str, stem: &str) -> bool {
     }
     // Compare the stem with the token's prefix of the same length, plus or minus one letter.
     let tol = tolerance(n);
-    let chars: Vec<char> = token.chars().collect();
-    (n.saturating_sub(1)..=n + 1).any(|len| {
-        len <= chars.len() && {
-            let prefix: String = chars[..len].iter().collect();
-            edit_distance(&prefix, stem, tol) <= tol
-        }
-    })
+    fn close<T: PartialEq>(t: &[T], stem: &[T], tol: usize) -> bool {
+        let n = stem.len();
+        (n - 1..=n + 1).any(|len| len <= t.len() && osa(&t[..len], stem, tol, 1) <= tol)
+    }
+    if token.is_ascii() && stem.is_ascii() {
+        // Each typo takes at most one of the stem's letters away from the token.
+        let missing = letter_set(stem) & !letter_set(token);
+        return missing.count_ones() as usize <= tol
+            && close(token.as_bytes(), stem.as_bytes(), tol);
+    }
+    let t: Vec<char> = token.chars().collect();
+    let s: Vec<char> = stem.chars().collect();
+    close(&t, &s, tol)
 }
 
 /// Removes emoji and pictographic symbols (for `emojis = false`), tidying the spaces left.

@@ -15,8 +15,8 @@ use redsol_actors::model::{
     PendingRequest, Priority, Prospect,
 };
 use redsol_actors::store::{
-    incident_id, now_utc, prospect_id, BoxFuture, JournalEntry, OutboxEntry, Store, StoreError,
-    StoreResult, TurnCommit,
+    format_utc, incident_id, now_utc, prospect_id, BoxFuture, JournalEntry, OutboxEntry, Store,
+    StoreError, StoreResult, TurnCommit,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -935,7 +935,7 @@ fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<usize>
                     reply.key.user,
                     reply.in_reply_to,
                     json,
-                    now_utc()
+                    format_utc(reply.queued_at)
                 ])
             })
             .map_err(db_err)?;
@@ -967,7 +967,8 @@ fn count_unsent(conn: &Connection) -> rusqlite::Result<i64> {
 fn outbox_pending(conn: &mut Connection, channel: Channel) -> StoreResult<Vec<OutboxEntry>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, user, in_reply_to, reply FROM outbox \
+            "SELECT id, user, in_reply_to, reply, \
+             COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0) FROM outbox \
              WHERE channel = ?1 AND sent_at IS NULL ORDER BY seq",
         )
         .map_err(db_err)?;
@@ -978,12 +979,13 @@ fn outbox_pending(conn: &mut Connection, channel: Channel) -> StoreResult<Vec<Ou
                 row.get::<_, String>(1)?,
                 row.get::<_, Option<String>>(2)?,
                 row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, user, in_reply_to, json) = row.map_err(db_err)?;
+        let (id, user, in_reply_to, json, queued_at) = row.map_err(db_err)?;
         let reply = serde_json::from_str(&json)
             .map_err(|e| StoreError::Invalid(format!("outbox reply {id}: {e}")))?;
         out.push(OutboxEntry {
@@ -991,6 +993,7 @@ fn outbox_pending(conn: &mut Connection, channel: Channel) -> StoreResult<Vec<Ou
             key: ConversationKey::new(channel, user),
             reply,
             in_reply_to,
+            queued_at: u64::try_from(queued_at).unwrap_or(0),
         });
     }
     Ok(out)
@@ -1492,6 +1495,7 @@ mod tests {
                 key: e.key.clone(),
                 reply: reply("hola"),
                 in_reply_to: Some("m1".into()),
+                queued_at: 0,
             }],
         };
         {

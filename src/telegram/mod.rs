@@ -291,6 +291,11 @@ impl TelegramChannel {
         self.outbound.resend_pending().await
     }
 
+    /// Offers the unsent replies again every `every` while the sender runs.
+    pub fn sweep_outbox(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        self.outbound.sweep_outbox(every)
+    }
+
     /// Replies queued, in flight or waiting a retry.
     pub fn pending(&self) -> usize {
         self.outbound.pending()

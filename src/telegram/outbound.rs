@@ -20,11 +20,13 @@
 //! counted with outcome `blocked` and never retried; any other refusal is `rejected`.
 //!
 //! Outbox: once every part of a durable reply was accepted, `Store::outbox_sent` marks it.
-//! When retries run out (or the token is refused), the entry stays unsent and is sent again at
-//! the next start ([`TelegramOutbound::resend_pending`]); a blocked or rejected reply closes its
-//! entry, since sending it again would be refused again. In memory, the sender remembers the
-//! outbox ids it sent (so the same reply twice goes out once) and, for a reply that failed
-//! halfway, how many parts were accepted (a retry never sends a part twice).
+//! When retries run out (or the token is refused), the entry stays unsent and is offered again
+//! by the outbox sweep ([`TelegramOutbound::sweep_outbox`], after a backoff) and at start
+//! ([`TelegramOutbound::resend_pending`]); a blocked or rejected reply closes its entry, since
+//! sending it again would be refused again. In memory, the sender's
+//! [`crate::outbox::Ledger`] knows the outbox ids it sent or holds (so the same reply twice
+//! goes out once) and, for a reply that failed halfway, how many parts were accepted (a retry
+//! never sends a part twice).
 //!
 //! Metrics: `redsol_messages_sent_total{channel="telegram",outcome}` once per Telegram message
 //! (`ok`, `blocked`, `rejected`, `error` when retries ran out);
@@ -33,8 +35,9 @@
 
 use super::api::{Api, TelegramError, CALL_TIMEOUT};
 use super::inbound::ChatRoutes;
-use super::pacing::{Bounded, Policy, TokenBucket};
+use super::pacing::{Policy, TokenBucket};
 use super::render::{render, Part};
+use crate::outbox::{Admit, Finish, Ledger};
 use crate::pacing::{InFlight, SenderHandle};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use redsol_actors::model::{Channel, Outbound, ReplySink};
@@ -48,12 +51,8 @@ use teloxide::types::ChatId;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
-/// How many sent outbox ids are remembered, to send a replayed reply once.
-const SENT_IDS_REMEMBERED: usize = 100_000;
-/// How many half-sent replies are remembered (parts accepted before a failure).
-const PARTIAL_REMEMBERED: usize = 10_000;
 /// The most replies waiting in the queues; past it a reply is dropped (its outbox entry, if
-/// any, is sent at the next start).
+/// any, leaves at the next outbox sweep).
 const MAX_QUEUED_REPLIES: usize = 100_000;
 /// Past this many lanes, idle lanes with a full bucket are forgotten.
 const LANES_SWEEP_AT: usize = 10_000;
@@ -188,21 +187,13 @@ pub struct TelegramSenderState {
     lanes: HashMap<i64, LaneState>,
     /// Replies waiting in the lanes (not running).
     queued: usize,
-    /// Outbox ids sent (or closed) by this process.
-    done: Bounded<String, ()>,
-    /// Outbox ids of replies sent halfway: how many parts were accepted.
-    partial: Bounded<String, usize>,
+    /// What this process knows of the outbox ids it has seen.
+    ledger: Ledger,
 }
 
 impl TelegramSenderState {
     fn finish_one(&self) {
         self.pending.done();
-    }
-
-    fn already_sent(&self, out: &Outbound) -> bool {
-        out.outbox_id
-            .as_ref()
-            .is_some_and(|id| self.done.contains(id))
     }
 
     fn enqueue(&mut self, myself: &ActorRef<TelegramSenderMsg>, lane: i64, job: Job) {
@@ -227,81 +218,59 @@ impl TelegramSenderState {
 
     /// Starts the next job of a lane, unless one runs; forgets the lane when it is idle.
     fn pump(&mut self, myself: &ActorRef<TelegramSenderMsg>, key: i64) {
-        loop {
-            let Some(lane) = self.lanes.get_mut(&key) else {
-                return;
-            };
-            if lane.running.is_some() {
-                return;
-            }
-            let Some(job) = lane.queue.pop_front() else {
-                let now = Instant::now();
-                if lane.bucket.as_mut().is_none_or(|b| b.is_full(now)) {
-                    self.lanes.remove(&key);
-                }
-                return;
-            };
-            self.queued = self.queued.saturating_sub(1);
-            if job
-                .out
-                .outbox_id
-                .as_ref()
-                .is_some_and(|id| self.done.contains(id))
-            {
-                tracing::debug!(
-                    conversation = %job.out.key.opaque_id(),
-                    "reply already sent by this process; not sent again"
-                );
-                self.finish_one();
-                continue;
-            }
-            let skip = job
-                .out
-                .outbox_id
-                .as_ref()
-                .and_then(|id| self.partial.get(id))
-                .copied()
-                .unwrap_or(0);
-            let bucket = lane
-                .bucket
-                .take()
-                .unwrap_or_else(|| self.shared.policy.chat_bucket(Instant::now()));
-            let reporter = Reporter {
-                actor: myself.clone(),
-                report: Some(JobReport {
-                    lane: key,
-                    bucket: None,
-                    outbox_id: job.out.outbox_id.clone(),
-                    accepted: skip,
-                    outcome: JobOutcome::Interrupted,
-                }),
-            };
-            let task = tokio::spawn(send_reply(
-                self.shared.clone(),
-                reporter,
-                bucket,
-                ChatId(key),
-                job,
-                skip,
-            ));
-            lane.running = Some(task.abort_handle());
+        let Some(lane) = self.lanes.get_mut(&key) else {
+            return;
+        };
+        if lane.running.is_some() {
             return;
         }
+        let Some(job) = lane.queue.pop_front() else {
+            let now = Instant::now();
+            if lane.bucket.as_mut().is_none_or(|b| b.is_full(now)) {
+                self.lanes.remove(&key);
+            }
+            return;
+        };
+        self.queued = self.queued.saturating_sub(1);
+        let skip = job
+            .out
+            .outbox_id
+            .as_deref()
+            .map_or(0, |id| self.ledger.accepted(id));
+        let bucket = lane
+            .bucket
+            .take()
+            .unwrap_or_else(|| self.shared.policy.chat_bucket(Instant::now()));
+        let reporter = Reporter {
+            actor: myself.clone(),
+            report: Some(JobReport {
+                lane: key,
+                bucket: None,
+                outbox_id: job.out.outbox_id.clone(),
+                accepted: skip,
+                outcome: JobOutcome::Interrupted,
+            }),
+        };
+        let task = tokio::spawn(send_reply(
+            self.shared.clone(),
+            reporter,
+            bucket,
+            ChatId(key),
+            job,
+            skip,
+        ));
+        lane.running = Some(task.abort_handle());
     }
 
     fn job_done(&mut self, myself: &ActorRef<TelegramSenderMsg>, report: JobReport) {
         if let Some(id) = report.outbox_id {
-            match report.outcome {
-                JobOutcome::Sent | JobOutcome::Closed => {
-                    self.partial.remove(&id);
-                    self.done.insert(id, ());
-                }
-                JobOutcome::Failed | JobOutcome::Interrupted => {
-                    if report.accepted > 0 {
-                        self.partial.insert(id, report.accepted);
-                    }
-                }
-            }
+            let finish = match report.outcome {
+                JobOutcome::Sent | JobOutcome::Closed => Finish::Done,
+                JobOutcome::Failed => Finish::Failed,
+                JobOutcome::Interrupted => Finish::Interrupted,
+            };
+            self.ledger
+                .finished(id, finish, report.accepted, Instant::now());
         }
         if let Some(lane) = self.lanes.get_mut(&report.lane) {
             lane.running = None;
@@ -327,12 +296,11 @@ impl Actor for TelegramSender {
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         Ok(TelegramSenderState {
+            ledger: Ledger::new(args.shared.policy.retries.clone()),
             shared: args.shared,
             pending: args.pending,
             lanes: HashMap::new(),
             queued: 0,
-            done: Bounded::new(SENT_IDS_REMEMBERED),
-            partial: Bounded::new(PARTIAL_REMEMBERED),
         })
     }
 
@@ -345,10 +313,14 @@ impl Actor for TelegramSender {
         match message {
             TelegramSenderMsg::Send { out, resent } => {
                 let conversation = out.key.opaque_id();
-                if state.already_sent(&out) {
+                let admit = out.outbox_id.as_deref().map_or(Admit::Send, |id| {
+                    state.ledger.admit(id, resent, Instant::now())
+                });
+                if admit != Admit::Send {
                     tracing::debug!(
                         conversation = %conversation,
-                        "reply already sent by this process; not sent again"
+                        ?admit,
+                        "reply sent, in hand or backing off; not queued again"
                     );
                     state.finish_one();
                     return Ok(());
@@ -359,8 +331,9 @@ impl Actor for TelegramSender {
                         conversation = %conversation,
                         "a Telegram reply for a user id that is not a number; dropped"
                     );
-                    if let Some(id) = &out.outbox_id {
-                        close_outbox(state.shared.store.as_ref(), id, &conversation).await;
+                    if let Some(id) = out.outbox_id {
+                        close_outbox(state.shared.store.as_ref(), &id, &conversation).await;
+                        state.ledger.finished(id, Finish::Done, 0, Instant::now());
                     }
                     state.finish_one();
                     return Ok(());
@@ -371,8 +344,11 @@ impl Actor for TelegramSender {
                         conversation = %conversation,
                         queued = state.queued,
                         durable = out.outbox_id.is_some(),
-                        "Telegram send queue full; reply dropped (a durable one is sent at the next start)"
+                        "Telegram send queue full; reply dropped (a durable one leaves at the next outbox sweep)"
                     );
+                    if let Some(id) = &out.outbox_id {
+                        state.ledger.dropped(id);
+                    }
                     state.finish_one();
                     return Ok(());
                 }
@@ -547,7 +523,7 @@ async fn send_reply(
                     part = i + 1,
                     parts = total,
                     durable = out.outbox_id.is_some(),
-                    "Telegram message not sent after its retries (a durable reply is sent again at the next start)"
+                    "Telegram message not sent after its retries (a durable reply is offered again by the outbox sweep)"
                 );
                 outcome = JobOutcome::Failed;
                 break;
@@ -618,8 +594,19 @@ impl TelegramOutbound {
     /// work left). Returns how many were queued.
     pub async fn resend_pending(&self) -> usize {
         self.sender
-            .resend_pending(|out| TelegramSenderMsg::Send { out, resent: true })
+            .resend_pending(Duration::ZERO, |out| TelegramSenderMsg::Send {
+                out,
+                resent: true,
+            })
             .await
+    }
+
+    /// Offers the unsent outbox replies again every `every` while the sender runs (see
+    /// [`crate::outbox`]): a reply never waits for a restart.
+    pub fn sweep_outbox(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(crate::outbox::sweep(self.sender.clone(), every, |out| {
+            TelegramSenderMsg::Send { out, resent: true }
+        }))
     }
 }
 

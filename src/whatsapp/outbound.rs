@@ -22,13 +22,14 @@
 //! retried.
 //!
 //! Outbox: once every part of a durable reply was accepted, `Store::outbox_sent` marks it.
-//! When retries run out, the entry stays unsent and is sent again at the next start
+//! When retries run out, the entry stays unsent and is offered again by the outbox sweep
+//! ([`WhatsAppOutbound::sweep_outbox`], after a backoff) and at start
 //! ([`WhatsAppOutbound::resend_pending`]). A permanent rejection of the message itself (a bad
 //! parameter, a recipient out of reach) closes the entry, since sending it again would be
 //! rejected again; a rejection of our credentials (401/403, OAuth or permission codes) leaves
-//! it for after the operator's fix. In memory, the sender remembers the outbox ids it sent
-//! (the last 100 000, so a replayed reply goes out once) and, for a reply that failed halfway,
-//! how many parts were accepted (so a retry never sends a part twice).
+//! it for after the operator's fix. In memory, the sender's [`crate::outbox::Ledger`] knows
+//! the outbox ids it sent or holds (so a replayed or swept reply goes out once) and, for a
+//! reply that failed halfway, how many parts were accepted (a retry never sends a part twice).
 //!
 //! Metrics: `redsol_messages_sent_total{channel="whatsapp",outcome}` once per Graph message
 //! (`ok`, `error` when retries ran out, `rejected` for a permanent rejection);
@@ -46,15 +47,12 @@ use std::time::Duration;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+use crate::outbox::{Admit, Finish, Ledger};
 /// Rate-limited answers are retried at most this many times `max_retries` (at least 4).
 pub use crate::pacing::RATE_LIMITED_RETRY_FACTOR;
-use crate::pacing::{Bounded, InFlight, Retries, SenderHandle, TokenBucket};
-/// How many sent outbox ids are remembered, to send a replayed reply once.
-const SENT_IDS_REMEMBERED: usize = 100_000;
-/// How many half-sent replies are remembered (parts accepted before a failure).
-const PARTIAL_REMEMBERED: usize = 10_000;
+use crate::pacing::{InFlight, Retries, SenderHandle, TokenBucket};
 /// The most replies waiting in the queues; past it a reply is dropped (its outbox entry, if
-/// any, is sent at the next start).
+/// any, leaves at the next outbox sweep).
 const MAX_QUEUED_REPLIES: usize = 100_000;
 /// The most read receipts waiting; past it they are dropped (they are best effort).
 const MAX_QUEUED_RECEIPTS: usize = 1_000;
@@ -232,10 +230,8 @@ pub struct WhatsAppSenderState {
     lanes: HashMap<Lane, LaneState>,
     /// Replies waiting in the lanes (not running).
     queued_replies: usize,
-    /// Outbox ids sent (or closed) by this process.
-    done: Bounded<String, ()>,
-    /// Outbox ids of replies sent halfway: how many parts were accepted.
-    partial: Bounded<String, usize>,
+    /// What this process knows of the outbox ids it has seen.
+    ledger: Ledger,
 }
 
 impl WhatsAppSenderState {
@@ -267,96 +263,75 @@ impl WhatsAppSenderState {
 
     /// Starts the next job of a lane, unless one runs; forgets the lane when it is idle.
     fn pump(&mut self, myself: &ActorRef<WhatsAppSenderMsg>, key: &Lane) {
-        loop {
-            let Some(lane) = self.lanes.get_mut(key) else {
-                return;
-            };
-            if lane.running.is_some() {
-                return;
-            }
-            let Some(job) = lane.queue.pop_front() else {
-                let now = Instant::now();
-                if lane.bucket.as_mut().is_none_or(|b| b.is_full(now)) {
-                    self.lanes.remove(key);
-                }
-                return;
-            };
-            let task = match job {
-                Job::Reply { out, resent } => {
-                    self.queued_replies = self.queued_replies.saturating_sub(1);
-                    if let Some(id) = &out.outbox_id {
-                        if self.done.contains(id) {
-                            tracing::debug!(
-                                conversation = %out.key.opaque_id(),
-                                "reply already sent by this process; not sent again"
-                            );
-                            self.finish_one();
-                            continue;
-                        }
-                    }
-                    let skip = out
-                        .outbox_id
-                        .as_deref()
-                        .and_then(|id| self.partial.get(id))
-                        .copied()
-                        .unwrap_or(0);
-                    let bucket = lane
-                        .bucket
-                        .take()
-                        .unwrap_or_else(|| self.shared.policy.recipient_bucket(Instant::now()));
-                    let reporter = Reporter {
-                        actor: myself.clone(),
-                        report: Some(JobReport {
-                            lane: key.clone(),
-                            bucket: None,
-                            outbox_id: out.outbox_id.clone(),
-                            accepted: skip,
-                            outcome: JobOutcome::Interrupted,
-                        }),
-                    };
-                    tokio::spawn(send_reply(
-                        self.shared.clone(),
-                        reporter,
-                        bucket,
-                        *out,
-                        skip,
-                        resent,
-                    ))
-                }
-                Job::MarkRead(message_id) => {
-                    let reporter = Reporter {
-                        actor: myself.clone(),
-                        report: Some(JobReport {
-                            lane: key.clone(),
-                            bucket: None,
-                            outbox_id: None,
-                            accepted: 0,
-                            outcome: JobOutcome::Interrupted,
-                        }),
-                    };
-                    tokio::spawn(send_read_receipt(self.shared.clone(), reporter, message_id))
-                }
-            };
-            lane.running = Some(task.abort_handle());
+        let Some(lane) = self.lanes.get_mut(key) else {
+            return;
+        };
+        if lane.running.is_some() {
             return;
         }
+        let Some(job) = lane.queue.pop_front() else {
+            let now = Instant::now();
+            if lane.bucket.as_mut().is_none_or(|b| b.is_full(now)) {
+                self.lanes.remove(key);
+            }
+            return;
+        };
+        let task = match job {
+            Job::Reply { out, resent } => {
+                self.queued_replies = self.queued_replies.saturating_sub(1);
+                let skip = out
+                    .outbox_id
+                    .as_deref()
+                    .map_or(0, |id| self.ledger.accepted(id));
+                let bucket = lane
+                    .bucket
+                    .take()
+                    .unwrap_or_else(|| self.shared.policy.recipient_bucket(Instant::now()));
+                let reporter = Reporter {
+                    actor: myself.clone(),
+                    report: Some(JobReport {
+                        lane: key.clone(),
+                        bucket: None,
+                        outbox_id: out.outbox_id.clone(),
+                        accepted: skip,
+                        outcome: JobOutcome::Interrupted,
+                    }),
+                };
+                tokio::spawn(send_reply(
+                    self.shared.clone(),
+                    reporter,
+                    bucket,
+                    *out,
+                    skip,
+                    resent,
+                ))
+            }
+            Job::MarkRead(message_id) => {
+                let reporter = Reporter {
+                    actor: myself.clone(),
+                    report: Some(JobReport {
+                        lane: key.clone(),
+                        bucket: None,
+                        outbox_id: None,
+                        accepted: 0,
+                        outcome: JobOutcome::Interrupted,
+                    }),
+                };
+                tokio::spawn(send_read_receipt(self.shared.clone(), reporter, message_id))
+            }
+        };
+        lane.running = Some(task.abort_handle());
     }
 
     fn job_done(&mut self, myself: &ActorRef<WhatsAppSenderMsg>, report: JobReport) {
         if let Some(id) = report.outbox_id {
-            match report.outcome {
-                JobOutcome::Sent | JobOutcome::Rejected { closed: true } => {
-                    self.partial.remove(&id);
-                    self.done.insert(id, ());
-                }
-                JobOutcome::Failed
-                | JobOutcome::Interrupted
-                | JobOutcome::Rejected { closed: false } => {
-                    if report.accepted > 0 {
-                        self.partial.insert(id, report.accepted);
-                    }
-                }
-            }
+            let finish = match report.outcome {
+                JobOutcome::Sent | JobOutcome::Rejected { closed: true } => Finish::Done,
+                JobOutcome::Failed | JobOutcome::Rejected { closed: false } => Finish::Failed,
+                JobOutcome::Interrupted => Finish::Interrupted,
+            };
+            self.ledger
+                .finished(id, finish, report.accepted, Instant::now());
         }
         if let Some(lane) = self.lanes.get_mut(&report.lane) {
             lane.running = None;
@@ -384,12 +359,11 @@ impl Actor for WhatsAppSender {
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         Ok(WhatsAppSenderState {
+            ledger: Ledger::new(args.shared.policy.retries.clone()),
             shared: args.shared,
             pending: args.pending,
             lanes: HashMap::new(),
             queued_replies: 0,
-            done: Bounded::new(SENT_IDS_REMEMBERED),
-            partial: Bounded::new(PARTIAL_REMEMBERED),
         })
     }
 
@@ -401,14 +375,14 @@ impl Actor for WhatsAppSender {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             WhatsAppSenderMsg::Send { out, resent } => {
-                if out
-                    .outbox_id
-                    .as_deref()
-                    .is_some_and(|id| state.done.contains(id))
-                {
+                let admit = out.outbox_id.as_deref().map_or(Admit::Send, |id| {
+                    state.ledger.admit(id, resent, Instant::now())
+                });
+                if admit != Admit::Send {
                     tracing::debug!(
                         conversation = %out.key.opaque_id(),
-                        "reply already sent by this process; not sent again"
+                        ?admit,
+                        "reply sent, in hand or backing off; not queued again"
                     );
                     state.finish_one();
                 } else if state.queued_replies >= MAX_QUEUED_REPLIES {
@@ -417,8 +391,11 @@ impl Actor for WhatsAppSender {
                         conversation = %out.key.opaque_id(),
                         queued = state.queued_replies,
                         durable = out.outbox_id.is_some(),
-                        "WhatsApp send queue full; reply dropped (a durable one is sent at the next start)"
+                        "WhatsApp send queue full; reply dropped (a durable one leaves at the next outbox sweep)"
                     );
+                    if let Some(id) = &out.outbox_id {
+                        state.ledger.dropped(id);
+                    }
                     state.finish_one();
                 } else {
                     state.queued_replies += 1;
@@ -603,7 +580,7 @@ async fn send_reply(
                     parts = total,
                     error = %error,
                     durable = out.outbox_id.is_some(),
-                    "WhatsApp message not sent after its retries (a durable reply is sent again at the next start)"
+                    "WhatsApp message not sent after its retries (a durable reply is offered again by the outbox sweep)"
                 );
                 outcome = JobOutcome::Failed;
                 break;
@@ -704,8 +681,19 @@ impl WhatsAppOutbound {
     /// work left). Returns how many were queued.
     pub async fn resend_pending(&self) -> usize {
         self.sender
-            .resend_pending(|out| WhatsAppSenderMsg::Send { out, resent: true })
+            .resend_pending(Duration::ZERO, |out| WhatsAppSenderMsg::Send {
+                out,
+                resent: true,
+            })
             .await
+    }
+
+    /// Offers the unsent outbox replies again every `every` while the sender runs (see
+    /// [`crate::outbox`]): a reply never waits for a restart.
+    pub fn sweep_outbox(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(crate::outbox::sweep(self.sender.clone(), every, |out| {
+            WhatsAppSenderMsg::Send { out, resent: true }
+        }))
     }
 }
 

@@ -93,6 +93,7 @@ impl Harness {
             key: key.clone(),
             reply: reply.clone(),
             in_reply_to: Some(message_id.to_string()),
+            queued_at: 0,
         };
         self.store
             .commit_turn(TurnCommit {
@@ -489,6 +490,42 @@ async fn a_reply_that_failed_halfway_is_resumed_without_resending_accepted_parts
     let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
     assert_eq!(numbers, expected, "each part once, in order");
     assert!(h.unsent().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_reply_whose_retries_ran_out_leaves_at_the_next_sweep_without_a_restart() {
+    let h = start(tuning()).await;
+    // Graph is down for every try of the first attempt (1 + max_retries requests).
+    h.fake.script(Script::server_error().times(4));
+    let out = h.durable(ANA, "wamid.IN1", reply("ya volvimos", &[])).await;
+    h.sink.deliver(out);
+    h.fake.wait_for_requests(4).await;
+    h.drain().await;
+    assert_eq!(
+        h.fake.sent().len(),
+        0,
+        "nothing was accepted while Graph was down"
+    );
+    assert_eq!(h.unsent().await.len(), 1, "the reply waits in the outbox");
+
+    // Graph is back: the sweep sends it, once, while the process runs.
+    let sweep = h.sender.sweep_outbox(Duration::from_millis(20));
+    let sent = h.fake.wait_for(1).await;
+    h.drain().await;
+    assert_eq!(
+        (sent[0].to.as_str(), sent[0].body.as_str()),
+        (ANA, "ya volvimos")
+    );
+    assert!(
+        h.unsent().await.is_empty(),
+        "the outbox entry is marked sent"
+    );
+    // Later sweeps find nothing to send.
+    let before = h.fake.requests().len();
+    assert_eq!(h.sender.resend_pending().await, 0);
+    sweep.abort();
+    assert_eq!(h.fake.requests().len(), before);
+    assert_eq!(h.fake.sent().len(), 1, "sent exactly once");
 }
 
 #[tokio::test]

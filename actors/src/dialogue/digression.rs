@@ -87,6 +87,25 @@ impl Engine {
     }
 
     /// Two close candidates get a question with a button for each, not a guess.
+    /// Two close readings the message itself settles: a zone said with a plan, read as a plan
+    /// change or a sign-up, is a sign-up (a client's plan change needs no zone: we know it).
+    pub(crate) fn settled(&self, u: &Understanding) -> Option<Understanding> {
+        let (second, p) = u.runner_up?;
+        let pair =
+            |a: Intent, b: Intent| (u.intent == a && second == b) || (u.intent == b && second == a);
+        let close = p >= 0.2 && u.confidence - p < 0.4;
+        let sign_up = u.intent == Intent::ChangePlan
+            && pair(Intent::ChangePlan, Intent::Register)
+            && u.entities.zone.is_some();
+        // Either reading is about buying a plan; the zone says which.
+        (close && sign_up).then(|| Understanding {
+            intent: Intent::Register,
+            confidence: (u.confidence + p).min(1.0),
+            runner_up: Some((u.intent, u.confidence)),
+            ..u.clone()
+        })
+    }
+
     pub(crate) fn clarification(&self, u: &Understanding) -> Option<Reply> {
         let (second, p) = u.runner_up?;
         let actionable = |i: Intent| {

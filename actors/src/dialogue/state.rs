@@ -40,12 +40,7 @@ pub struct Paused {
 /// How long a flow the customer backed out of is kept.
 pub(crate) const PAUSED_SECS: u64 = 24 * 3600;
 
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub(crate) use crate::store::unix_now;
 
 /// One remembered exchange.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

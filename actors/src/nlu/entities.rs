@@ -138,8 +138,8 @@ pub(crate) fn find_plan_at(tokens: &[String], rules: &Rules) -> Option<(usize, u
                 }
             }
         }
-        if let Some(plan) = rules.plan_by_name(t) {
-            if t.len() >= 5 {
+        if t.len() >= 5 {
+            if let Some(plan) = rules.plan_by_name(t) {
                 return Some((i, plan.mbps));
             }
         }

@@ -5,14 +5,35 @@ use crate::text;
 
 /// Whether any token is one of the space-separated `words`.
 pub(crate) fn has_any(tokens: &[String], words: &str) -> bool {
-    words.split(' ').any(|w| tokens.iter().any(|t| t == w))
+    // One pass over the list; the length and the first letter decide most comparisons
+    // without comparing strings.
+    let bytes = words.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(bytes.len(), |p| start + p);
+        let w = &bytes[start..end];
+        if tokens
+            .iter()
+            .any(|t| t.len() == w.len() && t.as_bytes().first() == w.first() && t.as_bytes() == w)
+        {
+            return true;
+        }
+        start = end + 1;
+    }
+    false
 }
 
 /// Whether any token starts with one of the space-separated `stems`.
 pub(crate) fn starts_any(tokens: &[String], stems: &str) -> bool {
-    stems
-        .split(' ')
-        .any(|s| tokens.iter().any(|t| t.starts_with(s)))
+    stems.split(' ').any(|s| {
+        let first = s.as_bytes().first();
+        tokens
+            .iter()
+            .any(|t| t.as_bytes().first() == first && t.starts_with(s))
+    })
 }
 
 /// How many typos a word of this length may carry: stricter than [`text::tolerance`], since

@@ -3,13 +3,12 @@
 //! (`@zone`, `@plan`...), and scores corrected where one intent's words read differently next
 //! to another's. The scores are features of the classifier, not its answer.
 
-use super::entities::{demonstrative, find_plan_at, is_ticket, zone_span};
-use super::fuzzy::{has_any, initial, near, near_prefix, nlu_token, sound};
+use super::adjust::adjust;
+use super::fuzzy::{initial, near, near_prefix, nlu_token, sound};
 use super::lexicon::LEXICON;
-use crate::model::{Entities, Intent};
-use crate::rules::Rules;
-use crate::text;
-use Intent::*;
+pub(crate) use super::prepare::{prepare, Prepared};
+use super::prepare::{NAME, NUM, PHONE, PLAN, TICKET, ZONE};
+use crate::model::Intent;
 
 /// The compiled lexicon: stateless, cheap, shared.
 pub struct Lexicon {
@@ -111,13 +110,6 @@ struct CompiledPattern {
     weight: f32,
 }
 
-/// Entity marks on the tokens where an entity was found.
-const ZONE: u8 = 1;
-const PLAN: u8 = 2;
-const NUM: u8 = 4;
-const TICKET: u8 = 8;
-const PHONE: u8 = 16;
-const NAME: u8 = 32;
 const ENTITIES: [(&str, u8); 6] = [
     ("@zone", ZONE),
     ("@plan", PLAN),
@@ -137,9 +129,10 @@ enum Term {
 }
 
 impl Term {
-    fn matches(&self, prepared: &Prepared, i: usize) -> bool {
+    /// Whether the term matches the token at `i`, which sounds as `sound` ([`sound`]; only
+    /// words look at it, entities do not).
+    fn matches(&self, prepared: &Prepared, i: usize, sound: &str) -> bool {
         let token = prepared.tokens[i].as_str();
-        let sound = prepared.sounds[i].as_str();
         match self {
             Term::Exact(w, s) => token == w || sound == s,
             Term::Fuzzy(w, s) => sound == s || near(token, w),
@@ -193,35 +186,10 @@ fn compile_pattern(
         .collect()
 }
 
-/// Short words that may stand between the words of a phrase without counting as a gap.
-const FUNCTION_WORDS: &[&str] = &[
-    "a", "al", "con", "de", "del", "e", "el", "en", "la", "las", "lo", "los", "mi", "mis", "o",
-    "pa", "para", "por", "su", "sus", "tu", "tus", "un", "una", "unas", "unos", "y",
-];
-/// Words that, after "cuánto cuesta el/un...", keep a price question about us ("¿cuánto cuesta
-/// un plan?", "¿cuánto cuesta el más barato?").
-const ISP_THINGS: &str = "plan paquete servicio internet instalacion conexion modem router \
-    antena cambio reconexion mes mensualidad renta megas velocidad wifi mas que promocion equipo \
-    contrato repetidor extensor cable traslado domicilio visita tecnico";
 /// Between two words of a phrase: at most this many other words...
 const MAX_GAP: usize = 4;
 /// ...of which at most this many are not function words.
 const MAX_CONTENT_GAP: usize = 2;
-
-/// The text of an utterance ready for matching: tokens, their entity marks, and which of them
-/// are function words.
-pub(crate) struct Prepared {
-    /// The utterance folded ([`text::fold`]).
-    pub(crate) folded: String,
-    /// Its words, respelled ([`nlu_token`]).
-    pub(crate) tokens: Vec<String>,
-    /// The [`sound`] of each token.
-    sounds: Vec<String>,
-    marks: Vec<u8>,
-    function: Vec<bool>,
-    /// The zone and the plan, where they stand.
-    pub(crate) entities: Entities,
-}
 
 impl Default for Lexicon {
     fn default() -> Self {
@@ -248,15 +216,17 @@ impl Lexicon {
         }
     }
 
-    /// Which words match which tokens: `words × tokens`, from the terms each token's lookup
-    /// finds.
-    fn word_matches(&self, prepared: &Prepared) -> Vec<bool> {
+    /// Which words match which tokens (`words × tokens`), from the terms each token's lookup
+    /// finds, and which words match any token.
+    fn word_matches(&self, prepared: &Prepared) -> (Vec<bool>, Vec<bool>) {
         let n = prepared.tokens.len();
         let mut hits = vec![false; self.words.len() * n];
+        let mut present = vec![false; self.words.len()];
         for i in 0..n {
             let mut mark = |term: usize| {
-                for w in &self.index.terms[term].1 {
+                for &w in &self.index.terms[term].1 {
                     hits[w * n + i] = true;
+                    present[w] = true;
                 }
             };
             // The terms a word matches depend on the word alone: worked out once per thread
@@ -264,187 +234,49 @@ impl Lexicon {
             TOKEN_TERMS.with(|cache| {
                 let mut cache = cache.borrow_mut();
                 let token = &prepared.tokens[i];
-                if !cache.contains_key(token) {
-                    if cache.len() >= TOKEN_CACHE_MAX {
-                        cache.clear();
-                    }
-                    let terms: Box<[usize]> = self
-                        .index
-                        .candidates(token, &prepared.sounds[i])
-                        .filter(|&t| {
-                            let term = &self.index.terms[t].0;
-                            !matches!(term, Term::Entity(_)) && term.matches(prepared, i)
-                        })
-                        .collect();
-                    cache.insert(token.clone(), terms);
-                }
                 if let Some(terms) = cache.get(token) {
                     terms.iter().for_each(|&t| mark(t));
+                    return;
                 }
+                if cache.len() >= TOKEN_CACHE_MAX {
+                    cache.clear();
+                }
+                let sound = sound(token);
+                let terms: Box<[usize]> = self
+                    .index
+                    .candidates(token, &sound)
+                    .filter(|&t| {
+                        let term = &self.index.terms[t].0;
+                        !matches!(term, Term::Entity(_)) && term.matches(prepared, i, &sound)
+                    })
+                    .collect();
+                terms.iter().for_each(|&t| mark(t));
+                cache.insert(token.clone(), terms);
             });
             // Entity terms depend on the utterance (where its zone or plan stands).
             for &term in &self.index.entities {
-                if self.index.terms[term].0.matches(prepared, i) {
+                if self.index.terms[term].0.matches(prepared, i, "") {
                     mark(term);
                 }
             }
         }
-        hits
+        (hits, present)
     }
 
     /// The score of every intent (in the order of [`Intent::ALL`]) after the corrections.
     pub(crate) fn scores(&self, prepared: &Prepared) -> [f32; Intent::ALL.len()] {
         let mut scores = [0f32; Intent::ALL.len()];
-        let matcher = Matcher {
-            prepared,
-            hits: self.word_matches(prepared),
-        };
+        let (hits, present) = self.word_matches(prepared);
+        let matcher = Matcher { prepared, hits };
         for pat in &self.compiled {
-            if pat.phrases.iter().any(|ph| matcher.phrase(ph)) {
+            // Most phrases fail on a word that is nowhere in the utterance.
+            let found = |ph: &Vec<usize>| ph.iter().all(|&w| present[w]) && matcher.phrase(ph);
+            if pat.phrases.iter().any(found) {
                 scores[pat.intent.index()] += pat.weight;
             }
         }
         adjust(&mut scores, prepared);
         scores
-    }
-}
-
-/// Score corrections that need more than one pattern's view.
-fn adjust(scores: &mut [f32; Intent::ALL.len()], prepared: &Prepared) {
-    let idx = Intent::index;
-    let tokens = &prepared.tokens;
-    let any = |words: &str| has_any(tokens, words);
-    let scale = |scores: &mut [f32; Intent::ALL.len()], intents: &[Intent], f: f32| {
-        for i in intents {
-            scores[idx(*i)] *= f;
-        }
-    };
-
-    // Somebody else's service (a mobile carrier, the power company): not ours to answer.
-    let at_t = tokens.windows(2).any(|w| w[0] == "at" && w[1] == "te");
-    if at_t || any("telcel movistar unefon bait att cfe") {
-        let ours = [
-            Register,
-            Plans,
-            Coverage,
-            ReportIncident,
-            IncidentStatus,
-            Billing,
-        ];
-        scale(scores, &ours, 0.4);
-    }
-
-    // "no hay internet" is an outage, "¿hay internet en la norte?" is coverage.
-    let negated = any("no sin nada ni");
-    if negated && scores[idx(ReportIncident)] >= 2.0 {
-        scores[idx(Coverage)] *= 0.5;
-    }
-    // A named zone with a question about service and no complaint leans to coverage.
-    if prepared.entities.zone.is_some() && !negated && scores[idx(Coverage)] >= 1.5 {
-        scores[idx(ReportIncident)] *= 0.7;
-    }
-
-    // "quiero el de 50" buys a plan, "¿cuánto cuesta el de 50?" asks its price.
-    let wish =
-        any("quiero quisiera queremos interesa gustaria deseo quedo apuntan apuntas dame instalan")
-            && !any("saber informacion info preguntar");
-    let price = any("cuanto cuanta precio precios costo costos cuesta cuestan tarifa tarifas");
-    // "¿cuánto cuesta un iPhone?" asks the price of something that is not ours.
-    let article = |j: usize| {
-        tokens
-            .get(j)
-            .is_some_and(|w| has_any(std::slice::from_ref(w), "un una el la los las de del"))
-    };
-    let product = (0..tokens.len()).any(|i| {
-        if !has_any(&tokens[i..=i], "cuesta cuestan precio costo vale valen") || !article(i + 1) {
-            return false;
-        }
-        let j = (i + 1..tokens.len())
-            .find(|&j| !article(j))
-            .unwrap_or(tokens.len());
-        j < tokens.len()
-            && prepared.marks[j] == 0
-            && !ISP_THINGS.split(' ').any(|w| near(&tokens[j], w))
-    });
-    if product {
-        scores[idx(Plans)] *= 0.3;
-    }
-    // "¿cuánto es de mi mensualidad?" asks about one's own bill, not the price list.
-    let mine = any("mi mis");
-    if mine && scores[idx(Billing)] > 0.0 {
-        scores[idx(Plans)] *= 0.6;
-    }
-    if wish && scores[idx(Register)] >= 1.5 {
-        scores[idx(Plans)] *= 0.6;
-    } else if price && !wish {
-        scores[idx(Register)] *= 0.5;
-    }
-
-    // A report already made: its status, not a new report ("ticket" is respelled "ticquet").
-    let status_cue = prepared.marks.iter().any(|m| m & TICKET != 0)
-        || any("ticquet folio queja tecnico")
-        || tokens
-            .windows(2)
-            .any(|w| w[1] == "reporte" && has_any(&w[..1], "mi que lo ya su el"));
-    if status_cue && scores[idx(IncidentStatus)] >= 2.5 {
-        scores[idx(ReportIncident)] *= 0.6;
-    }
-
-    // A customer's own bill ("mi factura", "me cobraron") vs the company's revenue.
-    let customer = any("mi mis me debo pague yo tengo");
-    let company = any("nos tenemos llevamos ganamos facturamos cobramos vamos total clientes");
-    if customer && !company {
-        scores[idx(Finance)] *= 0.4;
-    } else if company && !customer {
-        scores[idx(Billing)] *= 0.4;
-    }
-    // Staff talk about the business, not about "mi" anything.
-    if mine {
-        scale(scores, &[Stats, ClientSearch, Finance], 0.5);
-    }
-
-    // Counting clients is stats, listing or finding them is a search.
-    let count = any("cuantos cuantas total porcentaje cantidad promedio");
-    let list =
-        any("lista listado listar busca buscar buscame muestrame encuentra datos ficha quienes");
-    if count && !list {
-        scores[idx(ClientSearch)] *= 0.5;
-    } else if list && !count {
-        scores[idx(Stats)] *= 0.5;
-    }
-    // Money words outweigh a count of the same clients.
-    if scores[idx(Finance)] >= 2.5 {
-        scores[idx(Stats)] *= 0.6;
-    }
-
-    // "no entiendo cómo funciona el bot" is about the bot, not the internet.
-    if any("bot chat esto menu asistente") && scores[idx(Help)] >= 2.0 {
-        scores[idx(ReportIncident)] *= 0.5;
-    }
-
-    // Greetings, thanks and calls for help often wrap a real request: the request wins.
-    let content = Intent::ALL
-        .iter()
-        .filter(|i| !matches!(i, Greeting | Goodbye | Help))
-        .map(|i| scores[idx(*i)])
-        .fold(0f32, f32::max);
-    let others = content.max(scores[idx(Goodbye)]).max(scores[idx(Help)]);
-    if others >= 1.0 {
-        scores[idx(Greeting)] *= 0.3;
-    }
-    if content >= 2.0 && scores[idx(Help)] < 3.0 {
-        scores[idx(Help)] *= 0.5;
-    }
-    if content >= 2.0 && scores[idx(Goodbye)] < 2.0 {
-        scores[idx(Goodbye)] *= 0.5;
-    }
-
-    // Several strong ISP signals beat a stray out-of-scope word.
-    let service = scores[idx(ReportIncident)]
-        .max(scores[idx(Register)])
-        .max(scores[idx(Coverage)]);
-    if service >= 3.0 && scores[idx(OutOfScope)] < 2.5 {
-        scores[idx(OutOfScope)] *= 0.5;
     }
 }
 
@@ -488,89 +320,6 @@ impl Matcher<'_> {
     }
 }
 
-/// Whether the word at `start` follows a "no" ("no la norte", "no, en la norte no").
-fn negated(words: &[&str], start: usize) -> bool {
-    words[start.saturating_sub(3)..start]
-        .iter()
-        .any(|w| matches!(*w, "no" | "nel"))
-}
-
-/// Reads an utterance once for the lexicon and the entity extractors: folded, respelled, with
-/// the zone and the plan marked where they stand.
-pub(crate) fn prepare(utterance: &str, rules: &Rules) -> Prepared {
-    let raw_folded = text::fold(utterance);
-    let words: Vec<&str> = raw_folded.split(' ').filter(|t| !t.is_empty()).collect();
-    let tokens: Vec<String> = words.iter().map(|w| nlu_token(w)).collect();
-    let sounds = tokens.iter().map(|t| sound(t)).collect();
-    let mut marks = vec![0u8; tokens.len()];
-    let function = tokens
-        .iter()
-        .map(|t| FUNCTION_WORDS.contains(&t.as_str()))
-        .collect();
-    let mut entities = Entities::default();
-
-    // The zone, if it is really there: the typo tolerance of the rules is loose enough to
-    // read "mañana" as "santana" or "cliente" as "oriente".
-    if let Some(zone) = rules.find_zone(utterance) {
-        let span = zone_span(zone, &words)
-            .filter(|&(start, len)| len > 1 || !demonstrative(&words, start));
-        // "es la sur, no la norte": the zone said after a "no" is the one taken back.
-        let (zone, span) = match span {
-            Some((start, _)) if negated(&words, start) => rules
-                .zones
-                .iter()
-                .filter(|z| z.name != zone.name)
-                .find_map(|z| {
-                    zone_span(z, &words)
-                        .filter(|&(s, _)| !negated(&words, s))
-                        .map(|sp| (z, Some(sp)))
-                })
-                .unwrap_or((zone, span)),
-            _ => (zone, span),
-        };
-        if let Some((start, len)) = span {
-            entities.zone = Some(zone.name.clone());
-            marks[start..start + len]
-                .iter_mut()
-                .for_each(|m| *m |= ZONE);
-        }
-    }
-    if let Some((i, mbps)) = find_plan_at(&tokens, rules) {
-        entities.plan_mbps = Some(mbps);
-        marks[i] |= PLAN;
-    }
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
-    for i in 0..tokens.len() {
-        if is_ticket(&tokens[i]) {
-            marks[i] |= TICKET;
-        } else if tokens[i] == "inc" && tokens.get(i + 1).is_some_and(|t| digits(t)) {
-            marks[i] |= TICKET;
-            marks[i + 1] |= TICKET;
-        }
-    }
-    // A phone: ten digits or more, typed together or in groups ("464 112 3344").
-    let mut i = 0;
-    while i < tokens.len() {
-        let run = tokens[i..].iter().take_while(|t| digits(t)).count();
-        if run > 0 {
-            let total: usize = tokens[i..i + run].iter().map(String::len).sum();
-            let mark = if total >= 10 { PHONE } else { NUM };
-            marks[i..i + run].iter_mut().for_each(|m| *m |= mark);
-            i += run;
-        } else {
-            i += 1;
-        }
-    }
-    Prepared {
-        folded: raw_folded,
-        tokens,
-        sounds,
-        marks,
-        function,
-        entities,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,11 +344,12 @@ mod tests {
             "hasta luego gracias",
         ] {
             let prepared = prepare(text, &rules);
-            let hits = lexicon.word_matches(&prepared);
+            let (hits, _) = lexicon.word_matches(&prepared);
             let n = prepared.tokens.len();
             for (w, alternatives) in lexicon.words.iter().enumerate() {
                 for i in 0..n {
-                    let scan = alternatives.iter().any(|t| t.matches(&prepared, i));
+                    let sound = sound(&prepared.tokens[i]);
+                    let scan = alternatives.iter().any(|t| t.matches(&prepared, i, &sound));
                     assert_eq!(hits[w * n + i], scan, "{text}: word {w} at {i}");
                 }
             }

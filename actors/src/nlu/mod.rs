@@ -9,6 +9,7 @@
 //!
 //! The model is trained once per process ([`Nlu::embedded`]) and shared.
 
+mod adjust;
 pub mod classifier;
 pub mod corpus;
 pub mod entities;
@@ -18,6 +19,7 @@ pub mod lexicon;
 pub mod matcher;
 pub mod names;
 pub mod places;
+mod prepare;
 
 pub use names::title_case;
 
@@ -132,9 +134,10 @@ impl Nlu {
         };
         let prepared = matcher::prepare(&utterance, rules);
         let scores = self.lexicon.scores(&prepared);
-        let ranking = self
-            .classifier
-            .rank(&features::extract(&utterance, &scores));
+        let ranking = self.classifier.rank(&features::from_tokens(
+            &features::tokens_of(&prepared.tokens),
+            &scores,
+        ));
         let ranked = ranking.ranked();
         let (intent, confidence) = ranked[0];
         let runner_up = ranked
@@ -181,7 +184,7 @@ impl Nlu {
             ..Entities::default()
         };
         if e.zone.is_none() {
-            e.place = self.places.find(utterance);
+            e.place = self.places.find_in(utterance, &prepared.folded);
         }
         e.name = self.names.find(utterance);
         e.incident_kind = entities::incident_kind(tokens);
@@ -195,8 +198,9 @@ impl Nlu {
 
 /// The classifier's features of an utterance: n-grams plus the lexicon's scores.
 fn featurize(lexicon: &Lexicon, utterance: &str, rules: &Rules) -> Vec<Feature> {
-    features::extract(
-        utterance,
-        &lexicon.scores(&matcher::prepare(utterance, rules)),
+    let prepared = matcher::prepare(utterance, rules);
+    features::from_tokens(
+        &features::tokens_of(&prepared.tokens),
+        &lexicon.scores(&prepared),
     )
 }

@@ -16,8 +16,10 @@ pub struct Place {
 /// The gazetteer.
 #[derive(Default)]
 pub struct Gazetteer {
-    /// Longest names first, so "San Miguel de Allende" wins over "Allende".
     places: Vec<Place>,
+    /// The places (indices) whose name starts with a word, for names of more than three
+    /// letters or of several words (shorter one-word names are too often other words).
+    by_first_word: std::collections::HashMap<String, Vec<usize>>,
 }
 
 /// Words that introduce a colonia or community by name.
@@ -71,32 +73,38 @@ impl Gazetteer {
                 folded: text::fold(f[0]).split(' ').map(String::from).collect(),
             });
         }
-        places.sort_by_key(|p| std::cmp::Reverse(p.folded.len()));
-        Ok(Gazetteer { places })
+        let mut by_first_word = std::collections::HashMap::<String, Vec<usize>>::new();
+        for (i, p) in places.iter().enumerate() {
+            let first = p.folded.first().filter(|f| !f.is_empty());
+            if let Some(first) = first.filter(|f| p.folded.len() > 1 || f.len() > 3) {
+                by_first_word.entry(first.clone()).or_default().push(i);
+            }
+        }
+        Ok(Gazetteer {
+            places,
+            by_first_word,
+        })
     }
 
     /// The place named in an utterance, if any: a gazetteer entry, or the name after
     /// "colonia", "fracc."... Words that name one of our zones are not a place here.
     pub fn find(&self, utterance: &str) -> Option<String> {
-        let folded = text::fold(utterance);
+        self.find_in(utterance, &text::fold(utterance))
+    }
+
+    /// [`Gazetteer::find`], with the utterance already folded ([`text::fold`]).
+    pub(crate) fn find_in(&self, utterance: &str, folded: &str) -> Option<String> {
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
         // The longest name, and of those the first said ("León, Guanajuato" is León).
         let mut best: Option<(usize, usize, &Place)> = None;
-        for place in &self.places {
-            let n = place.folded.len();
-            if n == 0 || n > words.len() {
-                continue;
-            }
-            // One-word names of three letters or fewer are too often other words.
-            if n == 1 && place.folded[0].len() <= 3 {
-                continue;
-            }
-            let at = words
-                .windows(n)
-                .position(|w| w.iter().zip(&place.folded).all(|(a, b)| a == b));
-            if let Some(at) = at {
-                let better = best.is_none_or(|(bn, bat, _)| n > bn || (n == bn && at < bat));
-                if better {
+        for (at, word) in words.iter().enumerate() {
+            for &i in self.by_first_word.get(*word).into_iter().flatten() {
+                let place = &self.places[i];
+                let n = place.folded.len();
+                let here = words
+                    .get(at..at + n)
+                    .is_some_and(|w| w.iter().zip(&place.folded).all(|(a, b)| a == b));
+                if here && best.is_none_or(|(bn, _, _)| n > bn) {
                     best = Some((n, at, place));
                 }
             }

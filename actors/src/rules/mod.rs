@@ -1,11 +1,19 @@
 //! Business rules: plans, zones, priority rules, reply templates and conversation limits.
 //! They are loaded from `config/default.toml` (and the layers above it) by the binary and
-//! validated once at start; the engine only reads them.
+//! validated once at start; the engine only reads them. [`names`] matches typed words against
+//! the zones' and plans' names.
+
+mod names;
+mod validate;
+
+pub use validate::RulesError;
+
+use names::NameWord;
 
 use crate::model::{IncidentKind, Priority};
 use crate::text;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// A plan on offer.
@@ -120,7 +128,10 @@ pub struct Rules {
     /// Every zone's name and aliases, folded and split into words, once (read on every
     /// message by [`Rules::find_zone`]).
     #[serde(skip)]
-    zone_words: std::sync::OnceLock<Vec<(usize, Vec<String>)>>,
+    zone_words: std::sync::OnceLock<Vec<(usize, Vec<NameWord>)>>,
+    /// Every plan's folded name, in the order of `plans` (for [`Rules::plan_by_name`]).
+    #[serde(skip)]
+    plan_words: std::sync::OnceLock<Vec<NameWord>>,
 }
 
 /// The templates the engine uses; every one must be present in config.
@@ -198,199 +209,10 @@ fn sounds_of(s: &str) -> String {
         .join(" ")
 }
 
-/// A configuration value that does not make sense, naming the key.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid configuration: {key}: {problem}")]
-pub struct RulesError {
-    pub key: String,
-    pub problem: String,
-}
-
-fn bad(key: impl Into<String>, problem: impl Into<String>) -> RulesError {
-    RulesError {
-        key: key.into(),
-        problem: problem.into(),
-    }
-}
-
 impl Rules {
-    /// Checks every value; the error names the offending key.
-    pub fn validate(&self) -> Result<(), RulesError> {
-        let l = &self.limits;
-        if !(100..=4096).contains(&l.max_reply_chars) {
-            return Err(bad(
-                "rules.limits.max_reply_chars",
-                "must be between 100 and 4096",
-            ));
-        }
-        if l.max_input_chars == 0 {
-            return Err(bad("rules.limits.max_input_chars", "must be positive"));
-        }
-        if l.inbound_per_minute == 0 {
-            return Err(bad("rules.limits.inbound_per_minute", "must be positive"));
-        }
-        if l.inbound_burst == 0 {
-            return Err(bad("rules.limits.inbound_burst", "must be positive"));
-        }
-        if l.idle_timeout_secs == 0 {
-            return Err(bad("rules.limits.idle_timeout_secs", "must be positive"));
-        }
-        if l.restart_window_secs == 0 {
-            return Err(bad("rules.limits.restart_window_secs", "must be positive"));
-        }
-        if !(0.0..=1.0).contains(&self.min_confidence) {
-            return Err(bad("rules.min_confidence", "must be between 0 and 1"));
-        }
-        if self.plans.is_empty() {
-            return Err(bad("rules.plans", "at least one plan is needed"));
-        }
-        let mut seen = HashSet::new();
-        for (i, p) in self.plans.iter().enumerate() {
-            if p.mbps == 0 || p.price == 0 || p.name.trim().is_empty() {
-                return Err(bad(
-                    format!("rules.plans[{i}]"),
-                    "mbps, name and price are required",
-                ));
-            }
-            if !seen.insert(p.mbps) {
-                return Err(bad(format!("rules.plans[{i}].mbps"), "duplicated speed"));
-            }
-        }
-        if self.zones.is_empty() {
-            return Err(bad("rules.zones", "at least one zone is needed"));
-        }
-        let mut names = HashSet::new();
-        for (i, z) in self.zones.iter().enumerate() {
-            let folded = text::fold(&z.name);
-            if folded.is_empty() {
-                return Err(bad(format!("rules.zones[{i}].name"), "empty zone name"));
-            }
-            for alias in std::iter::once(&z.name).chain(z.aliases.iter()) {
-                let a = text::fold(alias);
-                if !names.insert(a.clone()) {
-                    return Err(bad(
-                        format!("rules.zones[{i}]"),
-                        format!("the name or alias \"{alias}\" is used twice"),
-                    ));
-                }
-            }
-        }
-        for (i, r) in self.priority_rules.iter().enumerate() {
-            if r.keywords.iter().any(|k| text::fold(k).is_empty()) {
-                return Err(bad(
-                    format!("rules.priority_rules[{i}].keywords"),
-                    "empty keyword",
-                ));
-            }
-        }
-        for name in TEMPLATE_NAMES {
-            if !self.templates.contains_key(*name) {
-                return Err(bad(format!("rules.templates.{name}"), "missing template"));
-            }
-        }
-        Ok(())
-    }
-
     /// The plan of a speed, if offered.
     pub fn plan(&self, mbps: u32) -> Option<&Plan> {
         self.plans.iter().find(|p| p.mbps == mbps)
-    }
-
-    /// The plan whose name matches a typed word ("basico", "estandar", "premium").
-    pub fn plan_by_name(&self, word: &str) -> Option<&Plan> {
-        let w = text::fold(word);
-        self.plans
-            .iter()
-            .find(|p| text::fuzzy_eq(&w, &text::fold(&p.name)))
-    }
-
-    /// Finds a zone named anywhere in a text, accent-, case- and typo-tolerant.
-    /// Multi-word names and aliases ("cerro blanco", "santa ana") are matched as phrases.
-    pub fn find_zone(&self, text_in: &str) -> Option<&Zone> {
-        let toks: Vec<String> = text::fold(text_in)
-            .split(' ')
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect();
-        let aliases = self.zone_words.get_or_init(|| {
-            self.zones
-                .iter()
-                .enumerate()
-                .flat_map(|(i, zone)| {
-                    std::iter::once(&zone.name)
-                        .chain(zone.aliases.iter())
-                        .map(move |alias| {
-                            (i, text::fold(alias).split(' ').map(String::from).collect())
-                        })
-                })
-                .collect()
-        });
-        let mut best: Option<(usize, usize, &Zone)> = None; // (errors, -len), zone
-        for (i, words) in aliases {
-            let zone = &self.zones[*i];
-            {
-                if words.is_empty() || words.len() > toks.len() {
-                    continue;
-                }
-                for window in toks.windows(words.len()) {
-                    let mut errors = 0;
-                    let ok = window.iter().zip(words.iter()).all(|(t, w)| {
-                        if t == w {
-                            true
-                        } else if w.len() >= 5 && text::fuzzy_eq(t, w) {
-                            errors += 1;
-                            true
-                        } else {
-                            false
-                        }
-                    });
-                    if ok {
-                        let len = words.iter().map(String::len).sum::<usize>();
-                        let better = match best {
-                            None => true,
-                            Some((e, l, _)) => errors < e || (errors == e && len > l),
-                        };
-                        if better {
-                            best = Some((errors, len, zone));
-                        }
-                    }
-                }
-            }
-        }
-        best.map(|(_, _, z)| z)
-    }
-
-    /// The zones closest to something typed that matched none, best first (for suggestions).
-    pub fn suggest_zones(&self, typed: &str, n: usize) -> Vec<&Zone> {
-        let t = text::fold(typed);
-        let mut scored: Vec<(usize, &Zone)> = self
-            .zones
-            .iter()
-            .map(|z| {
-                let d = std::iter::once(&z.name)
-                    .chain(z.aliases.iter())
-                    .map(|a| {
-                        let a = text::fold(a);
-                        let prefix = a.starts_with(&t) || t.starts_with(&a);
-                        if prefix && !t.is_empty() {
-                            0
-                        } else {
-                            text::edit_distance(&t, &a, 32)
-                        }
-                    })
-                    .min()
-                    .unwrap_or(usize::MAX);
-                (d, z)
-            })
-            .collect();
-        scored.sort_by_key(|(d, z)| (*d, z.name.clone()));
-        let limit = (t.len() / 2).max(2);
-        scored
-            .into_iter()
-            .filter(|(d, _)| *d <= limit)
-            .take(n)
-            .map(|(_, z)| z)
-            .collect()
     }
 
     /// The priority of an incident from the config rules; `kind` counts as a keyword source too
