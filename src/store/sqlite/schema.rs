@@ -1,0 +1,202 @@
+//! The schema: its migrations (`PRAGMA user_version`), the connection's settings, and the
+//! clients seeded at the first start.
+
+use super::*;
+
+/// The schema migrations, in order: migration `n` (1-based) brings `user_version` from `n - 1`
+/// to `n`. Append new steps; never edit a released one.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE clients (
+        id          TEXT PRIMARY KEY NOT NULL,
+        name        TEXT NOT NULL,
+        email       TEXT NOT NULL,
+        zone        TEXT NOT NULL,
+        phone       TEXT NOT NULL,
+        plan_mbps   INTEGER NOT NULL,
+        price       INTEGER NOT NULL,
+        status      TEXT NOT NULL,
+        signup_date TEXT NOT NULL
+    );
+    CREATE TABLE prospects (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         TEXT UNIQUE,
+        created_at TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        phone      TEXT,
+        zone       TEXT NOT NULL,
+        plan_mbps  INTEGER NOT NULL,
+        price      INTEGER NOT NULL,
+        channel    TEXT NOT NULL,
+        user       TEXT NOT NULL
+    );
+    CREATE TABLE incidents (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT UNIQUE,
+        status      TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        technician  TEXT NOT NULL,
+        client_id   TEXT,
+        client_name TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        description TEXT NOT NULL,
+        priority    TEXT NOT NULL,
+        zone        TEXT,
+        phone       TEXT,
+        channel     TEXT NOT NULL,
+        user        TEXT NOT NULL
+    );
+    CREATE INDEX incidents_by_conversation ON incidents (channel, user);
+    CREATE TABLE requests (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        channel    TEXT NOT NULL,
+        user       TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE snapshots (
+        channel    TEXT NOT NULL,
+        user       TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (channel, user)
+    );
+    CREATE TABLE journal (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel     TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        message_id  TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        done        INTEGER NOT NULL DEFAULT 0,
+        received_at TEXT NOT NULL,
+        UNIQUE (channel, user, message_id)
+    );
+    CREATE INDEX journal_by_done ON journal (done, seq);
+    "#,
+    // 2: the outbox of durable replies.
+    r#"
+    CREATE TABLE outbox (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT UNIQUE NOT NULL,
+        channel     TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        in_reply_to TEXT,
+        reply       TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        sent_at     TEXT
+    );
+    CREATE INDEX outbox_unsent ON outbox (channel, sent_at, seq);
+    "#,
+    // 3: the Google Sheets backend: rows waiting to be appended, and the last good copy of
+    // each tab (answers while Sheets is unreachable, across restarts).
+    r#"
+    CREATE TABLE sheet_outbox (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         TEXT UNIQUE NOT NULL,
+        tab        TEXT NOT NULL,
+        record     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        uncertain  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sheet_cache (
+        tab        TEXT PRIMARY KEY NOT NULL,
+        rows       TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+    );
+    "#,
+];
+
+pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode = %mode, "SQLite did not switch to WAL mode");
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+/// Applies the migrations the database has not seen yet, each in its own transaction.
+pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        anyhow::bail!(
+            "schema version {version} is newer than this build knows ({known}); \
+             refusing to touch it"
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let to = i as i64 + 1;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("applying migration {to}"))?;
+        tx.pragma_update(None, "user_version", to)?;
+        tx.commit()?;
+        tracing::info!(version = to, "SQLite schema migrated");
+    }
+    Ok(())
+}
+
+pub(super) fn seed_clients(
+    conn: &mut Connection,
+    seed: impl FnOnce() -> Vec<Client>,
+) -> anyhow::Result<()> {
+    let count: i64 = conn.query_row("SELECT COUNT(*) FROM clients", [], |row| row.get(0))?;
+    if count > 0 {
+        return Ok(());
+    }
+    let clients = seed();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO clients (id, name, email, zone, phone, plan_mbps, price, status, \
+             signup_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for (i, c) in clients.iter().enumerate() {
+            insert
+                .execute(params![
+                    c.id,
+                    c.name,
+                    c.email,
+                    c.zone,
+                    c.phone,
+                    c.plan_mbps,
+                    c.price,
+                    c.status,
+                    c.signup_date
+                ])
+                .with_context(|| format!("inserting seed client number {}", i + 1))?;
+        }
+    }
+    tx.commit()?;
+    if !clients.is_empty() {
+        tracing::info!(clients = clients.len(), "clients seeded");
+    }
+    Ok(())
+}
+
+pub(super) fn load_clients(conn: &Connection) -> rusqlite::Result<Vec<Client>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name, email, zone, phone, plan_mbps, price, status, signup_date \
+         FROM clients ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(Client {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            email: row.get(2)?,
+            zone: row.get(3)?,
+            phone: row.get(4)?,
+            plan_mbps: row.get(5)?,
+            price: row.get(6)?,
+            status: row.get(7)?,
+            signup_date: row.get(8)?,
+        })
+    })?;
+    rows.collect()
+}

@@ -1,0 +1,245 @@
+//! The SQLite store against a real database file.
+
+use super::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub(super) fn client(n: u32) -> Client {
+    Client {
+        id: format!("CLI-{n:04}"),
+        name: format!("Cliente {n}"),
+        email: format!("cliente{n}@gmail.com"),
+        zone: "Salamanca Centro".into(),
+        phone: format!("464{n:07}"),
+        plan_mbps: 20,
+        price: 400,
+        status: "Activo".into(),
+        signup_date: "2024-03-15".into(),
+    }
+}
+
+pub(super) fn seed3() -> Vec<Client> {
+    (1..=3).map(client).collect()
+}
+
+fn no_seed() -> Vec<Client> {
+    panic!("seed must not be called")
+}
+
+pub(super) fn key(user: &str) -> ConversationKey {
+    ConversationKey::new(Channel::Telegram, user)
+}
+
+pub(super) fn prospect(user: &str, name: &str) -> NewProspect {
+    NewProspect {
+        name: name.into(),
+        phone: Some("4641234567".into()),
+        zone: "Valtierrilla".into(),
+        plan_mbps: 50,
+        price: 600,
+        key: key(user),
+        outside_coverage: false,
+    }
+}
+
+pub(super) fn incident(key: ConversationKey, priority: Priority, description: &str) -> NewIncident {
+    NewIncident {
+        client_id: Some("CLI-0001".into()),
+        client_name: "José Hernández".into(),
+        kind: IncidentKind::Slow,
+        description: description.into(),
+        priority,
+        zone: None,
+        phone: Some("4641234567".into()),
+        key,
+    }
+}
+
+#[test]
+fn seeding_happens_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let calls = AtomicUsize::new(0);
+    let store = SqliteStore::open(dir.path(), || {
+        calls.fetch_add(1, Ordering::SeqCst);
+        seed3()
+    })
+    .expect("open");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(store.path(), dir.path().join(DB_FILE));
+    drop(store);
+
+    let store = SqliteStore::open(dir.path(), no_seed).expect("reopen");
+    assert_eq!(store.clients.len(), 3);
+    assert_eq!(*store.clients, seed3());
+}
+
+#[test]
+fn open_creates_the_directory_and_sets_wal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nested = dir.path().join("a").join("b");
+    let store = SqliteStore::open(&nested, Vec::new).expect("open");
+    assert!(nested.join(DB_FILE).exists());
+    let conn =
+        Connection::open(store.path()).expect("a second connection, as an operator would open");
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .expect("journal_mode");
+    assert_eq!(mode, "wal");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("user_version");
+    assert_eq!(version, MIGRATIONS.len() as i64);
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_the_path_in_the_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(SqliteStore::open(dir.path(), Vec::new).expect("open"));
+    let conn = Connection::open(dir.path().join(DB_FILE)).expect("raw open");
+    conn.pragma_update(None, "user_version", 99).expect("bump");
+    drop(conn);
+    let err = SqliteStore::open(dir.path(), Vec::new).expect_err("must refuse");
+    let text = format!("{err:#}");
+    assert!(text.contains(DB_FILE), "{text}");
+    assert!(text.contains("99"), "{text}");
+}
+
+#[tokio::test]
+async fn clients_are_cached() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), seed3).expect("open");
+    let a = store.clients().await.expect("clients");
+    let b = store.clients().await.expect("clients");
+    assert!(Arc::ptr_eq(&a, &b));
+    assert_eq!(a.len(), 3);
+    assert_eq!(store.backend(), "sqlite");
+}
+
+#[tokio::test]
+async fn ids_are_sequential_and_survive_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = SqliteStore::open(dir.path(), seed3).expect("open");
+        let p1 = store.save_prospect(prospect("1", "Ana")).await.expect("p1");
+        let p2 = store
+            .save_prospect(prospect("2", "Luis"))
+            .await
+            .expect("p2");
+        assert_eq!(p1.id, "PRO-000001");
+        assert_eq!(p2.id, "PRO-000002");
+        assert_eq!(p1.status, "Nuevo");
+        assert_eq!(p1.data, prospect("1", "Ana"));
+        let lead = NewProspect {
+            outside_coverage: true,
+            ..prospect("3", "Eva")
+        };
+        let saved = store.save_prospect(lead).await.expect("lead");
+        assert_eq!(saved.status, "Sin cobertura", "a place we do not reach");
+        let i1 = store
+            .create_incident(incident(key("1"), Priority::Alta, "sin internet"))
+            .await
+            .expect("i1");
+        assert_eq!(i1.id, "INC-000001");
+        assert_eq!(i1.status, "Nuevo");
+        assert_eq!(i1.technician, "Sin asignar");
+        assert_eq!(i1.created_at.len(), 19);
+    }
+    let store = SqliteStore::open(dir.path(), no_seed).expect("reopen");
+    let p3 = store
+        .save_prospect(prospect("3", "Rosa"))
+        .await
+        .expect("p3");
+    assert_eq!(p3.id, "PRO-000004");
+    let i2 = store
+        .create_incident(incident(key("1"), Priority::Baja, "lento"))
+        .await
+        .expect("i2");
+    assert_eq!(i2.id, "INC-000002");
+    let mine = store.incidents_for(&key("1")).await.expect("incidents");
+    let ids: Vec<_> = mine.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["INC-000002", "INC-000001"]);
+    assert_eq!(
+        mine[1].data,
+        incident(key("1"), Priority::Alta, "sin internet")
+    );
+}
+
+#[tokio::test]
+async fn incidents_for_is_newest_first_and_only_that_conversation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), Vec::new).expect("open");
+    let a = key("100");
+    let b = ConversationKey::new(Channel::WhatsApp, "100");
+    let c = key("200");
+    for (k, d) in [(&a, "a1"), (&b, "b1"), (&a, "a2"), (&c, "c1"), (&a, "a3")] {
+        store
+            .create_incident(incident(k.clone(), Priority::Media, d))
+            .await
+            .expect("create");
+    }
+    let mine = store.incidents_for(&a).await.expect("for a");
+    let descriptions: Vec<_> = mine.iter().map(|i| i.data.description.as_str()).collect();
+    assert_eq!(descriptions, ["a3", "a2", "a1"]);
+    assert!(mine.iter().all(|i| i.data.key == a));
+    let theirs = store.incidents_for(&b).await.expect("for b");
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].data.key.channel, Channel::WhatsApp);
+    assert!(store
+        .incidents_for(&key("nobody"))
+        .await
+        .expect("none")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn open_incidents_are_counted_by_priority() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), Vec::new).expect("open");
+    assert_eq!(
+        store.open_incidents_by_priority().await.expect("empty"),
+        vec![
+            (Priority::Alta, 0),
+            (Priority::Media, 0),
+            (Priority::Baja, 0)
+        ]
+    );
+    for p in [
+        Priority::Alta,
+        Priority::Alta,
+        Priority::Alta,
+        Priority::Baja,
+        Priority::Baja,
+    ] {
+        store
+            .create_incident(incident(key("1"), p, "x"))
+            .await
+            .expect("create");
+    }
+    // Staff close two of them by hand; one moves on without closing.
+    {
+        let conn =
+            Connection::open(store.path()).expect("a second connection, as an operator would open");
+        conn.execute(
+            "UPDATE incidents SET status = 'Resuelto' WHERE id = 'INC-000001'",
+            [],
+        )
+        .expect("resolve");
+        conn.execute(
+            "UPDATE incidents SET status = 'Cerrado' WHERE id = 'INC-000004'",
+            [],
+        )
+        .expect("close");
+        conn.execute(
+            "UPDATE incidents SET status = 'En proceso' WHERE id = 'INC-000002'",
+            [],
+        )
+        .expect("progress");
+    }
+    assert_eq!(
+        store.open_incidents_by_priority().await.expect("counts"),
+        vec![
+            (Priority::Alta, 2),
+            (Priority::Media, 0),
+            (Priority::Baja, 1)
+        ]
+    );
+}

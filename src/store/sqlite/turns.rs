@@ -1,0 +1,200 @@
+//! What makes a turn durable: snapshots, the inbound journal, the turn commit and the outbox
+//! of replies.
+
+use super::*;
+
+pub(super) fn load_snapshot(
+    conn: &mut Connection,
+    key: &ConversationKey,
+) -> StoreResult<Option<String>> {
+    conn.prepare_cached("SELECT state FROM snapshots WHERE channel = ?1 AND user = ?2")
+        .and_then(|mut stmt| {
+            stmt.query_row(params![key.channel.as_str(), key.user], |row| row.get(0))
+                .optional()
+        })
+        .map_err(db_err)
+}
+
+pub(super) fn save_snapshot(
+    conn: &mut Connection,
+    key: &ConversationKey,
+    state: &str,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO snapshots (channel, user, state, updated_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (channel, user) DO UPDATE SET \
+         state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut stmt| stmt.execute(params![key.channel.as_str(), key.user, state, now_utc()]))
+    .map(|_| ())
+    .map_err(db_err)
+}
+
+pub(super) fn delete_snapshot(conn: &mut Connection, key: &ConversationKey) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM snapshots WHERE channel = ?1 AND user = ?2")
+        .and_then(|mut stmt| stmt.execute(params![key.channel.as_str(), key.user]))
+        .map(|_| ())
+        .map_err(db_err)
+}
+
+pub(super) fn journal_inbound(conn: &mut Connection, entry: &JournalEntry) -> StoreResult<bool> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO journal (channel, user, message_id, payload, done, received_at) \
+         VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            entry.key.channel.as_str(),
+            entry.key.user,
+            entry.message_id,
+            entry.payload,
+            now_utc()
+        ])
+    })
+    .map(|changed| changed == 1)
+    .map_err(db_err)
+}
+
+pub(super) fn journal_done(
+    conn: &mut Connection,
+    key: &ConversationKey,
+    message_id: &str,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE journal SET done = 1 WHERE channel = ?1 AND user = ?2 AND message_id = ?3",
+    )
+    .and_then(|mut stmt| stmt.execute(params![key.channel.as_str(), key.user, message_id]))
+    .map(|_| ())
+    .map_err(db_err)
+}
+
+pub(super) fn journal_pending(conn: &mut Connection) -> StoreResult<Vec<JournalEntry>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT channel, user, message_id, payload FROM journal \
+             WHERE done = 0 ORDER BY seq",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let (channel, user, message_id, payload) = row.map_err(db_err)?;
+        entries.push(JournalEntry {
+            key: ConversationKey::new(parse_channel(&channel)?, user),
+            message_id,
+            payload,
+        });
+    }
+    Ok(entries)
+}
+
+/// Commits a turn; returns how many replies were newly queued in the outbox.
+pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<usize> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let channel = commit.key.channel.as_str();
+    tx.prepare_cached(
+        "INSERT INTO snapshots (channel, user, state, updated_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (channel, user) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut st| st.execute(params![channel, commit.key.user, commit.snapshot, now_utc()]))
+    .map_err(db_err)?;
+    if let Some(id) = &commit.message_id {
+        tx.prepare_cached(
+            "UPDATE journal SET done = 1 WHERE channel = ?1 AND user = ?2 AND message_id = ?3",
+        )
+        .and_then(|mut st| st.execute(params![channel, commit.key.user, id]))
+        .map_err(db_err)?;
+    }
+    let mut queued = 0;
+    for reply in &commit.replies {
+        let json = serde_json::to_string(&reply.reply)
+            .map_err(|e| StoreError::Invalid(format!("outbox reply: {e}")))?;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO outbox (id, channel, user, in_reply_to, reply, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    reply.id,
+                    reply.key.channel.as_str(),
+                    reply.key.user,
+                    reply.in_reply_to,
+                    json,
+                    format_utc(reply.queued_at)
+                ])
+            })
+            .map_err(db_err)?;
+        queued += inserted;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(queued)
+}
+
+/// Marks a reply sent; returns whether it was unsent until now.
+pub(super) fn outbox_sent(conn: &mut Connection, id: &str) -> StoreResult<bool> {
+    let changed = conn
+        .prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL")
+        .and_then(|mut st| st.execute(params![id, now_utc()]))
+        .map_err(db_err)?;
+    Ok(changed > 0)
+}
+
+/// Replies not yet sent plus rows not yet in the sheet: `redsol_outbox_pending`.
+pub(super) fn count_unsent(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL) \
+         + (SELECT COUNT(*) FROM sheet_outbox)",
+        [],
+        |r| r.get(0),
+    )
+}
+
+pub(super) fn outbox_pending(
+    conn: &mut Connection,
+    channel: Channel,
+) -> StoreResult<Vec<OutboxEntry>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, user, in_reply_to, reply, \
+             COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0) FROM outbox \
+             WHERE channel = ?1 AND sent_at IS NULL ORDER BY seq",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![channel.as_str()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, user, in_reply_to, json, queued_at) = row.map_err(db_err)?;
+        let reply = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Invalid(format!("outbox reply {id}: {e}")))?;
+        out.push(OutboxEntry {
+            id,
+            key: ConversationKey::new(channel, user),
+            reply,
+            in_reply_to,
+            queued_at: u64::try_from(queued_at).unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
