@@ -28,6 +28,27 @@ impl Progress {
     }
 }
 
+/// How many times a turn's commit is tried before the conversation gives up on it.
+const COMMIT_TRIES: u32 = 3;
+/// The wait before the second try of a commit; it grows four times per try.
+const COMMIT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Milliseconds since the Unix epoch.
+fn unix_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The instant a snapshot's bucket was last refilled (`refilled_ms`, wall clock), on this
+/// process's clock: `now` less the time since, or `now` when unknown or in the future.
+fn refilled_at(refilled_ms: Option<u64>, now_ms: u64, now: Instant) -> Instant {
+    refilled_ms
+        .map(|ms| std::time::Duration::from_millis(now_ms.saturating_sub(ms)))
+        .and_then(|slept| now.checked_sub(slept))
+        .unwrap_or(now)
+}
+
 /// Messages a conversation handles.
 pub enum ConversationMsg {
     /// A user message, numbered by the supervisor.
@@ -68,6 +89,7 @@ impl ConversationActorState {
         let now = Instant::now();
         let elapsed = now.duration_since(self.refilled_at).as_secs_f64();
         self.refilled_at = now;
+        self.conversation.rate_refilled_ms = Some(unix_now_ms());
         let tokens =
             (self.conversation.rate_tokens.unwrap_or(burst) + elapsed * per_sec).min(burst);
         if tokens >= 1.0 {
@@ -94,7 +116,12 @@ impl ConversationActorState {
         }
         match store.load_snapshot(&self.key).await {
             Ok(Some(json)) => match serde_json::from_str::<ConversationState>(&json) {
-                Ok(state) => self.conversation = state,
+                Ok(state) => {
+                    // The bucket refills for the time the conversation slept.
+                    self.refilled_at =
+                        refilled_at(state.rate_refilled_ms, unix_now_ms(), Instant::now());
+                    self.conversation = state;
+                }
                 Err(e) => tracing::warn!(
                     error = %e,
                     conversation = %self.key.opaque_id(),
@@ -112,8 +139,11 @@ impl ConversationActorState {
 
     /// Commits the turn (snapshot, journal entry answered, durable replies) and hands the
     /// replies to the channel. Replies to journaled messages go through the outbox, so a crash
-    /// between here and the platform never loses them.
-    async fn commit_and_send(&self, inbound: &Inbound, replies: Vec<Reply>) {
+    /// between here and the platform never loses them. A turn that cannot be committed (after
+    /// [`COMMIT_TRIES`]) sends nothing and fails: the supervisor restarts the conversation from
+    /// its last snapshot and redelivers the message, and the records the turn wrote are found
+    /// again by their source, not written twice.
+    async fn commit_and_send(&self, inbound: &Inbound, replies: Vec<Reply>) -> Result<(), String> {
         let durable: Vec<OutboxEntry> = match &inbound.message_id {
             Some(id) => replies
                 .iter()
@@ -128,30 +158,26 @@ impl ConversationActorState {
                 .collect(),
             None => Vec::new(),
         };
-        // A turn that cannot be committed is still answered; the message may be answered
-        // again after a restart.
-        let committed = match serde_json::to_string(&self.conversation) {
-            Ok(snapshot) => {
-                let commit = TurnCommit {
-                    key: self.key.clone(),
-                    message_id: inbound.message_id.clone(),
-                    snapshot,
-                    replies: durable.clone(),
-                };
-                self.engine
-                    .store()
-                    .commit_turn(commit)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            Err(e) => Err(format!("snapshot not serializable: {e}")),
+        let snapshot = serde_json::to_string(&self.conversation)
+            .map_err(|e| format!("snapshot not serializable: {e}"))?;
+        let commit = TurnCommit {
+            key: self.key.clone(),
+            message_id: inbound.message_id.clone(),
+            snapshot,
+            replies: durable.clone(),
         };
-        if let Err(e) = committed {
-            tracing::error!(
-                error = %e,
-                conversation = %self.key.opaque_id(),
-                "could not commit a turn; the reply is sent anyway"
-            );
+        let mut tries = 0;
+        while let Err(e) = self.engine.store().commit_turn(commit.clone()).await {
+            tries += 1;
+            if tries >= COMMIT_TRIES {
+                tracing::error!(
+                    error = %e,
+                    conversation = %self.key.opaque_id(),
+                    "could not commit a turn; no reply sent: the message is tried again from the last snapshot"
+                );
+                return Err(e.to_string());
+            }
+            tokio::time::sleep(COMMIT_BACKOFF * 4u32.pow(tries - 1)).await;
         }
         for (n, reply) in replies.into_iter().enumerate() {
             self.sink.deliver(Outbound {
@@ -162,9 +188,10 @@ impl ConversationActorState {
                 accepted_at: inbound.accepted_at,
             });
         }
+        Ok(())
     }
 
-    async fn handle_inbound(&mut self, seq: u64, inbound: Inbound) {
+    async fn handle_inbound(&mut self, seq: u64, inbound: Inbound) -> Result<(), String> {
         self.load().await;
         // The console is a local operator's terminal: it is not rate limited.
         if self.key.channel == Channel::Console || self.take_token() {
@@ -180,7 +207,7 @@ impl ConversationActorState {
                 .await;
             self.commit_and_send(&inbound, vec![reply])
                 .instrument(span)
-                .await;
+                .await?;
         } else {
             metrics::counter!(
                 "redsol_rate_limited_total",
@@ -199,9 +226,10 @@ impl ConversationActorState {
                 );
                 replies.push(self.engine.rate_limited_notice());
             }
-            self.commit_and_send(&inbound, replies).await;
+            self.commit_and_send(&inbound, replies).await?;
         }
         self.progress.finish(seq);
+        Ok(())
     }
 }
 
@@ -234,9 +262,30 @@ impl Actor for ConversationActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            ConversationMsg::Inbound { seq, inbound } => state.handle_inbound(seq, *inbound).await,
+            ConversationMsg::Inbound { seq, inbound } => {
+                state.handle_inbound(seq, *inbound).await?;
+            }
             ConversationMsg::Shutdown => myself.stop(Some("shutdown".into())),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_woken_bucket_refills_for_the_time_it_slept() {
+        let now = Instant::now();
+        let slept = refilled_at(Some(1_000_000), 1_060_000, now);
+        assert_eq!(now.duration_since(slept), Duration::from_secs(60));
+        assert_eq!(refilled_at(None, 1_060_000, now), now, "unknown: from now");
+        assert_eq!(
+            refilled_at(Some(2_000_000), 1_060_000, now),
+            now,
+            "a clock that went back: from now"
+        );
     }
 }

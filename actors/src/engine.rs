@@ -58,6 +58,10 @@ impl Engine {
     /// One turn: updates `state` and returns the reply.
     pub async fn turn(&self, state: &mut ConversationState, inbound: &Inbound) -> Reply {
         merge_profile(&mut state.profile, &inbound.profile);
+        state.turn_source = inbound
+            .message_id
+            .as_ref()
+            .map(|id| format!("{}:{}:{}", inbound.key.channel, inbound.key.user, id));
         let said = self.parse(state, &inbound.content);
         let user_text = match &said {
             Said::Text(t) => t.clone(),
@@ -338,8 +342,11 @@ impl Engine {
                 self.incident_status(key, u.entities.ticket.as_deref())
                     .await
             }
-            Intent::Billing => self.record(key, "billing", t, "billing").await,
-            Intent::HumanAgent => self.record(key, "human_agent", t, "human_agent").await,
+            Intent::Billing => self.record(state, key, "billing", t, "billing").await,
+            Intent::HumanAgent => {
+                self.record(state, key, "human_agent", t, "human_agent")
+                    .await
+            }
             Intent::ChangePlan => {
                 let plan_mbps = u
                     .entities
@@ -380,14 +387,22 @@ impl Engine {
         }
     }
 
-    async fn record(&self, key: &ConversationKey, kind: &str, t: &str, template: &str) -> Reply {
-        self.record_for_staff(key, kind, t).await;
+    async fn record(
+        &self,
+        state: &ConversationState,
+        key: &ConversationKey,
+        kind: &str,
+        t: &str,
+        template: &str,
+    ) -> Reply {
+        self.record_for_staff(state, key, kind, t).await;
         self.with_menu(self.say(template, &[]))
     }
 
     /// Records a request for staff; whether it was saved (a failure is logged once here).
     pub(crate) async fn record_for_staff(
         &self,
+        state: &ConversationState,
         key: &ConversationKey,
         kind: &str,
         text: &str,
@@ -396,6 +411,7 @@ impl Engine {
             kind: kind.into(),
             text: text::truncate_chars(text, 500),
             key: key.clone(),
+            source: state.turn_source.clone(),
         };
         match self.store.record_request(request).await {
             Ok(()) => true,

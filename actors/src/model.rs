@@ -403,6 +403,10 @@ pub struct NewProspect {
     /// place in the zone, no plan.
     #[serde(default)]
     pub outside_coverage: bool,
+    /// The inbound message that made this record (`channel:user:message id`): a replay of
+    /// the message finds the record instead of writing it twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl NewProspect {
@@ -437,6 +441,10 @@ pub struct NewIncident {
     pub zone: Option<String>,
     pub phone: Option<String>,
     pub key: ConversationKey,
+    /// The inbound message that made this record (`channel:user:message id`): a replay of
+    /// the message finds the record instead of writing it twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A stored incident with its ticket id (`INC-000123`).
@@ -463,6 +471,10 @@ pub struct PendingRequest {
     pub kind: String,
     pub text: String,
     pub key: ConversationKey,
+    /// The inbound message that made this record (`channel:user:message id`): a replay of
+    /// the message finds the request (of that kind) instead of writing it twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// How an inbound message is kept in the journal: what is needed to process it again.

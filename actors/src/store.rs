@@ -77,10 +77,12 @@ pub trait Store: Send + Sync + 'static {
     /// Every client (a cached snapshot; cheap to call).
     fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>>;
 
-    /// Saves a prospect and returns it with its id.
+    /// Saves a prospect and returns it with its id. A prospect with a `source` the store has
+    /// seen is not saved again: the one saved then is returned (a replayed message).
     fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>>;
 
-    /// Saves an incident and returns it with its ticket id.
+    /// Saves an incident and returns it with its ticket id; like [`Store::save_prospect`], once
+    /// per `source`.
     fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>>;
 
     /// The incidents reported from one conversation, newest first.
@@ -89,7 +91,8 @@ pub trait Store: Send + Sync + 'static {
     /// Open incidents counted by priority.
     fn open_incidents_by_priority(&self) -> BoxFuture<'_, StoreResult<Vec<(Priority, u64)>>>;
 
-    /// Records a request for staff (human handoff, billing question).
+    /// Records a request for staff (human handoff, billing question); once per `source` and
+    /// kind.
     fn record_request(&self, request: PendingRequest) -> BoxFuture<'_, StoreResult<()>>;
 
     /// The last snapshot of a conversation's state, if any.
@@ -193,6 +196,8 @@ struct MemoryInner {
     journal_seq: u64,
     /// Outbox replies in order, with whether they were sent.
     outbox: Vec<(OutboxEntry, bool)>,
+    /// Turn commits still to fail (a full disk, for tests).
+    failing_commits: usize,
 }
 
 /// A complete in-memory [`Store`], for tests and benchmarks.
@@ -231,6 +236,11 @@ impl MemoryStore {
     pub fn requests(&self) -> Vec<PendingRequest> {
         self.with(|i| i.requests.clone())
     }
+
+    /// Makes the next `n` turn commits fail, as a full disk would (for tests).
+    pub fn fail_next_commits(&self, n: usize) {
+        self.with(|i| i.failing_commits = n);
+    }
 }
 
 fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
@@ -248,6 +258,10 @@ impl Store for MemoryStore {
 
     fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>> {
         ready(Ok(self.with(|i| {
+            let made = |p: &&Prospect| p.data.source.is_some() && p.data.source == prospect.source;
+            if let Some(p) = i.prospects.iter().find(made) {
+                return p.clone();
+            }
             let p = Prospect {
                 id: prospect_id(i.prospects.len() as u64 + 1),
                 created_at: now_utc(),
@@ -261,6 +275,10 @@ impl Store for MemoryStore {
 
     fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>> {
         ready(Ok(self.with(|i| {
+            let made = |x: &&Incident| x.data.source.is_some() && x.data.source == incident.source;
+            if let Some(x) = i.incidents.iter().find(made) {
+                return x.clone();
+            }
             let inc = Incident {
                 id: incident_id(i.incidents.len() as u64 + 1),
                 status: "Nuevo".into(),
@@ -302,7 +320,14 @@ impl Store for MemoryStore {
     }
 
     fn record_request(&self, request: PendingRequest) -> BoxFuture<'_, StoreResult<()>> {
-        self.with(|i| i.requests.push(request));
+        self.with(|i| {
+            let made = |r: &PendingRequest| {
+                r.source.is_some() && r.source == request.source && r.kind == request.kind
+            };
+            if !i.requests.iter().any(made) {
+                i.requests.push(request);
+            }
+        });
         ready(Ok(()))
     }
 
@@ -355,7 +380,11 @@ impl Store for MemoryStore {
     }
 
     fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
-        self.with(|i| {
+        let failed = self.with(|i| {
+            if i.failing_commits > 0 {
+                i.failing_commits -= 1;
+                return true;
+            }
             i.snapshots.insert(commit.key.clone(), commit.snapshot);
             if let Some(id) = &commit.message_id {
                 if let Some(e) = i.journal.get_mut(&(commit.key.clone(), id.clone())) {
@@ -367,8 +396,13 @@ impl Store for MemoryStore {
                     i.outbox.push((reply, false));
                 }
             }
+            false
         });
-        ready(Ok(()))
+        ready(if failed {
+            Err(StoreError::Unavailable("disk full (a test's fault)".into()))
+        } else {
+            Ok(())
+        })
     }
 
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {

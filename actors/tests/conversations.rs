@@ -432,3 +432,47 @@ async fn telegram_registration_offers_to_share_the_phone_and_uses_it() {
         out.reply.quick_replies
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_turn_that_cannot_be_committed_sends_nothing_and_its_retry_writes_no_second_record() {
+    let rules = common::default_rules();
+    let store = common::demo_store(&rules);
+    let mut h = start_with_store(rules, 0, store.clone()).await;
+    let key = wa("5214641239999");
+    let msg = |id: &str, text: &str| Inbound {
+        message_id: Some(id.to_string()),
+        ..Inbound::text(key.clone(), text)
+    };
+    for (id, text) in [
+        ("wamid.r1", "quiero contratar"),
+        ("wamid.r2", "Lucía Méndez"),
+        ("wamid.r3", "en la norte"),
+    ] {
+        accept(store.as_ref(), &h.router, msg(id, text))
+            .await
+            .expect("accepted");
+        h.reply().await;
+    }
+    accept(store.as_ref(), &h.router, msg("wamid.r4", "el de 50"))
+        .await
+        .expect("accepted");
+    let summary = h.reply().await.reply.text;
+    assert!(summary.contains("Confirmo"), "{summary}");
+
+    // The disk is full for every try of the confirming turn: the prospect is written, the
+    // turn is not committed, and nothing is sent.
+    store.fail_next_commits(3);
+    accept(store.as_ref(), &h.router, msg("wamid.r5", "sí"))
+        .await
+        .expect("accepted");
+    // The conversation restarts from its snapshot and the message is tried again: one reply,
+    // one prospect (found again by its source, not written twice).
+    let done = h.reply().await.reply.text;
+    assert!(done.contains("PRO-000001"), "{done}");
+    h.no_reply_within(Duration::from_secs(5)).await;
+    assert_eq!(store.prospects().len(), 1, "{:?}", store.prospects());
+    assert!(
+        store.journal_pending().await.expect("pending").is_empty(),
+        "the message is answered"
+    );
+}

@@ -148,6 +148,7 @@ fn prospect(user: &str, name: &str) -> NewProspect {
         price: 450,
         key: ConversationKey::new(Channel::WhatsApp, format!("52144200{user}")),
         outside_coverage: false,
+        source: None,
     }
 }
 
@@ -161,6 +162,7 @@ fn incident(description: &str) -> NewIncident {
         zone: Some("Norte".into()),
         phone: Some("4421110001".into()),
         key: ConversationKey::new(Channel::Telegram, "777"),
+        source: None,
     }
 }
 

@@ -79,6 +79,14 @@ pub struct ConversationState {
     /// The registration just saved, so a correction right after it reaches staff.
     #[serde(default)]
     pub last_registration: Option<LastRegistration>,
+    /// When the rate-limit bucket was last refilled (Unix milliseconds): a conversation woken
+    /// from its snapshot refills for the time it slept.
+    #[serde(default)]
+    pub rate_refilled_ms: Option<u64>,
+    /// The inbound message this turn answers (`channel:user:message id`), the source of any
+    /// record the turn writes. Not snapshotted.
+    #[serde(skip)]
+    pub turn_source: Option<String>,
 }
 
 /// A registration just saved: what a correction right after it would change.

@@ -18,7 +18,10 @@ impl Engine {
     ) -> Reply {
         match signals::signal(t) {
             Some(Signal::Yes) => {
-                if !self.record_for_staff(key, "cancel_service", &reason).await {
+                if !self
+                    .record_for_staff(state, key, "cancel_service", &reason)
+                    .await
+                {
                     state.dialogue = Dialogue::CancellingService { reason };
                     return self.say("store_error", &[]);
                 }

@@ -193,6 +193,7 @@ impl Engine {
             zone: client.as_ref().map(|c| c.zone.clone()),
             phone,
             key: key.clone(),
+            source: state.turn_source.clone(),
         };
         match self.store.create_incident(incident).await {
             Ok(saved) => {

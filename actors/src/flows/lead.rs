@@ -187,6 +187,7 @@ impl Engine {
             price: 0,
             key: key.clone(),
             outside_coverage: true,
+            source: state.turn_source.clone(),
         };
         match self.store.save_prospect(prospect).await {
             Ok(saved) => {

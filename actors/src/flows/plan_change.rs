@@ -67,7 +67,10 @@ impl Engine {
                     "Cambio a {} {} Mbps, ${}/mes",
                     plan.name, plan.mbps, plan.price
                 );
-                if !self.record_for_staff(key, "change_plan", &text).await {
+                if !self
+                    .record_for_staff(state, key, "change_plan", &text)
+                    .await
+                {
                     state.dialogue = Dialogue::ChangingPlan { plan_mbps };
                     return self.say("store_error", &[]);
                 }

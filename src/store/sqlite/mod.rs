@@ -226,12 +226,12 @@ impl Store for SqliteStore {
     fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>> {
         let queue = self.sheet_rows;
         Box::pin(async move {
-            let saved = self
+            let (saved, new) = self
                 .run("save_prospect", move |conn| {
                     save_prospect(conn, prospect, queue)
                 })
                 .await?;
-            if queue {
+            if queue && new {
                 publish_unsent(&self.unsent, 1);
             }
             Ok(saved)
@@ -241,12 +241,12 @@ impl Store for SqliteStore {
     fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>> {
         let queue = self.sheet_rows;
         Box::pin(async move {
-            let saved = self
+            let (saved, new) = self
                 .run("create_incident", move |conn| {
                     create_incident(conn, incident, queue)
                 })
                 .await?;
-            if queue {
+            if queue && new {
                 publish_unsent(&self.unsent, 1);
             }
             Ok(saved)

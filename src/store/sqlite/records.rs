@@ -32,9 +32,35 @@ pub(super) struct IncidentRow {
     phone: Option<String>,
     channel: String,
     user: String,
+    source: Option<String>,
 }
 
+/// The columns [`IncidentRow::read`] reads, in its order.
+const INCIDENT_COLUMNS: &str = "id, status, created_at, technician, client_id, client_name, \
+     kind, description, priority, zone, phone, channel, user, source";
+
 impl IncidentRow {
+    /// Reads a row selected with [`INCIDENT_COLUMNS`].
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+        Ok(IncidentRow {
+            // A row inserted by hand without an id still shows (as an empty id).
+            id: row.get::<_, Option<String>>(0)?.unwrap_or_default(),
+            status: row.get(1)?,
+            created_at: row.get(2)?,
+            technician: row.get(3)?,
+            client_id: row.get(4)?,
+            client_name: row.get(5)?,
+            kind: row.get(6)?,
+            description: row.get(7)?,
+            priority: row.get(8)?,
+            zone: row.get(9)?,
+            phone: row.get(10)?,
+            channel: row.get(11)?,
+            user: row.get(12)?,
+            source: row.get(13)?,
+        })
+    }
+
     fn into_incident(self) -> StoreResult<Incident> {
         Ok(Incident {
             id: self.id,
@@ -50,23 +76,81 @@ impl IncidentRow {
                 zone: self.zone,
                 phone: self.phone,
                 key: ConversationKey::new(parse_channel(&self.channel)?, self.user),
+                source: self.source,
             },
         })
     }
 }
 
+/// The prospect a message already made, if any.
+fn prospect_by_source(tx: &Connection, source: &str) -> StoreResult<Option<Prospect>> {
+    tx.query_row(
+        "SELECT id, created_at, status, name, phone, zone, plan_mbps, price, channel, user \
+         FROM prospects WHERE source = ?1",
+        params![source],
+        |row| {
+            Ok((
+                row.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, Option<String>>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, u32>(6)?,
+                row.get::<_, u32>(7)?,
+                row.get::<_, String>(8)?,
+                row.get::<_, String>(9)?,
+            ))
+        },
+    )
+    .optional()
+    .map_err(db_err)?
+    .map(
+        |(id, created_at, status, name, phone, zone, plan_mbps, price, channel, user)| {
+            let outside_coverage = status == "Sin cobertura";
+            Ok(Prospect {
+                id,
+                created_at,
+                status,
+                data: NewProspect {
+                    name,
+                    phone,
+                    zone,
+                    plan_mbps,
+                    price,
+                    key: ConversationKey::new(parse_channel(&channel)?, user),
+                    outside_coverage,
+                    source: Some(source.to_string()),
+                },
+            })
+        },
+    )
+    .transpose()
+}
+
+/// Saves a prospect, unless the message it comes from made one already: the saved prospect,
+/// and whether it is new.
 pub(super) fn save_prospect(
     conn: &mut Connection,
     data: NewProspect,
     queue: bool,
-) -> StoreResult<Prospect> {
+) -> StoreResult<(Prospect, bool)> {
     let created_at = now_utc();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
+    if let Some(found) = data
+        .source
+        .as_deref()
+        .map(|s| prospect_by_source(&tx, s))
+        .transpose()?
+        .flatten()
+    {
+        return Ok((found, false));
+    }
     tx.execute(
         "INSERT INTO prospects (created_at, status, name, phone, zone, plan_mbps, price, \
-         channel, user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         channel, user, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             created_at,
             data.initial_status(),
@@ -76,7 +160,8 @@ pub(super) fn save_prospect(
             data.plan_mbps,
             data.price,
             data.key.channel.as_str(),
-            data.key.user
+            data.key.user,
+            data.source
         ],
     )
     .map_err(db_err)?;
@@ -97,22 +182,37 @@ pub(super) fn save_prospect(
         queue_sheet_row(&tx, &prospect.id, PROSPECTS, &prospect)?;
     }
     tx.commit().map_err(db_err)?;
-    Ok(prospect)
+    Ok((prospect, true))
 }
 
+/// Creates an incident, unless the message it comes from made one already: the incident, and
+/// whether it is new.
 pub(super) fn create_incident(
     conn: &mut Connection,
     data: NewIncident,
     queue: bool,
-) -> StoreResult<Incident> {
+) -> StoreResult<(Incident, bool)> {
     let created_at = now_utc();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
+    if let Some(source) = data.source.as_deref() {
+        let found = tx
+            .query_row(
+                &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE source = ?1"),
+                params![source],
+                IncidentRow::read,
+            )
+            .optional()
+            .map_err(db_err)?;
+        if let Some(row) = found {
+            return Ok((row.into_incident()?, false));
+        }
+    }
     tx.execute(
         "INSERT INTO incidents (status, created_at, technician, client_id, client_name, kind, \
-         description, priority, zone, phone, channel, user) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         description, priority, zone, phone, channel, user, source) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             NEW_STATUS,
             created_at,
@@ -125,7 +225,8 @@ pub(super) fn create_incident(
             data.zone,
             data.phone,
             data.key.channel.as_str(),
-            data.key.user
+            data.key.user,
+            data.source
         ],
     )
     .map_err(db_err)?;
@@ -147,7 +248,7 @@ pub(super) fn create_incident(
         queue_sheet_row(&tx, &incident.id, INCIDENTS, &incident)?;
     }
     tx.commit().map_err(db_err)?;
-    Ok(incident)
+    Ok((incident, true))
 }
 
 /// Queues a record for its sheet tab, in the transaction that saves it.
@@ -172,31 +273,13 @@ pub(super) fn incidents_for(
     key: &ConversationKey,
 ) -> StoreResult<Vec<Incident>> {
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, status, created_at, technician, client_id, client_name, kind, \
-             description, priority, zone, phone, channel, user \
-             FROM incidents WHERE channel = ?1 AND user = ?2 ORDER BY seq DESC",
-        )
+        .prepare_cached(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents \
+             WHERE channel = ?1 AND user = ?2 ORDER BY seq DESC"
+        ))
         .map_err(db_err)?;
     let rows = stmt
-        .query_map(params![key.channel.as_str(), key.user], |row| {
-            Ok(IncidentRow {
-                // A row inserted by hand without an id still shows (as an empty id).
-                id: row.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                status: row.get(1)?,
-                created_at: row.get(2)?,
-                technician: row.get(3)?,
-                client_id: row.get(4)?,
-                client_name: row.get(5)?,
-                kind: row.get(6)?,
-                description: row.get(7)?,
-                priority: row.get(8)?,
-                zone: row.get(9)?,
-                phone: row.get(10)?,
-                channel: row.get(11)?,
-                user: row.get(12)?,
-            })
-        })
+        .query_map(params![key.channel.as_str(), key.user], IncidentRow::read)
         .map_err(db_err)?;
     let mut incidents = Vec::new();
     for row in rows {
@@ -238,10 +321,11 @@ pub(super) fn open_incidents_by_priority(
     Ok(counts)
 }
 
+/// Records a request; a replayed message's request of the same kind is recorded once.
 pub(super) fn record_request(conn: &mut Connection, request: PendingRequest) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO requests (kind, text, channel, user, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR IGNORE INTO requests (kind, text, channel, user, created_at, source) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -249,7 +333,8 @@ pub(super) fn record_request(conn: &mut Connection, request: PendingRequest) -> 
             request.text,
             request.key.channel.as_str(),
             request.key.user,
-            now_utc()
+            now_utc(),
+            request.source
         ])
     })
     .map(|_| ())

@@ -107,6 +107,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         fetched_at TEXT NOT NULL
     );
     "#,
+    // 4: records keyed by the inbound message that made them, so a replayed message finds its
+    // prospect, incident or request instead of writing a second one.
+    r#"
+    ALTER TABLE prospects ADD COLUMN source TEXT;
+    CREATE UNIQUE INDEX prospects_by_source ON prospects (source) WHERE source IS NOT NULL;
+    ALTER TABLE incidents ADD COLUMN source TEXT;
+    CREATE UNIQUE INDEX incidents_by_source ON incidents (source) WHERE source IS NOT NULL;
+    ALTER TABLE requests ADD COLUMN source TEXT;
+    CREATE UNIQUE INDEX requests_by_source ON requests (source, kind) WHERE source IS NOT NULL;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

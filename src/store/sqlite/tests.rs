@@ -38,6 +38,7 @@ pub(super) fn prospect(user: &str, name: &str) -> NewProspect {
         price: 600,
         key: key(user),
         outside_coverage: false,
+        source: None,
     }
 }
 
@@ -51,6 +52,7 @@ pub(super) fn incident(key: ConversationKey, priority: Priority, description: &s
         zone: None,
         phone: Some("4641234567".into()),
         key,
+        source: None,
     }
 }
 
@@ -241,5 +243,64 @@ async fn open_incidents_are_counted_by_priority() {
             (Priority::Media, 0),
             (Priority::Baja, 1)
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_message_finds_its_records_instead_of_writing_them_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), Vec::new)
+        .expect("open")
+        .with_sheet_rows();
+    let from = |s: &str| Some(format!("whatsapp:5215512345678:{s}"));
+    let p = NewProspect {
+        source: from("wamid.A"),
+        ..prospect("1", "Ana")
+    };
+    let first = store.save_prospect(p.clone()).await.expect("first");
+    let again = store.save_prospect(p).await.expect("replayed");
+    assert_eq!(
+        first, again,
+        "the replay gets the prospect saved the first time"
+    );
+    let other = NewProspect {
+        source: from("wamid.B"),
+        ..prospect("1", "Ana")
+    };
+    assert_ne!(
+        store.save_prospect(other).await.expect("other").id,
+        first.id
+    );
+
+    let i = NewIncident {
+        source: from("wamid.C"),
+        ..incident(key("1"), Priority::Alta, "sin internet")
+    };
+    let first = store.create_incident(i.clone()).await.expect("first");
+    assert_eq!(store.create_incident(i).await.expect("again"), first);
+
+    let request = PendingRequest {
+        kind: "billing".into(),
+        text: "¿cuánto debo?".into(),
+        key: key("1"),
+        source: from("wamid.D"),
+    };
+    store.record_request(request.clone()).await.expect("first");
+    store.record_request(request.clone()).await.expect("again");
+    let human = PendingRequest {
+        kind: "human_agent".into(),
+        ..request
+    };
+    store.record_request(human).await.expect("another kind");
+
+    let conn = Connection::open(store.path()).expect("a second connection");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    assert_eq!(count("SELECT COUNT(*) FROM prospects"), 2);
+    assert_eq!(count("SELECT COUNT(*) FROM incidents"), 1);
+    assert_eq!(count("SELECT COUNT(*) FROM requests"), 2);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sheet_outbox"),
+        3,
+        "one sheet row per record, none for a replay"
     );
 }

@@ -50,6 +50,7 @@ async fn requests_are_recorded() {
             kind: "billing".into(),
             text: "¿cuánto debo?".into(),
             key: key("9"),
+            source: None,
         })
         .await
         .expect("record");

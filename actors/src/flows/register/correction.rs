@@ -52,7 +52,12 @@ impl Engine {
         let change = change.join(" y ");
         let id = last.id.clone();
         if !self
-            .record_for_staff(key, "registration_correction", &format!("{id}: {change}"))
+            .record_for_staff(
+                state,
+                key,
+                "registration_correction",
+                &format!("{id}: {change}"),
+            )
             .await
         {
             return Some(self.say("store_error", &[]));

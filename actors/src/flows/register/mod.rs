@@ -267,6 +267,7 @@ impl Engine {
             price: plan.price,
             key: key.clone(),
             outside_coverage: false,
+            source: state.turn_source.clone(),
         };
         match self.store.save_prospect(prospect).await {
             Ok(saved) => {
