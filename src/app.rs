@@ -65,6 +65,13 @@ fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
         .map(|p| (p.mbps, p.price))
         .collect();
     let count = if demo { settings.store.demo_clients } else { 0 };
+    let key = crate::store::opaque_id_key(&settings.store.data_dir).with_context(|| {
+        format!(
+            "cannot keep the log id key in {} (set REDSOL_DATA_DIR to a writable directory)",
+            settings.store.data_dir.display()
+        )
+    })?;
+    redsol_actors::model::set_opaque_id_key(key);
     SqliteStore::open(&settings.store.data_dir, || {
         if count > 0 {
             tracing::info!(count, "seeding the embedded store with demo clients");
@@ -366,6 +373,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
                     .app_secret
                     .clone()
                     .ok_or_else(|| anyhow::anyhow!("WHATSAPP_APP_SECRET is required"))?,
+                phone_number_id: w.phone_number_id.trim().to_string(),
                 store: store.clone(),
                 conversations: core.router.clone(),
                 mark_read: Arc::new(move |id| marker.mark_read(id)),

@@ -227,8 +227,13 @@ impl SupervisorState {
             {
                 history.pop_front();
             }
-            if history.len() as u32 > limits.restart_max {
-                history.clear();
+            let restarts = history.len();
+            let over_budget = restarts as u32 > limits.restart_max;
+            // Conversations whose last crash is out of the window are forgotten.
+            self.restarts
+                .retain(|_, h| h.back().is_some_and(|t| now.duration_since(*t) <= window));
+            if over_budget {
+                self.restarts.remove(&key);
                 clean = true;
                 if let Some(poison) = pending.pop_front() {
                     tracing::error!(
@@ -256,7 +261,7 @@ impl SupervisorState {
                 tracing::warn!(
                     channel = key.channel.as_str(),
                     conversation = %key.opaque_id(),
-                    restarts = history.len(),
+                    restarts,
                     "conversation crashed; restarting it from its last snapshot"
                 );
             }
@@ -492,6 +497,7 @@ pub async fn accept(
     router: &Router,
     inbound: Inbound,
 ) -> Result<Accepted, AcceptError> {
+    let inbound = inbound.bounded(crate::nlu::MAX_UNDERSTOOD_CHARS);
     if let Some(entry) = inbound.journal_entry() {
         if !store.journal_inbound(entry).await? {
             metrics::counter!("redsol_duplicates_total", "channel" => inbound.key.channel.as_str())

@@ -476,3 +476,24 @@ async fn a_turn_that_cannot_be_committed_sends_nothing_and_its_retry_writes_no_s
         "the message is answered"
     );
 }
+
+#[tokio::test]
+async fn a_search_question_left_in_a_snapshot_is_refused_once_the_user_is_not_staff() {
+    let rules = common::default_rules();
+    let store = common::demo_store(&rules);
+    let key = tg("999000111");
+    assert!(!rules.is_staff(&key), "the test user is not staff");
+    let state = redsol_actors::engine::ConversationState {
+        dialogue: redsol_actors::engine::Dialogue::AskingSearchQuery,
+        ..Default::default()
+    };
+    store
+        .save_snapshot(&key, serde_json::to_string(&state).expect("json"))
+        .await
+        .expect("snapshot");
+    let mut h = start_with_store(rules, 0, store.clone()).await;
+    let client = store.clients().await.expect("clients")[0].name.clone();
+    let t = h.ask(&key, &client).await;
+    assert!(t.contains("solo para el personal"), "{t}");
+    assert!(!t.contains(&client), "no client data: {t}");
+}

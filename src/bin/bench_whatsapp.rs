@@ -169,7 +169,7 @@ async fn main() -> anyhow::Result<()> {
             .iter()
             .map(|u| serde_json::json!({"wa_id": u, "profile": {"name": "Bench"}}))
             .collect();
-        let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"contacts": contacts, "messages": messages}}]}]}).to_string();
+        let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": PHONE_ID}, "contacts": contacts, "messages": messages}}]}]}).to_string();
         let signature = sign(SECRET.as_bytes(), body.as_bytes());
         let permit = permits.clone().acquire_owned().await?;
         let (http, url, sent_at, accepted) =

@@ -32,12 +32,20 @@ pub struct Change {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Value {
+    /// Which business number the change is for.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
     #[serde(default)]
     pub contacts: Vec<Contact>,
     #[serde(default)]
     pub messages: Vec<Message>,
     #[serde(default)]
     pub statuses: Vec<Status>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Metadata {
+    pub phone_number_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,19 +141,45 @@ pub struct StatusEvent {
 pub struct Parsed {
     pub messages: Vec<Inbound>,
     pub statuses: Vec<StatusEvent>,
-    /// Messages without a sender or an id: logged and skipped.
+    /// Messages without a sender or an id, or with one that is not an id: logged and skipped.
     pub skipped: usize,
+    /// Changes for another business number (`metadata.phone_number_id`): logged and dropped.
+    pub foreign: usize,
+}
+
+/// The longest WhatsApp sender id: a phone number in digits (E.164 has at most 15).
+const MAX_SENDER_DIGITS: usize = 20;
+/// The longest other id taken from a delivery (message ids, user ids).
+const MAX_ID_CHARS: usize = 256;
+
+/// A phone number as WhatsApp sends it: digits only, at most [`MAX_SENDER_DIGITS`].
+fn is_phone_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_SENDER_DIGITS && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A message or user id: printable ASCII without spaces, at most [`MAX_ID_CHARS`].
+fn is_token_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_ID_CHARS && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
 impl Delivery {
-    /// Walks every entry, change, message and status.
-    pub fn parse(self) -> Parsed {
+    /// Walks every entry, change, message and status; changes for a business number other
+    /// than `ours` (when given) are counted in `foreign` and dropped.
+    pub fn parse(self, ours: Option<&str>) -> Parsed {
         let mut parsed = Parsed::default();
         for change in self.entry.into_iter().flat_map(|e| e.changes) {
             if change.field != "messages" {
                 continue;
             }
             let Some(value) = change.value else { continue };
+            let number = value
+                .metadata
+                .as_ref()
+                .and_then(|m| m.phone_number_id.as_deref());
+            if ours.is_some_and(|ours| number != Some(ours)) {
+                parsed.foreign += value.messages.len() + value.statuses.len();
+                continue;
+            }
             for m in value.messages {
                 match to_inbound(m, &value.contacts) {
                     Some(inbound) => parsed.messages.push(inbound),
@@ -175,14 +209,14 @@ impl Delivery {
 }
 
 fn to_inbound(m: Message, contacts: &[Contact]) -> Option<Inbound> {
-    let id = m.id.filter(|s| !s.is_empty())?;
+    let id = m.id.filter(|s| is_token_id(s))?;
     // The phone (`from` = wa_id) keys the conversation; users with a username may come with
-    // only a user id (Meta, 2026).
-    let user = m
-        .from
-        .clone()
-        .filter(|s| !s.is_empty())
-        .or_else(|| m.from_user_id.clone().filter(|s| !s.is_empty()))?;
+    // only a user id (Meta, 2026). Anything else is not an id we answer.
+    let user = match (m.from.as_deref(), m.from_user_id.as_deref()) {
+        (Some(from), _) if !from.is_empty() => Some(from.to_string()).filter(|f| is_phone_id(f)),
+        (_, Some(user_id)) => Some(user_id.to_string()).filter(|u| is_token_id(u)),
+        _ => None,
+    }?;
     let contact = contacts.iter().find(|c| {
         c.wa_id.as_deref() == Some(user.as_str()) || c.user_id.as_deref() == Some(user.as_str())
     });
@@ -195,7 +229,7 @@ fn to_inbound(m: Message, contacts: &[Contact]) -> Option<Inbound> {
         .from
         .clone()
         .or_else(|| contact.and_then(|c| c.wa_id.clone()))
-        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        .filter(|p| is_phone_id(p));
     let content = match m.kind.as_str() {
         "text" => Content::Text(m.text.map(|t| t.body).unwrap_or_default()),
         "interactive" => match m.interactive {
@@ -249,7 +283,7 @@ mod tests {
     fn parse(json: &str) -> Parsed {
         serde_json::from_str::<Delivery>(json)
             .expect("valid")
-            .parse()
+            .parse(None)
     }
 
     #[test]
@@ -305,5 +339,42 @@ mod tests {
             p.messages[1].content,
             Content::Unsupported("brand_new_kind".into())
         );
+    }
+
+    #[test]
+    fn senders_and_ids_that_are_not_ids_are_skipped() {
+        let long = "9".repeat(1_000_002);
+        let json = format!(
+            r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{{
+              "messages":[
+                {{"from":"{long}","id":"wamid.L","type":"text","text":{{"body":"hola"}}}},
+                {{"from":"52 1 464","id":"wamid.S","type":"text","text":{{"body":"hola"}}}},
+                {{"from":"5214641111111","id":"wamid with spaces","type":"text","text":{{"body":"hola"}}}},
+                {{"from":"5214641111111","id":"wamid.OK","type":"text","text":{{"body":"hola"}}}}
+              ]}}}}]}}]}}"#
+        );
+        let p = parse(&json);
+        assert_eq!(p.skipped, 3);
+        assert_eq!(p.messages.len(), 1);
+        assert_eq!(p.messages[0].key.user, "5214641111111");
+    }
+
+    #[test]
+    fn a_change_for_another_business_number_is_dropped() {
+        let json = r#"{"object":"whatsapp_business_account","entry":[{"changes":[
+            {"field":"messages","value":{"metadata":{"phone_number_id":"111"},
+              "messages":[{"from":"5214641111111","id":"wamid.1","type":"text","text":{"body":"hola"}}]}},
+            {"field":"messages","value":{"metadata":{"phone_number_id":"222"},
+              "messages":[{"from":"5214642222222","id":"wamid.2","type":"text","text":{"body":"hola"}}],
+              "statuses":[{"id":"wamid.X","status":"read"}]}},
+            {"field":"messages","value":{
+              "messages":[{"from":"5214643333333","id":"wamid.3","type":"text","text":{"body":"hola"}}]}}
+          ]}]}"#;
+        let delivery = || serde_json::from_str::<Delivery>(json).expect("valid");
+        let ours = delivery().parse(Some("111"));
+        assert_eq!(ours.messages.len(), 1);
+        assert_eq!(ours.messages[0].key.user, "5214641111111");
+        assert_eq!(ours.foreign, 3, "two messages and a status not for us");
+        assert_eq!(delivery().parse(None).messages.len(), 3);
     }
 }

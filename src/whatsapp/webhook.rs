@@ -24,6 +24,8 @@ use std::sync::Arc;
 pub struct WebhookState {
     pub verify_token: Option<Secret>,
     pub app_secret: Secret,
+    /// Our business number: deliveries for another are logged and dropped.
+    pub phone_number_id: String,
     pub store: Arc<dyn Store>,
     pub conversations: Conversations,
     /// Marks an inbound message as read (best effort, queued by the sender).
@@ -130,12 +132,19 @@ async fn deliver(
             "unexpected object\n",
         );
     }
-    let parsed = delivery.parse();
+    let parsed = delivery.parse(Some(state.phone_number_id.as_str()));
     if parsed.skipped > 0 {
         tracing::warn!(
             channel = "whatsapp",
             skipped = parsed.skipped,
-            "messages without sender or id skipped"
+            "messages without a valid sender or id skipped"
+        );
+    }
+    if parsed.foreign > 0 {
+        tracing::warn!(
+            channel = "whatsapp",
+            dropped = parsed.foreign,
+            "a delivery for another business number (metadata.phone_number_id) dropped; check the app's webhook subscriptions"
         );
     }
     for status in &parsed.statuses {

@@ -40,6 +40,7 @@ async fn auto_mode_runs_telegram_and_whatsapp_side_by_side() {
 
     // WhatsApp, by its signed webhook.
     let body = json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "metadata": {"display_phone_number": "524640000000", "phone_number_id": "1098765432"},
         "contacts": [{"wa_id": "5214641000009", "profile": {"name": "Luis"}}],
         "messages": [{"from": "5214641000009", "id": "wamid.SBS1", "type": "text", "text": {"body": "cuanto cuesta el de 50?"}}]
     }}]}]})

@@ -510,6 +510,7 @@ async fn odd_deliveries_get_the_right_status_and_never_a_crash() {
     }
     let statuses = meta_json(
         &json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
+        "metadata": {"display_phone_number": "524640000000", "phone_number_id": PHONE_ID},
         "statuses": [
             {"id": "wamid.X1", "status": "delivered", "recipient_id": user},
             {"id": "wamid.X2", "status": "failed", "recipient_id": user, "errors": [{"code": 131026, "title": "Message undeliverable"}]}

@@ -64,10 +64,21 @@ impl Engine {
     pub(crate) async fn search(
         &self,
         state: &mut ConversationState,
-        _key: &ConversationKey,
+        key: &ConversationKey,
         t: &str,
     ) -> Reply {
         state.dialogue = Dialogue::Idle;
+        // Checked at the answer, not only at the question: a snapshot taken while asking may
+        // outlive the user's place on the staff list.
+        if !self.rules.is_staff(key) {
+            tracing::warn!(
+                event = "staff_refused",
+                channel = key.channel.as_str(),
+                conversation = %key.opaque_id(),
+                "client search refused: the user is not staff (any more)"
+            );
+            return self.with_menu(self.say("staff_only", &[]));
+        }
         let clients = match self.store.clients().await {
             Ok(c) => c,
             Err(e) => {

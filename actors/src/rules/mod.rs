@@ -269,11 +269,14 @@ impl Rules {
             Channel::Console => &self.staff.console_users,
         };
         let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        // A WhatsApp entry matches by its digits ("+52 1 464…"), and only when it has some: an
+        // entry with none must not match every id with none.
         list.iter().any(|s| {
             s == &key.user
-                || (key.channel == Channel::WhatsApp
-                    && !s.is_empty()
-                    && digits(s) == digits(&key.user))
+                || (key.channel == Channel::WhatsApp && {
+                    let d = digits(s);
+                    !d.is_empty() && d == digits(&key.user)
+                })
         })
     }
 
@@ -317,5 +320,26 @@ impl Rules {
             .map(|z| z.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Channel, ConversationKey};
+
+    #[test]
+    fn a_whatsapp_staff_entry_matches_by_its_digits_and_only_with_some() {
+        let mut rules = crate::testing::rules();
+        rules.staff.whatsapp_numbers = vec!["+52 1 464 123 4567".into(), "pendiente".into()];
+        let wa = |u: &str| ConversationKey::new(Channel::WhatsApp, u);
+        assert!(rules.is_staff(&wa("5214641234567")));
+        assert!(!rules.is_staff(&wa("5214640000000")));
+        // An entry without digits matches no id without digits.
+        assert!(!rules.is_staff(&wa("bsuid.abc")));
+        assert!(!rules.is_staff(&wa("")));
+        assert!(
+            rules.is_staff(&wa("pendiente")),
+            "an exact entry still matches"
+        );
     }
 }
