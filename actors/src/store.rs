@@ -134,6 +134,27 @@ pub trait Store: Send + Sync + 'static {
     fn flush(&self, _within: std::time::Duration) -> BoxFuture<'_, ()> {
         Box::pin(std::future::ready(()))
     }
+
+    /// Forgets what [`Retention`] says is old at `now` (Unix seconds), and publishes the rows
+    /// kept. Backends that keep nothing of the kind have nothing to do.
+    fn prune(&self, _now: u64, _retention: Retention) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// How long the store keeps what it keeps for the conversations' sake (records for staff, the
+/// clients, prospects and incidents, are never pruned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// Journal rows of messages answered (raw customer text; a redelivery after this is
+    /// answered again).
+    pub journal_days: u32,
+    /// Outbox rows of replies sent.
+    pub outbox_days: u32,
+    /// Snapshots of conversations idle this long (they start afresh).
+    pub snapshot_days: u32,
+    /// Requests recorded for staff.
+    pub request_days: u32,
 }
 
 /// The current time in UTC as `YYYY-MM-DD HH:MM:SS`, without a date crate.

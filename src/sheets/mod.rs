@@ -562,6 +562,14 @@ impl Store for SheetsStore {
         self.local().outbox_pending(channel)
     }
 
+    fn prune(
+        &self,
+        now: u64,
+        retention: redsol_actors::store::Retention,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async move { self.local().prune_at(now, retention).await.map(|_| ()) })
+    }
+
     fn flush(&self, within: Duration) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             self.shared.wake.notify_one();

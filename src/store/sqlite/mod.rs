@@ -35,6 +35,7 @@ const NEW_STATUS: &str = "Nuevo";
 const UNASSIGNED: &str = "Sin asignar";
 
 mod records;
+mod retention;
 mod schema;
 mod sheet_rows;
 #[cfg(test)]
@@ -44,6 +45,7 @@ mod turn_tests;
 mod turns;
 
 use records::*;
+pub use retention::Pruned;
 use schema::*;
 pub use sheet_rows::{SheetRow, INCIDENTS, PROSPECTS};
 use turns::*;
@@ -325,6 +327,14 @@ impl Store for SqliteStore {
             }
             Ok(())
         }))
+    }
+
+    fn prune(
+        &self,
+        now: u64,
+        retention: redsol_actors::store::Retention,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async move { self.prune_at(now, retention).await.map(|_| ()) })
     }
 
     fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {

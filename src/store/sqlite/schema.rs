@@ -121,6 +121,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Pages freed by retention go back to the file system (`PRAGMA incremental_vacuum`). A
+    // database made before this needs one VACUUM to switch; a new one switches at once.
+    let vacuum: i64 = conn.pragma_query_value(None, "auto_vacuum", |row| row.get(0))?;
+    if vacuum != 2 {
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        conn.execute_batch("VACUUM")?;
+    }
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
