@@ -240,15 +240,13 @@ pub fn plan_channels(settings: &Settings, mode: Mode) -> anyhow::Result<ChannelP
         let Some(w) = &settings.whatsapp else {
             anyhow::bail!("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN");
         };
-        let mut missing = Vec::new();
-        if w.app_secret.is_none() {
-            missing.push("WHATSAPP_APP_SECRET (to verify webhook signatures)");
-        }
-        if w.verify_token.is_none() {
-            missing.push("WHATSAPP_VERIFY_TOKEN (to verify the webhook subscription)");
-        }
+        // The rule `redsol status` reports with, in one place.
+        let missing = w.missing();
         if !missing.is_empty() {
-            anyhow::bail!("WhatsApp needs {}", missing.join(" and "));
+            anyhow::bail!(
+                "WhatsApp needs {} (the app secret verifies webhook signatures, the verify token the subscription)",
+                missing.join(" and ")
+            );
         }
         Ok(())
     };
@@ -354,7 +352,10 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     let mut core = start_core(&settings, store.clone(), sinks).await?;
 
     let sweep_every = Duration::from_secs(settings.store.outbox_sweep_secs.max(1));
-    let mut sweeps = Vec::new();
+    let mut sweeps = vec![tokio::spawn(prune_hourly(
+        store.clone(),
+        settings.store.retention(),
+    ))];
     let mut routes = axum::Router::new();
     if let (Some(outbound), Some(w)) = (&whatsapp, &settings.whatsapp) {
         let resent = outbound.resend_pending().await;
@@ -412,6 +413,10 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
             ready: ready.clone(),
         },
         routes,
+        http::Limits {
+            max_concurrent: settings.server.max_concurrent_requests,
+            request_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
+        },
         async move {
             let _ = http_stop.wait_for(|s| *s).await;
         },
@@ -493,6 +498,19 @@ async fn run_console_stdio(
 }
 
 /// Completes on Ctrl-C or SIGTERM.
+/// Applies the store's retention at start and then every hour (a failure is logged by the
+/// store and tried again the next hour).
+async fn prune_hourly(store: Arc<dyn Store>, retention: redsol_actors::store::Retention) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let _ = store
+            .prune(redsol_actors::store::unix_now(), retention)
+            .await;
+    }
+}
+
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {

@@ -1,7 +1,7 @@
 //! The `status` and `classify` commands.
 
 use crate::gemini::GeminiModel;
-use crate::settings::Settings;
+use crate::settings::{IncompleteConfig, Settings};
 use crate::sheets::SheetsStore;
 use redsol_actors::brain::{Brain, HybridBrain, HybridTuning, OfflineBrain, UnderstandContext};
 use redsol_actors::model::Source;
@@ -9,7 +9,9 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 /// `redsol status`: what is configured (never the secrets themselves); with `check`, whether
-/// the store opens and the configured integrations answer.
+/// the store opens and the configured integrations answer. A channel set up in part (see
+/// [`Settings::incomplete`]) is named with the variables it lacks, and the answer is then an
+/// [`IncompleteConfig`] error (`redsol status` exits 2).
 pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let yes_no = |b: bool| if b { "configured" } else { "not configured" };
     writeln!(out, "redsol {}", env!("CARGO_PKG_VERSION"))?;
@@ -34,16 +36,26 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
         )?,
     }
     writeln!(out, "channel console: available")?;
+    let incomplete = settings.incomplete();
     match &settings.telegram {
-        Some(t) => writeln!(
-            out,
-            "channel telegram: configured ({} mode, token set)",
-            if t.webhook_url.is_some() {
+        Some(t) => {
+            let mode = if t.webhook_url.is_some() {
                 "webhook"
             } else {
                 "long polling"
+            };
+            match t.missing() {
+                missing if missing.is_empty() => writeln!(
+                    out,
+                    "channel telegram: configured ({mode} mode, token set)"
+                )?,
+                missing => writeln!(
+                    out,
+                    "channel telegram: incomplete — missing {} ({mode} mode, token set; `redsol run` refuses it)",
+                    missing.join(", ")
+                )?,
             }
-        )?,
+        }
         None => writeln!(
             out,
             "channel telegram: {} (TELEGRAM_BOT_TOKEN)",
@@ -51,24 +63,22 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
         )?,
     }
     match &settings.whatsapp {
-        Some(w) => writeln!(
-            out,
-            "channel whatsapp: configured (phone number id {}, verify token {}, app secret {})",
-            w.phone_number_id,
-            if w.verify_token.is_some() {
-                "set"
-            } else {
-                "MISSING"
-            },
-            if w.app_secret.is_some() {
-                "set"
-            } else {
-                "MISSING"
-            },
-        )?,
+        Some(w) => match w.missing() {
+            missing if missing.is_empty() => writeln!(
+                out,
+                "channel whatsapp: configured (phone number id {}, access token, verify token and app secret set)",
+                w.phone_number_id
+            )?,
+            missing => writeln!(
+                out,
+                "channel whatsapp: incomplete — missing {} (phone number id {}; `redsol run` refuses it)",
+                missing.join(", "),
+                w.phone_number_id
+            )?,
+        },
         None => writeln!(
             out,
-            "channel whatsapp: {} (WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN)",
+            "channel whatsapp: {} (WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN)",
             yes_no(false)
         )?,
     }
@@ -143,6 +153,9 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
                 )?,
             }
         }
+    }
+    if !incomplete.is_empty() {
+        return Err(IncompleteConfig(incomplete).into());
     }
     Ok(())
 }

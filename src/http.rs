@@ -55,14 +55,47 @@ async fn metrics_text(State(state): State<HttpState>) -> impl IntoResponse {
     )
 }
 
+/// The HTTP edge's limits (`[server]`).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Requests handled at once; past it a request gets 503 at once (shed, not queued).
+    pub max_concurrent: usize,
+    /// The most a request may take, its body read included (a slow sender gets 408).
+    pub request_timeout: std::time::Duration,
+}
+
+/// `router` behind the edge's limits.
+pub fn limited(app: Router, limits: Limits) -> Router {
+    use axum::error_handling::HandleErrorLayer;
+    use tower::ServiceBuilder;
+    app.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|e: tower::BoxError| async move {
+                if e.is::<tower::timeout::error::Elapsed>() {
+                    (StatusCode::REQUEST_TIMEOUT, "request took too long\n")
+                } else {
+                    tracing::warn!(error = %e, "HTTP request shed: too many at once");
+                    (StatusCode::SERVICE_UNAVAILABLE, "busy, retry later\n")
+                }
+            }))
+            .load_shed()
+            // One budget for the whole server, not one per route.
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                limits.max_concurrent.max(1),
+            ))
+            .timeout(limits.request_timeout),
+    )
+}
+
 /// Serves until `shutdown` completes, then finishes in-flight requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: HttpState,
     extra: Router,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state, extra))
+    axum::serve(listener, limited(router(state, extra), limits))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -122,5 +155,42 @@ mod tests {
         let (status, body) = get_text(router(state, Router::new()), "/metrics").await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("redsol_actor_restarts_total"), "{body}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_past_the_limit_are_shed_and_slow_ones_time_out() {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let held = gate.clone();
+        let app = Router::new().route(
+            "/slow",
+            get(move || {
+                let held = held.clone();
+                async move {
+                    held.notified().await;
+                    "done"
+                }
+            }),
+        );
+        let app = limited(
+            app,
+            Limits {
+                max_concurrent: 1,
+                request_timeout: std::time::Duration::from_secs(30),
+            },
+        );
+        let first = tokio::spawn(get_text(app.clone(), "/slow"));
+        tokio::task::yield_now().await;
+        // One request is running: the next is turned away at once, not queued.
+        assert_eq!(
+            get_text(app.clone(), "/slow").await,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy, retry later\n".into()
+            )
+        );
+        gate.notify_one();
+        assert_eq!(first.await.expect("first").0, StatusCode::OK);
+        // A request that never finishes gets 408 at the deadline (virtual time).
+        assert_eq!(get_text(app, "/slow").await.0, StatusCode::REQUEST_TIMEOUT);
     }
 }

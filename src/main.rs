@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use redsol::app::{self, Mode};
 use redsol::console::ConsoleOptions;
-use redsol::settings::Settings;
+use redsol::settings::{IncompleteConfig, Settings};
 use redsol::telemetry::{self, LogFormat};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -80,16 +80,36 @@ impl ConsoleArgs {
     }
 }
 
+/// `redsol status`'s exit code when a channel or integration is set up in part.
+const EXIT_INCOMPLETE: u8 = 2;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init_logs(cli.debug, cli.log_format);
+    let (format, status) = (
+        cli.log_format,
+        matches!(cli.command, Command::Status { .. }),
+    );
     match real_main(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            report(&e, format);
+            if status && e.downcast_ref::<IncompleteConfig>().is_some() {
+                ExitCode::from(EXIT_INCOMPLETE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
+    }
+}
+
+/// Says why redsol stopped, once: a JSON log line when logs are JSON (and errors are not
+/// filtered out), else a plain line on stderr.
+fn report(e: &anyhow::Error, format: LogFormat) {
+    if format == LogFormat::Json && tracing::enabled!(tracing::Level::ERROR) {
+        tracing::error!("{e:#}");
+    } else {
+        eprintln!("error: {e:#}");
     }
 }
 

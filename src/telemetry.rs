@@ -123,6 +123,10 @@ fn describe() {
         "Age of the oldest reply still unsent in the outbox, by channel (at each sweep)."
     );
     describe_gauge!(
+        "redsol_store_rows",
+        "Rows the embedded store keeps, by table, after each retention pass."
+    );
+    describe_gauge!(
         "redsol_sheets_stale",
         "1 while a Google Sheets tab is answered from its last good copy, by tab."
     );

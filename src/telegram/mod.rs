@@ -139,12 +139,16 @@ impl TelegramChannel {
         tuning: &TelegramTuning,
         store: Arc<dyn Store>,
     ) -> anyhow::Result<TelegramChannel> {
+        // The rule `redsol status` reports with, in one place.
+        if let Some(missing) = settings.missing().first() {
+            anyhow::bail!(
+                "{missing} is required with TELEGRAM_WEBHOOK_URL (it proves that webhook requests come from Telegram)"
+            );
+        }
         let webhook = match &settings.webhook_url {
             Some(url) => {
                 let secret = settings.webhook_secret.clone().ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL (it proves that webhook requests come from Telegram)"
-                    )
+                    anyhow::anyhow!("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
                 })?;
                 check_webhook_secret(&secret)?;
                 reqwest::Url::parse(url).context("TELEGRAM_WEBHOOK_URL is not a valid URL")?;

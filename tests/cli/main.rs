@@ -4,6 +4,7 @@
 
 mod chat;
 mod classify;
+mod config_errors;
 mod run;
 mod status;
 #[path = "../support/mod.rs"]
