@@ -127,6 +127,7 @@ where
             content,
             profile: profile.clone(),
             accepted_at: tokio::time::Instant::now(),
+            reply_to: None,
         };
         if router.route(inbound).is_err() {
             tracing::error!("the conversation tree is not running; the console stops");

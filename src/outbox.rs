@@ -13,6 +13,7 @@
 //! Metric: `redsol_outbox_oldest_seconds{channel}`, the age of the oldest unsent reply.
 
 use crate::pacing::{Bounded, Retries, SenderHandle};
+use redsol_actors::model::Outbound;
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -86,6 +87,23 @@ impl Ledger {
         }
     }
 
+    /// Whether a reply handed to the sender may be queued ([`Ledger::admit`] by its outbox id;
+    /// a reply without one always may). What is turned away is logged.
+    pub fn admit_reply(&mut self, out: &Outbound, from_outbox: bool) -> bool {
+        let Some(id) = out.outbox_id.as_deref() else {
+            return true;
+        };
+        let admit = self.admit(id, from_outbox, Instant::now());
+        if admit != Admit::Send {
+            tracing::debug!(
+                conversation = %out.key.opaque_id(),
+                ?admit,
+                "reply sent, in hand or backing off; not queued again"
+            );
+        }
+        admit == Admit::Send
+    }
+
     /// Parts of the reply already accepted by the platform (to skip).
     pub fn accepted(&self, id: &str) -> usize {
         self.partial.get(id).copied().unwrap_or(0)
@@ -124,7 +142,7 @@ impl Ledger {
 pub async fn sweep<M: ractor::Message>(
     sender: SenderHandle<M>,
     every: Duration,
-    resend: impl Fn(Box<redsol_actors::model::Outbound>) -> M + Send + Sync,
+    resend: impl Fn(Box<Outbound>) -> M + Send + Sync,
 ) {
     loop {
         let jitter = every.mul_f64(fastrand::f64() * 0.2);

@@ -182,6 +182,7 @@ impl<M: ractor::Message> SenderHandle<M> {
                 in_reply_to: entry.in_reply_to,
                 outbox_id: Some(entry.id),
                 accepted_at: Instant::now(),
+                reply_to: entry.reply_to,
             };
             if self.cast(resend(Box::new(out))) {
                 offered += 1;

@@ -143,17 +143,24 @@ impl ConversationActorState {
     /// [`COMMIT_TRIES`]) sends nothing and fails: the supervisor restarts the conversation from
     /// its last snapshot and redelivers the message, and the records the turn wrote are found
     /// again by their source, not written twice.
-    async fn commit_and_send(&self, inbound: &Inbound, replies: Vec<Reply>) -> Result<(), String> {
+    ///
+    /// Each reply comes with where it goes when not to the user's own chat (`reply_to`).
+    async fn commit_and_send(
+        &self,
+        inbound: &Inbound,
+        replies: Vec<(Reply, Option<String>)>,
+    ) -> Result<(), String> {
         let durable: Vec<OutboxEntry> = match &inbound.message_id {
             Some(id) => replies
                 .iter()
                 .enumerate()
-                .map(|(n, reply)| OutboxEntry {
+                .map(|(n, (reply, reply_to))| OutboxEntry {
                     id: OutboxEntry::id_for(&self.key, id, n),
                     key: self.key.clone(),
                     reply: reply.clone(),
                     in_reply_to: Some(id.clone()),
                     queued_at: crate::store::unix_now(),
+                    reply_to: reply_to.clone(),
                 })
                 .collect(),
             None => Vec::new(),
@@ -179,13 +186,14 @@ impl ConversationActorState {
             }
             tokio::time::sleep(COMMIT_BACKOFF * 4u32.pow(tries - 1)).await;
         }
-        for (n, reply) in replies.into_iter().enumerate() {
+        for (n, (reply, reply_to)) in replies.into_iter().enumerate() {
             self.sink.deliver(Outbound {
                 key: self.key.clone(),
                 reply,
                 in_reply_to: inbound.message_id.clone(),
                 outbox_id: durable.get(n).map(|e| e.id.clone()),
                 accepted_at: inbound.accepted_at,
+                reply_to,
             });
         }
         Ok(())
@@ -205,7 +213,15 @@ impl ConversationActorState {
                 .turn(&mut self.conversation, &inbound)
                 .instrument(span.clone())
                 .await;
-            self.commit_and_send(&inbound, vec![reply])
+            // Staff data asked in a group goes to the private chat; the group is told so.
+            let replies = match &inbound.reply_to {
+                Some(group) if self.conversation.private_reply => vec![
+                    (self.engine.private_notice(), Some(group.clone())),
+                    (reply, None),
+                ],
+                _ => vec![(reply, inbound.reply_to.clone())],
+            };
+            self.commit_and_send(&inbound, replies)
                 .instrument(span)
                 .await?;
         } else {
@@ -224,7 +240,7 @@ impl ConversationActorState {
                     conversation = %self.key.opaque_id(),
                     "user over the inbound rate limit; further messages dropped until the bucket refills"
                 );
-                replies.push(self.engine.rate_limited_notice());
+                replies.push((self.engine.rate_limited_notice(), inbound.reply_to.clone()));
             }
             self.commit_and_send(&inbound, replies).await?;
         }

@@ -58,6 +58,7 @@ impl Engine {
     /// One turn: updates `state` and returns the reply.
     pub async fn turn(&self, state: &mut ConversationState, inbound: &Inbound) -> Reply {
         merge_profile(&mut state.profile, &inbound.profile);
+        state.private_reply = false;
         state.turn_source = inbound
             .message_id
             .as_ref()
@@ -112,6 +113,14 @@ impl Engine {
     }
 
     /// The one notice a rate-limited user gets.
+    /// Said in a group when the answer holds staff data and goes to the private chat instead.
+    pub fn private_notice(&self) -> Reply {
+        Reply {
+            text: self.rules.render("staff_private", &[]),
+            quick_replies: Vec::new(),
+        }
+    }
+
     pub fn rate_limited_notice(&self) -> Reply {
         Reply {
             text: self.rules.render("rate_limited", &[]),
@@ -373,8 +382,14 @@ impl Engine {
                 }),
                 None => self.missed(state, self.say("out_of_scope", &[])),
             },
-            Intent::Stats => self.stats().await,
-            Intent::Finance => self.finance().await,
+            Intent::Stats => {
+                state.private_reply = true;
+                self.stats().await
+            }
+            Intent::Finance => {
+                state.private_reply = true;
+                self.finance().await
+            }
             Intent::ClientSearch => {
                 let query = reports::search_query(t);
                 if query.is_empty() {

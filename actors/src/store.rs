@@ -46,6 +46,8 @@ pub struct OutboxEntry {
     pub in_reply_to: Option<String>,
     /// When the turn queued it (seconds since the Unix epoch).
     pub queued_at: u64,
+    /// Where it goes when not to the user's own chat (see [`crate::model::Outbound`]).
+    pub reply_to: Option<String>,
 }
 
 impl OutboxEntry {

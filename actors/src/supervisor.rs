@@ -254,6 +254,7 @@ impl SupervisorState {
                             in_reply_to: poison.message_id.clone(),
                             outbox_id: None,
                             accepted_at: poison.accepted_at,
+                            reply_to: poison.reply_to.clone(),
                         });
                     }
                 }

@@ -4,57 +4,13 @@
 //! 200, only after this returns `Ok`.
 
 use super::api::{Api, CALL_TIMEOUT};
-use super::pacing::Bounded;
 use super::updates::{parse, Identity, Intake};
 use crate::settings::GroupMode;
 use redsol_actors::store::Store;
 use redsol_actors::supervisor::{accept, AcceptError, Accepted, Router};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use teloxide::requests::Requester;
-use teloxide::types::{CallbackQueryId, ChatId, Update};
-
-/// How many users' group reply routes are remembered.
-const ROUTES_REMEMBERED: usize = 10_000;
-
-/// Where the replies of a conversation go when it is not the user's private chat: a group
-/// the user wrote to the bot from. In memory (a reply resent after a restart goes to the
-/// user's private chat).
-#[derive(Clone)]
-pub struct ChatRoutes(Arc<Mutex<Bounded<String, i64>>>);
-
-impl Default for ChatRoutes {
-    fn default() -> Self {
-        ChatRoutes(Arc::new(Mutex::new(Bounded::new(ROUTES_REMEMBERED))))
-    }
-}
-
-impl ChatRoutes {
-    fn with<T>(&self, f: impl FnOnce(&mut Bounded<String, i64>) -> T) -> T {
-        let mut guard = match self.0.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
-    }
-
-    /// Answers to `user` go to `chat` (a group), or to their private chat (`None`).
-    pub fn set(&self, user: &str, chat: Option<i64>) {
-        self.with(|m| match chat {
-            Some(c) => m.insert(user.to_string(), c),
-            None => {
-                m.remove(&user.to_string());
-            }
-        });
-    }
-
-    /// The chat a conversation's replies go to; `None` for a user id that is not a number.
-    pub fn chat_for(&self, user: &str) -> Option<ChatId> {
-        if let Some(c) = self.with(|m| m.get(&user.to_string()).copied()) {
-            return Some(ChatId(c));
-        }
-        user.parse::<i64>().ok().map(ChatId)
-    }
-}
+use teloxide::types::{CallbackQueryId, Update};
 
 /// What became of one update.
 #[derive(Debug, PartialEq, Eq)]
@@ -75,7 +31,6 @@ pub struct Receiver {
     pub router: Router,
     pub me: Identity,
     pub groups: GroupMode,
-    pub routes: ChatRoutes,
 }
 
 impl Receiver {
@@ -95,13 +50,14 @@ impl Receiver {
                 Ok(Received::Skipped(reason))
             }
             Intake::Accept {
-                inbound,
+                mut inbound,
                 reply_chat,
                 callback,
             } => {
+                // The chat to answer in is fixed now, with the message: a reply never lands in
+                // a chat the user wrote to in between.
+                inbound.reply_to = reply_chat.map(|c| c.to_string());
                 let key = inbound.key.clone();
-                // Before routing: the reply may be ready before `accept` returns.
-                self.routes.set(&key.user, reply_chat);
                 let result = accept(self.store.as_ref(), &self.router, *inbound).await?;
                 if let Some(id) = callback {
                     self.answer_callback(id);
@@ -131,21 +87,5 @@ impl Receiver {
                 tracing::debug!(channel = "telegram", error = %e, "callback query not answered (best effort)");
             }
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replies_go_to_the_group_while_it_is_remembered() {
-        let routes = ChatRoutes::default();
-        assert_eq!(routes.chat_for("42"), Some(ChatId(42)));
-        routes.set("42", Some(-100));
-        assert_eq!(routes.chat_for("42"), Some(ChatId(-100)));
-        routes.set("42", None);
-        assert_eq!(routes.chat_for("42"), Some(ChatId(42)));
-        assert_eq!(routes.chat_for("not-a-number"), None);
     }
 }

@@ -39,7 +39,7 @@ pub mod webhook;
 use crate::settings::{Secret, TelegramSettings, TelegramTuning};
 use anyhow::Context as _;
 use api::{Api, TelegramError, CALL_TIMEOUT};
-use inbound::{ChatRoutes, Receiver};
+use inbound::Receiver;
 use outbound::TelegramOutbound;
 use pacing::Policy;
 use polling::{Poller, ALLOWED_UPDATES};
@@ -91,7 +91,6 @@ pub struct TelegramChannel {
     tuning: TelegramTuning,
     store: Arc<dyn Store>,
     outbound: TelegramOutbound,
-    routes: ChatRoutes,
     webhook: Option<Arc<WebhookState>>,
     inbound: InboundSide,
 }
@@ -179,13 +178,7 @@ impl TelegramChannel {
                 tracing::warn!(error = %e, "could not set the bot's commands in Telegram; they still work when typed")
             }
         }
-        let routes = ChatRoutes::default();
-        let outbound = TelegramOutbound::spawn(
-            api.clone(),
-            Policy::new(tuning),
-            store.clone(),
-            routes.clone(),
-        )?;
+        let outbound = TelegramOutbound::spawn(api.clone(), Policy::new(tuning), store.clone())?;
         let (mode, webhook) = match webhook {
             Some((url, state)) => (TelegramMode::Webhook { url }, Some(state)),
             None => (TelegramMode::Polling, None),
@@ -202,7 +195,6 @@ impl TelegramChannel {
             tuning: tuning.clone(),
             store,
             outbound,
-            routes,
             webhook,
             inbound: InboundSide::Idle,
         })
@@ -235,7 +227,6 @@ impl TelegramChannel {
             router,
             me: self.me.clone(),
             groups: self.tuning.groups,
-            routes: self.routes.clone(),
         };
         match (&self.mode, &self.webhook) {
             (TelegramMode::Webhook { url }, Some(state)) => {

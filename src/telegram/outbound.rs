@@ -34,10 +34,9 @@
 //! acceptance of the reply's last part. Logs name a conversation by its opaque id only.
 
 use super::api::{Api, TelegramError, CALL_TIMEOUT};
-use super::inbound::ChatRoutes;
 use super::pacing::{Policy, TokenBucket};
 use super::render::{render, Part};
-use crate::outbox::{Admit, Finish, Ledger};
+use crate::outbox::{Finish, Ledger};
 use crate::pacing::{InFlight, SenderHandle};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use redsol_actors::model::{Channel, Outbound, ReplySink};
@@ -74,7 +73,6 @@ struct Shared {
     api: Api,
     store: Arc<dyn Store>,
     policy: Policy,
-    routes: ChatRoutes,
     /// The bot's bucket.
     global: Mutex<TokenBucket>,
 }
@@ -313,19 +311,13 @@ impl Actor for TelegramSender {
         match message {
             TelegramSenderMsg::Send { out, resent } => {
                 let conversation = out.key.opaque_id();
-                let admit = out.outbox_id.as_deref().map_or(Admit::Send, |id| {
-                    state.ledger.admit(id, resent, Instant::now())
-                });
-                if admit != Admit::Send {
-                    tracing::debug!(
-                        conversation = %conversation,
-                        ?admit,
-                        "reply sent, in hand or backing off; not queued again"
-                    );
+                if !state.ledger.admit_reply(&out, resent) {
                     state.finish_one();
                     return Ok(());
                 }
-                let Some(chat) = state.shared.routes.chat_for(&out.key.user) else {
+                // The chat fixed when the message came in (a group), else the user's own.
+                let chat = out.reply_to.as_deref().unwrap_or(&out.key.user);
+                let Some(chat) = chat.parse::<i64>().ok().map(ChatId) else {
                     count_sent("rejected");
                     tracing::error!(
                         conversation = %conversation,
@@ -557,7 +549,6 @@ impl TelegramOutbound {
         api: Api,
         policy: Policy,
         store: Arc<dyn Store>,
-        routes: ChatRoutes,
     ) -> anyhow::Result<TelegramOutbound> {
         if tokio::runtime::Handle::try_current().is_err() {
             anyhow::bail!("the Telegram sender must be started within a tokio runtime");
@@ -567,7 +558,6 @@ impl TelegramOutbound {
             api,
             store: store.clone(),
             policy,
-            routes,
             global: Mutex::new(global),
         });
         let pending = InFlight::default();

@@ -90,6 +90,7 @@ fn inbound(update_id: u32, from: &User, content: Content) -> Box<Inbound> {
             phone,
         },
         accepted_at: tokio::time::Instant::now(),
+        reply_to: None,
     })
 }
 

@@ -47,7 +47,7 @@ use std::time::Duration;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
-use crate::outbox::{Admit, Finish, Ledger};
+use crate::outbox::{Finish, Ledger};
 /// Rate-limited answers are retried at most this many times `max_retries` (at least 4).
 pub use crate::pacing::RATE_LIMITED_RETRY_FACTOR;
 use crate::pacing::{InFlight, Retries, SenderHandle, TokenBucket};
@@ -375,15 +375,7 @@ impl Actor for WhatsAppSender {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             WhatsAppSenderMsg::Send { out, resent } => {
-                let admit = out.outbox_id.as_deref().map_or(Admit::Send, |id| {
-                    state.ledger.admit(id, resent, Instant::now())
-                });
-                if admit != Admit::Send {
-                    tracing::debug!(
-                        conversation = %out.key.opaque_id(),
-                        ?admit,
-                        "reply sent, in hand or backing off; not queued again"
-                    );
+                if !state.ledger.admit_reply(&out, resent) {
                     state.finish_one();
                 } else if state.queued_replies >= MAX_QUEUED_REPLIES {
                     count_sent("error");

@@ -273,6 +273,7 @@ fn to_inbound(m: Message, contacts: &[Contact]) -> Option<Inbound> {
             phone,
         },
         accepted_at: tokio::time::Instant::now(),
+        reply_to: None,
     })
 }
 

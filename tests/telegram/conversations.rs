@@ -252,3 +252,64 @@ async fn groups_answer_only_commands_addressed_to_the_bot_in_the_group() {
     );
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn staff_data_asked_in_a_group_goes_to_the_private_chat_and_the_group_is_told() {
+    let fake = FakeTelegram::start(TOKEN).await;
+    let bot = Bot::start(&fake, demo_store(&rules())).await;
+    let staff = User::new(&fake, STAFF_ID, "Marta", None);
+    let group = -100_777;
+    fake.push(
+        "message",
+        update::group_text(
+            &staff.profile,
+            group,
+            &format!("/estadisticas@{}", crate::fake::BOT_USERNAME),
+        ),
+    );
+    let sent = fake.wait_for(2).await;
+    let in_group: Vec<_> = sent.iter().filter(|m| m.chat_id == group).collect();
+    assert_eq!(in_group.len(), 1, "{sent:#?}");
+    assert!(
+        in_group[0].text.contains("Te respondo en privado"),
+        "{}",
+        in_group[0].text
+    );
+    assert!(
+        !in_group[0].text.contains("Clientes"),
+        "no data in the group"
+    );
+    let private = sent
+        .iter()
+        .find(|m| m.chat_id == STAFF_ID)
+        .expect("an answer in the private chat");
+    assert!(private.text.contains("Clientes: 536"), "{}", private.text);
+
+    // A customer's answer to a group command stays in that group, even after the customer
+    // writes privately: the chat is fixed with each message, not looked up when sending.
+    let user = User::new(&fake, 321, "Pepe", None);
+    fake.push(
+        "message",
+        update::group_text(
+            &user.profile,
+            group,
+            &format!("/menu@{}", crate::fake::BOT_USERNAME),
+        ),
+    );
+    let private = user.say("/ayuda").await;
+    assert_eq!(private.chat_id, 321);
+    // Both answers sent (each chat has its own lane, so in either order).
+    let to_group = fake
+        .wait_for(4)
+        .await
+        .into_iter()
+        .filter(|m| m.chat_id == group)
+        .count();
+    assert_eq!(
+        to_group,
+        2,
+        "the group got its own answer: {:#?}",
+        fake.sent()
+    );
+    bot.stop().await;
+}

@@ -18,6 +18,7 @@ fn outbound(user: &str, text: &str, outbox_id: Option<&str>) -> Outbound {
         in_reply_to: None,
         outbox_id: outbox_id.map(str::to_string),
         accepted_at: tokio::time::Instant::now(),
+        reply_to: None,
     }
 }
 
@@ -148,6 +149,7 @@ async fn long_replies_are_split_and_each_outbox_reply_goes_out_once() {
                 },
                 in_reply_to: Some("tg:1".into()),
                 queued_at: 0,
+                reply_to: None,
             }],
         })
         .await
@@ -194,6 +196,7 @@ async fn unsent_outbox_replies_are_resent_at_start_and_a_contact_request_gets_it
                 },
                 in_reply_to: Some("tg:5".into()),
                 queued_at: 0,
+                reply_to: None,
             }],
         })
         .await

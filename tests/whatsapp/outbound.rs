@@ -94,6 +94,7 @@ impl Harness {
             reply: reply.clone(),
             in_reply_to: Some(message_id.to_string()),
             queued_at: 0,
+            reply_to: None,
         };
         self.store
             .commit_turn(TurnCommit {
@@ -110,6 +111,7 @@ impl Harness {
             in_reply_to: Some(message_id.to_string()),
             outbox_id: Some(entry.id),
             accepted_at: Instant::now(),
+            reply_to: None,
         }
     }
 }
@@ -135,6 +137,7 @@ fn plain(user: &str, text: &str) -> Outbound {
         in_reply_to: None,
         outbox_id: None,
         accepted_at: Instant::now(),
+        reply_to: None,
     }
 }
 

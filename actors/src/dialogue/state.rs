@@ -87,6 +87,10 @@ pub struct ConversationState {
     /// record the turn writes. Not snapshotted.
     #[serde(skip)]
     pub turn_source: Option<String>,
+    /// This turn's answer holds staff data: asked in a group, it goes to the user's private
+    /// chat, and the group is told so. Not snapshotted.
+    #[serde(skip)]
+    pub private_reply: bool,
 }
 
 /// A registration just saved: what a correction right after it would change.

@@ -79,6 +79,7 @@ impl Engine {
             );
             return self.with_menu(self.say("staff_only", &[]));
         }
+        state.private_reply = true;
         let clients = match self.store.clients().await {
             Ok(c) => c,
             Err(e) => {

@@ -39,6 +39,8 @@ pub struct Inbound {
     pub profile: Profile,
     /// When the channel accepted the message; the response latency is measured from here.
     pub accepted_at: tokio::time::Instant,
+    /// The chat to answer in when it is not the user's own (a Telegram group).
+    pub reply_to: Option<String>,
 }
 
 impl Inbound {
@@ -77,6 +79,7 @@ impl Inbound {
             content: Content::Text(text.into()),
             profile: Profile::default(),
             accepted_at: tokio::time::Instant::now(),
+            reply_to: None,
         }
     }
 }
@@ -115,6 +118,9 @@ pub struct Outbound {
     /// once the platform accepted it, and unsent ones are sent again after a restart.
     pub outbox_id: Option<String>,
     pub accepted_at: tokio::time::Instant,
+    /// Where the reply goes when not to the user's own chat (a Telegram group), fixed when the
+    /// message came in: a private answer never lands in a chat the user wrote to since.
+    pub reply_to: Option<String>,
 }
 
 /// Where a channel takes replies. Implemented by every channel (an actor ref, a queue...).
@@ -127,6 +133,8 @@ pub trait ReplySink: Send + Sync + 'static {
 pub struct JournalPayload {
     pub content: Content,
     pub profile: Profile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 impl Inbound {
@@ -136,6 +144,7 @@ impl Inbound {
         let payload = serde_json::to_string(&JournalPayload {
             content: self.content.clone(),
             profile: self.profile.clone(),
+            reply_to: self.reply_to.clone(),
         })
         .ok()?;
         Some(crate::store::JournalEntry {
@@ -154,6 +163,7 @@ impl Inbound {
             content: payload.content,
             profile: payload.profile,
             accepted_at: tokio::time::Instant::now(),
+            reply_to: payload.reply_to,
         })
     }
 }

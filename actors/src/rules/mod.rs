@@ -159,6 +159,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "out_of_scope",
     "not_understood",
     "staff_only",
+    "staff_private",
     "stats",
     "finance",
     "search_ask",

@@ -117,6 +117,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE requests ADD COLUMN source TEXT;
     CREATE UNIQUE INDEX requests_by_source ON requests (source, kind) WHERE source IS NOT NULL;
     "#,
+    // 5: the chat a reply goes to when not the user's own (a Telegram group), fixed when the
+    // message came in, so a reply resent after a restart goes where it was meant to.
+    r#"
+    ALTER TABLE outbox ADD COLUMN reply_to TEXT;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

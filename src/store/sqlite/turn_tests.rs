@@ -134,6 +134,7 @@ async fn a_turn_commits_snapshot_journal_and_outbox_at_once() {
             reply: reply("hola"),
             in_reply_to: Some("m1".into()),
             queued_at: 0,
+            reply_to: None,
         }],
     };
     {
@@ -242,6 +243,7 @@ async fn retention_forgets_old_rows_and_keeps_records_and_pending_work() {
         },
         in_reply_to: Some(id.into()),
         queued_at: unix_now(),
+        reply_to: None,
     };
     store
         .commit_turn(TurnCommit {

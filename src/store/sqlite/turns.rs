@@ -122,8 +122,9 @@ pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreRe
             .map_err(|e| StoreError::Invalid(format!("outbox reply: {e}")))?;
         let inserted = tx
             .prepare_cached(
-                "INSERT OR IGNORE INTO outbox (id, channel, user, in_reply_to, reply, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO outbox \
+                 (id, channel, user, in_reply_to, reply, created_at, reply_to) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -132,7 +133,8 @@ pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreRe
                     reply.key.user,
                     reply.in_reply_to,
                     json,
-                    format_utc(reply.queued_at)
+                    format_utc(reply.queued_at),
+                    reply.reply_to
                 ])
             })
             .map_err(db_err)?;
@@ -168,7 +170,7 @@ pub(super) fn outbox_pending(
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, user, in_reply_to, reply, \
-             COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0) FROM outbox \
+             COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0), reply_to FROM outbox \
              WHERE channel = ?1 AND sent_at IS NULL ORDER BY seq",
         )
         .map_err(db_err)?;
@@ -180,12 +182,13 @@ pub(super) fn outbox_pending(
                 row.get::<_, Option<String>>(2)?,
                 row.get::<_, String>(3)?,
                 row.get::<_, i64>(4)?,
+                row.get::<_, Option<String>>(5)?,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, user, in_reply_to, json, queued_at) = row.map_err(db_err)?;
+        let (id, user, in_reply_to, json, queued_at, reply_to) = row.map_err(db_err)?;
         let reply = serde_json::from_str(&json)
             .map_err(|e| StoreError::Invalid(format!("outbox reply {id}: {e}")))?;
         out.push(OutboxEntry {
@@ -194,6 +197,7 @@ pub(super) fn outbox_pending(
             reply,
             in_reply_to,
             queued_at: u64::try_from(queued_at).unwrap_or(0),
+            reply_to,
         });
     }
     Ok(out)
