@@ -154,6 +154,35 @@ pub async fn sweep<M: ractor::Message>(
     }
 }
 
+/// At start: offers the replies the last run left unsent, counting in
+/// `redsol_resent_after_restart_total{channel}` those it had handed to the platform already
+/// (accepted or not, nobody knows: they may arrive twice). Returns how many were offered.
+pub async fn resend_after_restart<M: ractor::Message>(
+    sender: &SenderHandle<M>,
+    channel: redsol_actors::model::Channel,
+    resend: impl Fn(Box<Outbound>) -> M,
+) -> usize {
+    let (offered, attempted) = sender.resend_pending(Duration::ZERO, resend).await;
+    metrics::counter!("redsol_resent_after_restart_total", "channel" => channel.as_str())
+        .increment(attempted as u64);
+    if attempted > 0 {
+        tracing::warn!(
+            channel = channel.as_str(),
+            attempted,
+            "replies in flight when the last run stopped are sent again; some may arrive twice"
+        );
+    }
+    offered
+}
+
+/// Marks a durable reply as handed to the platform, before its first request (see
+/// `Store::outbox_attempted`). A failure is logged and the reply is sent anyway.
+pub async fn mark_attempted(store: &dyn redsol_actors::store::Store, id: &str, conversation: &str) {
+    if let Err(e) = store.outbox_attempted(id).await {
+        tracing::warn!(conversation, error = %e, "could not mark a reply as attempted; sending it anyway");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,18 +155,19 @@ impl<M: ractor::Message> SenderHandle<M> {
     /// Queues the replies of this channel the store has not seen sent and that are at least
     /// `min_age` old (after a crash, a stop with work left, a full queue or retries run out),
     /// wrapped by `resend`; the sender turns away what it holds already. Publishes the oldest
-    /// one's age as `redsol_outbox_oldest_seconds`. Returns how many were offered. A store
+    /// one's age as `redsol_outbox_oldest_seconds`. Returns how many were offered, and how many
+    /// of those a sender had handed to the platform before (they may arrive twice). A store
     /// error is logged and offers none: they stay in the outbox for the next sweep.
     pub async fn resend_pending(
         &self,
         min_age: Duration,
         resend: impl Fn(Box<Outbound>) -> M,
-    ) -> usize {
+    ) -> (usize, usize) {
         let entries = match self.store.outbox_pending(self.channel).await {
             Ok(entries) => entries,
             Err(e) => {
                 tracing::error!(channel = self.channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next sweep");
-                return 0;
+                return (0, 0);
             }
         };
         let now = redsol_actors::store::unix_now();
@@ -174,8 +175,9 @@ impl<M: ractor::Message> SenderHandle<M> {
         let oldest = entries.iter().map(|e| age(e.queued_at)).max();
         metrics::gauge!("redsol_outbox_oldest_seconds", "channel" => self.channel.as_str())
             .set(oldest.unwrap_or_default().as_secs_f64());
-        let mut offered = 0;
+        let (mut offered, mut attempted) = (0, 0);
         for entry in entries.into_iter().filter(|e| age(e.queued_at) >= min_age) {
+            let was_attempted = entry.attempted;
             let out = Outbound {
                 key: entry.key,
                 reply: entry.reply,
@@ -186,6 +188,7 @@ impl<M: ractor::Message> SenderHandle<M> {
             };
             if self.cast(resend(Box::new(out))) {
                 offered += 1;
+                attempted += usize::from(was_attempted);
             }
         }
         if offered > 0 {
@@ -195,7 +198,7 @@ impl<M: ractor::Message> SenderHandle<M> {
                 "unsent replies offered again from the outbox"
             );
         }
-        offered
+        (offered, attempted)
     }
 
     /// Whether the sender has stopped.

@@ -122,6 +122,10 @@ fn describe() {
         Unit::Seconds,
         "Age of the oldest reply still unsent in the outbox, by channel (at each sweep)."
     );
+    describe_counter!(
+        "redsol_resent_after_restart_total",
+        "Replies sent again at start that the last run had handed to the platform (they may arrive twice), by channel."
+    );
     describe_gauge!(
         "redsol_store_rows",
         "Rows the embedded store keeps, by table, after each retention pass."

@@ -161,6 +161,7 @@ impl ConversationActorState {
                     in_reply_to: Some(id.clone()),
                     queued_at: crate::store::unix_now(),
                     reply_to: reply_to.clone(),
+                    attempted: false,
                 })
                 .collect(),
             None => Vec::new(),

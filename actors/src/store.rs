@@ -48,6 +48,9 @@ pub struct OutboxEntry {
     pub queued_at: u64,
     /// Where it goes when not to the user's own chat (see [`crate::model::Outbound`]).
     pub reply_to: Option<String>,
+    /// Whether a sender handed it to the platform before (see [`Store::outbox_attempted`]):
+    /// sent again after a restart, it may arrive twice.
+    pub attempted: bool,
 }
 
 impl OutboxEntry {
@@ -127,6 +130,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Marks an outbox reply as sent.
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Marks an outbox reply as handed to the platform, before its first request: after a
+    /// crash, only replies so marked and not sent may reach the user twice.
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>>;
 
     /// Unsent outbox replies of a channel, oldest first.
     fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
@@ -426,6 +433,15 @@ impl Store for MemoryStore {
         } else {
             Ok(())
         })
+    }
+
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| {
+            if let Some(e) = i.outbox.iter_mut().find(|(e, _)| e.id == id) {
+                e.0.attempted = true;
+            }
+        });
+        ready(Ok(()))
     }
 
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {

@@ -554,6 +554,10 @@ impl Store for SheetsStore {
         self.local().commit_turn(commit)
     }
 
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        self.local().outbox_attempted(id)
+    }
+
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
         self.local().outbox_sent(id)
     }

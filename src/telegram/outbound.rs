@@ -469,6 +469,9 @@ async fn send_reply(
     let parts = render(&out.reply);
     let total = parts.len();
     let mut outcome = JobOutcome::Sent;
+    if let Some(id) = &out.outbox_id {
+        crate::outbox::mark_attempted(shared.store.as_ref(), id, &conversation).await;
+    }
     for (i, part) in parts.iter().enumerate().skip(skip) {
         match send_with_retries(&shared, &mut bucket, chat, part, &conversation).await {
             Ok(()) => {
@@ -583,12 +586,10 @@ impl TelegramOutbound {
     /// Queues the Telegram replies the store has not seen sent (after a crash or a stop with
     /// work left). Returns how many were queued.
     pub async fn resend_pending(&self) -> usize {
-        self.sender
-            .resend_pending(Duration::ZERO, |out| TelegramSenderMsg::Send {
-                out,
-                resent: true,
-            })
-            .await
+        crate::outbox::resend_after_restart(&self.sender, Channel::Telegram, |out| {
+            TelegramSenderMsg::Send { out, resent: true }
+        })
+        .await
     }
 
     /// Offers the unsent outbox replies again every `every` while the sender runs (see

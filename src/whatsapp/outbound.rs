@@ -527,6 +527,9 @@ async fn send_reply(
     let messages = render(&out.key.user, &out.reply);
     let total = messages.len();
     let mut outcome = JobOutcome::Sent;
+    if let Some(id) = &out.outbox_id {
+        crate::outbox::mark_attempted(shared.store.as_ref(), id, &conversation).await;
+    }
     for (i, msg) in messages.iter().enumerate().skip(skip) {
         match send_with_retries(&shared, &mut bucket, msg, &conversation).await {
             Ok(wamid) => {
@@ -672,12 +675,10 @@ impl WhatsAppOutbound {
     /// Queues the WhatsApp replies the store has not seen sent (after a crash or a stop with
     /// work left). Returns how many were queued.
     pub async fn resend_pending(&self) -> usize {
-        self.sender
-            .resend_pending(Duration::ZERO, |out| WhatsAppSenderMsg::Send {
-                out,
-                resent: true,
-            })
-            .await
+        crate::outbox::resend_after_restart(&self.sender, Channel::WhatsApp, |out| {
+            WhatsAppSenderMsg::Send { out, resent: true }
+        })
+        .await
     }
 
     /// Offers the unsent outbox replies again every `every` while the sender runs (see

@@ -35,6 +35,7 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_whatsapp_statuses_total",
     "redsol_sheets_stale",
     "redsol_outbox_oldest_seconds",
+    "redsol_resent_after_restart_total",
 ];
 
 /// How long any single wait may last.

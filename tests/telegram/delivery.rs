@@ -150,6 +150,7 @@ async fn long_replies_are_split_and_each_outbox_reply_goes_out_once() {
                 in_reply_to: Some("tg:1".into()),
                 queued_at: 0,
                 reply_to: None,
+                attempted: false,
             }],
         })
         .await
@@ -197,6 +198,7 @@ async fn unsent_outbox_replies_are_resent_at_start_and_a_contact_request_gets_it
                 in_reply_to: Some("tg:5".into()),
                 queued_at: 0,
                 reply_to: None,
+                attempted: false,
             }],
         })
         .await

@@ -95,6 +95,7 @@ impl Harness {
             in_reply_to: Some(message_id.to_string()),
             queued_at: 0,
             reply_to: None,
+            attempted: false,
         };
         self.store
             .commit_turn(TurnCommit {
@@ -529,6 +530,57 @@ async fn a_reply_whose_retries_ran_out_leaves_at_the_next_sweep_without_a_restar
     sweep.abort();
     assert_eq!(h.fake.requests().len(), before);
     assert_eq!(h.fake.sent().len(), 1, "sent exactly once");
+}
+
+#[tokio::test]
+async fn replies_in_flight_at_a_kill_are_sent_again_and_counted_as_maybe_twice() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _local = metrics::set_default_local_recorder(&recorder);
+
+    let h = start(tuning()).await;
+    // The last run handed one reply to Graph and died before Graph's answer; the other it
+    // never got to.
+    let in_flight = h.durable(ANA, "wamid.IN1", reply("en vuelo", &[])).await;
+    h.durable(BETO, "wamid.IN2", reply("nunca salió", &[]))
+        .await;
+    let id = in_flight.outbox_id.clone().unwrap_or_default();
+    h.store.outbox_attempted(&id).await.expect("mark");
+    let pending = h
+        .store
+        .outbox_pending(Channel::WhatsApp)
+        .await
+        .expect("outbox");
+    let attempted: Vec<bool> = pending.iter().map(|e| e.attempted).collect();
+    assert_eq!(attempted, [true, false]);
+
+    assert_eq!(h.sender.resend_pending().await, 2);
+    h.fake.wait_for(2).await;
+    h.drain().await;
+    assert_eq!(
+        counter(
+            &snapshotter,
+            "redsol_resent_after_restart_total",
+            &[("channel", "whatsapp")]
+        ),
+        1,
+        "only the reply handed to Graph before may arrive twice"
+    );
+    assert!(h.unsent().await.is_empty());
+    // Sending marks a reply as attempted before its first request.
+    let third = h.durable(ANA, "wamid.IN3", reply("otra", &[])).await;
+    let third_id = third.outbox_id.clone().unwrap_or_default();
+    h.fake.script(Script::server_error().times(4));
+    h.sink.deliver(third);
+    h.fake.wait_for_requests(6).await;
+    h.drain().await;
+    let left = h
+        .store
+        .outbox_pending(Channel::WhatsApp)
+        .await
+        .expect("outbox");
+    assert_eq!(left.len(), 1);
+    assert!(left[0].attempted && left[0].id == third_id);
 }
 
 #[tokio::test]

@@ -318,6 +318,11 @@ impl Store for SqliteStore {
         }))
     }
 
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        let id = id.to_string();
+        Box::pin(self.run("outbox_attempted", move |conn| outbox_attempted(conn, &id)))
+    }
+
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
         let id = id.to_string();
         let unsent = Arc::clone(&self.unsent);

@@ -122,6 +122,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE outbox ADD COLUMN reply_to TEXT;
     "#,
+    // 6: when a sender first handed a reply to the platform: after a crash, only replies so
+    // marked and not sent may reach the user twice.
+    r#"
+    ALTER TABLE outbox ADD COLUMN attempted_at TEXT;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

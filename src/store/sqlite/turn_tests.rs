@@ -135,6 +135,7 @@ async fn a_turn_commits_snapshot_journal_and_outbox_at_once() {
             in_reply_to: Some("m1".into()),
             queued_at: 0,
             reply_to: None,
+            attempted: false,
         }],
     };
     {
@@ -244,6 +245,7 @@ async fn retention_forgets_old_rows_and_keeps_records_and_pending_work() {
         in_reply_to: Some(id.into()),
         queued_at: unix_now(),
         reply_to: None,
+        attempted: false,
     };
     store
         .commit_turn(TurnCommit {

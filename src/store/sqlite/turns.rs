@@ -145,6 +145,15 @@ pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreRe
 }
 
 /// Marks a reply sent; returns whether it was unsent until now.
+pub(super) fn outbox_attempted(conn: &mut Connection, id: &str) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET attempted_at = ?2 WHERE id = ?1 AND attempted_at IS NULL",
+    )
+    .and_then(|mut st| st.execute(params![id, now_utc()]))
+    .map(|_| ())
+    .map_err(db_err)
+}
+
 pub(super) fn outbox_sent(conn: &mut Connection, id: &str) -> StoreResult<bool> {
     let changed = conn
         .prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL")
@@ -170,7 +179,8 @@ pub(super) fn outbox_pending(
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, user, in_reply_to, reply, \
-             COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0), reply_to FROM outbox \
+             COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0), reply_to, \
+             attempted_at IS NOT NULL FROM outbox \
              WHERE channel = ?1 AND sent_at IS NULL ORDER BY seq",
         )
         .map_err(db_err)?;
@@ -183,12 +193,13 @@ pub(super) fn outbox_pending(
                 row.get::<_, String>(3)?,
                 row.get::<_, i64>(4)?,
                 row.get::<_, Option<String>>(5)?,
+                row.get::<_, bool>(6)?,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, user, in_reply_to, json, queued_at, reply_to) = row.map_err(db_err)?;
+        let (id, user, in_reply_to, json, queued_at, reply_to, attempted) = row.map_err(db_err)?;
         let reply = serde_json::from_str(&json)
             .map_err(|e| StoreError::Invalid(format!("outbox reply {id}: {e}")))?;
         out.push(OutboxEntry {
@@ -198,6 +209,7 @@ pub(super) fn outbox_pending(
             in_reply_to,
             queued_at: u64::try_from(queued_at).unwrap_or(0),
             reply_to,
+            attempted,
         });
     }
     Ok(out)
