@@ -396,6 +396,18 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         routes = routes.merge(channel.routes());
     }
 
+    // `/ready` turns 503 while a sender is down: its replies wait in the outbox.
+    let mut checks: Vec<http::Check> = Vec::new();
+    if let Some(outbound) = &whatsapp {
+        let outbound = outbound.clone();
+        checks.push(Box::new(move || {
+            outbound.stopped().then_some("the WhatsApp sender")
+        }));
+    }
+    if let Some(channel) = &telegram {
+        let stopped = channel.sender_stopped();
+        checks.push(Box::new(move || stopped().then_some("the Telegram sender")));
+    }
     let addr = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -411,6 +423,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         HttpState {
             metrics,
             ready: ready.clone(),
+            checks: Arc::new(checks),
         },
         routes,
         http::Limits {

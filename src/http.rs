@@ -16,7 +16,12 @@ pub struct HttpState {
     pub metrics: PrometheusHandle,
     /// Set once every channel is up; `/ready` answers 503 until then.
     pub ready: Arc<AtomicBool>,
+    /// Parts that must run for `/ready` (the channels' senders): each names itself when down.
+    pub checks: Arc<Vec<Check>>,
 }
+
+/// A readiness check: the name of the part when it is down.
+pub type Check = Box<dyn Fn() -> Option<&'static str> + Send + Sync>;
 
 /// Compares two secrets in time that depends only on their lengths (webhook tokens).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -38,10 +43,12 @@ async fn health() -> &'static str {
 }
 
 async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
-    if state.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ready\n")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting\n")
+    if !state.ready.load(Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "starting\n".to_string());
+    }
+    match state.checks.iter().find_map(|check| check()) {
+        Some(down) => (StatusCode::SERVICE_UNAVAILABLE, format!("{down} is down\n")),
+        None => (StatusCode::OK, "ready\n".to_string()),
     }
 }
 
@@ -128,9 +135,13 @@ mod tests {
 
     #[tokio::test]
     async fn ready_is_503_until_channels_are_up_and_metrics_render() {
+        let sender_up = Arc::new(AtomicBool::new(true));
+        let up = sender_up.clone();
+        let check: Check = Box::new(move || (!up.load(Ordering::Acquire)).then_some("a sender"));
         let state = HttpState {
             metrics: crate::telemetry::metrics_handle().expect("recorder"),
             ready: Arc::new(AtomicBool::new(false)),
+            checks: Arc::new(vec![check]),
         };
         assert_eq!(
             get_text(router(state.clone(), Router::new()), "/health")
@@ -150,6 +161,12 @@ mod tests {
                 .await
                 .0,
             StatusCode::OK
+        );
+        // A sender that died makes the process unready, naming it.
+        sender_up.store(false, Ordering::Release);
+        assert_eq!(
+            get_text(router(state.clone(), Router::new()), "/ready").await,
+            (StatusCode::SERVICE_UNAVAILABLE, "a sender is down\n".into())
         );
         crate::telemetry::register_common();
         let (status, body) = get_text(router(state, Router::new()), "/metrics").await;

@@ -286,6 +286,12 @@ impl TelegramChannel {
         self.outbound.resend_pending().await
     }
 
+    /// Whether the sender has stopped, as a check that outlives the channel value.
+    pub fn sender_stopped(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let outbound = self.outbound.clone();
+        move || outbound.stopped()
+    }
+
     /// Offers the unsent replies again every `every` while the sender runs.
     pub fn sweep_outbox(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
         self.outbound.sweep_outbox(every)

@@ -743,3 +743,17 @@ async fn the_fake_checks_requests_like_graph() {
     }
     assert!(fake.sent().is_empty());
 }
+
+#[tokio::test]
+async fn a_stopped_sender_says_so_for_the_readiness_check() {
+    let h = start(tuning()).await;
+    assert!(!h.sender.stopped());
+    h.sender.stop();
+    for _ in 0..1000 {
+        if h.sender.stopped() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the sender never reported stopped");
+}
