@@ -417,23 +417,40 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     let local = listener.local_addr()?;
     let ready = Arc::new(AtomicBool::new(false));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut http_stop = stop_rx.clone();
-    let server = tokio::spawn(http::serve(
-        listener,
-        HttpState {
-            metrics,
-            ready: ready.clone(),
-            checks: Arc::new(checks),
-        },
-        routes,
-        http::Limits {
-            max_concurrent: settings.server.max_concurrent_requests,
-            request_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
-        },
-        async move {
-            let _ = http_stop.wait_for(|s| *s).await;
-        },
-    ));
+    let state = HttpState {
+        metrics,
+        ready: ready.clone(),
+        checks: Arc::new(checks),
+    };
+    let limits = http::Limits {
+        max_concurrent: settings.server.max_concurrent_requests,
+        request_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
+    };
+    let stopped = |mut stop: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    // `/metrics` on a listener of its own when `server.metrics_addr` says so.
+    let mut metrics_server = None;
+    let app = match &settings.server.metrics_addr {
+        Some(metrics_addr) => {
+            let listener = tokio::net::TcpListener::bind(metrics_addr)
+                .await
+                .with_context(|| {
+                    format!("cannot listen on {metrics_addr} (server.metrics_addr)")
+                })?;
+            let metrics_listener = listener.local_addr()?;
+            metrics_server = Some(tokio::spawn(http::serve(
+                listener,
+                http::metrics_router(state.clone()),
+                limits,
+                stopped(stop_rx.clone()),
+            )));
+            tracing::info!(%metrics_listener, "metrics listening (not on the public listener)");
+            http::public_router(state, routes)
+        }
+        None => http::router(state, routes),
+    };
+    let server = tokio::spawn(http::serve(listener, app, limits, stopped(stop_rx.clone())));
     tracing::info!(%local, "HTTP server listening");
 
     let console_task = console_replies.map(|replies| {
@@ -471,6 +488,9 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     let _ = stop_tx.send(true);
     if tokio::time::timeout_at(deadline, server).await.is_err() {
         tracing::warn!("the HTTP server did not stop within the grace period");
+    }
+    if let Some(metrics_server) = metrics_server {
+        let _ = tokio::time::timeout_at(deadline, metrics_server).await;
     }
     let store = core.store.clone();
     core.stop(left(deadline)).await;

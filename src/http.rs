@@ -30,12 +30,23 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The operational routes, plus the channels' webhook routes (`extra`).
 pub fn router(state: HttpState, extra: Router) -> Router {
+    public_router(state.clone(), extra).merge(metrics_router(state))
+}
+
+/// `/health`, `/ready` and the channels' webhook routes (`extra`), without `/metrics`.
+pub fn public_router(state: HttpState, extra: Router) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .route("/metrics", get(metrics_text))
         .with_state(state)
         .merge(extra)
+}
+
+/// `/metrics` alone (for `server.metrics_addr`, a listener of its own).
+pub fn metrics_router(state: HttpState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .with_state(state)
 }
 
 async fn health() -> &'static str {
@@ -94,15 +105,15 @@ pub fn limited(app: Router, limits: Limits) -> Router {
     )
 }
 
-/// Serves until `shutdown` completes, then finishes in-flight requests.
+/// Serves `app` behind the limits until `shutdown` completes, then finishes in-flight
+/// requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: HttpState,
-    extra: Router,
+    app: Router,
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, limited(router(state, extra), limits))
+    axum::serve(listener, limited(app, limits))
         .with_graceful_shutdown(shutdown)
         .await
 }

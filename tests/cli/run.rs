@@ -52,3 +52,34 @@ fn run_serves_metrics_of_a_console_conversation_and_stops_on_sigterm() {
     assert!(ok, "graceful exit on SIGTERM");
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
 }
+
+#[test]
+fn metrics_can_have_a_listener_of_their_own() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let config = data.path().join("redsol.toml");
+    std::fs::write(&config, "[server]\nmetrics_addr = \"127.0.0.1:0\"\n").expect("config");
+    let config = config.to_str().expect("utf-8 path").to_string();
+    let server = Server::start(&[], data.path(), &[("REDSOL_CONFIG", config.as_str())]);
+    let metrics_addr = server
+        .startup_log
+        .iter()
+        .find_map(|l| {
+            let i = l.find("metrics_listener=")?;
+            l[i + "metrics_listener=".len()..]
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| panic!("no metrics listener in {:?}", server.startup_log));
+    let own = http_get(&metrics_addr, "/metrics");
+    assert!(own.starts_with("HTTP/1.1 200"), "{own}");
+    assert!(own.contains("redsol_actor_restarts_total"), "{own}");
+    let public = http_get(&server.addr, "/metrics");
+    assert!(
+        public.starts_with("HTTP/1.1 404"),
+        "not on the public listener: {public}"
+    );
+    assert!(http_get(&server.addr, "/ready").starts_with("HTTP/1.1 200"));
+    let (ok, _) = server.terminate();
+    assert!(ok);
+}
