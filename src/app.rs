@@ -425,6 +425,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     let limits = http::Limits {
         max_concurrent: settings.server.max_concurrent_requests,
         request_timeout: Duration::from_secs(settings.server.request_timeout_secs.max(1)),
+        header_timeout: Duration::from_secs(settings.server.header_timeout_secs.max(1)),
     };
     let stopped = |mut stop: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stop.wait_for(|s| *s).await;

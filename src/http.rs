@@ -80,6 +80,8 @@ pub struct Limits {
     pub max_concurrent: usize,
     /// The most a request may take, its body read included (a slow sender gets 408).
     pub request_timeout: std::time::Duration,
+    /// The most reading a request's headers may take; past it the connection is closed.
+    pub header_timeout: std::time::Duration,
 }
 
 /// `router` behind the edge's limits.
@@ -106,16 +108,45 @@ pub fn limited(app: Router, limits: Limits) -> Router {
 }
 
 /// Serves `app` behind the limits until `shutdown` completes, then finishes in-flight
-/// requests.
+/// requests. HTTP/1.1 only, with a deadline on reading a request's headers (a client that
+/// trickles them is cut off).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, limited(app, limits))
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let app = limited(app, limits);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "could not accept an HTTP connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "HTTP connection ended with an error");
+            }
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -204,6 +235,7 @@ mod tests {
             Limits {
                 max_concurrent: 1,
                 request_timeout: std::time::Duration::from_secs(30),
+                header_timeout: std::time::Duration::from_secs(10),
             },
         );
         let first = tokio::spawn(get_text(app.clone(), "/slow"));

@@ -54,6 +54,8 @@ pub struct ServerSettings {
     pub max_concurrent_requests: usize,
     /// The most one request may take, its body read included (408 past it).
     pub request_timeout_secs: u64,
+    /// The most reading a request's headers may take (the connection is closed past it).
+    pub header_timeout_secs: u64,
     /// When set (`host:port`), `/metrics` is served there alone, not on the public listener.
     #[serde(default)]
     pub metrics_addr: Option<String>,

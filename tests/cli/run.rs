@@ -83,3 +83,34 @@ fn metrics_can_have_a_listener_of_their_own() {
     let (ok, _) = server.terminate();
     assert!(ok);
 }
+
+#[test]
+fn a_client_that_trickles_its_headers_is_cut_off() {
+    use std::io::{Read, Write};
+    let data = tempfile::tempdir().expect("tempdir");
+    let config = data.path().join("redsol.toml");
+    std::fs::write(&config, "[server]\nheader_timeout_secs = 1\n").expect("config");
+    let config = config.to_str().expect("utf-8 path").to_string();
+    let server = Server::start(&[], data.path(), &[("REDSOL_CONFIG", config.as_str())]);
+    let mut slow = std::net::TcpStream::connect(&server.addr).expect("connect");
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: redsol\r\n")
+        .expect("half the headers");
+    // Bounded: the server closes the connection after its header timeout (1 s), long before.
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = slow.read_to_end(&mut answer);
+    assert!(
+        read.is_ok() && started.elapsed() < std::time::Duration::from_secs(20),
+        "the connection was closed by the server: {read:?}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("ok"),
+        "no answer to an unfinished request"
+    );
+    // A whole request is still answered.
+    assert!(http_get(&server.addr, "/health").starts_with("HTTP/1.1 200"));
+    let (ok, _) = server.terminate();
+    assert!(ok);
+}
