@@ -11,7 +11,17 @@ use crate::text;
 
 /// Words that start another request within a message.
 const CONNECTORS: &[&str] = &[
-    "ademas", "tambien", "aparte", "asimismo", "igual", "otra", "x", "por", "pd",
+    "ademas",
+    "tambien",
+    "aparte",
+    "asimismo",
+    "igual",
+    "otra",
+    "x",
+    "por",
+    "pd",
+    "de",
+    "aprovechando",
 ];
 
 /// The clauses of a message: sentences, and the parts before a connector ("además", "otra
@@ -27,6 +37,8 @@ pub fn clauses(message: &str) -> Vec<String> {
                 "otra" => next == "cosa" || next == "pregunta",
                 "por" | "x" => next == "cierto",
                 "igual" => next == "quiero" || next == "queria",
+                // "…y de paso quiero subirme al de 100".
+                "de" => next == "paso",
                 _ => true,
             };
         if connector && out.last().is_some_and(|c| !c.is_empty()) {
@@ -131,6 +143,7 @@ impl Engine {
         let f = state.followups.remove(0);
         let ctx = super::state::context_of(state);
         let u = self.brain.understand(&f.text, &ctx).await;
+        crate::engine::remember(state, &u);
         let u = crate::model::Understanding {
             intent: f.intent,
             ..u
@@ -173,5 +186,8 @@ mod tests {
         let c = clauses("cuanto cuesta el de 50? y llegan a la sur?");
         assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!(clauses("hola"), ["hola"]);
+        let c = clauses("no tengo internet desde ayer y de paso quiero subirme al de 100");
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert!(c[1].starts_with("de paso"));
     }
 }

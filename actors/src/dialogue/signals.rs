@@ -68,6 +68,10 @@ const CANCEL_CUES: &[&str] = &[
     "mejor despues",
     "ya no",
     "por ahora no",
+    "mejor otro dia",
+    "mejor en otra ocasion",
+    "mejor en otro momento",
+    "mejor otro rato",
 ];
 
 /// Words of a "yes".

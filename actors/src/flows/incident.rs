@@ -250,12 +250,18 @@ pub(crate) fn fill_incident(
     let chosen = folded
         .strip_prefix("kind ")
         .and_then(|k| IncidentKind::parse(&k.replace(' ', "_")));
-    let describes = chosen.is_some()
-        || e.incident_kind.is_some_and(|k| k != IncidentKind::Other)
-        || (u.intent == Intent::ReportIncident
-            && asked == Some(IncSlot::What)
-            && t.split_whitespace().count() >= 2
-            && !is_bare_report_request(&folded));
+    // A report that says what fails is its description, even in words the kinds do not
+    // know ("el modem tiene la luz roja prendida"); "quiero reportar una falla" is not.
+    let says_what = u.intent == Intent::ReportIncident
+        && !is_bare_report_request(&folded)
+        && match asked {
+            Some(IncSlot::What) => t.split_whitespace().count() >= 2,
+            // Unasked, it must name a symptom: "tengo un problema con mi internet" does not.
+            None => t.split_whitespace().count() >= 4 && names_a_symptom(&folded),
+            _ => false,
+        };
+    let describes =
+        chosen.is_some() || e.incident_kind.is_some_and(|k| k != IncidentKind::Other) || says_what;
     if describes && (draft.description.is_none() || asked != Some(IncSlot::What)) {
         let fresh = draft.description.is_none();
         if let Some(kind) = chosen {
@@ -304,6 +310,38 @@ pub(crate) fn fill_incident(
 }
 
 /// "quiero reportar una falla": asks to report, says nothing of the fault.
+/// Whether a folded message names what is wrong (the device, a light, slowness, a drop), not
+/// only that something is.
+fn names_a_symptom(folded: &str) -> bool {
+    const SYMPTOMS: &[&str] = &[
+        "modem",
+        "router",
+        "antena",
+        "luz",
+        "luces",
+        "foco",
+        "foquito",
+        "roja",
+        "rojo",
+        "parpadea",
+        "lento",
+        "lenta",
+        "jala",
+        "cae",
+        "cayo",
+        "corta",
+        "senal",
+        "cable",
+        "wifi",
+        "prende",
+        "apagado",
+        "apagada",
+        "intermitente",
+        "nada",
+    ];
+    folded.split(' ').any(|w| SYMPTOMS.contains(&w))
+}
+
 pub(crate) fn is_bare_report_request(folded: &str) -> bool {
     let words: Vec<&str> = folded.split(' ').collect();
     let fault_words = [

@@ -239,16 +239,18 @@ impl Rules {
 
     /// The answer of the config's question asked in a short message, if any.
     pub fn faq_answer(&self, message: &str) -> Option<&str> {
-        let folded = format!(" {} ", text::fold(message));
-        if folded.split(' ').filter(|w| !w.is_empty()).count() > 15 {
+        // Compared respelled: "a q hora abren" is "a que hora abren".
+        let words = text::tokens(message);
+        if words.len() > 15 {
             return None;
         }
+        let said = format!(" {} ", words.join(" "));
         self.faq
             .iter()
             .find(|f| {
                 f.phrases
                     .iter()
-                    .any(|p| folded.contains(&format!(" {} ", text::fold(p))))
+                    .any(|p| said.contains(&format!(" {} ", text::tokens(p).join(" "))))
             })
             .map(|f| f.answer.as_str())
     }

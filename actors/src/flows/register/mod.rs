@@ -91,6 +91,16 @@ impl Engine {
         // ("Martha Quiroz" is a name, not a question about clients).
         let mut trial = draft.clone();
         fill_register(&mut trial, t, u, asked, &self.rules);
+        // "¿y el de 50 cuánto sale?" asks a price; it does not choose the plan.
+        if asks_price && trial.plan_mbps != draft.plan_mbps && asked != Some(RegSlot::Plan) {
+            let price = Understanding {
+                intent: Intent::Plans,
+                ..u.clone()
+            };
+            return self
+                .detour(state, key, t, &price, ctx, Dialogue::Registering(draft))
+                .await;
+        }
         let fills = trial != draft && !signals::is_question(t);
         let answers_slot = fills
             || match asked {
