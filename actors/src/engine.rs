@@ -212,7 +212,7 @@ impl Engine {
         let u = self.settled(&u).unwrap_or(u);
         metrics::counter!("redsol_intents_total", "intent" => u.intent.as_str(), "source" => u.source.as_str())
             .increment(1);
-        remember(state, &u);
+        state.remember(&u);
         *primary = Some(u.intent);
         // A question the config answers, wherever it is asked; the flow's question follows.
         if let Some(answer) = self.rules.faq_answer(t) {
@@ -427,20 +427,6 @@ impl Engine {
                 false
             }
         }
-    }
-}
-
-/// Keeps what a message said in passing for the flows that need it: a phone, the plan and
-/// the zone last mentioned ("contrátamelo" knows which).
-pub(crate) fn remember(state: &mut ConversationState, u: &Understanding) {
-    if let Some(phone) = &u.entities.phone {
-        state.profile.phone = Some(phone.clone());
-    }
-    if u.entities.plan_mbps.is_some() {
-        state.last_plan = u.entities.plan_mbps;
-    }
-    if u.entities.zone.is_some() {
-        state.last_zone = u.entities.zone.clone();
     }
 }
 

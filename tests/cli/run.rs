@@ -98,11 +98,11 @@ fn a_client_that_trickles_its_headers_is_cut_off() {
     // Bounded: the server closes the connection after its header timeout (1 s), long before.
     slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .expect("timeout");
-    let started = std::time::Instant::now();
     let mut answer = Vec::new();
+    // Ok: the server closed it; an error: the 20 s bound passed with the connection open.
     let read = slow.read_to_end(&mut answer);
     assert!(
-        read.is_ok() && started.elapsed() < std::time::Duration::from_secs(20),
+        read.is_ok(),
         "the connection was closed by the server: {read:?}"
     );
     assert!(

@@ -143,7 +143,7 @@ impl Engine {
         let f = state.followups.remove(0);
         let ctx = super::state::context_of(state);
         let u = self.brain.understand(&f.text, &ctx).await;
-        crate::engine::remember(state, &u);
+        state.remember(&u);
         let u = crate::model::Understanding {
             intent: f.intent,
             ..u

@@ -11,5 +11,6 @@ pub mod digression;
 pub mod followups;
 pub mod repair;
 pub mod replies;
+mod signal_words;
 pub mod signals;
 pub mod state;

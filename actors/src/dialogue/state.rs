@@ -93,6 +93,22 @@ pub struct ConversationState {
     pub private_reply: bool,
 }
 
+impl ConversationState {
+    /// Keeps what a message said in passing for the flows that need it: a phone, the plan
+    /// and the zone last mentioned ("contrátamelo" knows which).
+    pub(crate) fn remember(&mut self, u: &crate::model::Understanding) {
+        if let Some(phone) = &u.entities.phone {
+            self.profile.phone = Some(phone.clone());
+        }
+        if u.entities.plan_mbps.is_some() {
+            self.last_plan = u.entities.plan_mbps;
+        }
+        if u.entities.zone.is_some() {
+            self.last_zone = u.entities.zone.clone();
+        }
+    }
+}
+
 /// A registration just saved: what a correction right after it would change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastRegistration {

@@ -90,11 +90,7 @@ impl ConversationKey {
         mac.update(b":");
         mac.update(self.user.as_bytes());
         let tag = mac.finalize().into_bytes();
-        let mut out = String::with_capacity(17);
-        out.push('c');
-        for b in &tag[..8] {
-            out.push_str(&format!("{b:02x}"));
-        }
-        out
+        let id = tag[..8].iter().fold(0u64, |n, b| n << 8 | u64::from(*b));
+        format!("c{id:016x}")
     }
 }
