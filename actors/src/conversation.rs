@@ -3,8 +3,9 @@
 //! to the store after every turn so that a restart or a reactivation resumes where it was.
 
 use crate::engine::{ConversationState, Engine};
-use crate::model::{Channel, ConversationKey, Inbound, Outbound, Reply, ReplySink};
+use crate::model::{Channel, ConversationKey, Inbound, Outbound, Reply};
 use crate::store::{OutboxEntry, TurnCommit};
+use crate::supervisor::Sinks;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -60,7 +61,8 @@ pub enum ConversationMsg {
 pub struct ConversationArgs {
     pub key: ConversationKey,
     pub engine: Engine,
-    pub sink: Arc<dyn ReplySink>,
+    /// Every channel's sink: a turn may answer on another channel (a handoff's relay).
+    pub sinks: Arc<Sinks>,
     pub progress: Arc<Progress>,
     /// Start clean, ignoring the snapshot (after a poison message was dropped).
     pub clean: bool,
@@ -71,7 +73,7 @@ pub struct ConversationActor;
 pub struct ConversationActorState {
     key: ConversationKey,
     engine: Engine,
-    sink: Arc<dyn ReplySink>,
+    sinks: Arc<Sinks>,
     progress: Arc<Progress>,
     conversation: ConversationState,
     /// When the rate-limit bucket was last refilled.
@@ -144,19 +146,35 @@ impl ConversationActorState {
     /// its last snapshot and redelivers the message, and the records the turn wrote are found
     /// again by their source, not written twice.
     ///
-    /// Each reply comes with where it goes when not to the user's own chat (`reply_to`).
+    /// Each reply comes with its conversation (the user's own, or another one's: a handoff's
+    /// relay) and where it goes when not to that user's own chat (`reply_to`). A reply for a
+    /// channel that is not running is dropped with an error log.
     async fn commit_and_send(
         &self,
         inbound: &Inbound,
-        replies: Vec<(Reply, Option<String>)>,
+        replies: Vec<(ConversationKey, Reply, Option<String>)>,
     ) -> Result<(), String> {
+        let replies: Vec<_> = replies
+            .into_iter()
+            .filter(|(key, _, _)| {
+                let running = self.sinks.contains_key(&key.channel);
+                if !running {
+                    tracing::error!(
+                        channel = key.channel.as_str(),
+                        conversation = %self.key.opaque_id(),
+                        "a reply for a channel that is not running was dropped"
+                    );
+                }
+                running
+            })
+            .collect();
         let durable: Vec<OutboxEntry> = match &inbound.message_id {
             Some(id) => replies
                 .iter()
                 .enumerate()
-                .map(|(n, (reply, reply_to))| OutboxEntry {
+                .map(|(n, (key, reply, reply_to))| OutboxEntry {
                     id: OutboxEntry::id_for(&self.key, id, n),
-                    key: self.key.clone(),
+                    key: key.clone(),
                     reply: reply.clone(),
                     in_reply_to: Some(id.clone()),
                     queued_at: crate::store::unix_now(),
@@ -187,9 +205,12 @@ impl ConversationActorState {
             }
             tokio::time::sleep(COMMIT_BACKOFF * 4u32.pow(tries - 1)).await;
         }
-        for (n, (reply, reply_to)) in replies.into_iter().enumerate() {
-            self.sink.deliver(Outbound {
-                key: self.key.clone(),
+        for (n, (key, reply, reply_to)) in replies.into_iter().enumerate() {
+            let Some(sink) = self.sinks.get(&key.channel) else {
+                continue;
+            };
+            sink.deliver(Outbound {
+                key,
                 reply,
                 in_reply_to: inbound.message_id.clone(),
                 outbox_id: durable.get(n).map(|e| e.id.clone()),
@@ -215,13 +236,24 @@ impl ConversationActorState {
                 .instrument(span.clone())
                 .await;
             // Staff data asked in a group goes to the private chat; the group is told so.
-            let replies = match &inbound.reply_to {
+            let own = self.key.clone();
+            let mut replies = match &inbound.reply_to {
+                _ if self.conversation.silent => Vec::new(),
                 Some(group) if self.conversation.private_reply => vec![
-                    (self.engine.private_notice(), Some(group.clone())),
-                    (reply, None),
+                    (
+                        own.clone(),
+                        self.engine.private_notice(),
+                        Some(group.clone()),
+                    ),
+                    (own, reply, None),
                 ],
-                _ => vec![(reply, inbound.reply_to.clone())],
+                _ => vec![(own, reply, inbound.reply_to.clone())],
             };
+            replies.extend(
+                std::mem::take(&mut self.conversation.outgoing)
+                    .into_iter()
+                    .map(|a| (a.key, a.reply, None)),
+            );
             self.commit_and_send(&inbound, replies)
                 .instrument(span)
                 .await?;
@@ -241,7 +273,11 @@ impl ConversationActorState {
                     conversation = %self.key.opaque_id(),
                     "user over the inbound rate limit; further messages dropped until the bucket refills"
                 );
-                replies.push((self.engine.rate_limited_notice(), inbound.reply_to.clone()));
+                replies.push((
+                    self.key.clone(),
+                    self.engine.rate_limited_notice(),
+                    inbound.reply_to.clone(),
+                ));
             }
             self.commit_and_send(&inbound, replies).await?;
         }
@@ -263,7 +299,7 @@ impl Actor for ConversationActor {
         Ok(ConversationActorState {
             key: args.key,
             engine: args.engine,
-            sink: args.sink,
+            sinks: args.sinks,
             progress: args.progress,
             conversation: ConversationState::default(),
             refilled_at: Instant::now(),

@@ -29,6 +29,7 @@ pub struct Engine {
     pub(crate) rules: Arc<Rules>,
     pub(crate) brain: Arc<dyn Brain>,
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: crate::clock::Clock,
 }
 
 /// What the user said, once parsed: text to understand, or a tapped choice.
@@ -44,7 +45,19 @@ impl Engine {
             rules,
             brain,
             store,
+            clock: crate::clock::Clock::System,
         }
+    }
+
+    /// The same engine on another clock (tests of business hours and idle limits).
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Unix seconds now, on the engine's clock.
+    pub fn now(&self) -> u64 {
+        self.clock.now()
     }
 
     pub fn rules(&self) -> &Arc<Rules> {
@@ -59,10 +72,15 @@ impl Engine {
     pub async fn turn(&self, state: &mut ConversationState, inbound: &Inbound) -> Reply {
         merge_profile(&mut state.profile, &inbound.profile);
         state.private_reply = false;
+        state.silent = false;
+        state.outgoing.clear();
         state.turn_source = inbound
             .message_id
             .as_ref()
             .map(|id| format!("{}:{}:{}", inbound.key.channel, inbound.key.user, id));
+        if let Some(reply) = self.handoff_turn(state, inbound).await {
+            return self.remembered(state, &inbound.content, reply);
+        }
         let said = self.parse(state, &inbound.content);
         let user_text = match &said {
             Said::Text(t) => t.clone(),
@@ -94,8 +112,23 @@ impl Engine {
             }
             Said::Text(t) => self.text_turn(state, &inbound.key, &t).await,
         };
+        self.remember_turn(state, &user_text, reply)
+    }
+
+    /// A handoff turn in the history: what the customer said, and what the person answered
+    /// is theirs (not in the bot's history).
+    fn remembered(&self, state: &mut ConversationState, content: &Content, reply: Reply) -> Reply {
+        let user_text = match content {
+            Content::Text(t) => t.clone(),
+            Content::Choice(c) => format!("[{c}]"),
+            _ => "[adjunto]".to_string(),
+        };
+        self.remember_turn(state, &user_text, reply)
+    }
+
+    fn remember_turn(&self, state: &mut ConversationState, user_text: &str, reply: Reply) -> Reply {
         state.history.push_back(Turn {
-            user: text::truncate_chars(&user_text, 200),
+            user: text::truncate_chars(user_text, 200),
             bot: text::truncate_chars(&reply.text, 200),
         });
         while state.history.len() > self.rules.limits.history_turns {
@@ -345,8 +378,8 @@ impl Engine {
             }
             Intent::Billing => self.record(state, key, "billing", t, "billing").await,
             Intent::HumanAgent => {
-                self.record(state, key, "human_agent", t, "human_agent")
-                    .await
+                self.record_for_staff(state, key, "human_agent", t).await;
+                self.ask_for_person(state, key).await
             }
             Intent::ChangePlan => {
                 let plan_mbps = u

@@ -8,10 +8,14 @@ use crate::model::{
     Channel, Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority,
     Prospect, Reply,
 };
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+pub mod handoff;
+mod memory;
+
+pub use memory::MemoryStore;
 
 /// A boxed, sendable future: what the object-safe [`Store`] trait returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -76,6 +80,9 @@ pub struct TurnCommit {
 /// Everything outside the conversation that the engine needs. All methods are cheap to call
 /// concurrently; implementations do their blocking work off the async workers.
 pub trait Store: Send + Sync + 'static {
+    /// The handoffs to a person.
+    fn handoffs(&self) -> &dyn handoff::Handoffs;
+
     /// `sqlite`, `sheets` or `memory`: the `backend` label of `redsol_store_request_seconds`.
     fn backend(&self) -> &'static str;
 
@@ -214,267 +221,6 @@ pub fn incident_id(seq: u64) -> String {
 /// Formats a prospect id: `PRO-000123`.
 pub fn prospect_id(seq: u64) -> String {
     format!("PRO-{seq:06}")
-}
-
-#[derive(Default)]
-struct MemoryInner {
-    prospects: Vec<Prospect>,
-    incidents: Vec<Incident>,
-    requests: Vec<PendingRequest>,
-    snapshots: HashMap<ConversationKey, String>,
-    journal: HashMap<(ConversationKey, String), (u64, JournalEntry, bool)>,
-    journal_seq: u64,
-    /// Outbox replies in order, with whether they were sent.
-    outbox: Vec<(OutboxEntry, bool)>,
-    /// Turn commits still to fail (a full disk, for tests).
-    failing_commits: usize,
-}
-
-/// A complete in-memory [`Store`], for tests and benchmarks.
-pub struct MemoryStore {
-    clients: Arc<Vec<Client>>,
-    inner: Mutex<MemoryInner>,
-}
-
-impl MemoryStore {
-    pub fn new(clients: Vec<Client>) -> Self {
-        Self {
-            clients: Arc::new(clients),
-            inner: Mutex::new(MemoryInner::default()),
-        }
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut MemoryInner) -> T) -> T {
-        let mut guard = match self.inner.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
-    }
-
-    /// Every prospect saved so far (for tests).
-    pub fn prospects(&self) -> Vec<Prospect> {
-        self.with(|i| i.prospects.clone())
-    }
-
-    /// Every incident saved so far (for tests).
-    pub fn incidents(&self) -> Vec<Incident> {
-        self.with(|i| i.incidents.clone())
-    }
-
-    /// Every recorded request (for tests).
-    pub fn requests(&self) -> Vec<PendingRequest> {
-        self.with(|i| i.requests.clone())
-    }
-
-    /// Makes the next `n` turn commits fail, as a full disk would (for tests).
-    pub fn fail_next_commits(&self, n: usize) {
-        self.with(|i| i.failing_commits = n);
-    }
-}
-
-fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
-    Box::pin(std::future::ready(value))
-}
-
-impl Store for MemoryStore {
-    fn backend(&self) -> &'static str {
-        "memory"
-    }
-
-    fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {
-        ready(Ok(self.clients.clone()))
-    }
-
-    fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>> {
-        ready(Ok(self.with(|i| {
-            let made = |p: &&Prospect| p.data.source.is_some() && p.data.source == prospect.source;
-            if let Some(p) = i.prospects.iter().find(made) {
-                return p.clone();
-            }
-            let p = Prospect {
-                id: prospect_id(i.prospects.len() as u64 + 1),
-                created_at: now_utc(),
-                status: prospect.initial_status().into(),
-                data: prospect,
-            };
-            i.prospects.push(p.clone());
-            p
-        })))
-    }
-
-    fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>> {
-        ready(Ok(self.with(|i| {
-            let made = |x: &&Incident| x.data.source.is_some() && x.data.source == incident.source;
-            if let Some(x) = i.incidents.iter().find(made) {
-                return x.clone();
-            }
-            let inc = Incident {
-                id: incident_id(i.incidents.len() as u64 + 1),
-                status: "Nuevo".into(),
-                created_at: now_utc(),
-                technician: "Sin asignar".into(),
-                data: incident,
-            };
-            i.incidents.push(inc.clone());
-            inc
-        })))
-    }
-
-    fn incidents_for(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Incident>>> {
-        let key = key.clone();
-        ready(Ok(self.with(|i| {
-            i.incidents
-                .iter()
-                .rev()
-                .filter(|inc| inc.data.key == key)
-                .cloned()
-                .collect()
-        })))
-    }
-
-    fn open_incidents_by_priority(&self) -> BoxFuture<'_, StoreResult<Vec<(Priority, u64)>>> {
-        ready(Ok(self.with(|i| {
-            Priority::ALL
-                .into_iter()
-                .map(|p| {
-                    let n = i
-                        .incidents
-                        .iter()
-                        .filter(|inc| inc.is_open() && inc.data.priority == p)
-                        .count();
-                    (p, n as u64)
-                })
-                .collect()
-        })))
-    }
-
-    fn record_request(&self, request: PendingRequest) -> BoxFuture<'_, StoreResult<()>> {
-        self.with(|i| {
-            let made = |r: &PendingRequest| {
-                r.source.is_some() && r.source == request.source && r.kind == request.kind
-            };
-            if !i.requests.iter().any(made) {
-                i.requests.push(request);
-            }
-        });
-        ready(Ok(()))
-    }
-
-    fn load_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Option<String>>> {
-        let key = key.clone();
-        ready(Ok(self.with(|i| i.snapshots.get(&key).cloned())))
-    }
-
-    fn save_snapshot(
-        &self,
-        key: &ConversationKey,
-        state: String,
-    ) -> BoxFuture<'_, StoreResult<()>> {
-        let key = key.clone();
-        self.with(|i| i.snapshots.insert(key, state));
-        ready(Ok(()))
-    }
-
-    fn delete_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<()>> {
-        let key = key.clone();
-        self.with(|i| i.snapshots.remove(&key));
-        ready(Ok(()))
-    }
-
-    fn journal_inbound(&self, entry: JournalEntry) -> BoxFuture<'_, StoreResult<bool>> {
-        ready(Ok(self.with(|i| {
-            let id = (entry.key.clone(), entry.message_id.clone());
-            if i.journal.contains_key(&id) {
-                return false;
-            }
-            i.journal_seq += 1;
-            let seq = i.journal_seq;
-            i.journal.insert(id, (seq, entry, false));
-            true
-        })))
-    }
-
-    fn journal_done(
-        &self,
-        key: &ConversationKey,
-        message_id: &str,
-    ) -> BoxFuture<'_, StoreResult<()>> {
-        let id = (key.clone(), message_id.to_string());
-        self.with(|i| {
-            if let Some(e) = i.journal.get_mut(&id) {
-                e.2 = true;
-            }
-        });
-        ready(Ok(()))
-    }
-
-    fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
-        let failed = self.with(|i| {
-            if i.failing_commits > 0 {
-                i.failing_commits -= 1;
-                return true;
-            }
-            i.snapshots.insert(commit.key.clone(), commit.snapshot);
-            if let Some(id) = &commit.message_id {
-                if let Some(e) = i.journal.get_mut(&(commit.key.clone(), id.clone())) {
-                    e.2 = true;
-                }
-            }
-            for reply in commit.replies {
-                if !i.outbox.iter().any(|(e, _)| e.id == reply.id) {
-                    i.outbox.push((reply, false));
-                }
-            }
-            false
-        });
-        ready(if failed {
-            Err(StoreError::Unavailable("disk full (a test's fault)".into()))
-        } else {
-            Ok(())
-        })
-    }
-
-    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
-        self.with(|i| {
-            if let Some(e) = i.outbox.iter_mut().find(|(e, _)| e.id == id) {
-                e.0.attempted = true;
-            }
-        });
-        ready(Ok(()))
-    }
-
-    fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
-        self.with(|i| {
-            if let Some(e) = i.outbox.iter_mut().find(|(e, _)| e.id == id) {
-                e.1 = true;
-            }
-        });
-        ready(Ok(()))
-    }
-
-    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
-        ready(Ok(self.with(|i| {
-            i.outbox
-                .iter()
-                .filter(|(e, sent)| !sent && e.key.channel == channel)
-                .map(|(e, _)| e.clone())
-                .collect()
-        })))
-    }
-
-    fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>> {
-        ready(Ok(self.with(|i| {
-            let mut pending: Vec<_> = i
-                .journal
-                .values()
-                .filter(|(_, _, done)| !done)
-                .map(|(seq, e, _)| (*seq, e.clone()))
-                .collect();
-            pending.sort_by_key(|(seq, _)| *seq);
-            pending.into_iter().map(|(_, e)| e).collect()
-        })))
-    }
 }
 
 #[cfg(test)]

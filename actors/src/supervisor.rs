@@ -25,6 +25,8 @@ pub enum SupervisorMsg {
     Route(Box<Inbound>),
     /// Passivate the conversations idle for longer than the timeout.
     Sweep,
+    /// Return silent handoffs to the bot, post cards queued out of hours.
+    HandoffSweep,
     /// How many conversations are live.
     Active(RpcReplyPort<usize>),
     /// Stop taking messages, let every conversation finish what it has, then answer.
@@ -74,6 +76,9 @@ impl Router {
     }
 }
 
+/// How often handoffs are checked for silence and for the opening hour.
+const HANDOFF_SWEEP: Duration = Duration::from_secs(60);
+
 /// The replies' way out, per channel.
 pub type Sinks = HashMap<Channel, Arc<dyn ReplySink>>;
 
@@ -106,7 +111,7 @@ impl Child {
 
 pub struct SupervisorState {
     engine: Engine,
-    sinks: Sinks,
+    sinks: Arc<Sinks>,
     children: HashMap<ConversationKey, Child>,
     by_id: HashMap<ActorId, ConversationKey>,
     restarts: HashMap<ConversationKey, VecDeque<Instant>>,
@@ -123,9 +128,9 @@ impl SupervisorState {
         key: &ConversationKey,
         clean: bool,
     ) -> Result<(), ActorProcessingErr> {
-        let Some(sink) = self.sinks.get(&key.channel).cloned() else {
+        if !self.sinks.contains_key(&key.channel) {
             return Err(format!("no reply sink for channel {}", key.channel).into());
-        };
+        }
         let progress = Arc::new(Progress::default());
         let (actor, _) = Actor::spawn_linked(
             None,
@@ -133,7 +138,7 @@ impl SupervisorState {
             ConversationArgs {
                 key: key.clone(),
                 engine: self.engine.clone(),
-                sink,
+                sinks: self.sinks.clone(),
                 progress: progress.clone(),
                 clean,
             },
@@ -321,9 +326,10 @@ impl Actor for ConversationSupervisor {
         let idle = args.engine.rules().limits.idle_timeout();
         let period = (idle / 4).clamp(Duration::from_millis(250), Duration::from_secs(60));
         myself.send_interval(period, || SupervisorMsg::Sweep);
+        myself.send_interval(HANDOFF_SWEEP, || SupervisorMsg::HandoffSweep);
         Ok(SupervisorState {
             engine: args.engine,
-            sinks: args.sinks,
+            sinks: Arc::new(args.sinks),
             children: HashMap::new(),
             by_id: HashMap::new(),
             restarts: HashMap::new(),
@@ -351,6 +357,24 @@ impl Actor for ConversationSupervisor {
                 }
             }
             SupervisorMsg::Sweep => state.sweep(),
+            SupervisorMsg::HandoffSweep => {
+                // Off the supervisor: routing never waits for the store.
+                let (engine, sinks) = (state.engine.clone(), state.sinks.clone());
+                tokio::spawn(async move {
+                    for out in engine.handoff_sweep(engine.now()).await {
+                        if let Some(sink) = sinks.get(&out.key.channel) {
+                            sink.deliver(Outbound {
+                                key: out.key,
+                                reply: out.reply,
+                                in_reply_to: None,
+                                outbox_id: None,
+                                accepted_at: Instant::now(),
+                                reply_to: None,
+                            });
+                        }
+                    }
+                });
+            }
             SupervisorMsg::Active(port) => {
                 let _ = port.send(state.children.len());
             }

@@ -113,6 +113,8 @@ struct FileSettings {
     brain: BrainTuning,
     sheets: SheetsTuning,
     rules: Rules,
+    #[serde(default)]
+    handoff: redsol_actors::rules::Handoff,
 }
 
 /// Telegram, when `TELEGRAM_BOT_TOKEN` is set. `api_url` is `TELEGRAM_API_URL`, else
@@ -253,6 +255,10 @@ impl Settings {
             .staff
             .whatsapp_numbers
             .extend(list(env, "REDSOL_ADMIN_WHATSAPP_NUMBERS"));
+        if let Some(chat) = var(env, "REDSOL_STAFF_CHAT_ID") {
+            file.rules.staff.telegram_chat_id = Some(chat);
+        }
+        file.rules.handoff = file.handoff.clone();
         file.rules.validate()?;
         file.whatsapp.validate()?;
         file.telegram.validate()?;

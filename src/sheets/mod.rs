@@ -432,6 +432,11 @@ impl Store for SheetsStore {
         "sheets"
     }
 
+    /// Handoffs are the bot's own state: SQLite's.
+    fn handoffs(&self) -> &dyn redsol_actors::store::handoff::Handoffs {
+        self.local()
+    }
+
     fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {
         Box::pin(async move { Ok(self.shared.tab(Tab::Clients).await?.clients.clone()) })
     }

@@ -290,6 +290,11 @@ impl Command {
             "menu" | "inicio" => "menu".to_string(),
             "ayuda" | "help" => "ayuda".to_string(),
             "cancelar" | "cancel" => "cancelar".to_string(),
+            // Staff commands of a handoff keep their slash: without it they are words a staff
+            // member may well write to a customer.
+            "soltar" | "mis" | "cliente" => format!("/{} {}", self.name, self.args)
+                .trim_end()
+                .to_string(),
             other if self.args.is_empty() => other.replace('_', " "),
             other => format!("{} {}", other.replace('_', " "), self.args),
         }
@@ -350,6 +355,9 @@ mod tests {
             ("/cancelar", "cancelar"),
             ("/menu@redsol_bot", "menu"),
             ("/planes", "planes"),
+            ("/soltar", "/soltar"),
+            ("/mis@redsol_bot", "/mis"),
+            ("/cliente ahora", "/cliente ahora"),
         ] {
             let u = update(private_message(serde_json::json!({ "text": typed })));
             let (inbound, chat) = accepted(parse(&u, &me(), GroupMode::Commands));

@@ -61,7 +61,7 @@ pub struct Server {
 
 impl Server {
     /// Starts `redsol run ARGS` with `REDSOL_DATA_DIR=data`, `MESSAGING_PORT=0` and `envs`, and
-    /// waits (bounded) for the log line that says where it listens.
+    /// waits (bounded) for the log lines that say where it listens and that it is running.
     pub fn start(args: &[&str], data: &Path, envs: &[(&str, &str)]) -> Server {
         let mut cmd = redsol();
         cmd.arg("run")
@@ -102,6 +102,9 @@ impl Server {
                     .next()
                     .unwrap_or_default()
                     .to_string();
+            }
+            // Said once every channel is up and `/ready` answers 200.
+            if !server.addr.is_empty() && line.contains("redsol is running") {
                 break;
             }
         }

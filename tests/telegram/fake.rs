@@ -653,6 +653,13 @@ pub mod update {
         self::text(from, text)
     }
 
+    /// A tap on an inline button of a message the bot sent to a group.
+    pub fn group_callback(from: &Value, group_id: i64, query_id: &str, data: &str) -> Value {
+        let mut q = callback(from, query_id, data);
+        q["message"]["chat"] = json!({"id": group_id, "type": "supergroup", "title": "Soporte"});
+        q
+    }
+
     /// A tap on an inline button of a message the bot sent to the user.
     pub fn callback(from: &Value, query_id: &str, data: &str) -> Value {
         let id = from["id"].as_i64().unwrap_or(0);

@@ -8,6 +8,7 @@ mod fake;
 #[allow(dead_code)]
 #[path = "../whatsapp/fake_graph.rs"]
 mod fake_graph;
+mod handoff;
 mod harness;
 mod metrics;
 mod polling;

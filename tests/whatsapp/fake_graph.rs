@@ -266,6 +266,12 @@ impl FakeGraph {
         self.sent()
     }
 
+    /// Waits until the accepted messages satisfy `done`; returns them.
+    pub async fn wait_sent(&self, what: &str, done: impl Fn(&[Recorded]) -> bool) -> Vec<Recorded> {
+        self.wait_until(WAIT, what, |i| done(&i.sent)).await;
+        self.sent()
+    }
+
     /// Waits until `n` requests arrived, accepted or not.
     pub async fn wait_for_requests(&self, n: usize) -> Vec<Request> {
         self.wait_until(WAIT, &format!("{n} requests"), |i| i.requests.len() >= n)

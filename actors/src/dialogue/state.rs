@@ -91,6 +91,23 @@ pub struct ConversationState {
     /// chat, and the group is told so. Not snapshotted.
     #[serde(skip)]
     pub private_reply: bool,
+    /// The last request understood (what a handoff's card says it is about).
+    #[serde(default)]
+    pub last_intent: Option<crate::model::Intent>,
+    /// A customer's open handoff to a person (its id): while a person holds it, what the
+    /// customer writes goes to them.
+    #[serde(default)]
+    pub handoff: Option<String>,
+    /// A staff member's: the customer their messages go to.
+    #[serde(default)]
+    pub relay: Option<crate::model::ConversationKey>,
+    /// This turn answers nothing to the user (a message relayed to a person). Not snapshotted.
+    #[serde(skip)]
+    pub silent: bool,
+    /// What this turn sends to other conversations (a card, a relayed message). Not
+    /// snapshotted: the turn's commit queues it in the outbox.
+    #[serde(skip)]
+    pub outgoing: Vec<crate::flows::handoff::Addressed>,
 }
 
 impl ConversationState {
@@ -105,6 +122,9 @@ impl ConversationState {
         }
         if u.entities.zone.is_some() {
             self.last_zone = u.entities.zone.clone();
+        }
+        if crate::flows::handoff::is_topic(u.intent) {
+            self.last_intent = Some(u.intent);
         }
     }
 }

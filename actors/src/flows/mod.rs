@@ -10,8 +10,10 @@
 //! - [`cancellation`]: a request to cancel the service, confirmed, recorded for staff (never
 //!   a registration).
 //! - [`staff`]: statistics, finance and client search for staff.
+//! - [`handoff`]: a person takes the conversation over from the bot, through Telegram.
 
 pub mod cancellation;
+pub mod handoff;
 pub mod incident;
 pub mod info;
 pub mod lead;

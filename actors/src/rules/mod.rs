@@ -3,8 +3,11 @@
 //! validated once at start; the engine only reads them. [`names`] matches typed words against
 //! the zones' and plans' names.
 
+mod hours;
 mod names;
 mod validate;
+
+pub use hours::Handoff;
 
 pub use validate::RulesError;
 
@@ -87,6 +90,10 @@ pub struct Staff {
     pub whatsapp_numbers: Vec<String>,
     #[serde(default)]
     pub console_users: Vec<String>,
+    /// The staff group's Telegram chat id, where handoff cards are posted; without it, cards
+    /// go to every staff member's private chat.
+    #[serde(default)]
+    pub telegram_chat_id: Option<String>,
 }
 
 /// A question the config answers.
@@ -125,6 +132,10 @@ pub struct Rules {
     pub topics: BTreeMap<String, String>,
     /// Reply templates (Spanish) by name; `{placeholders}` are filled by the engine.
     pub templates: BTreeMap<String, String>,
+    /// Handoff to a person: business hours and the idle release (`[handoff]` in the config
+    /// file, set by the binary).
+    #[serde(skip)]
+    pub handoff: Handoff,
     /// Every zone's name and aliases, folded and split into words, once (read on every
     /// message by [`Rules::find_zone`]).
     #[serde(skip)]
@@ -154,7 +165,6 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "status_none",
     "status_list",
     "billing",
-    "human_agent",
     "goodbye",
     "out_of_scope",
     "not_understood",
@@ -198,6 +208,22 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "lead_ask_phone",
     "lead_confirm",
     "lead_done",
+    "handoff_waiting",
+    "handoff_closed_hours",
+    "handoff_card",
+    "handoff_taken_group",
+    "handoff_taken_customer",
+    "handoff_taken_staff",
+    "handoff_held_by",
+    "handoff_gone",
+    "handoff_relay",
+    "handoff_relay_unsupported",
+    "handoff_mine",
+    "handoff_none_held",
+    "handoff_released_customer",
+    "handoff_released_staff",
+    "handoff_idle_staff",
+    "handoff_abandoned",
     "lead_declined",
 ];
 

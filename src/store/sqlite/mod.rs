@@ -34,6 +34,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const NEW_STATUS: &str = "Nuevo";
 const UNASSIGNED: &str = "Sin asignar";
 
+mod handoffs;
 mod records;
 mod retention;
 mod schema;
@@ -215,6 +216,10 @@ fn db_err(e: rusqlite::Error) -> StoreError {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn handoffs(&self) -> &dyn redsol_actors::store::handoff::Handoffs {
+        self
     }
 
     fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {

@@ -127,6 +127,30 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE outbox ADD COLUMN attempted_at TEXT;
     "#,
+    // 7: handoffs to a person. One open handoff per customer; who holds it is decided by one
+    // conditional UPDATE, so two staff tapping together cannot both win.
+    r#"
+    CREATE TABLE handoffs (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        id            TEXT UNIQUE,
+        channel       TEXT NOT NULL,
+        user          TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        topic         TEXT NOT NULL,
+        source        TEXT UNIQUE,
+        requested_at  INTEGER NOT NULL,
+        carded        INTEGER NOT NULL,
+        owner_channel TEXT,
+        owner_user    TEXT,
+        owner_name    TEXT,
+        taken_at      INTEGER,
+        last_activity INTEGER NOT NULL,
+        ended         TEXT,
+        ended_at      INTEGER
+    );
+    CREATE UNIQUE INDEX handoffs_open_by_customer ON handoffs (channel, user) WHERE ended IS NULL;
+    CREATE INDEX handoffs_open_by_owner ON handoffs (owner_channel, owner_user) WHERE ended IS NULL;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

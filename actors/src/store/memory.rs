@@ -1,0 +1,387 @@
+//! [`MemoryStore`]: a complete in-memory [`Store`], for tests and benchmarks.
+
+use super::handoff::{handoff_id, Claim, Ended, Handoff, Handoffs, NewHandoff, Owner};
+use super::*;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct MemoryInner {
+    prospects: Vec<Prospect>,
+    incidents: Vec<Incident>,
+    requests: Vec<PendingRequest>,
+    snapshots: HashMap<ConversationKey, String>,
+    journal: HashMap<(ConversationKey, String), (u64, JournalEntry, bool)>,
+    journal_seq: u64,
+    /// Outbox replies in order, with whether they were sent.
+    outbox: Vec<(OutboxEntry, bool)>,
+    /// Turn commits still to fail (a full disk, for tests).
+    failing_commits: usize,
+    /// Every handoff ever opened, with how it ended.
+    handoffs: Vec<(Handoff, Option<Ended>)>,
+}
+
+/// A complete in-memory [`Store`], for tests and benchmarks.
+pub struct MemoryStore {
+    clients: Arc<Vec<Client>>,
+    inner: Mutex<MemoryInner>,
+}
+
+impl MemoryStore {
+    pub fn new(clients: Vec<Client>) -> Self {
+        Self {
+            clients: Arc::new(clients),
+            inner: Mutex::new(MemoryInner::default()),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut MemoryInner) -> T) -> T {
+        let mut guard = match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// Every prospect saved so far (for tests).
+    pub fn prospects(&self) -> Vec<Prospect> {
+        self.with(|i| i.prospects.clone())
+    }
+
+    /// Every incident saved so far (for tests).
+    pub fn incidents(&self) -> Vec<Incident> {
+        self.with(|i| i.incidents.clone())
+    }
+
+    /// Every recorded request (for tests).
+    pub fn requests(&self) -> Vec<PendingRequest> {
+        self.with(|i| i.requests.clone())
+    }
+
+    /// Makes the next `n` turn commits fail, as a full disk would (for tests).
+    pub fn fail_next_commits(&self, n: usize) {
+        self.with(|i| i.failing_commits = n);
+    }
+}
+
+fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    fn handoffs(&self) -> &dyn Handoffs {
+        self
+    }
+
+    fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {
+        ready(Ok(self.clients.clone()))
+    }
+
+    fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>> {
+        ready(Ok(self.with(|i| {
+            let made = |p: &&Prospect| p.data.source.is_some() && p.data.source == prospect.source;
+            if let Some(p) = i.prospects.iter().find(made) {
+                return p.clone();
+            }
+            let p = Prospect {
+                id: prospect_id(i.prospects.len() as u64 + 1),
+                created_at: now_utc(),
+                status: prospect.initial_status().into(),
+                data: prospect,
+            };
+            i.prospects.push(p.clone());
+            p
+        })))
+    }
+
+    fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>> {
+        ready(Ok(self.with(|i| {
+            let made = |x: &&Incident| x.data.source.is_some() && x.data.source == incident.source;
+            if let Some(x) = i.incidents.iter().find(made) {
+                return x.clone();
+            }
+            let inc = Incident {
+                id: incident_id(i.incidents.len() as u64 + 1),
+                status: "Nuevo".into(),
+                created_at: now_utc(),
+                technician: "Sin asignar".into(),
+                data: incident,
+            };
+            i.incidents.push(inc.clone());
+            inc
+        })))
+    }
+
+    fn incidents_for(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Incident>>> {
+        let key = key.clone();
+        ready(Ok(self.with(|i| {
+            i.incidents
+                .iter()
+                .rev()
+                .filter(|inc| inc.data.key == key)
+                .cloned()
+                .collect()
+        })))
+    }
+
+    fn open_incidents_by_priority(&self) -> BoxFuture<'_, StoreResult<Vec<(Priority, u64)>>> {
+        ready(Ok(self.with(|i| {
+            Priority::ALL
+                .into_iter()
+                .map(|p| {
+                    let n = i
+                        .incidents
+                        .iter()
+                        .filter(|inc| inc.is_open() && inc.data.priority == p)
+                        .count();
+                    (p, n as u64)
+                })
+                .collect()
+        })))
+    }
+
+    fn record_request(&self, request: PendingRequest) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| {
+            let made = |r: &PendingRequest| {
+                r.source.is_some() && r.source == request.source && r.kind == request.kind
+            };
+            if !i.requests.iter().any(made) {
+                i.requests.push(request);
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn load_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Option<String>>> {
+        let key = key.clone();
+        ready(Ok(self.with(|i| i.snapshots.get(&key).cloned())))
+    }
+
+    fn save_snapshot(
+        &self,
+        key: &ConversationKey,
+        state: String,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        let key = key.clone();
+        self.with(|i| i.snapshots.insert(key, state));
+        ready(Ok(()))
+    }
+
+    fn delete_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<()>> {
+        let key = key.clone();
+        self.with(|i| i.snapshots.remove(&key));
+        ready(Ok(()))
+    }
+
+    fn journal_inbound(&self, entry: JournalEntry) -> BoxFuture<'_, StoreResult<bool>> {
+        ready(Ok(self.with(|i| {
+            let id = (entry.key.clone(), entry.message_id.clone());
+            if i.journal.contains_key(&id) {
+                return false;
+            }
+            i.journal_seq += 1;
+            let seq = i.journal_seq;
+            i.journal.insert(id, (seq, entry, false));
+            true
+        })))
+    }
+
+    fn journal_done(
+        &self,
+        key: &ConversationKey,
+        message_id: &str,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        let id = (key.clone(), message_id.to_string());
+        self.with(|i| {
+            if let Some(e) = i.journal.get_mut(&id) {
+                e.2 = true;
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
+        let failed = self.with(|i| {
+            if i.failing_commits > 0 {
+                i.failing_commits -= 1;
+                return true;
+            }
+            i.snapshots.insert(commit.key.clone(), commit.snapshot);
+            if let Some(id) = &commit.message_id {
+                if let Some(e) = i.journal.get_mut(&(commit.key.clone(), id.clone())) {
+                    e.2 = true;
+                }
+            }
+            for reply in commit.replies {
+                if !i.outbox.iter().any(|(e, _)| e.id == reply.id) {
+                    i.outbox.push((reply, false));
+                }
+            }
+            false
+        });
+        ready(if failed {
+            Err(StoreError::Unavailable("disk full (a test's fault)".into()))
+        } else {
+            Ok(())
+        })
+    }
+
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| {
+            if let Some(e) = i.outbox.iter_mut().find(|(e, _)| e.id == id) {
+                e.0.attempted = true;
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| {
+            if let Some(e) = i.outbox.iter_mut().find(|(e, _)| e.id == id) {
+                e.1 = true;
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
+        ready(Ok(self.with(|i| {
+            i.outbox
+                .iter()
+                .filter(|(e, sent)| !sent && e.key.channel == channel)
+                .map(|(e, _)| e.clone())
+                .collect()
+        })))
+    }
+
+    fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>> {
+        ready(Ok(self.with(|i| {
+            let mut pending: Vec<_> = i
+                .journal
+                .values()
+                .filter(|(_, _, done)| !done)
+                .map(|(seq, e, _)| (*seq, e.clone()))
+                .collect();
+            pending.sort_by_key(|(seq, _)| *seq);
+            pending.into_iter().map(|(_, e)| e).collect()
+        })))
+    }
+}
+
+impl Handoffs for MemoryStore {
+    fn open_handoff(&self, new: NewHandoff) -> BoxFuture<'_, StoreResult<(Handoff, bool)>> {
+        ready(Ok(self.with(|i| {
+            let same = |(h, ended): &&(Handoff, Option<Ended>)| {
+                (new.source.is_some() && h.source == new.source)
+                    || (ended.is_none() && h.customer == new.customer)
+            };
+            if let Some((h, _)) = i.handoffs.iter().find(same) {
+                return (h.clone(), false);
+            }
+            let h = Handoff {
+                id: handoff_id(i.handoffs.len() as u64 + 1),
+                customer: new.customer,
+                name: new.name,
+                topic: new.topic,
+                requested_at: new.at,
+                owner: None,
+                taken_at: None,
+                last_activity: new.at,
+                carded: new.carded,
+                source: new.source,
+            };
+            i.handoffs.push((h.clone(), None));
+            (h, true)
+        })))
+    }
+
+    fn claim_handoff(&self, id: &str, owner: Owner, at: u64) -> BoxFuture<'_, StoreResult<Claim>> {
+        ready(Ok(self.with(|i| {
+            let Some((h, None)) = i.handoffs.iter_mut().find(|(h, _)| h.id == id) else {
+                return Claim::Gone;
+            };
+            match &h.owner {
+                Some(o) if o.key != owner.key => Claim::HeldBy(h.clone()),
+                Some(_) => Claim::Taken(h.clone()),
+                None => {
+                    h.owner = Some(owner);
+                    h.taken_at = Some(at);
+                    h.last_activity = at;
+                    Claim::Taken(h.clone())
+                }
+            }
+        })))
+    }
+
+    fn handoff_for(
+        &self,
+        customer: &ConversationKey,
+    ) -> BoxFuture<'_, StoreResult<Option<Handoff>>> {
+        ready(Ok(self.with(|i| {
+            i.handoffs
+                .iter()
+                .find(|(h, ended)| ended.is_none() && &h.customer == customer)
+                .map(|(h, _)| h.clone())
+        })))
+    }
+
+    fn handoffs_held(&self, owner: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Handoff>>> {
+        ready(Ok(self.with(|i| {
+            i.handoffs
+                .iter()
+                .filter(|(h, ended)| {
+                    ended.is_none() && h.owner.as_ref().is_some_and(|o| &o.key == owner)
+                })
+                .map(|(h, _)| h.clone())
+                .collect()
+        })))
+    }
+
+    fn touch_handoff(&self, id: &str, at: u64) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| {
+            if let Some((h, _)) = i.handoffs.iter_mut().find(|(h, _)| h.id == id) {
+                h.last_activity = h.last_activity.max(at);
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn end_handoff(
+        &self,
+        id: &str,
+        ended: Ended,
+        _at: u64,
+    ) -> BoxFuture<'_, StoreResult<Option<Handoff>>> {
+        ready(Ok(self.with(|i| {
+            let (h, state) = i
+                .handoffs
+                .iter_mut()
+                .find(|(h, state)| h.id == id && state.is_none())?;
+            *state = Some(ended);
+            Some(h.clone())
+        })))
+    }
+
+    fn open_handoffs(&self) -> BoxFuture<'_, StoreResult<Vec<Handoff>>> {
+        ready(Ok(self.with(|i| {
+            i.handoffs
+                .iter()
+                .filter(|(_, ended)| ended.is_none())
+                .map(|(h, _)| h.clone())
+                .collect()
+        })))
+    }
+
+    fn mark_carded(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|i| {
+            if let Some((h, _)) = i.handoffs.iter_mut().find(|(h, _)| h.id == id) {
+                h.carded = true;
+            }
+        });
+        ready(Ok(()))
+    }
+}

@@ -1,0 +1,315 @@
+//! Handoff to a person, turn by turn: the card, the first tap wins, the relay both ways with
+//! the bot silent, `/mis`, `/cliente`, `/soltar`, the idle release and the out-of-hours queue
+//! (on the engine's clock, which follows paused tokio time).
+
+use redsol_actors::brain::OfflineBrain;
+use redsol_actors::clock::Clock;
+use redsol_actors::engine::{ConversationState, Engine};
+use redsol_actors::flows::handoff::Addressed;
+use redsol_actors::model::{Channel, Content, ConversationKey, Inbound, Profile, Reply};
+use redsol_actors::store::MemoryStore;
+use std::sync::Arc;
+
+/// 2026-12-07 00:00 UTC, a Monday (Sunday 18:00 in Mexico City).
+const MONDAY_UTC: u64 = 1_796_601_600;
+/// Monday 10:00 in Mexico City.
+const MONDAY_10AM: u64 = MONDAY_UTC + 16 * 3600;
+const GROUP: &str = "-1001";
+
+struct Party {
+    key: ConversationKey,
+    state: ConversationState,
+    name: &'static str,
+}
+
+impl Party {
+    fn new(channel: Channel, user: &str, name: &'static str) -> Self {
+        Self {
+            key: ConversationKey::new(channel, user),
+            state: ConversationState::default(),
+            name,
+        }
+    }
+}
+
+struct Desk {
+    engine: Engine,
+    seq: u64,
+}
+
+/// What one turn sent: the reply to the sender (none when silent) and to others.
+struct Sent {
+    reply: Option<Reply>,
+    others: Vec<Addressed>,
+}
+
+impl Sent {
+    fn to(&self, key: &ConversationKey) -> Vec<String> {
+        self.others
+            .iter()
+            .filter(|a| &a.key == key)
+            .map(|a| a.reply.text.clone())
+            .collect()
+    }
+
+    fn text(&self) -> String {
+        self.reply
+            .as_ref()
+            .map(|r| r.text.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn desk_at(unix: u64) -> Desk {
+    let mut rules = redsol_actors::testing::rules();
+    rules.staff.telegram_ids = vec!["900".into(), "901".into()];
+    rules.staff.telegram_chat_id = Some(GROUP.into());
+    let rules = Arc::new(rules);
+    let store = Arc::new(MemoryStore::new(Vec::new()));
+    let engine = Engine::new(rules.clone(), Arc::new(OfflineBrain::new(rules)), store)
+        .with_clock(Clock::starting_at(unix));
+    Desk { engine, seq: 0 }
+}
+
+impl Desk {
+    async fn send(&mut self, who: &mut Party, content: Content, reply_to: Option<&str>) -> Sent {
+        self.seq += 1;
+        let inbound = Inbound {
+            message_id: Some(format!("m{}", self.seq)),
+            content,
+            profile: Profile {
+                name: Some(who.name.into()),
+                phone: None,
+            },
+            reply_to: reply_to.map(str::to_string),
+            ..Inbound::text(who.key.clone(), "")
+        };
+        let reply = self.engine.turn(&mut who.state, &inbound).await;
+        // As the conversation actor does after every turn.
+        let snapshot = serde_json::to_string(&who.state).expect("serializable");
+        self.engine
+            .store()
+            .save_snapshot(&who.key, snapshot)
+            .await
+            .expect("snapshot saved");
+        Sent {
+            reply: (!who.state.silent).then_some(reply),
+            others: std::mem::take(&mut who.state.outgoing),
+        }
+    }
+
+    async fn say(&mut self, who: &mut Party, text: &str) -> Sent {
+        self.send(who, Content::Text(text.into()), None).await
+    }
+
+    async fn tap(&mut self, who: &mut Party, id: &str) -> Sent {
+        self.send(who, Content::Choice(id.into()), Some(GROUP))
+            .await
+    }
+}
+
+fn group() -> ConversationKey {
+    ConversationKey::new(Channel::Telegram, GROUP)
+}
+
+/// The "Atender" button's id on a card.
+fn take_id(sent: &Sent) -> String {
+    let card = sent
+        .others
+        .iter()
+        .find(|a| a.key == group())
+        .unwrap_or_else(|| panic!("no card in the staff group: {:?}", sent.others));
+    card.reply
+        .quick_replies
+        .iter()
+        .find(|q| q.title == "Atender")
+        .map(|q| q.id.clone())
+        .unwrap_or_else(|| panic!("no Atender button: {:?}", card.reply))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_person_takes_over_relays_both_ways_and_gives_it_back() {
+    let mut desk = desk_at(MONDAY_10AM);
+    let mut customer = Party::new(Channel::WhatsApp, "5214641112233", "Lupita");
+    let mut ana = Party::new(Channel::Telegram, "900", "Ana");
+    let mut beto = Party::new(Channel::Telegram, "901", "Beto");
+
+    desk.say(&mut customer, "no tengo internet desde ayer en la norte")
+        .await;
+    let asked = desk
+        .say(&mut customer, "quiero hablar con una persona")
+        .await;
+    assert!(asked.text().contains("10 minutos"), "{}", asked.text());
+    let card = asked.to(&group()).join("\n");
+    assert!(
+        card.contains("Lupita") && card.contains("WhatsApp"),
+        "{card}"
+    );
+    assert!(card.contains("Norte") && card.contains("falla"), "{card}");
+    assert!(
+        !card.contains("5214641112233"),
+        "no phone in the group: {card}"
+    );
+    let take = take_id(&asked);
+
+    // Ana taps first: the group sees who, the customer is greeted, the details go private.
+    let taken = desk.tap(&mut ana, &take).await;
+    assert!(taken.text().contains("lo atiende Ana"), "{}", taken.text());
+    let private = taken.to(&ana.key).join("\n");
+    assert!(
+        private.contains("5214641112233") && private.contains("no tengo internet"),
+        "{private}"
+    );
+    assert!(taken.to(&customer.key).join("").contains("te atiende Ana"));
+
+    // Beto is too late, and so is a customer who found the button.
+    let late = desk.tap(&mut beto, &take).await;
+    assert!(late.text().contains("Ya lo atiende Ana"), "{}", late.text());
+    assert!(late.others.is_empty());
+    let mut stranger = Party::new(Channel::Telegram, "555", "Intruso");
+    let refused = desk.tap(&mut stranger, &take).await;
+    assert!(
+        refused.text().contains("solo para el personal"),
+        "{}",
+        refused.text()
+    );
+    assert!(refused.others.is_empty());
+
+    // Three messages each way, in order, with the bot silent.
+    for (from_customer, from_ana) in [
+        ("sigue sin jalar", "¿Ya reiniciaste el módem?"),
+        ("si ya lo reinicie", "Te mando un técnico hoy"),
+        ("ok gracias", "De nada"),
+    ] {
+        let relayed = desk.say(&mut customer, from_customer).await;
+        assert!(relayed.reply.is_none(), "the bot is silent");
+        let got = relayed.to(&ana.key);
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].contains("Lupita") && got[0].ends_with(from_customer),
+            "{got:?}"
+        );
+        let answered = desk.say(&mut ana, from_ana).await;
+        assert!(answered.reply.is_none(), "nothing back to Ana");
+        assert_eq!(answered.to(&customer.key), [from_ana.to_string()]);
+    }
+
+    let mine = desk.say(&mut ana, "/mis").await;
+    assert!(mine.text().contains("Lupita"), "{}", mine.text());
+    let record = desk.say(&mut ana, "/cliente").await;
+    assert!(record.text().contains("5214641112233"), "{}", record.text());
+    assert!(desk
+        .say(&mut beto, "/mis")
+        .await
+        .text()
+        .contains("No tienes"));
+
+    let released = desk.say(&mut ana, "/soltar").await;
+    assert!(
+        released.text().contains("Lupita regresó"),
+        "{}",
+        released.text()
+    );
+    assert!(released.to(&customer.key).join("").contains("asistente"));
+    let back = desk.say(&mut customer, "cuanto cuesta el de 50").await;
+    assert!(
+        back.text().contains("$450"),
+        "the bot answers again: {}",
+        back.text()
+    );
+    assert!(back.others.is_empty());
+    let after = desk.say(&mut ana, "hola?").await;
+    assert!(
+        after.to(&customer.key).is_empty(),
+        "nothing relayed after /soltar"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn silence_returns_the_conversation_to_the_bot() {
+    let mut desk = desk_at(MONDAY_10AM);
+    let mut customer = Party::new(Channel::Telegram, "777", "Memo");
+    let mut ana = Party::new(Channel::Telegram, "900", "Ana");
+    let asked = desk.say(&mut customer, "pasame con un asesor").await;
+    desk.tap(&mut ana, &take_id(&asked)).await;
+    desk.say(&mut customer, "hola").await;
+
+    // 29 minutes of silence: still held.
+    tokio::time::advance(std::time::Duration::from_secs(29 * 60)).await;
+    assert!(desk
+        .engine
+        .handoff_sweep(desk.engine.now())
+        .await
+        .is_empty());
+    tokio::time::advance(std::time::Duration::from_secs(2 * 60)).await;
+    let swept = desk.engine.handoff_sweep(desk.engine.now()).await;
+    let to = |key: &ConversationKey| {
+        swept
+            .iter()
+            .filter(|a| &a.key == key)
+            .map(|a| a.reply.text.clone())
+            .collect::<String>()
+    };
+    assert!(to(&customer.key).contains("asistente"), "{swept:?}");
+    assert!(to(&ana.key).contains("inactividad"), "{swept:?}");
+    let back = desk.say(&mut customer, "que planes tienen").await;
+    assert!(back.reply.is_some() && back.to(&ana.key).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn out_of_hours_the_request_waits_for_the_opening() {
+    // Sunday 20:00 in Mexico City.
+    let mut desk = desk_at(MONDAY_UTC + 2 * 3600);
+    let mut customer = Party::new(Channel::WhatsApp, "5214649998877", "Rosa");
+    let asked = desk.say(&mut customer, "quiero hablar con alguien").await;
+    assert!(
+        asked.text().contains("lunes a sábado") && asked.text().contains("mañana a las 09:00"),
+        "{}",
+        asked.text()
+    );
+    assert!(asked.others.is_empty(), "no card at night");
+    // Still night at 08:59: nothing posted.
+    tokio::time::advance(std::time::Duration::from_secs(12 * 3600 + 59 * 60)).await;
+    assert!(desk
+        .engine
+        .handoff_sweep(desk.engine.now())
+        .await
+        .is_empty());
+    // 09:00: the card, once.
+    tokio::time::advance(std::time::Duration::from_secs(60)).await;
+    let swept = desk.engine.handoff_sweep(desk.engine.now()).await;
+    assert_eq!(swept.len(), 1, "{swept:?}");
+    assert_eq!(swept[0].key, group());
+    assert!(swept[0].reply.text.contains("Rosa"));
+    assert!(desk
+        .engine
+        .handoff_sweep(desk.engine.now())
+        .await
+        .is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn backing_out_before_anyone_takes_it_withdraws_the_request() {
+    let mut desk = desk_at(MONDAY_10AM);
+    let mut customer = Party::new(Channel::Telegram, "778", "Toño");
+    let mut ana = Party::new(Channel::Telegram, "900", "Ana");
+    let asked = desk
+        .say(&mut customer, "quiero hablar con una persona")
+        .await;
+    let take = take_id(&asked);
+    // Waiting, the bot still helps.
+    let price = desk.say(&mut customer, "cuanto cuesta el de 20").await;
+    assert!(price.text().contains("$350"), "{}", price.text());
+    let withdrawn = desk.say(&mut customer, "ya no").await;
+    assert!(
+        withdrawn.text().contains("cancelé la solicitud"),
+        "{}",
+        withdrawn.text()
+    );
+    let late = desk.tap(&mut ana, &take).await;
+    assert!(
+        late.text().contains("ya no está abierta"),
+        "{}",
+        late.text()
+    );
+}
