@@ -254,7 +254,8 @@ impl FakeGraph {
 
     /// Waits until `n` messages were accepted (at most [`WAIT`] on the test's clock).
     pub async fn wait_for(&self, n: usize) -> Vec<Recorded> {
-        self.wait_for_within(n, WAIT).await
+        self.wait_sent(&format!("{n} accepted messages"), |s| s.len() >= n)
+            .await
     }
 
     /// Waits until `n` messages were accepted, at most `bound` on the test's clock.
