@@ -2,6 +2,9 @@
 //! the bot silent, `/mis`, `/cliente`, `/soltar`, the idle release and the out-of-hours queue
 //! (on the engine's clock, which follows paused tokio time).
 
+mod common;
+
+use common::{MONDAY_10AM, MONDAY_UTC};
 use redsol_actors::brain::OfflineBrain;
 use redsol_actors::clock::Clock;
 use redsol_actors::engine::{ConversationState, Engine};
@@ -10,10 +13,6 @@ use redsol_actors::model::{Channel, Content, ConversationKey, Inbound, Profile, 
 use redsol_actors::store::MemoryStore;
 use std::sync::Arc;
 
-/// 2026-12-07 00:00 UTC, a Monday (Sunday 18:00 in Mexico City).
-const MONDAY_UTC: u64 = 1_796_601_600;
-/// Monday 10:00 in Mexico City.
-const MONDAY_10AM: u64 = MONDAY_UTC + 16 * 3600;
 const GROUP: &str = "-1001";
 
 struct Party {

@@ -535,6 +535,8 @@ impl Engine {
                 return out;
             }
         };
+        let held = open.iter().filter(|h| h.owner.is_some()).count();
+        metrics::gauge!("redsol_handoffs_active").set(held as f64);
         for h in open {
             match &h.owner {
                 Some(owner) if h.last_activity + idle <= now => {

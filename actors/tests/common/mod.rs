@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use redsol_actors::brain::{Brain, OfflineBrain, UnderstandContext};
+use redsol_actors::clock::Clock;
 use redsol_actors::engine::Engine;
 use redsol_actors::model::{Channel, ConversationKey, Inbound, Outbound, ReplySink, Understanding};
 use redsol_actors::rules::Rules;
@@ -14,6 +15,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// 2026-12-07 00:00 UTC, a Monday (Sunday 18:00 in Mexico City).
+pub const MONDAY_UTC: u64 = 1_796_601_600;
+/// Monday 10:00 in Mexico City.
+pub const MONDAY_10AM: u64 = MONDAY_UTC + 16 * 3600;
 
 /// Collects replies per test.
 pub struct TestSink(mpsc::UnboundedSender<Outbound>);
@@ -92,7 +98,10 @@ pub async fn start_with_store(rules: Rules, panics: usize, store: Arc<MemoryStor
         panics_left: AtomicUsize::new(panics),
         panics: AtomicUsize::new(0),
     });
-    let engine = Engine::new(rules.clone(), brain.clone(), store.clone());
+    // A Monday at 10:00 in Mexico City: people answer (the outcome never depends on when the
+    // tests run).
+    let engine = Engine::new(rules.clone(), brain.clone(), store.clone())
+        .with_clock(Clock::starting_at(MONDAY_10AM));
     let (tx, replies) = mpsc::unbounded_channel();
     let sink: Arc<dyn ReplySink> = Arc::new(TestSink(tx));
     let sinks = Channel::ALL

@@ -1,6 +1,6 @@
 //! Retention: the store forgets what it keeps only for the conversations' sake once it is old
 //! ([`Retention`]): answered journal rows (raw customer text), sent outbox rows, snapshots of
-//! idle conversations and old requests; then it hands the freed pages back to the file system
+//! idle conversations, old requests and ended handoffs; then it hands the freed pages back to the file system
 //! (`PRAGMA incremental_vacuum`) and publishes `redsol_store_rows{table}`.
 
 use super::*;
@@ -15,6 +15,7 @@ pub(super) const COUNTED: &[&str] = &[
     "prospects",
     "incidents",
     "sheet_outbox",
+    "handoffs",
 ];
 
 /// Rows deleted by one [`prune`], by table.
@@ -24,6 +25,7 @@ pub struct Pruned {
     pub outbox: usize,
     pub snapshots: usize,
     pub requests: usize,
+    pub handoffs: usize,
 }
 
 /// `YYYY-MM-DD HH:MM:SS` of `days` before `now`: the stored timestamps compare as text.
@@ -53,6 +55,13 @@ pub(super) fn prune(conn: &mut Connection, now: u64, r: Retention) -> StoreResul
             r.snapshot_days,
         )?,
         requests: delete("DELETE FROM requests WHERE created_at < ?1", r.request_days)?,
+        // Ended handoffs go with the requests (their times are Unix seconds).
+        handoffs: tx
+            .execute(
+                "DELETE FROM handoffs WHERE ended IS NOT NULL AND ended_at < ?1",
+                params![now.saturating_sub(u64::from(r.request_days) * 86_400) as i64],
+            )
+            .map_err(db_err)?,
     };
     tx.commit().map_err(db_err)?;
     // Hand the freed pages back (the database is in incremental auto-vacuum mode).
@@ -91,6 +100,7 @@ impl SqliteStore {
                 outbox = pruned.outbox,
                 snapshots = pruned.snapshots,
                 requests = pruned.requests,
+                handoffs = pruned.handoffs,
                 "old store rows deleted (retention)"
             );
         }
