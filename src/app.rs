@@ -2,6 +2,7 @@
 //! HTTP server, and a graceful stop on Ctrl-C or SIGTERM (stop taking input, let in-flight
 //! turns finish and snapshot, exit).
 
+use crate::admin::{self, AdminState};
 use crate::console::{self, ConsoleOptions, ConsoleSink};
 use crate::gemini::GeminiModel;
 use crate::http::{self, HttpState};
@@ -17,6 +18,7 @@ use anyhow::Context as _;
 use redsol_actors::brain::{Brain, HybridBrain, HybridTuning, OfflineBrain};
 use redsol_actors::engine::Engine;
 use redsol_actors::model::{Channel, Outbound};
+use redsol_actors::notify::Notifier;
 use redsol_actors::store::Store;
 use redsol_actors::supervisor::{self, RootMsg, Router, Sinks, SupervisorArgs};
 use std::collections::HashMap;
@@ -84,6 +86,29 @@ fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
             settings.store.data_dir.display()
         )
     })
+}
+
+/// Tells the customers of tickets staff closed outside redsol (in the sheet), and asks them to
+/// rate it.
+async fn tell_closed(
+    engine: Engine,
+    notifier: Notifier,
+    mut closed: redsol_actors::store::tickets::ClosedElsewhere,
+) {
+    while let Some((id, status)) = closed.recv().await {
+        match engine.close_ticket(&id, &status, "", None).await {
+            Ok(Some((incident, notices))) => {
+                let event = format!("close:{}:{}", incident.id, engine.now());
+                if let Err(e) = notifier.send(&event, notices).await {
+                    tracing::error!(error = %e, ticket = %incident.id, "a ticket closed in the sheet could not be told to its customer");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, ticket = %id, "a ticket closed in the sheet could not be closed here")
+            }
+        }
+    }
 }
 
 /// The running core: the actor tree and what it needs.
@@ -349,7 +374,9 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         telegram = Some(channel);
     }
 
+    let notices = sinks.clone();
     let mut core = start_core(&settings, store.clone(), sinks).await?;
+    let notifier = Notifier::new(store.clone(), Arc::new(notices));
 
     let sweep_every = Duration::from_secs(settings.store.outbox_sweep_secs.max(1));
     let mut sweeps = vec![tokio::spawn(prune_hourly(
@@ -394,6 +421,18 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         }
         sweeps.push(channel.sweep_outbox(sweep_every));
         routes = routes.merge(channel.routes());
+    }
+
+    if let Some(closed) = store.closed_elsewhere() {
+        tokio::spawn(tell_closed(core.engine.clone(), notifier.clone(), closed));
+    }
+    if let Some(token) = &settings.admin_token {
+        routes = routes.merge(admin::routes(AdminState::new(
+            core.engine.clone(),
+            notifier.clone(),
+            token,
+        )));
+        tracing::info!("admin API on (/admin/*, bearer REDSOL_ADMIN_TOKEN)");
     }
 
     // `/ready` turns 503 while a sender is down: its replies wait in the outbox.

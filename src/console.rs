@@ -109,7 +109,22 @@ where
             output.write_all("tú> ".as_bytes()).await?;
             output.flush().await?;
         }
-        let Some(line) = lines.next_line().await? else {
+        // While waiting for input, a message nobody typed for (a ticket closed by staff, a
+        // person's answer) is shown as it comes.
+        let line = loop {
+            tokio::select! {
+                biased;
+                line = lines.next_line() => break line?,
+                out = replies.recv() => match out {
+                    Some(out) => {
+                        last_buttons = out.reply.quick_replies.clone();
+                        write_reply(&mut output, &out).await?;
+                    }
+                    None => return Ok(()),
+                },
+            }
+        };
+        let Some(line) = line else {
             break;
         };
         if opts.echo {

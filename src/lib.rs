@@ -9,6 +9,7 @@
 //! - [`sheets`]: Google Sheets as the system of record (cached reads, one batched writer).
 //! - [`console`]: the console channel.
 //! - [`http`]: the axum server (`/health`, `/ready`, `/metrics`, the channels' webhooks).
+//! - [`admin`]: the admin API (`/admin/*`, bearer token) for staff's tools.
 //! - [`whatsapp`]: the WhatsApp Cloud API channel (signed webhook, Graph API sender).
 //! - [`telegram`]: the Telegram channel (teloxide: long polling or webhook, sender).
 //! - [`gemini`]: the Gemini language model as a shared actor (retries, breaker, limits).
@@ -16,6 +17,7 @@
 //! - [`app`]: assembling and running it all, with a graceful stop.
 //! - [`commands`]: `status` and `classify`.
 
+pub mod admin;
 pub mod app;
 pub mod commands;
 pub mod console;

@@ -48,6 +48,10 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
     }
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
+        .set_buckets_for_metric(
+            Matcher::Full("redsol_csat".into()),
+            &[1.0, 2.0, 3.0, 4.0, 5.0],
+        )?
         .install_recorder()?;
     describe();
     let handle = HANDLE.get_or_init(|| handle).clone();
@@ -141,6 +145,23 @@ fn describe() {
     describe_counter!(
         "redsol_whatsapp_statuses_total",
         "WhatsApp delivery statuses of our messages, by status."
+    );
+    describe_counter!(
+        "redsol_handoffs_total",
+        "Handoffs to a person, by the customer's channel and outcome (taken, released, idle, abandoned)."
+    );
+    describe_histogram!(
+        "redsol_handoff_wait_seconds",
+        Unit::Seconds,
+        "From a customer's request for a person to a staff member taking it."
+    );
+    describe_gauge!(
+        "redsol_handoffs_active",
+        "Conversations a staff member holds (at each handoff sweep)."
+    );
+    describe_histogram!(
+        "redsol_csat",
+        "Customers' ratings (1 to 5) of their closed tickets."
     );
 }
 

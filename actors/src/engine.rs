@@ -81,6 +81,9 @@ impl Engine {
         if let Some(reply) = self.handoff_turn(state, inbound).await {
             return self.remembered(state, &inbound.content, reply);
         }
+        if let Some(reply) = self.survey_turn(state, inbound).await {
+            return self.remembered(state, &inbound.content, reply);
+        }
         let said = self.parse(state, &inbound.content);
         let user_text = match &said {
             Said::Text(t) => t.clone(),

@@ -26,6 +26,7 @@ pub mod engine;
 pub mod flows;
 pub mod model;
 pub mod nlu;
+pub mod notify;
 pub mod reports;
 pub mod rules;
 pub mod store;

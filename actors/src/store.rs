@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub mod handoff;
 mod memory;
+pub mod tickets;
 
 pub use memory::MemoryStore;
 
@@ -83,6 +84,16 @@ pub trait Store: Send + Sync + 'static {
     /// The handoffs to a person.
     fn handoffs(&self) -> &dyn handoff::Handoffs;
 
+    /// Tickets' follow-up: closing, rating, reopening.
+    fn tickets(&self) -> &dyn tickets::Tickets;
+
+    /// Tickets staff closed outside redsol (`(id, status)`, say in the sheet), for their
+    /// customers to be told; the first call takes the stream. Backends nobody else edits have
+    /// none.
+    fn closed_elsewhere(&self) -> Option<tickets::ClosedElsewhere> {
+        None
+    }
+
     /// `sqlite`, `sheets` or `memory`: the `backend` label of `redsol_store_request_seconds`.
     fn backend(&self) -> &'static str;
 
@@ -134,6 +145,10 @@ pub trait Store: Send + Sync + 'static {
     /// Commits a turn: snapshot, journal entry done, replies into the outbox (ids already
     /// there are left alone).
     fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Queues replies made outside any turn (a closed ticket's notice, a sweep's); a reply
+    /// whose id is already queued is left alone. The ids of those that were new.
+    fn queue_replies(&self, replies: Vec<OutboxEntry>) -> BoxFuture<'_, StoreResult<Vec<String>>>;
 
     /// Marks an outbox reply as sent.
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>>;

@@ -13,6 +13,7 @@
 use crate::conversation::{ConversationActor, ConversationArgs, ConversationMsg, Progress};
 use crate::engine::Engine;
 use crate::model::{Channel, ConversationKey, Inbound, Outbound, ReplySink};
+use crate::notify::Notifier;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -359,19 +360,19 @@ impl Actor for ConversationSupervisor {
             SupervisorMsg::Sweep => state.sweep(),
             SupervisorMsg::HandoffSweep => {
                 // Off the supervisor: routing never waits for the store.
-                let (engine, sinks) = (state.engine.clone(), state.sinks.clone());
+                let engine = state.engine.clone();
+                let notifier = Notifier::new(engine.store().clone(), state.sinks.clone());
                 tokio::spawn(async move {
-                    for out in engine.handoff_sweep(engine.now()).await {
-                        if let Some(sink) = sinks.get(&out.key.channel) {
-                            sink.deliver(Outbound {
-                                key: out.key,
-                                reply: out.reply,
-                                in_reply_to: None,
-                                outbox_id: None,
-                                accepted_at: Instant::now(),
-                                reply_to: None,
-                            });
-                        }
+                    let now = engine.now();
+                    let notices = engine.handoff_sweep(now).await;
+                    if notices.is_empty() {
+                        return;
+                    }
+                    if let Err(e) = notifier
+                        .send(&format!("handoff-sweep:{now}"), notices)
+                        .await
+                    {
+                        tracing::error!(error = %e, "could not queue the handoff sweep's notices");
                     }
                 });
             }

@@ -170,6 +170,8 @@ pub struct Settings {
     pub whatsapp: Option<WhatsAppSettings>,
     pub gemini: Option<GeminiSettings>,
     pub sheets: Option<SheetsSettings>,
+    /// `REDSOL_ADMIN_TOKEN`: the bearer token of the admin API (`/admin/*`), off without it.
+    pub admin_token: Option<Secret>,
     /// Where each layer came from, for `redsol status`.
     pub sources: Vec<String>,
 }
@@ -366,6 +368,7 @@ impl Settings {
             whatsapp,
             gemini,
             sheets,
+            admin_token: secret(env, "REDSOL_ADMIN_TOKEN")?,
             sources,
         })
     }

@@ -27,6 +27,7 @@ use redsol_actors::model::{
     Channel, Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority,
     Prospect,
 };
+use redsol_actors::store::tickets::ClosedElsewhere;
 use redsol_actors::store::{
     BoxFuture, JournalEntry, OutboxEntry, Store, StoreError, StoreResult, TurnCommit,
 };
@@ -149,6 +150,8 @@ pub(crate) struct Shared {
     saved: Mutex<HashMap<Tab, u64>>,
     /// Rung when rows are queued.
     wake: Notify,
+    /// Tickets staff just closed in the sheet (`(id, status)`), for their customers to be told.
+    closed: tokio::sync::mpsc::UnboundedSender<(String, String)>,
 }
 
 /// Why a tab could not be read.
@@ -205,6 +208,9 @@ impl Shared {
             .is_ok_and(|saved| saved.get(&tab) == Some(&hash));
         if !unchanged {
             self.reserve_ids(tab, &data).await;
+            if tab == Tab::Incidents {
+                self.note_statuses(&data).await;
+            }
             match serde_json::to_string(&all) {
                 Ok(json) => match self.local.save_sheet_cache(name.clone(), json).await {
                     Ok(()) => {
@@ -220,6 +226,26 @@ impl Shared {
             }
         }
         Ok(data)
+    }
+
+    /// Notes the Estado of redsol's tickets as the sheet shows it; those staff just closed are
+    /// handed on, for their customers to be told.
+    async fn note_statuses(&self, data: &TabData) {
+        let seen: Vec<(String, String)> = data
+            .rows
+            .iter()
+            .filter_map(|r| table::incident_row(&data.columns, r))
+            .map(|row| (row.id, row.status))
+            .collect();
+        match self.local.note_sheet_statuses(seen).await {
+            Ok(closed) => {
+                for c in closed {
+                    tracing::info!(event = "ticket_closed_in_sheet", ticket = %c.0, "staff closed a ticket in the sheet");
+                    let _ = self.closed.send(c);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot note the tickets' statuses in the sheet"),
+        }
     }
 
     /// Moves redsol's next ID of a tab past the largest staff can see in it, so staff adding
@@ -349,6 +375,8 @@ async fn refresh(shared: Arc<Shared>) {
 #[derive(Clone)]
 pub struct SheetsStore {
     shared: Arc<Shared>,
+    /// Tickets staff closed in the sheet, until the application takes them.
+    closed: Arc<Mutex<Option<ClosedElsewhere>>>,
 }
 
 impl SheetsStore {
@@ -360,6 +388,7 @@ impl SheetsStore {
         local: SqliteStore,
     ) -> anyhow::Result<SheetsStore> {
         let api = connect(settings, tuning).await?;
+        let (closed, closed_rx) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             api,
             local: local.with_sheet_rows(),
@@ -372,6 +401,7 @@ impl SheetsStore {
             last_good: Mutex::new(HashMap::new()),
             saved: Mutex::new(HashMap::new()),
             wake: Notify::new(),
+            closed,
         });
         for tab in Tab::ALL {
             shared.check(tab).await.context("Google Sheets")?;
@@ -383,7 +413,10 @@ impl SheetsStore {
             Box::pin(refresh(s))
         }));
         tracing::info!(sheet = %settings.sheet_id, "Google Sheets store open");
-        Ok(SheetsStore { shared })
+        Ok(SheetsStore {
+            shared,
+            closed: Arc::new(Mutex::new(Some(closed_rx))),
+        })
     }
 
     /// For `redsol status --check`: whether the key is accepted and every tab has its columns.
@@ -435,6 +468,16 @@ impl Store for SheetsStore {
     /// Handoffs are the bot's own state: SQLite's.
     fn handoffs(&self) -> &dyn redsol_actors::store::handoff::Handoffs {
         self.local()
+    }
+
+    /// Tickets' follow-up is SQLite's (ratings and the statuses redsol sets are not written
+    /// to the sheet yet); tickets staff close in the sheet are handed on.
+    fn tickets(&self) -> &dyn redsol_actors::store::tickets::Tickets {
+        self.local()
+    }
+
+    fn closed_elsewhere(&self) -> Option<ClosedElsewhere> {
+        self.closed.lock().ok()?.take()
     }
 
     fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {
@@ -557,6 +600,10 @@ impl Store for SheetsStore {
 
     fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
         self.local().commit_turn(commit)
+    }
+
+    fn queue_replies(&self, replies: Vec<OutboxEntry>) -> BoxFuture<'_, StoreResult<Vec<String>>> {
+        self.local().queue_replies(replies)
     }
 
     fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {

@@ -292,7 +292,7 @@ impl Command {
             "cancelar" | "cancel" => "cancelar".to_string(),
             // Staff commands of a handoff keep their slash: without it they are words a staff
             // member may well write to a customer.
-            "soltar" | "mis" | "cliente" => format!("/{} {}", self.name, self.args)
+            "soltar" | "mis" | "cliente" | "cerrar" => format!("/{} {}", self.name, self.args)
                 .trim_end()
                 .to_string(),
             other if self.args.is_empty() => other.replace('_', " "),
@@ -358,6 +358,7 @@ mod tests {
             ("/soltar", "/soltar"),
             ("/mis@redsol_bot", "/mis"),
             ("/cliente ahora", "/cliente ahora"),
+            ("/cerrar INC-000001 listo", "/cerrar INC-000001 listo"),
         ] {
             let u = update(private_message(serde_json::json!({ "text": typed })));
             let (inbound, chat) = accepted(parse(&u, &me(), GroupMode::Commands));

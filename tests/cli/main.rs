@@ -2,6 +2,7 @@
 //! them. All integration tests of the binary are modules of this one test binary, so they
 //! build once.
 
+mod admin;
 mod chat;
 mod classify;
 mod config_errors;

@@ -40,6 +40,7 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_handoffs_total",
     "redsol_handoffs_active",
     "redsol_handoff_wait_seconds",
+    "redsol_csat",
 ];
 
 /// How long any single wait may last.

@@ -5,9 +5,12 @@ mod binary;
 mod conversations;
 mod delivery;
 mod fake;
+#[path = "../sheets/fake.rs"]
+mod fake_google;
 #[allow(dead_code)]
 #[path = "../whatsapp/fake_graph.rs"]
 mod fake_graph;
+mod followup;
 mod handoff;
 mod harness;
 mod metrics;

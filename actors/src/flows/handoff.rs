@@ -32,6 +32,8 @@ const TAKE: &str = "take:";
 const RELEASE: &str = "/soltar";
 const MINE: &str = "/mis";
 const CUSTOMER: &str = "/cliente";
+/// Every staff command (refused to anyone else).
+const STAFF_COMMANDS: &[&str] = &[RELEASE, MINE, CUSTOMER, "/cerrar"];
 
 fn channel_name(channel: Channel) -> &'static str {
     match channel {
@@ -42,15 +44,20 @@ fn channel_name(channel: Channel) -> &'static str {
 }
 
 impl Engine {
-    fn send(&self, state: &mut ConversationState, key: &ConversationKey, reply: Reply) {
+    pub(crate) fn send_to(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        reply: Reply,
+    ) {
         state.outgoing.push(Addressed {
             key: key.clone(),
             reply,
         });
     }
 
-    /// Where cards go: the staff group, or else every staff member's private chat.
-    fn card_targets(&self) -> Vec<ConversationKey> {
+    /// Where cards and alerts go: the staff group, or else every staff member's private chat.
+    pub(crate) fn staff_targets(&self) -> Vec<ConversationKey> {
         match &self.rules.staff.telegram_chat_id {
             Some(group) => vec![ConversationKey::new(Channel::Telegram, group.clone())],
             None => self
@@ -112,7 +119,7 @@ impl Engine {
         // same outbox ids); a request still waiting is not announced twice.
         let opened_here = handoff.source.is_some() && handoff.source == state.turn_source;
         if created || opened_here {
-            let targets = self.card_targets();
+            let targets = self.staff_targets();
             if targets.is_empty() {
                 tracing::warn!(
                     event = "handoff_no_staff_chat",
@@ -121,7 +128,7 @@ impl Engine {
             }
             let card = self.card(&handoff, state).await;
             for target in targets {
-                self.send(state, &target, card.clone());
+                self.send_to(state, &target, card.clone());
             }
         }
         self.say(
@@ -209,6 +216,18 @@ impl Engine {
             if let Some(reply) = self.staff_side(state, inbound).await {
                 return Some(reply);
             }
+        } else if let Content::Text(t) = &inbound.content {
+            let command = t.split_whitespace().next().unwrap_or_default();
+            if STAFF_COMMANDS.contains(&command) {
+                tracing::warn!(
+                    event = "staff_refused",
+                    channel = key.channel.as_str(),
+                    conversation = %key.opaque_id(),
+                    command,
+                    "a staff command from a non-staff user refused"
+                );
+                return Some(self.say("staff_only", &[]));
+            }
         }
         let id = state.handoff.clone()?;
         let open = match self.store.handoffs().handoff_for(key).await {
@@ -265,7 +284,7 @@ impl Engine {
             text: format!("{header}\n{said}"),
             quick_replies: Vec::new(),
         };
-        self.send(state, &owner.key, relayed);
+        self.send_to(state, &owner.key, relayed);
         state.silent = true;
         Some(Reply::default())
     }
@@ -300,7 +319,7 @@ impl Engine {
                         .record(now.saturating_sub(h.requested_at) as f64);
                 }
                 state.relay = Some(h.customer.clone());
-                self.send(
+                self.send_to(
                     state,
                     &h.customer,
                     self.say("handoff_taken_customer", &[("staff", staff_name.clone())]),
@@ -308,7 +327,7 @@ impl Engine {
                 let details = self.details(&h).await;
                 if inbound.reply_to.is_some() {
                     // Tapped in the group: the group sees who took it, the details go private.
-                    self.send(state, key, details);
+                    self.send_to(state, key, details);
                     self.say(
                         "handoff_taken_group",
                         &[("name", h.name.clone()), ("staff", staff_name)],
@@ -371,6 +390,9 @@ impl Engine {
             Content::Text(t) => t.trim().to_string(),
             _ => String::new(),
         };
+        if let Some(reply) = self.followup_command(state, &typed).await {
+            return Some(reply);
+        }
         let command = typed.split_whitespace().next().unwrap_or_default();
         let held = match self.store.handoffs().handoffs_held(key).await {
             Ok(held) => held,
@@ -420,7 +442,7 @@ impl Engine {
                 {
                     tracing::warn!(error = %e, "could not note a relayed message");
                 }
-                self.send(state, &current.customer, reply);
+                self.send_to(state, &current.customer, reply);
                 state.silent = true;
                 Some(Reply::default())
             }
@@ -472,7 +494,7 @@ impl Engine {
         {
             Ok(Some(_)) => {
                 metrics::counter!("redsol_handoffs_total", "channel" => current.customer.channel.as_str(), "outcome" => ended.as_str()).increment(1);
-                self.send(
+                self.send_to(
                     state,
                     &current.customer,
                     self.say("handoff_released_customer", &[]),
@@ -566,7 +588,7 @@ impl Engine {
                     let card = self.card(&h, &snapshot).await;
                     match self.store.handoffs().mark_carded(&h.id).await {
                         Ok(()) => {
-                            out.extend(self.card_targets().into_iter().map(|key| Addressed {
+                            out.extend(self.staff_targets().into_iter().map(|key| Addressed {
                                 key,
                                 reply: card.clone(),
                             }))

@@ -11,8 +11,10 @@
 //!   a registration).
 //! - [`staff`]: statistics, finance and client search for staff.
 //! - [`handoff`]: a person takes the conversation over from the bot, through Telegram.
+//! - [`followup`]: a ticket closed by staff: the customer told, the rating, the reopening.
 
 pub mod cancellation;
+pub mod followup;
 pub mod handoff;
 pub mod incident;
 pub mod info;

@@ -224,6 +224,15 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "handoff_released_staff",
     "handoff_idle_staff",
     "handoff_abandoned",
+    "ticket_closed",
+    "ticket_note",
+    "ticket_close_usage",
+    "ticket_closed_staff",
+    "ticket_close_unknown",
+    "survey_thanks",
+    "survey_already",
+    "survey_reopened",
+    "survey_alert",
     "lead_declined",
 ];
 

@@ -1,6 +1,7 @@
 //! [`MemoryStore`]: a complete in-memory [`Store`], for tests and benchmarks.
 
 use super::handoff::{handoff_id, Claim, Ended, Handoff, Handoffs, NewHandoff, Owner};
+use super::tickets::{Survey, Tickets, REOPENED};
 use super::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +20,25 @@ struct MemoryInner {
     failing_commits: usize,
     /// Every handoff ever opened, with how it ended.
     handoffs: Vec<(Handoff, Option<Ended>)>,
+    /// Tickets closed and waiting for their rating, by id, with when they were closed.
+    surveys_pending: HashMap<String, u64>,
+    /// The message that closed each ticket, when one did.
+    close_sources: HashMap<String, String>,
+    surveys: Vec<Survey>,
+}
+
+impl MemoryInner {
+    /// Queues replies in the outbox, each id once; the ids that were new.
+    fn queue(&mut self, replies: Vec<OutboxEntry>) -> Vec<String> {
+        let mut queued = Vec::new();
+        for reply in replies {
+            if !self.outbox.iter().any(|(e, _)| e.id == reply.id) {
+                queued.push(reply.id.clone());
+                self.outbox.push((reply, false));
+            }
+        }
+        queued
+    }
 }
 
 /// A complete in-memory [`Store`], for tests and benchmarks.
@@ -58,6 +78,11 @@ impl MemoryStore {
         self.with(|i| i.requests.clone())
     }
 
+    /// Every rating recorded (for tests).
+    pub fn surveys(&self) -> Vec<Survey> {
+        self.with(|i| i.surveys.clone())
+    }
+
     /// Makes the next `n` turn commits fail, as a full disk would (for tests).
     pub fn fail_next_commits(&self, n: usize) {
         self.with(|i| i.failing_commits = n);
@@ -74,6 +99,10 @@ impl Store for MemoryStore {
     }
 
     fn handoffs(&self) -> &dyn Handoffs {
+        self
+    }
+
+    fn tickets(&self) -> &dyn Tickets {
         self
     }
 
@@ -216,11 +245,7 @@ impl Store for MemoryStore {
                     e.2 = true;
                 }
             }
-            for reply in commit.replies {
-                if !i.outbox.iter().any(|(e, _)| e.id == reply.id) {
-                    i.outbox.push((reply, false));
-                }
-            }
+            i.queue(commit.replies);
             false
         });
         ready(if failed {
@@ -228,6 +253,10 @@ impl Store for MemoryStore {
         } else {
             Ok(())
         })
+    }
+
+    fn queue_replies(&self, replies: Vec<OutboxEntry>) -> BoxFuture<'_, StoreResult<Vec<String>>> {
+        ready(Ok(self.with(|i| i.queue(replies))))
     }
 
     fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
@@ -383,5 +412,71 @@ impl Handoffs for MemoryStore {
             }
         });
         ready(Ok(()))
+    }
+}
+
+impl Tickets for MemoryStore {
+    fn close_incident(
+        &self,
+        id: &str,
+        status: &str,
+        at: u64,
+        source: Option<String>,
+    ) -> BoxFuture<'_, StoreResult<Option<Incident>>> {
+        ready(Ok(self.with(|i| {
+            let inc = i.incidents.iter_mut().find(|x| x.id == id)?;
+            if !inc.is_open() {
+                let replayed = source.is_some() && i.close_sources.get(id) == source.as_ref();
+                return replayed.then(|| inc.clone());
+            }
+            inc.status = status.to_string();
+            let closed = inc.clone();
+            i.surveys_pending.insert(closed.id.clone(), at);
+            if let Some(source) = source {
+                i.close_sources.insert(closed.id.clone(), source);
+            }
+            Some(closed)
+        })))
+    }
+
+    fn survey_pending(
+        &self,
+        customer: &ConversationKey,
+        since: u64,
+    ) -> BoxFuture<'_, StoreResult<Option<Incident>>> {
+        ready(Ok(self.with(|i| {
+            i.incidents
+                .iter()
+                .filter(|x| &x.data.key == customer && !x.is_open())
+                .filter_map(|x| i.surveys_pending.get(&x.id).map(|at| (*at, x)))
+                .filter(|(at, _)| *at >= since)
+                .max_by_key(|(at, _)| *at)
+                .map(|(_, x)| x.clone())
+        })))
+    }
+
+    fn answer_survey(&self, survey: Survey) -> BoxFuture<'_, StoreResult<bool>> {
+        ready(Ok(self.with(|i| {
+            let replayed = |s: &Survey| s.source.is_some() && s.source == survey.source;
+            if i.surveys.iter().any(replayed) {
+                return true;
+            }
+            if i.surveys_pending.remove(&survey.ticket).is_none() {
+                return false;
+            }
+            i.surveys.push(survey);
+            true
+        })))
+    }
+
+    fn reopen_incident(&self, id: &str, _at: u64) -> BoxFuture<'_, StoreResult<Option<Incident>>> {
+        ready(Ok(self.with(|i| {
+            let inc = i
+                .incidents
+                .iter_mut()
+                .find(|x| x.id == id && !x.is_open())?;
+            inc.status = REOPENED.to_string();
+            Some(inc.clone())
+        })))
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod desk;
+
 use redsol_actors::brain::{Brain, OfflineBrain, UnderstandContext};
 use redsol_actors::clock::Clock;
 use redsol_actors::engine::Engine;

@@ -41,6 +41,7 @@ mod schema;
 mod sheet_rows;
 #[cfg(test)]
 mod tests;
+mod tickets;
 #[cfg(test)]
 mod turn_tests;
 mod turns;
@@ -222,6 +223,10 @@ impl Store for SqliteStore {
         self
     }
 
+    fn tickets(&self) -> &dyn redsol_actors::store::tickets::Tickets {
+        self
+    }
+
     fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {
         // The cache is filled at open; nothing to do off the async workers.
         let started = Instant::now();
@@ -320,6 +325,15 @@ impl Store for SqliteStore {
             let queued = commit_turn(conn, &commit)?;
             publish_unsent(&unsent, queued as i64);
             Ok(())
+        }))
+    }
+
+    fn queue_replies(&self, replies: Vec<OutboxEntry>) -> BoxFuture<'_, StoreResult<Vec<String>>> {
+        let unsent = Arc::clone(&self.unsent);
+        Box::pin(self.run("queue_replies", move |conn| {
+            let queued = queue_replies(conn, &replies)?;
+            publish_unsent(&unsent, queued.len() as i64);
+            Ok(queued)
         }))
     }
 

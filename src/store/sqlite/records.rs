@@ -36,12 +36,13 @@ pub(super) struct IncidentRow {
 }
 
 /// The columns [`IncidentRow::read`] reads, in its order.
-const INCIDENT_COLUMNS: &str = "id, status, created_at, technician, client_id, client_name, \
+pub(super) const INCIDENT_COLUMNS: &str =
+    "id, status, created_at, technician, client_id, client_name, \
      kind, description, priority, zone, phone, channel, user, source";
 
 impl IncidentRow {
     /// Reads a row selected with [`INCIDENT_COLUMNS`].
-    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+    pub(super) fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
         Ok(IncidentRow {
             // A row inserted by hand without an id still shows (as an empty id).
             id: row.get::<_, Option<String>>(0)?.unwrap_or_default(),
@@ -61,7 +62,7 @@ impl IncidentRow {
         })
     }
 
-    fn into_incident(self) -> StoreResult<Incident> {
+    pub(super) fn into_incident(self) -> StoreResult<Incident> {
         Ok(Incident {
             id: self.id,
             status: self.status,
@@ -211,8 +212,8 @@ pub(super) fn create_incident(
     }
     tx.execute(
         "INSERT INTO incidents (status, created_at, technician, client_id, client_name, kind, \
-         description, priority, zone, phone, channel, user, source) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         description, priority, zone, phone, channel, user, source, sheet_status) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             NEW_STATUS,
             created_at,
@@ -226,7 +227,9 @@ pub(super) fn create_incident(
             data.phone,
             data.key.channel.as_str(),
             data.key.user,
-            data.source
+            data.source,
+            // The Estado the sheet's row starts with: a change staff make there is a change.
+            queue.then_some(NEW_STATUS)
         ],
     )
     .map_err(db_err)?;

@@ -151,6 +151,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX handoffs_open_by_customer ON handoffs (channel, user) WHERE ended IS NULL;
     CREATE INDEX handoffs_open_by_owner ON handoffs (owner_channel, owner_user) WHERE ended IS NULL;
     "#,
+    // 8: tickets' follow-up: when a ticket was closed, by which message, whether its rating is
+    // awaited, the Estado last seen in the sheet; the ratings.
+    r#"
+    ALTER TABLE incidents ADD COLUMN closed_at INTEGER;
+    ALTER TABLE incidents ADD COLUMN survey_pending INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE incidents ADD COLUMN close_source TEXT;
+    ALTER TABLE incidents ADD COLUMN sheet_status TEXT;
+    CREATE TABLE surveys (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket     TEXT NOT NULL,
+        client     TEXT NOT NULL,
+        rating     INTEGER NOT NULL,
+        comment    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        source     TEXT UNIQUE
+    );
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

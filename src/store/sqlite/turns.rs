@@ -98,26 +98,14 @@ pub(super) fn journal_pending(conn: &mut Connection) -> StoreResult<Vec<JournalE
 }
 
 /// Commits a turn; returns how many replies were newly queued in the outbox.
-pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<usize> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
-    let channel = commit.key.channel.as_str();
-    tx.prepare_cached(
-        "INSERT INTO snapshots (channel, user, state, updated_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (channel, user) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-    )
-    .and_then(|mut st| st.execute(params![channel, commit.key.user, commit.snapshot, now_utc()]))
-    .map_err(db_err)?;
-    if let Some(id) = &commit.message_id {
-        tx.prepare_cached(
-            "UPDATE journal SET done = 1 WHERE channel = ?1 AND user = ?2 AND message_id = ?3",
-        )
-        .and_then(|mut st| st.execute(params![channel, commit.key.user, id]))
-        .map_err(db_err)?;
-    }
-    let mut queued = 0;
-    for reply in &commit.replies {
+/// Queues replies in the outbox (a reply already there, by id, is left alone); the ids of those
+/// that were new.
+fn insert_replies(
+    tx: &rusqlite::Transaction<'_>,
+    replies: &[OutboxEntry],
+) -> StoreResult<Vec<String>> {
+    let mut queued = Vec::new();
+    for reply in replies {
         let json = serde_json::to_string(&reply.reply)
             .map_err(|e| StoreError::Invalid(format!("outbox reply: {e}")))?;
         let inserted = tx
@@ -138,8 +126,46 @@ pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreRe
                 ])
             })
             .map_err(db_err)?;
-        queued += inserted;
+        if inserted > 0 {
+            queued.push(reply.id.clone());
+        }
     }
+    Ok(queued)
+}
+
+/// Queues replies made outside any turn (a notice from staff's tools or a sweep); the ids of
+/// those that were new.
+pub(super) fn queue_replies(
+    conn: &mut Connection,
+    replies: &[OutboxEntry],
+) -> StoreResult<Vec<String>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let queued = insert_replies(&tx, replies)?;
+    tx.commit().map_err(db_err)?;
+    Ok(queued)
+}
+
+pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<usize> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let channel = commit.key.channel.as_str();
+    tx.prepare_cached(
+        "INSERT INTO snapshots (channel, user, state, updated_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (channel, user) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut st| st.execute(params![channel, commit.key.user, commit.snapshot, now_utc()]))
+    .map_err(db_err)?;
+    if let Some(id) = &commit.message_id {
+        tx.prepare_cached(
+            "UPDATE journal SET done = 1 WHERE channel = ?1 AND user = ?2 AND message_id = ?3",
+        )
+        .and_then(|mut st| st.execute(params![channel, commit.key.user, id]))
+        .map_err(db_err)?;
+    }
+    let queued = insert_replies(&tx, &commit.replies)?.len();
     tx.commit().map_err(db_err)?;
     Ok(queued)
 }
