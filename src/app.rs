@@ -144,7 +144,7 @@ pub async fn start_core(
         }
         None => (Arc::new(OfflineBrain::new(rules.clone())), None),
     };
-    let engine = Engine::new(rules, brain, store.clone());
+    let engine = Engine::new(rules, brain, store.clone()).with_running(sinks.keys().copied());
     let (router, root, root_handle) = supervisor::start(SupervisorArgs {
         engine: engine.clone(),
         sinks,

@@ -30,6 +30,8 @@ pub struct Engine {
     pub(crate) brain: Arc<dyn Brain>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: crate::clock::Clock,
+    /// The channels running in this process (a reply elsewhere cannot be sent).
+    pub(crate) running: Arc<Vec<Channel>>,
 }
 
 /// What the user said, once parsed: text to understand, or a tapped choice.
@@ -46,7 +48,19 @@ impl Engine {
             brain,
             store,
             clock: crate::clock::Clock::System,
+            running: Arc::new(Channel::ALL.to_vec()),
         }
+    }
+
+    /// The same engine, told which channels run (all of them unless told).
+    pub fn with_running(mut self, channels: impl IntoIterator<Item = Channel>) -> Self {
+        self.running = Arc::new(channels.into_iter().collect());
+        self
+    }
+
+    /// Whether a channel runs in this process.
+    pub(crate) fn runs(&self, channel: Channel) -> bool {
+        self.running.contains(&channel)
     }
 
     /// The same engine on another clock (tests of business hours and idle limits).

@@ -113,6 +113,8 @@ impl Child {
 pub struct SupervisorState {
     engine: Engine,
     sinks: Arc<Sinks>,
+    /// Whether a handoff sweep is running.
+    sweeping: Arc<std::sync::atomic::AtomicBool>,
     children: HashMap<ConversationKey, Child>,
     by_id: HashMap<ActorId, ConversationKey>,
     restarts: HashMap<ConversationKey, VecDeque<Instant>>,
@@ -331,6 +333,7 @@ impl Actor for ConversationSupervisor {
         Ok(SupervisorState {
             engine: args.engine,
             sinks: Arc::new(args.sinks),
+            sweeping: Arc::default(),
             children: HashMap::new(),
             by_id: HashMap::new(),
             restarts: HashMap::new(),
@@ -359,21 +362,23 @@ impl Actor for ConversationSupervisor {
             }
             SupervisorMsg::Sweep => state.sweep(),
             SupervisorMsg::HandoffSweep => {
-                // Off the supervisor: routing never waits for the store.
+                // Off the supervisor: routing never waits for the store. One sweep at a time.
+                if state
+                    .sweeping
+                    .swap(true, std::sync::atomic::Ordering::AcqRel)
+                {
+                    return Ok(());
+                }
                 let engine = state.engine.clone();
                 let notifier = Notifier::new(engine.store().clone(), state.sinks.clone());
+                let sweeping = state.sweeping.clone();
                 tokio::spawn(async move {
-                    let now = engine.now();
-                    let notices = engine.handoff_sweep(now).await;
-                    if notices.is_empty() {
-                        return;
+                    for done in engine.handoff_sweep(engine.now()).await {
+                        if let Err(e) = notifier.send(&done.event, done.notices).await {
+                            tracing::error!(error = %e, "could not queue a handoff sweep's notices");
+                        }
                     }
-                    if let Err(e) = notifier
-                        .send(&format!("handoff-sweep:{now}"), notices)
-                        .await
-                    {
-                        tracing::error!(error = %e, "could not queue the handoff sweep's notices");
-                    }
+                    sweeping.store(false, std::sync::atomic::Ordering::Release);
                 });
             }
             SupervisorMsg::Active(port) => {

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::desk::{desk_at, group, Party, Sent};
+use common::desk::{desk_at, group, Party, Sent, GROUP};
 use common::{MONDAY_10AM, MONDAY_UTC};
-use redsol_actors::model::{Channel, ConversationKey};
+use redsol_actors::model::{Channel, Content, ConversationKey};
 
 /// The "Atender" button's id on a card.
 fn take_id(sent: &Sent) -> String {
@@ -132,13 +132,9 @@ async fn silence_returns_the_conversation_to_the_bot() {
 
     // 29 minutes of silence: still held.
     tokio::time::advance(std::time::Duration::from_secs(29 * 60)).await;
-    assert!(desk
-        .engine
-        .handoff_sweep(desk.engine.now())
-        .await
-        .is_empty());
+    assert!(desk.sweep().await.is_empty());
     tokio::time::advance(std::time::Duration::from_secs(2 * 60)).await;
-    let swept = desk.engine.handoff_sweep(desk.engine.now()).await;
+    let swept = desk.sweep().await;
     let to = |key: &ConversationKey| {
         swept
             .iter()
@@ -166,22 +162,23 @@ async fn out_of_hours_the_request_waits_for_the_opening() {
     assert!(asked.others.is_empty(), "no card at night");
     // Still night at 08:59: nothing posted.
     tokio::time::advance(std::time::Duration::from_secs(12 * 3600 + 59 * 60)).await;
-    assert!(desk
-        .engine
-        .handoff_sweep(desk.engine.now())
-        .await
-        .is_empty());
+    assert!(desk.sweep().await.is_empty());
     // 09:00: the card, once.
     tokio::time::advance(std::time::Duration::from_secs(60)).await;
-    let swept = desk.engine.handoff_sweep(desk.engine.now()).await;
+    let swept = desk.sweep().await;
     assert_eq!(swept.len(), 1, "{swept:?}");
     assert_eq!(swept[0].key, group());
     assert!(swept[0].reply.text.contains("Rosa"));
-    assert!(desk
-        .engine
-        .handoff_sweep(desk.engine.now())
-        .await
-        .is_empty());
+    assert!(desk.sweep().await.is_empty());
+    // Nobody takes it in a day: it expires, and the customer is told.
+    tokio::time::advance(std::time::Duration::from_secs(24 * 3600)).await;
+    let expired = desk.sweep().await;
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0].key, customer.key);
+    assert!(
+        expired[0].reply.text.contains("Nadie del equipo"),
+        "{expired:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -208,4 +205,81 @@ async fn backing_out_before_anyone_takes_it_withdraws_the_request() {
         "{}",
         late.text()
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn replays_lose_and_double_nothing_and_switching_greets_nobody() {
+    let mut desk = desk_at(MONDAY_10AM);
+    let mut lupita = Party::new(Channel::WhatsApp, "5214641112233", "Lupita");
+    let mut memo = Party::new(Channel::Telegram, "777", "Memo");
+    let mut ana = Party::new(Channel::Telegram, "900", "Ana");
+    let first = take_id(&desk.say(&mut lupita, "quiero hablar con una persona").await);
+    let second = take_id(&desk.say(&mut memo, "pasame con un asesor").await);
+
+    // A tap replayed after a crash greets the customer again (the first one never left).
+    let id = first.trim_start_matches("take:");
+    let (taken, again) = desk.replayed(&mut ana, &format!("/atender {id}")).await;
+    for sent in [&taken, &again] {
+        assert!(
+            sent.to(&lupita.key).join("").contains("te atiende Ana"),
+            "{}",
+            sent.text()
+        );
+    }
+    desk.tap(&mut ana, &second).await;
+    // Back to Lupita with /mis's button: she is not greeted again.
+    let mine = desk.say(&mut ana, "/mis").await;
+    let back = mine
+        .reply
+        .as_ref()
+        .and_then(|r| r.quick_replies.iter().find(|q| q.title.contains("Lupita")))
+        .map(|q| q.id.clone())
+        .expect("a button per conversation");
+    let switched = desk.send(&mut ana, Content::Choice(back), None).await;
+    assert!(
+        switched.text().contains("Ahora respondes a Lupita"),
+        "{}",
+        switched.text()
+    );
+    assert!(switched.others.is_empty(), "{:?}", switched.others);
+    assert_eq!(
+        desk.say(&mut ana, "hola Lupita").await.to(&lupita.key),
+        ["hola Lupita"]
+    );
+
+    // /soltar replayed: the customer is told both times (the same outbox ids).
+    let (released, again) = desk.replayed(&mut ana, "/soltar").await;
+    for sent in [&released, &again] {
+        assert!(sent.text().contains("Lupita regresó"), "{}", sent.text());
+        assert!(sent.to(&lupita.key).join("").contains("asistente"));
+    }
+    // Nobody answers after /soltar until picked again.
+    let after = desk.say(&mut ana, "sigues ahi?").await;
+    assert!(after.to(&lupita.key).is_empty() && after.to(&memo.key).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn staff_details_stay_private_and_nobody_takes_their_own_request() {
+    let mut desk = desk_at(MONDAY_10AM);
+    let mut lupita = Party::new(Channel::WhatsApp, "5214641112233", "Lupita");
+    let mut ana = Party::new(Channel::Telegram, "900", "Ana");
+    let take = take_id(&desk.say(&mut lupita, "quiero hablar con una persona").await);
+    desk.tap(&mut ana, &take).await;
+    desk.send(&mut ana, Content::Text("/cliente".into()), Some(GROUP))
+        .await;
+    assert!(
+        ana.state.private_reply,
+        "/cliente asked in the group is answered privately"
+    );
+
+    // A staff member asking for a person gets a card nobody takes from their own tap.
+    let mut beto = Party::new(Channel::Telegram, "901", "Beto");
+    let own = take_id(&desk.say(&mut beto, "quiero hablar con una persona").await);
+    let refused = desk.tap(&mut beto, &own).await;
+    assert!(
+        refused.text().contains("ya no está abierta"),
+        "{}",
+        refused.text()
+    );
+    assert!(refused.others.is_empty());
 }

@@ -100,7 +100,7 @@ pub struct ConversationState {
     pub handoff: Option<String>,
     /// A staff member's: the customer their messages go to.
     #[serde(default)]
-    pub relay: Option<crate::model::ConversationKey>,
+    pub relay: Option<crate::flows::handoff::Relay>,
     /// This turn answers nothing to the user (a message relayed to a person). Not snapshotted.
     #[serde(skip)]
     pub silent: bool,

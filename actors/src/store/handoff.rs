@@ -42,8 +42,8 @@ pub struct Handoff {
     pub requested_at: u64,
     pub owner: Option<Owner>,
     pub taken_at: Option<u64>,
-    /// The last message relayed either way (Unix seconds); silence past the idle limit
-    /// returns the conversation to the bot.
+    /// When it was taken or its staff member last wrote (Unix seconds): silence past the
+    /// idle limit returns the conversation to the bot.
     pub last_activity: u64,
     /// Whether staff were shown its card (a request out of hours waits for the opening).
     pub carded: bool,
@@ -54,11 +54,12 @@ pub struct Handoff {
 /// What a tap on "Atender" got.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// This staff member holds it now (or already did: a replayed tap is the same tap).
-    Taken(Handoff),
+    /// This staff member holds it; `fresh` when this tap took it (or a replay of that tap),
+    /// not when they held it already (a tap to switch to it).
+    Taken { handoff: Handoff, fresh: bool },
     /// Somebody else took it first.
     HeldBy(Handoff),
-    /// It ended (released, abandoned) or never was.
+    /// It ended (released, abandoned), never was, or is the staff member's own request.
     Gone,
 }
 
@@ -71,6 +72,8 @@ pub enum Ended {
     Idle,
     /// The customer backed out before anyone took it.
     Abandoned,
+    /// Nobody took it within a day.
+    Expired,
 }
 
 impl Ended {
@@ -79,6 +82,7 @@ impl Ended {
             Ended::Released => "released",
             Ended::Idle => "idle",
             Ended::Abandoned => "abandoned",
+            Ended::Expired => "expired",
         }
     }
 }
@@ -93,8 +97,15 @@ pub trait Handoffs: Send + Sync + 'static {
     /// `source` opened); with whether it was opened now.
     fn open_handoff(&self, new: NewHandoff) -> BoxFuture<'_, StoreResult<(Handoff, bool)>>;
 
-    /// Gives a waiting handoff to `owner`, unless someone else has it.
-    fn claim_handoff(&self, id: &str, owner: Owner, at: u64) -> BoxFuture<'_, StoreResult<Claim>>;
+    /// Gives a waiting handoff to `owner`, unless someone else has it. `source` is the message
+    /// that taps (a replay of it is the same tap).
+    fn claim_handoff(
+        &self,
+        id: &str,
+        owner: Owner,
+        at: u64,
+        source: Option<String>,
+    ) -> BoxFuture<'_, StoreResult<Claim>>;
 
     /// The customer's open handoff, if any.
     fn handoff_for(
@@ -105,20 +116,22 @@ pub trait Handoffs: Send + Sync + 'static {
     /// The handoffs a staff member holds, oldest first.
     fn handoffs_held(&self, owner: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Handoff>>>;
 
-    /// Notes a message relayed at `at`.
+    /// Notes a staff member's message relayed at `at` (the idle limit counts from it).
     fn touch_handoff(&self, id: &str, at: u64) -> BoxFuture<'_, StoreResult<()>>;
 
-    /// Ends an open handoff; the handoff as it was, or `None` when it had already ended.
+    /// Ends an open handoff; the handoff as it was, or `None` when it had already ended
+    /// (unless `source`, the message that ends it, ended it: a replay gets it again).
     fn end_handoff(
         &self,
         id: &str,
         ended: Ended,
         at: u64,
+        source: Option<String>,
     ) -> BoxFuture<'_, StoreResult<Option<Handoff>>>;
 
     /// Every open handoff, oldest first.
     fn open_handoffs(&self) -> BoxFuture<'_, StoreResult<Vec<Handoff>>>;
 
-    /// Notes that staff were shown the handoff's card.
-    fn mark_carded(&self, id: &str) -> BoxFuture<'_, StoreResult<()>>;
+    /// Notes that staff were shown the handoff's card; `false` when they had been already.
+    fn mark_carded(&self, id: &str) -> BoxFuture<'_, StoreResult<bool>>;
 }

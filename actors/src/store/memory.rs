@@ -20,6 +20,8 @@ struct MemoryInner {
     failing_commits: usize,
     /// Every handoff ever opened, with how it ended.
     handoffs: Vec<(Handoff, Option<Ended>)>,
+    /// The messages that took and that ended each handoff, when one did.
+    handoff_sources: HashMap<(String, &'static str), String>,
     /// Tickets closed and waiting for their rating, by id, with when they were closed.
     surveys_pending: HashMap<String, u64>,
     /// The message that closed each ticket, when one did.
@@ -328,19 +330,40 @@ impl Handoffs for MemoryStore {
         })))
     }
 
-    fn claim_handoff(&self, id: &str, owner: Owner, at: u64) -> BoxFuture<'_, StoreResult<Claim>> {
+    fn claim_handoff(
+        &self,
+        id: &str,
+        owner: Owner,
+        at: u64,
+        source: Option<String>,
+    ) -> BoxFuture<'_, StoreResult<Claim>> {
         ready(Ok(self.with(|i| {
+            let took = source
+                .as_ref()
+                .is_some_and(|s| i.handoff_sources.get(&(id.to_string(), "took")) == Some(s));
             let Some((h, None)) = i.handoffs.iter_mut().find(|(h, _)| h.id == id) else {
                 return Claim::Gone;
             };
             match &h.owner {
+                // Nobody takes their own request.
+                None if h.customer == owner.key => Claim::Gone,
                 Some(o) if o.key != owner.key => Claim::HeldBy(h.clone()),
-                Some(_) => Claim::Taken(h.clone()),
+                Some(_) => Claim::Taken {
+                    handoff: h.clone(),
+                    fresh: took,
+                },
                 None => {
                     h.owner = Some(owner);
                     h.taken_at = Some(at);
                     h.last_activity = at;
-                    Claim::Taken(h.clone())
+                    let handoff = h.clone();
+                    if let Some(s) = source {
+                        i.handoff_sources.insert((id.to_string(), "took"), s);
+                    }
+                    Claim::Taken {
+                        handoff,
+                        fresh: true,
+                    }
                 }
             }
         })))
@@ -372,7 +395,7 @@ impl Handoffs for MemoryStore {
 
     fn touch_handoff(&self, id: &str, at: u64) -> BoxFuture<'_, StoreResult<()>> {
         self.with(|i| {
-            if let Some((h, _)) = i.handoffs.iter_mut().find(|(h, _)| h.id == id) {
+            if let Some((h, None)) = i.handoffs.iter_mut().find(|(h, _)| h.id == id) {
                 h.last_activity = h.last_activity.max(at);
             }
         });
@@ -384,14 +407,23 @@ impl Handoffs for MemoryStore {
         id: &str,
         ended: Ended,
         _at: u64,
+        source: Option<String>,
     ) -> BoxFuture<'_, StoreResult<Option<Handoff>>> {
         ready(Ok(self.with(|i| {
-            let (h, state) = i
-                .handoffs
-                .iter_mut()
-                .find(|(h, state)| h.id == id && state.is_none())?;
+            let key = (id.to_string(), "ended");
+            let replayed = source
+                .as_ref()
+                .is_some_and(|s| i.handoff_sources.get(&key) == Some(s));
+            let (h, state) = i.handoffs.iter_mut().find(|(h, _)| h.id == id)?;
+            if state.is_some() {
+                return replayed.then(|| h.clone());
+            }
             *state = Some(ended);
-            Some(h.clone())
+            let h = h.clone();
+            if let Some(s) = source {
+                i.handoff_sources.insert(key, s);
+            }
+            Some(h)
         })))
     }
 
@@ -405,13 +437,16 @@ impl Handoffs for MemoryStore {
         })))
     }
 
-    fn mark_carded(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
-        self.with(|i| {
-            if let Some((h, _)) = i.handoffs.iter_mut().find(|(h, _)| h.id == id) {
-                h.carded = true;
+    fn mark_carded(&self, id: &str) -> BoxFuture<'_, StoreResult<bool>> {
+        ready(Ok(self.with(|i| {
+            match i.handoffs.iter_mut().find(|(h, _)| h.id == id) {
+                Some((h, _)) if !h.carded => {
+                    h.carded = true;
+                    true
+                }
+                _ => false,
             }
-        });
-        ready(Ok(()))
+        })))
     }
 }
 

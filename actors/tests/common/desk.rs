@@ -107,6 +107,27 @@ impl Desk {
         }
     }
 
+    /// The handoff sweep now, its notices in order.
+    pub async fn sweep(&self) -> Vec<Addressed> {
+        self.engine
+            .handoff_sweep(self.engine.now())
+            .await
+            .into_iter()
+            .flat_map(|e| e.notices)
+            .collect()
+    }
+
+    /// A message handled, then handled again from the state before it with the same id, as
+    /// after a crash before its turn was committed: both results.
+    pub async fn replayed(&mut self, who: &mut Party, text: &str) -> (Sent, Sent) {
+        let before = who.state.clone();
+        let first = self.say(who, text).await;
+        self.seq -= 1;
+        who.state = before;
+        let again = self.say(who, text).await;
+        (first, again)
+    }
+
     pub async fn say(&mut self, who: &mut Party, text: &str) -> Sent {
         self.send(who, Content::Text(text.into()), None).await
     }

@@ -136,30 +136,87 @@ fn open_handoff(conn: &mut Connection, new: &NewHandoff) -> StoreResult<(Handoff
     Ok((h, true))
 }
 
-fn claim(conn: &mut Connection, id: &str, owner: &Owner, at: u64) -> StoreResult<Claim> {
+fn claim(
+    conn: &mut Connection,
+    id: &str,
+    owner: &Owner,
+    at: u64,
+    source: Option<&str>,
+) -> StoreResult<Claim> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
-    tx.execute(
-        "UPDATE handoffs SET owner_channel = ?2, owner_user = ?3, owner_name = ?4, \
-         taken_at = ?5, last_activity = ?5 \
-         WHERE id = ?1 AND ended IS NULL AND owner_user IS NULL",
-        params![
-            id,
-            owner.key.channel.as_str(),
-            owner.key.user,
-            owner.name,
-            at as i64
-        ],
-    )
-    .map_err(db_err)?;
+    let took = tx
+        .execute(
+            "UPDATE handoffs SET owner_channel = ?2, owner_user = ?3, owner_name = ?4, \
+             taken_at = ?5, last_activity = ?5, taken_source = ?6 \
+             WHERE id = ?1 AND ended IS NULL AND owner_user IS NULL \
+             AND NOT (channel = ?2 AND user = ?3)",
+            params![
+                id,
+                owner.key.channel.as_str(),
+                owner.key.user,
+                owner.name,
+                at as i64,
+                source
+            ],
+        )
+        .map_err(db_err)?
+        > 0;
+    let replayed = |tx: &Connection| -> StoreResult<bool> {
+        let Some(source) = source else {
+            return Ok(false);
+        };
+        tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM handoffs WHERE id = ?1 AND taken_source = ?2)",
+            params![id, source],
+            |r| r.get(0),
+        )
+        .map_err(db_err)
+    };
     let claim = match select(&tx, "id = ?1 AND ended IS NULL", params![id])?.pop() {
         None => Claim::Gone,
-        Some(h) if h.owner.as_ref().is_some_and(|o| o.key == owner.key) => Claim::Taken(h),
+        Some(h) if h.owner.as_ref().is_some_and(|o| o.key == owner.key) => Claim::Taken {
+            fresh: took || replayed(&tx)?,
+            handoff: h,
+        },
+        // Nobody took it: the staff member asked for a person themselves.
+        Some(h) if h.owner.is_none() => Claim::Gone,
         Some(h) => Claim::HeldBy(h),
     };
     tx.commit().map_err(db_err)?;
     Ok(claim)
+}
+
+fn end(
+    conn: &mut Connection,
+    id: &str,
+    ended: Ended,
+    at: u64,
+    source: Option<&str>,
+) -> StoreResult<Option<Handoff>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let found = match select(&tx, "id = ?1 AND ended IS NULL", params![id])?.pop() {
+        Some(open) => {
+            tx.execute(
+                "UPDATE handoffs SET ended = ?2, ended_at = ?3, ended_source = ?4 WHERE id = ?1",
+                params![id, ended.as_str(), at as i64, source],
+            )
+            .map_err(db_err)?;
+            Some(open)
+        }
+        // A replay of the message that ended it gets it again.
+        None => match source {
+            Some(source) => {
+                select(&tx, "id = ?1 AND ended_source = ?2", params![id, source])?.pop()
+            }
+            None => None,
+        },
+    };
+    tx.commit().map_err(db_err)?;
+    Ok(found)
 }
 
 impl Handoffs for SqliteStore {
@@ -167,9 +224,17 @@ impl Handoffs for SqliteStore {
         Box::pin(self.run("open_handoff", move |conn| open_handoff(conn, &new)))
     }
 
-    fn claim_handoff(&self, id: &str, owner: Owner, at: u64) -> BoxFuture<'_, StoreResult<Claim>> {
+    fn claim_handoff(
+        &self,
+        id: &str,
+        owner: Owner,
+        at: u64,
+        source: Option<String>,
+    ) -> BoxFuture<'_, StoreResult<Claim>> {
         let id = id.to_string();
-        Box::pin(self.run("claim_handoff", move |conn| claim(conn, &id, &owner, at)))
+        Box::pin(self.run("claim_handoff", move |conn| {
+            claim(conn, &id, &owner, at, source.as_deref())
+        }))
     }
 
     fn handoff_for(
@@ -202,7 +267,8 @@ impl Handoffs for SqliteStore {
         let id = id.to_string();
         Box::pin(self.run("touch_handoff", move |conn| {
             conn.execute(
-                "UPDATE handoffs SET last_activity = MAX(last_activity, ?2) WHERE id = ?1",
+                "UPDATE handoffs SET last_activity = MAX(last_activity, ?2) \
+                 WHERE id = ?1 AND ended IS NULL",
                 params![id, at as i64],
             )
             .map(|_| ())
@@ -215,22 +281,11 @@ impl Handoffs for SqliteStore {
         id: &str,
         ended: Ended,
         at: u64,
+        source: Option<String>,
     ) -> BoxFuture<'_, StoreResult<Option<Handoff>>> {
         let id = id.to_string();
         Box::pin(self.run("end_handoff", move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_err)?;
-            let open = select(&tx, "id = ?1 AND ended IS NULL", params![id])?.pop();
-            if open.is_some() {
-                tx.execute(
-                    "UPDATE handoffs SET ended = ?2, ended_at = ?3 WHERE id = ?1",
-                    params![id, ended.as_str(), at as i64],
-                )
-                .map_err(db_err)?;
-            }
-            tx.commit().map_err(db_err)?;
-            Ok(open)
+            end(conn, &id, ended, at, source.as_deref())
         }))
     }
 
@@ -240,12 +295,15 @@ impl Handoffs for SqliteStore {
         }))
     }
 
-    fn mark_carded(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+    fn mark_carded(&self, id: &str) -> BoxFuture<'_, StoreResult<bool>> {
         let id = id.to_string();
         Box::pin(self.run("mark_carded", move |conn| {
-            conn.execute("UPDATE handoffs SET carded = 1 WHERE id = ?1", params![id])
-                .map(|_| ())
-                .map_err(db_err)
+            conn.execute(
+                "UPDATE handoffs SET carded = 1 WHERE id = ?1 AND carded = 0",
+                params![id],
+            )
+            .map(|n| n > 0)
+            .map_err(db_err)
         }))
     }
 }
@@ -298,13 +356,13 @@ mod tests {
 
         // Two taps at once: one takes it, the other is told who.
         let (a, b) = tokio::join!(
-            store.claim_handoff(&h.id, staff("900", "Ana"), 1_010),
-            store.claim_handoff(&h.id, staff("901", "Beto"), 1_010),
+            store.claim_handoff(&h.id, staff("900", "Ana"), 1_010, Some("tg:900:t1".into())),
+            store.claim_handoff(&h.id, staff("901", "Beto"), 1_010, Some("tg:901:t1".into())),
         );
         let outcomes = [a.expect("claimed"), b.expect("claimed")];
         let taken = outcomes
             .iter()
-            .filter(|c| matches!(c, Claim::Taken(_)))
+            .filter(|c| matches!(c, Claim::Taken { fresh: true, .. }))
             .count();
         let held = outcomes
             .iter()
@@ -312,13 +370,22 @@ mod tests {
             .count();
         assert_eq!((taken, held), (1, 1), "{outcomes:?}");
         let winner = match &outcomes[0] {
-            Claim::Taken(h) | Claim::HeldBy(h) => h.owner.clone().expect("owned"),
+            Claim::Taken { handoff: h, .. } | Claim::HeldBy(h) => h.owner.clone().expect("owned"),
             Claim::Gone => panic!("gone"),
         };
-        // The winner tapping again (a replayed tap) still holds it.
+        // The winner's tap replayed is the same tap; a new tap of theirs only switches to it.
+        let source = format!("tg:{}:t1", winner.key.user);
         assert!(matches!(
-            store.claim_handoff(&h.id, winner.clone(), 1_020).await,
-            Ok(Claim::Taken(_))
+            store
+                .claim_handoff(&h.id, winner.clone(), 1_020, Some(source))
+                .await,
+            Ok(Claim::Taken { fresh: true, .. })
+        ));
+        assert!(matches!(
+            store
+                .claim_handoff(&h.id, winner.clone(), 1_030, Some("tg:x:t2".into()))
+                .await,
+            Ok(Claim::Taken { fresh: false, .. })
         ));
         let held = store.handoffs_held(&winner.key).await.expect("held");
         assert_eq!(held.len(), 1);
@@ -329,18 +396,24 @@ mod tests {
 
         // Ended once; then gone for everyone, and a new request opens a new one.
         let ended = store
-            .end_handoff(&h.id, Ended::Released, 1_600)
+            .end_handoff(&h.id, Ended::Released, 1_600, Some("tg:900:s1".into()))
             .await
             .expect("ended");
         assert!(ended.is_some());
         assert!(store
-            .end_handoff(&h.id, Ended::Idle, 1_700)
+            .end_handoff(&h.id, Ended::Idle, 1_700, None)
             .await
             .expect("no-op")
             .is_none());
+        // The message that ended it, replayed, finds it.
+        assert!(store
+            .end_handoff(&h.id, Ended::Released, 1_700, Some("tg:900:s1".into()))
+            .await
+            .expect("replayed")
+            .is_some());
         assert!(matches!(
             store
-                .claim_handoff(&h.id, staff("902", "Caro"), 1_700)
+                .claim_handoff(&h.id, staff("902", "Caro"), 1_700, None)
                 .await,
             Ok(Claim::Gone)
         ));

@@ -146,7 +146,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         taken_at      INTEGER,
         last_activity INTEGER NOT NULL,
         ended         TEXT,
-        ended_at      INTEGER
+        ended_at      INTEGER,
+        taken_source  TEXT,
+        ended_source  TEXT
     );
     CREATE UNIQUE INDEX handoffs_open_by_customer ON handoffs (channel, user) WHERE ended IS NULL;
     CREATE INDEX handoffs_open_by_owner ON handoffs (owner_channel, owner_user) WHERE ended IS NULL;

@@ -1,0 +1,379 @@
+//! Handoff to a person. A customer who asks for one gets the expected wait and the staff
+//! chat gets a card with "Atender"; the first staff member who taps it holds the
+//! conversation (the store decides, once). While it is held, what the customer writes is
+//! relayed to that staff member's private chat and what they write goes back, and the bot says
+//! nothing itself. `/soltar`, or the staff member's silence past
+//! `handoff.idle_release_mins`, returns it to the bot. `/mis` lists what a staff member holds,
+//! `/cliente` shows the customer's record, `/atender H-000001` takes one without the button.
+//!
+//! Both sides keep their part in their own snapshot (the customer the handoff's id, the staff
+//! member whom they answer), and the store keeps who holds what: every relayed message is an
+//! ordinary durable reply of the turn that relays it, and every store change a turn makes is
+//! found again when the turn is replayed, so a restart neither loses nor doubles anything.
+//!
+//! - this file: the customer's side (asking, the card, the relay to the person, backing out);
+//! - [`staff`]: taking, the commands, the relay to the customer;
+//! - [`sweep`]: the idle release, expired requests, cards queued out of hours.
+
+mod staff;
+mod sweep;
+
+pub use sweep::SweepEvent;
+
+use crate::dialogue::signals::{self, Signal};
+use crate::engine::{phone_of, ConversationState, Dialogue, Engine};
+use crate::model::{Channel, Content, ConversationKey, Inbound, Intent, QuickReply, Reply};
+use crate::store::handoff::{Ended, Handoff, NewHandoff};
+use crate::text;
+use serde::{Deserialize, Serialize};
+
+/// A reply addressed to a conversation other than the one that made it (the staff chat, a
+/// customer, a staff member's private chat).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Addressed {
+    pub key: ConversationKey,
+    pub reply: Reply,
+}
+
+/// A staff member's: the customer their messages go to, and the handoff that lets them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relay {
+    pub customer: ConversationKey,
+    pub handoff: String,
+}
+
+/// The longest relayed message, either way (the platforms take 4,096 characters; the bot's own
+/// replies are held to `limits.max_reply_chars`, a person's are not).
+const RELAYED_CHARS: usize = 3500;
+/// The quick-reply id of the card's button.
+const TAKE: &str = "take:";
+/// Every staff command of handoffs and tickets (refused to anyone else).
+const STAFF_COMMANDS: &[&str] = &[
+    staff::RELEASE,
+    staff::MINE,
+    staff::CUSTOMER,
+    staff::ATTEND,
+    "/cerrar",
+];
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::WhatsApp => "WhatsApp",
+        Channel::Telegram => "Telegram",
+        Channel::Console => "consola",
+    }
+}
+
+/// What a customer's message says, as a person reads it in a relay.
+fn relayed_text(content: &Content) -> String {
+    match content {
+        Content::Text(t) => text::truncate_chars(t, RELAYED_CHARS),
+        Content::Choice(c) => format!("[tocó «{c}»]"),
+        Content::Location {
+            latitude,
+            longitude,
+            ..
+        } => format!("[ubicación https://maps.google.com/?q={latitude:.5},{longitude:.5}]"),
+        Content::Contact { phone } => format!("[contacto {phone}]"),
+        Content::Unsupported(kind) => format!("[{kind}]"),
+    }
+}
+
+impl Engine {
+    pub(crate) fn send_to(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        reply: Reply,
+    ) {
+        state.outgoing.push(Addressed {
+            key: key.clone(),
+            reply,
+        });
+    }
+
+    /// Where cards and alerts go: the staff group, or else every staff member's private chat;
+    /// none when Telegram is not running.
+    pub(crate) fn staff_targets(&self) -> Vec<ConversationKey> {
+        if !self.runs(Channel::Telegram) {
+            return Vec::new();
+        }
+        match &self.rules.staff.telegram_chat_id {
+            Some(group) => vec![ConversationKey::new(Channel::Telegram, group.clone())],
+            None => self
+                .rules
+                .staff
+                .telegram_ids
+                .iter()
+                .map(|id| ConversationKey::new(Channel::Telegram, id.clone()))
+                .collect(),
+        }
+    }
+
+    /// A customer asks for a person: the handoff opens (once), the customer is told the wait
+    /// (or the hours, when nobody is in), and in hours the staff chat gets the card. Without a
+    /// staff chat the request is only recorded, and the customer is told so.
+    pub(crate) async fn ask_for_person(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+    ) -> Reply {
+        let targets = self.staff_targets();
+        if targets.is_empty() {
+            tracing::warn!(
+                event = "handoff_no_staff_chat",
+                "a customer asked for a person and no staff chat runs (Telegram with rules.staff.telegram_chat_id or telegram_ids); the request is recorded"
+            );
+            return self.with_menu(self.say("handoff_unavailable", &[]));
+        }
+        let now = self.now();
+        let topic = state
+            .last_intent
+            .and_then(|i| self.rules.topics.get(i.as_str()))
+            .cloned()
+            .unwrap_or_else(|| "una consulta general".into());
+        let name = state
+            .profile
+            .name
+            .clone()
+            .unwrap_or_else(|| "Cliente".into());
+        let hours = &self.rules.handoff;
+        let new = NewHandoff {
+            customer: key.clone(),
+            name,
+            topic,
+            source: state.turn_source.clone(),
+            at: now,
+            carded: hours.open_at(now),
+        };
+        let (handoff, created) = match self.store.handoffs().open_handoff(new).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                tracing::error!(error = %e, conversation = %key.opaque_id(), "could not open a handoff");
+                return self.say("store_error", &[]);
+            }
+        };
+        state.handoff = Some(handoff.id.clone());
+        // Whether the card went out is the store's (a replay across the opening hour decides
+        // as the first run did).
+        if !handoff.carded {
+            return self.say(
+                "handoff_closed_hours",
+                &[
+                    ("hours", hours.describe()),
+                    ("next", hours.next_opening(now)),
+                ],
+            );
+        }
+        // The turn that opened it posts the card (a replay posts it again, under the same
+        // outbox ids); asked again after the expected wait, the card is posted again.
+        let opened_here = handoff.source.is_some() && handoff.source == state.turn_source;
+        let overdue = now >= handoff.requested_at + hours.expected_wait_mins * 60;
+        if created || opened_here || (handoff.owner.is_none() && overdue) {
+            let card = self.card(&handoff, state).await;
+            for target in targets {
+                self.send_to(state, &target, card.clone());
+            }
+        }
+        self.say(
+            "handoff_waiting",
+            &[("wait", hours.expected_wait_mins.to_string())],
+        )
+    }
+
+    /// The card staff see in the group: name, channel, zone, open tickets, topic; nothing else.
+    async fn card(&self, h: &Handoff, snapshot: &ConversationState) -> Reply {
+        let client = self.customer_client(&h.customer, snapshot).await;
+        let zone = snapshot
+            .last_zone
+            .clone()
+            .or_else(|| client.as_ref().map(|c| c.zone.clone()))
+            .unwrap_or_else(|| "sin zona".into());
+        let tickets = self.open_tickets(&h.customer).await;
+        let mut r = self.say(
+            "handoff_card",
+            &[
+                ("id", h.id.clone()),
+                ("name", h.name.clone()),
+                ("channel", channel_name(h.customer.channel).into()),
+                ("zone", zone),
+                ("tickets", tickets),
+                ("topic", h.topic.clone()),
+            ],
+        );
+        r.quick_replies = vec![QuickReply::new(format!("{TAKE}{}", h.id), "Atender")];
+        r
+    }
+
+    async fn customer_state(&self, customer: &ConversationKey) -> ConversationState {
+        match self.store.load_snapshot(customer).await {
+            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+            _ => ConversationState::default(),
+        }
+    }
+
+    async fn customer_client(
+        &self,
+        customer: &ConversationKey,
+        snapshot: &ConversationState,
+    ) -> Option<crate::model::Client> {
+        let phone = snapshot
+            .profile
+            .phone
+            .clone()
+            .or_else(|| phone_of(customer));
+        self.client_by_phone(phone.as_deref()).await
+    }
+
+    async fn open_tickets(&self, customer: &ConversationKey) -> String {
+        let ids: Vec<String> = self
+            .store
+            .incidents_for(customer)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.is_open())
+            .map(|i| i.id)
+            .collect();
+        if ids.is_empty() {
+            "ninguno".into()
+        } else {
+            ids.join(", ")
+        }
+    }
+
+    /// Handoff business before the dialogue sees the message: a staff member's tap, command
+    /// or relayed answer, or a customer's message while a person holds the conversation.
+    /// `None` when the dialogue goes on as usual.
+    pub(crate) async fn handoff_turn(
+        &self,
+        state: &mut ConversationState,
+        inbound: &Inbound,
+    ) -> Option<Reply> {
+        let key = &inbound.key;
+        if let Content::Choice(id) = &inbound.content {
+            if let Some(id) = id.strip_prefix(TAKE) {
+                return Some(self.take(state, inbound, id).await);
+            }
+        }
+        if self.rules.is_staff(key) {
+            if let Some(reply) = self.staff_side(state, inbound).await {
+                return Some(reply);
+            }
+        } else if let Content::Text(t) = &inbound.content {
+            let command = t.split_whitespace().next().unwrap_or_default();
+            if STAFF_COMMANDS.contains(&command) {
+                tracing::warn!(
+                    event = "staff_refused",
+                    channel = key.channel.as_str(),
+                    conversation = %key.opaque_id(),
+                    command,
+                    "a staff command from a non-staff user refused"
+                );
+                return Some(self.say("staff_only", &[]));
+            }
+        }
+        self.customer_side(state, inbound).await
+    }
+
+    /// A customer's message while their handoff is open: relayed when someone holds it.
+    async fn customer_side(
+        &self,
+        state: &mut ConversationState,
+        inbound: &Inbound,
+    ) -> Option<Reply> {
+        let key = &inbound.key;
+        let id = state.handoff.clone()?;
+        let open = match self.store.handoffs().handoff_for(key).await {
+            Ok(h) => h.filter(|h| h.id == id),
+            Err(e) => {
+                tracing::error!(error = %e, conversation = %key.opaque_id(), "could not read a handoff; the bot answers");
+                return None;
+            }
+        };
+        let Some(handoff) = open else {
+            // Released, idle or expired: the bot is back.
+            state.handoff = None;
+            return None;
+        };
+        let Some(owner) = handoff.owner.clone() else {
+            // Nobody has taken it yet: the bot keeps helping, and a short back-out withdraws
+            // the request.
+            let backs_out = match &inbound.content {
+                Content::Text(t) => {
+                    matches!(signals::signal(t), Some(Signal::Cancel))
+                        && t.split_whitespace().count() <= 3
+                        && state.dialogue == Dialogue::Idle
+                }
+                _ => false,
+            };
+            if backs_out && self.end_for(state, &handoff, Ended::Abandoned).await {
+                state.handoff = None;
+                return Some(self.with_menu(self.say("handoff_abandoned", &[])));
+            }
+            return None;
+        };
+        if !self.runs(owner.key.channel) {
+            // The person's channel is not running here: the bot takes the conversation back.
+            tracing::error!(
+                event = "handoff_owner_unreachable",
+                channel = owner.key.channel.as_str(),
+                "a held conversation's staff member cannot be reached; it returns to the bot"
+            );
+            self.end_for(state, &handoff, Ended::Idle).await;
+            state.handoff = None;
+            return None;
+        }
+        let header = self.rules.render(
+            "handoff_relay",
+            &[
+                ("name", handoff.name.clone()),
+                ("channel", channel_name(key.channel).into()),
+            ],
+        );
+        let relayed = Reply {
+            text: format!("{header}\n{}", relayed_text(&inbound.content)),
+            quick_replies: Vec::new(),
+        };
+        self.send_to(state, &owner.key, relayed);
+        state.silent = true;
+        Some(Reply::default())
+    }
+
+    /// Ends a handoff from this turn (found again if the turn is replayed), counting how;
+    /// whether this turn ended it.
+    async fn end_for(&self, state: &ConversationState, h: &Handoff, ended: Ended) -> bool {
+        let source = state.turn_source.clone();
+        match self
+            .store
+            .handoffs()
+            .end_handoff(&h.id, ended, self.now(), source)
+            .await
+        {
+            Ok(Some(_)) => {
+                metrics::counter!("redsol_handoffs_total", "channel" => h.customer.channel.as_str(), "outcome" => ended.as_str()).increment(1);
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::error!(error = %e, "could not end a handoff");
+                false
+            }
+        }
+    }
+}
+
+/// Whether an intent is something a customer asks about (a handoff's topic).
+pub(crate) fn is_topic(intent: Intent) -> bool {
+    !matches!(
+        intent,
+        Intent::Greeting
+            | Intent::Goodbye
+            | Intent::Help
+            | Intent::HumanAgent
+            | Intent::OutOfScope
+            | Intent::Stats
+            | Intent::ClientSearch
+            | Intent::Finance
+    )
+}
