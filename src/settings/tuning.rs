@@ -127,6 +127,8 @@ pub struct SheetsTuning {
     pub clients_tab: String,
     pub incidents_tab: String,
     pub prospects_tab: String,
+    /// Where customers' ratings of closed tickets are appended.
+    pub surveys_tab: String,
     pub cache_ttl_secs: u64,
     pub request_timeout_secs: u64,
     pub writes_per_minute: u32,
@@ -148,6 +150,7 @@ impl SheetsTuning {
             ("clients_tab", &self.clients_tab),
             ("incidents_tab", &self.incidents_tab),
             ("prospects_tab", &self.prospects_tab),
+            ("surveys_tab", &self.surveys_tab),
         ] {
             if tab.trim().is_empty() || tab.contains(['!', '\'', '#', '?', '/', '%']) {
                 return bad(key, tab, "expected a tab name without ! ' # ? / or %");

@@ -296,6 +296,33 @@ impl SheetsApi {
         Ok(())
     }
 
+    /// Writes `values` at `range` (one cell or a block), as plain values (`RAW`).
+    pub async fn update(&self, range: &str, values: Vec<Vec<String>>) -> Result<(), SheetsError> {
+        let started = Instant::now();
+        let body = ValueRange {
+            major_dimension: Some("ROWS".into()),
+            range: None,
+            values: Some(
+                values
+                    .into_iter()
+                    .map(|r| r.into_iter().map(Value::String).collect())
+                    .collect(),
+            ),
+        };
+        let mut status = Status::default();
+        let call = self
+            .hub
+            .spreadsheets()
+            .values_update(body, &self.sheet_id, range)
+            .value_input_option("RAW")
+            .add_scope(Scope::Spreadsheet)
+            .delegate(&mut status)
+            .doit();
+        let answer = tokio::time::timeout(self.timeout, call).await;
+        self.settle("update", started, answer, status).await?;
+        Ok(())
+    }
+
     /// The outcome of a call made with a timeout and a [`Status`] delegate: classified, timed,
     /// and after a 401, a new token fetched (yup-oauth2 would keep a refused token until it
     /// expires).

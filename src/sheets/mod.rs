@@ -16,18 +16,19 @@
 //!   redsol's own state, not staff's.
 
 pub mod api;
+mod seam;
 pub mod table;
 mod writer;
 
 use crate::settings::{SheetsSettings, SheetsTuning};
-use crate::store::sqlite::{SqliteStore, INCIDENTS, PROSPECTS};
+use crate::store::sqlite::{SqliteStore, INCIDENTS, PROSPECTS, SURVEYS};
 use anyhow::Context as _;
 use api::{whole, SheetsApi};
 use redsol_actors::model::{
     Channel, Client, ConversationKey, Incident, NewIncident, NewProspect, PendingRequest, Priority,
     Prospect,
 };
-use redsol_actors::store::tickets::ClosedElsewhere;
+use redsol_actors::store::tickets::{ClosedElsewhere, Survey, Tickets};
 use redsol_actors::store::{
     BoxFuture, JournalEntry, OutboxEntry, Store, StoreError, StoreResult, TurnCommit,
 };
@@ -37,22 +38,24 @@ use std::time::Duration;
 use table::Columns;
 use tokio::sync::Notify;
 
-/// One of the three tabs.
+/// One of the tabs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Tab {
     Clients,
     Incidents,
     Prospects,
+    Surveys,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Clients, Tab::Incidents, Tab::Prospects];
+    pub const ALL: [Tab; 4] = [Tab::Clients, Tab::Incidents, Tab::Prospects, Tab::Surveys];
 
     pub(crate) fn headers(self) -> &'static [&'static str] {
         match self {
             Tab::Clients => table::CLIENT_HEADERS,
             Tab::Incidents => table::INCIDENT_HEADERS,
             Tab::Prospects => table::PROSPECT_HEADERS,
+            Tab::Surveys => table::SURVEY_HEADERS,
         }
     }
 
@@ -62,6 +65,7 @@ impl Tab {
             Tab::Clients => &tuning.clients_tab,
             Tab::Incidents => &tuning.incidents_tab,
             Tab::Prospects => &tuning.prospects_tab,
+            Tab::Surveys => &tuning.surveys_tab,
         }
     }
 
@@ -69,7 +73,7 @@ impl Tab {
     fn id_header(self) -> &'static str {
         match self {
             Tab::Clients => "ID Cliente",
-            Tab::Incidents | Tab::Prospects => "ID",
+            Tab::Incidents | Tab::Prospects | Tab::Surveys => "ID",
         }
     }
 
@@ -78,7 +82,7 @@ impl Tab {
         match self {
             Tab::Clients => "Fecha Alta",
             Tab::Incidents => "Fecha Creación",
-            Tab::Prospects => "Fecha",
+            Tab::Prospects | Tab::Surveys => "Fecha",
         }
     }
 
@@ -87,6 +91,7 @@ impl Tab {
             Tab::Clients => "clients",
             Tab::Incidents => INCIDENTS,
             Tab::Prospects => PROSPECTS,
+            Tab::Surveys => SURVEYS,
         }
     }
 
@@ -94,6 +99,7 @@ impl Tab {
         match tab {
             INCIDENTS => Some(Tab::Incidents),
             PROSPECTS => Some(Tab::Prospects),
+            SURVEYS => Some(Tab::Surveys),
             _ => None,
         }
     }
@@ -254,7 +260,7 @@ impl Shared {
         let (table, prefix) = match tab {
             Tab::Incidents => (INCIDENTS, "INC-"),
             Tab::Prospects => (PROSPECTS, "PRO-"),
-            Tab::Clients => return,
+            Tab::Clients | Tab::Surveys => return,
         };
         let largest = table::largest_id(data.ids(tab), prefix);
         if let Err(e) = self.local.reserve_ids(table, largest).await {
@@ -380,7 +386,7 @@ pub struct SheetsStore {
 }
 
 impl SheetsStore {
-    /// Connects, checks the three tabs and their headers (the error names a missing one),
+    /// Connects, checks the tabs and their headers (the error names a missing one),
     /// moves new IDs past any in the sheet, and starts the writer and the refresher.
     pub async fn open(
         settings: &SheetsSettings,
@@ -457,195 +463,6 @@ async fn connect(settings: &SheetsSettings, tuning: &SheetsTuning) -> anyhow::Re
         Duration::from_secs(tuning.request_timeout_secs),
     )
     .await
-}
-
-/// The `Store` methods about staff's data use the sheet; the rest is SQLite's.
-impl Store for SheetsStore {
-    fn backend(&self) -> &'static str {
-        "sheets"
-    }
-
-    /// Handoffs are the bot's own state: SQLite's.
-    fn handoffs(&self) -> &dyn redsol_actors::store::handoff::Handoffs {
-        self.local()
-    }
-
-    /// Tickets' follow-up is SQLite's (ratings and the statuses redsol sets are not written
-    /// to the sheet yet); tickets staff close in the sheet are handed on.
-    fn tickets(&self) -> &dyn redsol_actors::store::tickets::Tickets {
-        self.local()
-    }
-
-    fn closed_elsewhere(&self) -> Option<ClosedElsewhere> {
-        self.closed.lock().ok()?.take()
-    }
-
-    fn clients(&self) -> BoxFuture<'_, StoreResult<Arc<Vec<Client>>>> {
-        Box::pin(async move { Ok(self.shared.tab(Tab::Clients).await?.clients.clone()) })
-    }
-
-    fn save_prospect(&self, prospect: NewProspect) -> BoxFuture<'_, StoreResult<Prospect>> {
-        Box::pin(async move {
-            let saved = self.local().save_prospect(prospect).await?;
-            self.shared.wake.notify_one();
-            Ok(saved)
-        })
-    }
-
-    fn create_incident(&self, incident: NewIncident) -> BoxFuture<'_, StoreResult<Incident>> {
-        Box::pin(async move {
-            let saved = self.local().create_incident(incident).await?;
-            self.shared.wake.notify_one();
-            Ok(saved)
-        })
-    }
-
-    /// The conversation's incidents as redsol saved them, with what staff changed in the sheet
-    /// (status, technician, priority).
-    fn incidents_for(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Vec<Incident>>> {
-        let key = key.clone();
-        Box::pin(async move {
-            let mut mine = self.local().incidents_for(&key).await?;
-            if let Ok(sheet) = self.shared.tab(Tab::Incidents).await {
-                let by_id: HashMap<String, table::IncidentRow> = sheet
-                    .rows
-                    .iter()
-                    .filter_map(|r| table::incident_row(&sheet.columns, r))
-                    .map(|i| (i.id.clone(), i))
-                    .collect();
-                for incident in &mut mine {
-                    if let Some(row) = by_id.get(&incident.id) {
-                        if !row.status.is_empty() {
-                            incident.status = row.status.clone();
-                        }
-                        if !row.technician.is_empty() {
-                            incident.technician = row.technician.clone();
-                        }
-                        if let Some(p) = row.priority {
-                            incident.data.priority = p;
-                        }
-                    }
-                }
-            }
-            Ok(mine)
-        })
-    }
-
-    /// Open incidents in the sheet (staff's own included), plus those redsol created that the
-    /// copy of the sheet does not show yet (queued, or appended since the last read).
-    fn open_incidents_by_priority(&self) -> BoxFuture<'_, StoreResult<Vec<(Priority, u64)>>> {
-        Box::pin(async move {
-            let sheet = self.shared.tab(Tab::Incidents).await?;
-            let mut counts: HashMap<Priority, u64> = HashMap::new();
-            let mut seen = HashSet::new();
-            for row in sheet
-                .rows
-                .iter()
-                .filter_map(|r| table::incident_row(&sheet.columns, r))
-            {
-                seen.insert(row.id.clone());
-                if row.is_open() {
-                    *counts
-                        .entry(row.priority.unwrap_or(Priority::Baja))
-                        .or_default() += 1;
-                }
-            }
-            for (id, priority) in self.local().incident_priorities().await? {
-                if !seen.contains(&id) {
-                    *counts.entry(priority).or_default() += 1;
-                }
-            }
-            Ok(Priority::ALL
-                .into_iter()
-                .map(|p| (p, counts.get(&p).copied().unwrap_or(0)))
-                .collect())
-        })
-    }
-
-    fn record_request(&self, request: PendingRequest) -> BoxFuture<'_, StoreResult<()>> {
-        self.local().record_request(request)
-    }
-
-    fn load_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<Option<String>>> {
-        self.local().load_snapshot(key)
-    }
-
-    fn save_snapshot(
-        &self,
-        key: &ConversationKey,
-        state: String,
-    ) -> BoxFuture<'_, StoreResult<()>> {
-        self.local().save_snapshot(key, state)
-    }
-
-    fn delete_snapshot(&self, key: &ConversationKey) -> BoxFuture<'_, StoreResult<()>> {
-        self.local().delete_snapshot(key)
-    }
-
-    fn journal_inbound(&self, entry: JournalEntry) -> BoxFuture<'_, StoreResult<bool>> {
-        self.local().journal_inbound(entry)
-    }
-
-    fn journal_done(
-        &self,
-        key: &ConversationKey,
-        message_id: &str,
-    ) -> BoxFuture<'_, StoreResult<()>> {
-        self.local().journal_done(key, message_id)
-    }
-
-    fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>> {
-        self.local().journal_pending()
-    }
-
-    fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
-        self.local().commit_turn(commit)
-    }
-
-    fn queue_replies(&self, replies: Vec<OutboxEntry>) -> BoxFuture<'_, StoreResult<Vec<String>>> {
-        self.local().queue_replies(replies)
-    }
-
-    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
-        self.local().outbox_attempted(id)
-    }
-
-    fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
-        self.local().outbox_sent(id)
-    }
-
-    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
-        self.local().outbox_pending(channel)
-    }
-
-    fn prune(
-        &self,
-        now: u64,
-        retention: redsol_actors::store::Retention,
-    ) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(async move { self.local().prune_at(now, retention).await.map(|_| ()) })
-    }
-
-    fn flush(&self, within: Duration) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            self.shared.wake.notify_one();
-            let deadline = tokio::time::Instant::now() + within;
-            loop {
-                match self.rows_pending().await {
-                    Ok(0) => return,
-                    Ok(n) if tokio::time::Instant::now() >= deadline => {
-                        tracing::warn!(
-                            rows = n,
-                            "rows not yet in the sheet stay queued for the next start"
-                        );
-                        return;
-                    }
-                    Err(_) => return,
-                    Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
-        })
-    }
 }
 
 #[cfg(test)]

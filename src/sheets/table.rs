@@ -1,9 +1,10 @@
-//! The three tabs of the sheet staff use, read and written by header name: staff reorder
+//! The tabs of the sheet staff use, read and written by header name: staff reorder
 //! columns and add their own, so positions come from the header row, never from an index.
 //!
 //! Cells redsol writes are plain text: a value that a spreadsheet would take for a formula
 //! (`=`, `+`, `-`, `@` first) is prefixed with `'`, and every cell is capped in length.
 
+use crate::store::sqlite::SurveyRecord;
 use redsol_actors::model::{Client, Incident, Priority, Prospect};
 use redsol_actors::text;
 use std::collections::HashMap;
@@ -19,6 +20,16 @@ pub const CLIENT_HEADERS: &[&str] = &[
     "Precio",
     "Estado",
     "Fecha Alta",
+];
+
+/// `Encuestas` columns: customers' ratings of their closed tickets.
+pub const SURVEY_HEADERS: &[&str] = &[
+    "ID",
+    "Ticket",
+    "Cliente",
+    "Calificación",
+    "Comentario",
+    "Fecha",
 ];
 
 /// `Incidentes` columns.
@@ -83,6 +94,11 @@ impl Columns {
                 missing.join(", ")
             ))
         }
+    }
+
+    /// The position of a column, from 0.
+    pub fn position(&self, header: &str) -> Option<usize> {
+        self.index.get(header).copied()
     }
 
     /// The cell under `header` in a row (empty when the row is shorter).
@@ -202,6 +218,35 @@ pub fn prospect_cells(p: &Prospect) -> Vec<(&'static str, String)> {
         ("Estado", p.status.clone()),
         ("Fecha", p.created_at.clone()),
     ]
+}
+
+/// The cells of a new `Encuestas` row.
+pub fn survey_cells(s: &SurveyRecord) -> Vec<(&'static str, String)> {
+    vec![
+        ("ID", s.id.clone()),
+        ("Ticket", s.ticket.clone()),
+        ("Cliente", s.client.clone()),
+        ("Calificación", s.rating.to_string()),
+        ("Comentario", s.comment.clone()),
+        ("Fecha", s.created_at.clone()),
+    ]
+}
+
+/// A1 notation of the cell at a column (from 0) and a sheet row (from 1) of `tab`.
+pub fn a1_cell(tab: &str, column: usize, row: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = column + 1;
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    format!(
+        "{}!{}{row}",
+        super::api::whole(tab),
+        String::from_utf8_lossy(&letters)
+    )
 }
 
 /// The cells of a new `Incidentes` row.

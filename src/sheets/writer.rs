@@ -1,10 +1,11 @@
 //! The single writer of the sheet: drains the SQLite outbox of rows into batched appends,
-//! within the write budget, without ever writing a row twice.
+//! within the write budget, without ever writing a row twice; and writes the Estado redsol
+//! sets for a ticket into its row's cell.
 
 use super::table::Columns;
 use super::{Shared, Tab};
 use crate::pacing::{backoff, TokenBucket};
-use crate::store::sqlite::SheetRow;
+use crate::store::sqlite::{SheetRow, StatusChange, SurveyRecord, INCIDENT_STATUS};
 use redsol_actors::model::{Incident, Prospect};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -76,6 +77,9 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
     let Some((first_tab, first_id)) = queued.first().map(|r| (r.tab.clone(), r.id.clone())) else {
         return Pass::Idle;
     };
+    if first_tab == INCIDENT_STATUS {
+        return write_status(shared, budget, &queued[0]).await;
+    }
     let Some(tab) = Tab::of_outbox(&first_tab) else {
         tracing::error!(tab = %first_tab, id = %first_id, "a queued row names no known tab; dropped");
         let _ = shared.local.sheet_rows_done(vec![first_id]).await;
@@ -149,6 +153,8 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
         let cells = match tab {
             Tab::Prospects => serde_json::from_str::<Prospect>(&r.record)
                 .map(|p| super::table::prospect_cells(&p)),
+            Tab::Surveys => serde_json::from_str::<SurveyRecord>(&r.record)
+                .map(|s| super::table::survey_cells(&s)),
             _ => serde_json::from_str::<Incident>(&r.record)
                 .map(|i| super::table::incident_cells(&i)),
         };
@@ -191,6 +197,60 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
             } else {
                 tracing::error!(tab = %name, rows = ids.len(), error = %e, "Sheets refused the append; the rows stay queued until it is fixed");
             }
+            Pass::Failed
+        }
+    }
+}
+
+/// Writes a ticket's new Estado into its row (found by ID in a fresh read of the tab). Writing
+/// the same value twice is harmless, so an interrupted write is simply done again. A ticket
+/// whose row is gone from the sheet is skipped, with a warning.
+async fn write_status(shared: &Shared, budget: &mut TokenBucket, row: &SheetRow) -> Pass {
+    let done = |id: String| async move {
+        if shared.local.sheet_rows_done(vec![id]).await.is_err() {
+            Pass::Failed
+        } else {
+            Pass::Wrote
+        }
+    };
+    let change: StatusChange = match serde_json::from_str(&row.record) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(id = %row.id, error = %e, "a queued status change cannot be read back; dropped");
+            return done(row.id.clone()).await;
+        }
+    };
+    let tab = Tab::Incidents;
+    let name = tab.name(&shared.tuning).to_string();
+    let data = match shared.fresh(tab).await {
+        Ok(data) => data,
+        Err(e) => {
+            tracing::warn!(tab = %name, error = %e, "cannot read the tab to write a ticket's status");
+            return Pass::Failed;
+        }
+    };
+    let at = data
+        .rows
+        .iter()
+        .position(|r| super::table::plain(data.columns.get(r, tab.id_header())) == change.ticket);
+    let (Some(at), Some(column)) = (at, data.columns.position("Estado")) else {
+        tracing::warn!(tab = %name, ticket = %change.ticket, "the ticket's row is not in the sheet; its new status is not written there");
+        return done(row.id.clone()).await;
+    };
+    let wait = budget.take(Instant::now());
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+    // Data rows start under the header, on the sheet's row 2.
+    let cell = super::table::a1_cell(&name, column, at + 2);
+    let value = super::table::safe_cell(&change.status, shared.tuning.max_cell_chars);
+    match shared.api.update(&cell, vec![vec![value]]).await {
+        Ok(()) => {
+            tracing::info!(ticket = %change.ticket, status = %change.status, "ticket status written to the sheet");
+            done(row.id.clone()).await
+        }
+        Err(e) => {
+            tracing::warn!(tab = %name, ticket = %change.ticket, error = %e, "cannot write a ticket's status; it stays queued");
             Pass::Failed
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::fake::{FakeGoogle, Fault, Kind, Target, SPREADSHEET_ID};
 use redsol::settings::Settings;
+use redsol::sheets::table::SURVEY_HEADERS;
 use redsol::sheets::SheetsStore;
 use redsol::store::sqlite::SqliteStore;
 use redsol_actors::model::{
@@ -107,6 +108,7 @@ pub fn seed(fake: &FakeGoogle) {
     ]);
     fake.set_tab("Incidentes", incidents);
     fake.set_tab("Prospectos", vec![PROSPECT_HEADERS.to_vec()]);
+    fake.set_tab("Encuestas", vec![SURVEY_HEADERS.to_vec()]);
 }
 
 /// The settings of a redsol pointed at the fake, with its key written in `dir`.

@@ -6,7 +6,7 @@ use crate::fake::{update, FakeTelegram};
 use crate::fake_google::{FakeGoogle, SPREADSHEET_ID};
 use crate::harness::TOKEN;
 use crate::support::Server;
-use redsol::sheets::table::{CLIENT_HEADERS, INCIDENT_HEADERS, PROSPECT_HEADERS};
+use redsol::sheets::table::{CLIENT_HEADERS, INCIDENT_HEADERS, PROSPECT_HEADERS, SURVEY_HEADERS};
 
 const GROUP: i64 = -100_888;
 const STAFF: i64 = 4242;
@@ -25,6 +25,7 @@ async fn a_ticket_closed_in_the_sheet_is_told_rated_and_reopened() {
     google.set_tab("Clientes", vec![CLIENT_HEADERS.to_vec()]);
     google.set_tab("Incidentes", vec![INCIDENT_HEADERS.to_vec()]);
     google.set_tab("Prospectos", vec![PROSPECT_HEADERS.to_vec()]);
+    google.set_tab("Encuestas", vec![SURVEY_HEADERS.to_vec()]);
     let telegram = FakeTelegram::start(TOKEN).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let key = google.write_service_account(dir.path());
@@ -115,7 +116,25 @@ async fn a_ticket_closed_in_the_sheet_is_told_rated_and_reopened() {
             reopened && alerted
         })
         .await;
-    // Told once: the sheet still says "Resuelto", and nothing more reaches the customer.
+    // The sheet shows it: "Reabierto" in the ticket's Estado, the rating in Encuestas.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let estado = google.tab("Incidentes").expect("tab")[1][column("Estado")].clone();
+        let surveys = google.tab("Encuestas").expect("tab");
+        if estado == "Reabierto" && surveys.len() == 2 {
+            assert!(
+                surveys[1].contains(&id) && surveys[1].contains(&"2".to_string()),
+                "{surveys:?}"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sheet never showed the reopening: Estado {estado}, {surveys:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Told once: the reopening written back is not a closure.
     let told = to_customer(&telegram)
         .iter()
         .filter(|t| t.contains("quedó resuelto"))

@@ -50,6 +50,7 @@ use records::*;
 pub use retention::Pruned;
 use schema::*;
 pub use sheet_rows::{SheetRow, INCIDENTS, PROSPECTS};
+pub use tickets::{StatusChange, SurveyRecord, INCIDENT_STATUS, SURVEYS};
 use turns::*;
 
 /// The SQLite implementation of [`Store`]. Cheap to clone (it shares one connection).

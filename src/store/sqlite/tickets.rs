@@ -1,10 +1,33 @@
 //! Tickets' follow-up in SQLite: closing (once), the rating awaited and recorded, reopening.
-//! (With the Sheets backend, ratings and the statuses redsol sets stay here: they are not
-//! written to the sheet yet.)
+//! With the Sheets backend, a rating is queued for the `Encuestas` tab and a status redsol sets
+//! for the ticket's Estado cell, in the same transaction.
 
-use super::records::{IncidentRow, INCIDENT_COLUMNS};
+use super::records::{queue_sheet_row, IncidentRow, INCIDENT_COLUMNS};
 use super::*;
 use redsol_actors::store::tickets::{Survey, Tickets, REOPENED};
+
+/// The `tab` of rating rows in [`SheetRow`].
+pub const SURVEYS: &str = "surveys";
+/// The `tab` of Estado changes for the Incidents tab in [`SheetRow`].
+pub const INCIDENT_STATUS: &str = "incident_status";
+
+/// A rating, as its `Encuestas` row is made from it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SurveyRecord {
+    pub id: String,
+    pub ticket: String,
+    pub client: String,
+    pub rating: u8,
+    pub comment: String,
+    pub created_at: String,
+}
+
+/// A status redsol set, for the Estado cell of the ticket's row.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StatusChange {
+    pub ticket: String,
+    pub status: String,
+}
 
 fn incident_where(conn: &Connection, filter: &str, id: &str) -> StoreResult<Option<Incident>> {
     conn.query_row(
@@ -21,15 +44,35 @@ fn incident_where(conn: &Connection, filter: &str, id: &str) -> StoreResult<Opti
 /// The filter of closed tickets (the statuses `Incident::is_open` says are not open).
 const CLOSED: &str = "status IN ('Resuelto', 'Cerrado', 'Cancelado')";
 
+/// A change of a ticket's status.
+struct Change {
+    /// The tickets it applies to (a SQL filter: [`OPEN`] or [`CLOSED`]).
+    from: &'static str,
+    status: String,
+    /// Whether its rating is awaited after it.
+    pending: bool,
+    at: u64,
+    /// The message that makes it (a replay of it finds the ticket as it left it).
+    source: Option<String>,
+}
+
+/// Applies a status change to a ticket that matches its filter; with `queue`, the change is
+/// queued for the sheet too (unless the sheet shows it already). The ticket, and whether a
+/// row was queued.
 fn set_status(
     conn: &mut Connection,
     id: &str,
-    from: &str,
-    status: &str,
-    pending: bool,
-    at: u64,
-    source: Option<&str>,
-) -> StoreResult<Option<Incident>> {
+    change: &Change,
+    queue: bool,
+) -> StoreResult<(Option<Incident>, bool)> {
+    let Change {
+        from,
+        status,
+        pending,
+        at,
+        source,
+    } = change;
+    let (status, at, source) = (status.as_str(), *at, source.as_deref());
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
@@ -50,7 +93,7 @@ fn set_status(
                 .transpose()?,
             None => None,
         };
-        return Ok(replayed);
+        return Ok((replayed, false));
     };
     tx.execute(
         "UPDATE incidents SET status = ?2, closed_at = ?3, survey_pending = ?4, \
@@ -59,11 +102,32 @@ fn set_status(
     )
     .map_err(db_err)?;
     incident.status = status.to_string();
+    let shown: Option<String> = tx
+        .query_row(
+            "SELECT sheet_status FROM incidents WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    let queued = queue && shown.as_deref() != Some(status);
+    if queued {
+        let change = StatusChange {
+            ticket: id.to_string(),
+            status: status.to_string(),
+        };
+        queue_sheet_row(
+            &tx,
+            &format!("{id}:{status}:{at}"),
+            INCIDENT_STATUS,
+            &change,
+        )?;
+    }
     tx.commit().map_err(db_err)?;
-    Ok(Some(incident))
+    Ok((Some(incident), queued))
 }
 
-fn answer_survey(conn: &mut Connection, survey: &Survey) -> StoreResult<bool> {
+/// Records a rating; with `queue`, for the `Encuestas` tab too. `(recorded, queued)`.
+fn answer_survey(conn: &mut Connection, survey: &Survey, queue: bool) -> StoreResult<(bool, bool)> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
@@ -76,7 +140,7 @@ fn answer_survey(conn: &mut Connection, survey: &Survey) -> StoreResult<bool> {
             )
             .map_err(db_err)?;
         if replayed {
-            return Ok(true);
+            return Ok((true, false));
         }
     }
     let taken = tx
@@ -86,8 +150,9 @@ fn answer_survey(conn: &mut Connection, survey: &Survey) -> StoreResult<bool> {
         )
         .map_err(db_err)?;
     if taken == 0 {
-        return Ok(false);
+        return Ok((false, false));
     }
+    let created_at = format_utc(survey.at);
     tx.execute(
         "INSERT INTO surveys (ticket, client, rating, comment, created_at, source) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -96,13 +161,25 @@ fn answer_survey(conn: &mut Connection, survey: &Survey) -> StoreResult<bool> {
             survey.client,
             survey.rating,
             survey.comment,
-            format_utc(survey.at),
+            created_at,
             survey.source
         ],
     )
     .map_err(db_err)?;
+    if queue {
+        let id = format!("ENC-{:06}", tx.last_insert_rowid());
+        let record = SurveyRecord {
+            id: id.clone(),
+            ticket: survey.ticket.clone(),
+            client: survey.client.clone(),
+            rating: survey.rating,
+            comment: survey.comment.clone(),
+            created_at,
+        };
+        queue_sheet_row(&tx, &id, SURVEYS, &record)?;
+    }
     tx.commit().map_err(db_err)?;
-    Ok(true)
+    Ok((true, queue))
 }
 
 /// The filter of open tickets.
@@ -166,6 +243,25 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// [`set_status`], counting a change queued for the sheet.
+    async fn change_status(
+        &self,
+        op: &'static str,
+        id: &str,
+        change: Change,
+    ) -> StoreResult<Option<Incident>> {
+        let (id, queue) = (id.to_string(), self.sheet_rows);
+        let (incident, queued) = self
+            .run(op, move |conn| set_status(conn, &id, &change, queue))
+            .await?;
+        if queued {
+            publish_unsent(&self.unsent, 1);
+        }
+        Ok(incident)
+    }
+}
+
 impl Tickets for SqliteStore {
     fn close_incident(
         &self,
@@ -175,9 +271,14 @@ impl Tickets for SqliteStore {
         source: Option<String>,
     ) -> BoxFuture<'_, StoreResult<Option<Incident>>> {
         let (id, status) = (id.to_string(), status.to_string());
-        Box::pin(self.run("close_incident", move |conn| {
-            set_status(conn, &id, OPEN, &status, true, at, source.as_deref())
-        }))
+        let change = Change {
+            from: OPEN,
+            status,
+            pending: true,
+            at,
+            source,
+        };
+        Box::pin(async move { self.change_status("close_incident", &id, change).await })
     }
 
     fn survey_pending(
@@ -204,13 +305,29 @@ impl Tickets for SqliteStore {
     }
 
     fn answer_survey(&self, survey: Survey) -> BoxFuture<'_, StoreResult<bool>> {
-        Box::pin(self.run("answer_survey", move |conn| answer_survey(conn, &survey)))
+        let queue = self.sheet_rows;
+        Box::pin(async move {
+            let (recorded, queued) = self
+                .run("answer_survey", move |conn| {
+                    answer_survey(conn, &survey, queue)
+                })
+                .await?;
+            if queued {
+                publish_unsent(&self.unsent, 1);
+            }
+            Ok(recorded)
+        })
     }
 
     fn reopen_incident(&self, id: &str, at: u64) -> BoxFuture<'_, StoreResult<Option<Incident>>> {
         let id = id.to_string();
-        Box::pin(self.run("reopen_incident", move |conn| {
-            set_status(conn, &id, CLOSED, REOPENED, false, at, None)
-        }))
+        let change = Change {
+            from: CLOSED,
+            status: REOPENED.to_string(),
+            pending: false,
+            at,
+            source: None,
+        };
+        Box::pin(async move { self.change_status("reopen_incident", &id, change).await })
     }
 }
