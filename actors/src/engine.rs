@@ -208,7 +208,13 @@ impl Engine {
                 state.profile.phone = Some(text::clean_input(phone, 20));
                 Said::Nothing("contact_saved")
             }
-            Content::Unsupported(_) => Said::Nothing("unsupported"),
+            // What the bot can read of a photo or a document is its caption.
+            Content::Media {
+                caption: Some(c), ..
+            } if !text::fold(c).is_empty() => {
+                Said::Text(text::clean_input(c, crate::nlu::MAX_UNDERSTOOD_CHARS))
+            }
+            Content::Unsupported(_) | Content::Media { .. } => Said::Nothing("unsupported"),
         }
     }
 

@@ -90,6 +90,32 @@ async fn a_person_takes_over_relays_both_ways_and_gives_it_back() {
         assert_eq!(answered.to(&customer.key), [from_ana.to_string()]);
     }
 
+    // A photo goes to the person with its media id and caption; a person's photo cannot
+    // cross platforms, and they are told to say it in words.
+    let photo = Content::Media {
+        kind: "image".into(),
+        id: "1234567890".into(),
+        caption: Some("así se ve el módem".into()),
+    };
+    let relayed = desk.send(&mut customer, photo, None).await;
+    let got = relayed.to(&ana.key).join("");
+    assert!(
+        got.contains("id de medio 1234567890") && got.contains("así se ve el módem"),
+        "{got}"
+    );
+    let theirs = Content::Media {
+        kind: "photo".into(),
+        id: "tg-file".into(),
+        caption: None,
+    };
+    let refused = desk.send(&mut ana, theirs, None).await;
+    assert!(
+        refused.text().contains("No puedo reenviar"),
+        "{}",
+        refused.text()
+    );
+    assert!(refused.to(&customer.key).is_empty());
+
     let mine = desk.say(&mut ana, "/mis").await;
     assert!(mine.text().contains("Lupita"), "{}", mine.text());
     let record = desk.say(&mut ana, "/cliente").await;

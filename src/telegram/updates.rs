@@ -3,8 +3,9 @@
 //! - Private chats: text; commands (`/start` stays `/start`, which the engine greets; `/menu`,
 //!   `/ayuda` and `/cancelar` become the words the engine knows); the user's own shared contact
 //!   as [`Content::Contact`]; a location or venue as [`Content::Location`]; stickers, photos,
-//!   voice notes, other media and edited messages as [`Content::Unsupported`], which the engine
-//!   answers in Spanish.
+//!   voice notes, videos and documents as [`Content::Media`] (their `file_id` and caption);
+//!   polls, dice and edited messages as [`Content::Unsupported`]. The engine answers what it
+//!   cannot read in Spanish.
 //! - Taps on inline buttons (callback queries) as [`Content::Choice`] with the button's data.
 //! - Group chats, per `telegram.groups`: only commands addressed to the bot (`/menu@bot`), or
 //!   nothing. The reply goes to the group.
@@ -182,23 +183,37 @@ fn content_of(m: &Message, from: &User, me: &Identity) -> Result<Content, &'stat
             address: None,
         });
     }
-    let kind = if m.sticker().is_some() {
-        "sticker"
-    } else if m.photo().is_some() {
-        "photo"
-    } else if m.voice().is_some() {
-        "voice"
-    } else if m.audio().is_some() {
-        "audio"
-    } else if m.video().is_some() {
-        "video"
-    } else if m.video_note().is_some() {
-        "video_note"
-    } else if m.animation().is_some() {
-        "animation"
-    } else if m.document().is_some() {
-        "document"
-    } else if m.poll().is_some() {
+    // Media keep their `file_id` (a photo's largest size) and caption.
+    let caption = m
+        .caption()
+        .map(str::to_string)
+        .filter(|c| !c.trim().is_empty());
+    let media = |kind: &str, id: &str| Content::Media {
+        kind: kind.into(),
+        id: id.to_string(),
+        caption: caption.clone(),
+    };
+    if let Some(sizes) = m.photo() {
+        if let Some(largest) = sizes.iter().max_by_key(|p| p.width * p.height) {
+            return Ok(media("photo", &largest.file.id.0));
+        }
+    }
+    let file = [
+        m.sticker().map(|f| ("sticker", &f.file.id)),
+        m.voice().map(|f| ("voice", &f.file.id)),
+        m.audio().map(|f| ("audio", &f.file.id)),
+        m.video().map(|f| ("video", &f.file.id)),
+        m.video_note().map(|f| ("video_note", &f.file.id)),
+        m.animation().map(|f| ("animation", &f.file.id)),
+        m.document().map(|f| ("document", &f.file.id)),
+    ]
+    .into_iter()
+    .flatten()
+    .next();
+    if let Some((kind, id)) = file {
+        return Ok(media(kind, &id.0));
+    }
+    let kind = if m.poll().is_some() {
         "poll"
     } else if m.dice().is_some() {
         "dice"
@@ -399,13 +414,36 @@ mod tests {
     }
 
     #[test]
-    fn media_and_edits_are_unsupported_and_service_messages_skipped() {
+    fn media_keep_their_file_id_edits_are_unsupported_and_service_messages_skipped() {
         let sticker = update(private_message(serde_json::json!({
             "sticker": {"file_id": "a", "file_unique_id": "b", "type": "regular",
                         "width": 512, "height": 512, "is_animated": false, "is_video": false}
         })));
         let (inbound, _) = accepted(parse(&sticker, &me(), GroupMode::Commands));
-        assert_eq!(inbound.content, Content::Unsupported("sticker".into()));
+        assert_eq!(
+            inbound.content,
+            Content::Media {
+                kind: "sticker".into(),
+                id: "a".into(),
+                caption: None
+            }
+        );
+        let photo = update(private_message(serde_json::json!({
+            "photo": [
+                {"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+                {"file_id": "large", "file_unique_id": "l", "width": 1280, "height": 960}
+            ],
+            "caption": "mi recibo"
+        })));
+        let (inbound, _) = accepted(parse(&photo, &me(), GroupMode::Commands));
+        assert_eq!(
+            inbound.content,
+            Content::Media {
+                kind: "photo".into(),
+                id: "large".into(),
+                caption: Some("mi recibo".into())
+            }
+        );
 
         let mut edited =
             private_message(serde_json::json!({"text": "hola", "edit_date": 1_700_000_100}));

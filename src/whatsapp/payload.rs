@@ -71,6 +71,19 @@ pub struct Message {
     pub interactive: Option<Interactive>,
     pub button: Option<Button>,
     pub location: Option<Location>,
+    pub image: Option<MediaBody>,
+    pub document: Option<MediaBody>,
+    pub audio: Option<MediaBody>,
+    pub video: Option<MediaBody>,
+    pub sticker: Option<MediaBody>,
+}
+
+/// A photo, document, audio (voice notes too), video or sticker: Graph's media id.
+#[derive(Debug, Deserialize)]
+pub struct MediaBody {
+    #[serde(default)]
+    pub id: String,
+    pub caption: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,6 +269,23 @@ fn to_inbound(m: Message, contacts: &[Contact]) -> Option<Inbound> {
             },
             None => Content::Unsupported("location".into()),
         },
+        kind @ ("image" | "document" | "audio" | "video" | "sticker") => {
+            let media = match kind {
+                "image" => m.image,
+                "document" => m.document,
+                "audio" => m.audio,
+                "video" => m.video,
+                _ => m.sticker,
+            };
+            match media.filter(|b| !b.id.is_empty()) {
+                Some(b) => Content::Media {
+                    kind: kind.into(),
+                    id: b.id,
+                    caption: b.caption.filter(|c| !c.trim().is_empty()),
+                },
+                None => Content::Unsupported(kind.into()),
+            }
+        }
         other => Content::Unsupported(if other.is_empty() {
             "unknown".into()
         } else {
@@ -322,7 +352,7 @@ mod tests {
             r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{
                 "contacts":[{"profile":{"name":"Zoe"},"user_id":"MX.123abc"}],
                 "messages":[
-                  {"from_user_id":"MX.123abc","id":"wamid.U1","type":"sticker","sticker":{"id":"1"}},
+                  {"from_user_id":"MX.123abc","id":"wamid.U1","type":"sticker","sticker":{}},
                   {"from_user_id":"MX.123abc","id":"wamid.U2","type":"brand_new_kind"},
                   {"id":"wamid.NOFROM","type":"text","text":{"body":"?"}}
                 ]}}]}]}"#,
@@ -339,6 +369,34 @@ mod tests {
         assert_eq!(
             p.messages[1].content,
             Content::Unsupported("brand_new_kind".into())
+        );
+    }
+
+    #[test]
+    fn photos_and_documents_keep_their_media_id_and_caption() {
+        let p = parse(
+            r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{
+                "contacts":[{"profile":{"name":"Ana"},"wa_id":"5214641234567"}],
+                "messages":[
+                  {"from":"5214641234567","id":"wamid.M1","type":"image","image":{"id":"1234567890","mime_type":"image/jpeg","sha256":"x","caption":"mi recibo"}},
+                  {"from":"5214641234567","id":"wamid.M2","type":"document","document":{"id":"998877","filename":"pago.pdf","mime_type":"application/pdf"}}
+                ]}}]}]}"#,
+        );
+        assert_eq!(
+            p.messages[0].content,
+            Content::Media {
+                kind: "image".into(),
+                id: "1234567890".into(),
+                caption: Some("mi recibo".into())
+            }
+        );
+        assert_eq!(
+            p.messages[1].content,
+            Content::Media {
+                kind: "document".into(),
+                id: "998877".into(),
+                caption: None
+            }
         );
     }
 

@@ -25,6 +25,13 @@ pub enum Content {
     },
     /// A shared contact card (the user's phone).
     Contact { phone: String },
+    /// A photo, document, voice note, video or sticker: its kind, the platform's media id
+    /// (WhatsApp's media id, Telegram's `file_id`) and its caption, if any.
+    Media {
+        kind: String,
+        id: String,
+        caption: Option<String>,
+    },
     /// Anything we do not understand (photo, sticker, voice...), with the platform's kind.
     Unsupported(String),
 }
@@ -62,6 +69,13 @@ impl Inbound {
             }
             Content::Location { name, address, .. } => {
                 name.iter_mut().chain(address.iter_mut()).for_each(short)
+            }
+            Content::Media { kind, id, caption } => {
+                short(kind);
+                short(id);
+                if let Some(c) = caption.as_mut().filter(|c| c.len() > max_chars) {
+                    *c = truncate_chars(c, max_chars);
+                }
             }
         }
         self.profile

@@ -76,6 +76,13 @@ fn relayed_text(content: &Content) -> String {
         } => format!("[ubicación https://maps.google.com/?q={latitude:.5},{longitude:.5}]"),
         Content::Contact { phone } => format!("[contacto {phone}]"),
         Content::Unsupported(kind) => format!("[{kind}]"),
+        Content::Media { kind, id, caption } => match caption {
+            Some(c) => format!(
+                "[{kind}, id de medio {id}] {}",
+                text::truncate_chars(c, RELAYED_CHARS)
+            ),
+            None => format!("[{kind}, id de medio {id}]"),
+        },
     }
 }
 

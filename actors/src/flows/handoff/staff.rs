@@ -187,7 +187,8 @@ impl Engine {
                 text: text::truncate_chars(t, RELAYED_CHARS),
                 quick_replies: Vec::new(),
             },
-            Content::Unsupported(kind) => {
+            // A person's photo cannot cross platforms by its id: they say it in words.
+            Content::Unsupported(kind) | Content::Media { kind, .. } => {
                 return Some(self.say("handoff_relay_unsupported", &[("kind", kind.clone())]))
             }
             _ => return None,
