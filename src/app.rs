@@ -145,6 +145,10 @@ pub async fn start_core(
         None => (Arc::new(OfflineBrain::new(rules.clone())), None),
     };
     let engine = Engine::new(rules, brain, store.clone()).with_running(sinks.keys().copied());
+    engine
+        .load_outages()
+        .await
+        .context("cannot read the open outages")?;
     let (router, root, root_handle) = supervisor::start(SupervisorArgs {
         engine: engine.clone(),
         sinks,

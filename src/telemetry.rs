@@ -159,6 +159,11 @@ fn describe() {
         "redsol_handoffs_active",
         "Conversations a staff member holds (at each handoff sweep)."
     );
+    describe_gauge!("redsol_outages_open", "Zone outages open now.");
+    describe_counter!(
+        "redsol_incidents_linked_total",
+        "Customers' fault reports linked to a known zone outage instead of a ticket each."
+    );
     describe_histogram!(
         "redsol_csat",
         "Customers' ratings (1 to 5) of their closed tickets."

@@ -32,6 +32,8 @@ pub struct Engine {
     pub(crate) clock: crate::clock::Clock,
     /// The channels running in this process (a reply elsewhere cannot be sent).
     pub(crate) running: Arc<Vec<Channel>>,
+    /// The open zone outages, as the store has them (every change goes through the engine).
+    pub(crate) outages: Arc<std::sync::RwLock<Vec<crate::store::outages::Outage>>>,
 }
 
 /// What the user said, once parsed: text to understand, or a tapped choice.
@@ -49,6 +51,7 @@ impl Engine {
             store,
             clock: crate::clock::Clock::System,
             running: Arc::new(Channel::ALL.to_vec()),
+            outages: Arc::default(),
         }
     }
 
@@ -92,6 +95,7 @@ impl Engine {
             .message_id
             .as_ref()
             .map(|id| format!("{}:{}:{}", inbound.key.channel, inbound.key.user, id));
+        state.zone_outage = self.outage_for(state, &inbound.key, None).await;
         if let Some(reply) = self.handoff_turn(state, inbound).await {
             return self.remembered(state, &inbound.content, reply);
         }
@@ -391,6 +395,14 @@ impl Engine {
                 self.step_register(state, key, draft).await
             }
             Intent::ReportIncident => {
+                let said = u.entities.zone.as_deref();
+                let outage = match said {
+                    Some(zone) => self.outage_in(zone),
+                    None => state.zone_outage.clone(),
+                };
+                if let Some(o) = outage {
+                    return self.report_in_outage(key, &o).await;
+                }
                 let mut draft = IncidentDraft::default();
                 fill_incident(&mut draft, t, u, None);
                 self.step_incident(state, key, draft).await

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub mod handoff;
 mod memory;
+pub mod outages;
 pub mod tickets;
 
 pub use memory::MemoryStore;
@@ -86,6 +87,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Tickets' follow-up: closing, rating, reopening.
     fn tickets(&self) -> &dyn tickets::Tickets;
+
+    /// Zone outages and the reports linked to them.
+    fn outages(&self) -> &dyn outages::Outages;
 
     /// Tickets staff closed outside redsol (`(id, status)`, say in the sheet), for their
     /// customers to be told; the first call takes the stream. Backends nobody else edits have

@@ -66,6 +66,11 @@ impl Store for SheetsStore {
         self
     }
 
+    /// Outages are the bot's own state: SQLite's.
+    fn outages(&self) -> &dyn redsol_actors::store::outages::Outages {
+        self.local()
+    }
+
     fn closed_elsewhere(&self) -> Option<ClosedElsewhere> {
         self.closed.lock().ok()?.take()
     }

@@ -307,11 +307,10 @@ impl Command {
             "cancelar" | "cancel" => "cancelar".to_string(),
             // Staff commands of a handoff keep their slash: without it they are words a staff
             // member may well write to a customer.
-            "soltar" | "mis" | "cliente" | "cerrar" | "atender" => {
-                format!("/{} {}", self.name, self.args)
-                    .trim_end()
-                    .to_string()
-            }
+            "soltar" | "mis" | "cliente" | "cerrar" | "atender" | "falla" | "restablecido"
+            | "fallas" => format!("/{} {}", self.name, self.args)
+                .trim_end()
+                .to_string(),
             other if self.args.is_empty() => other.replace('_', " "),
             other => format!("{} {}", other.replace('_', " "), self.args),
         }

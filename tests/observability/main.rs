@@ -22,7 +22,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::Server;
 
 /// The row titles, in order.
-const ROWS: &[&str] = &["Customers", "Latency", "Health", "Atención humana"];
+const ROWS: &[&str] = &[
+    "Customers",
+    "Latency",
+    "Health",
+    "Atención humana",
+    "Fallas por zona",
+];
 
 /// Metrics a console `redsol run` on the embedded store never records: WhatsApp webhook
 /// traffic, the senders' outbox sweeps, the Google Sheets backend, and handoffs (they need a
@@ -41,6 +47,7 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_handoffs_active",
     "redsol_handoff_wait_seconds",
     "redsol_csat",
+    "redsol_incidents_linked_total",
 ];
 
 /// How long any single wait may last.

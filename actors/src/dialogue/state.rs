@@ -104,6 +104,10 @@ pub struct ConversationState {
     /// This turn answers nothing to the user (a message relayed to a person). Not snapshotted.
     #[serde(skip)]
     pub silent: bool,
+    /// The open outage of the customer's zone (their client record's), when there is one.
+    /// Not snapshotted: looked up each turn.
+    #[serde(skip)]
+    pub zone_outage: Option<crate::store::outages::Outage>,
     /// What this turn sends to other conversations (a card, a relayed message). Not
     /// snapshotted: the turn's commit queues it in the outbox.
     #[serde(skip)]

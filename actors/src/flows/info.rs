@@ -16,9 +16,16 @@ impl Engine {
             .unwrap_or_default();
         let greeting = self.rules.render("greeting", &[("name", name)]);
         let menu = self.rules.render("menu", &[]);
+        // A customer of a zone in outage hears of it first thing.
+        let outage = state
+            .zone_outage
+            .as_ref()
+            .and_then(|o| self.outage_line(Some(&o.zone)))
+            .map(|line| format!("{line}\n"))
+            .unwrap_or_default();
         self.with_menu(Reply {
             text: text::truncate_chars(
-                &format!("{greeting}\n\n{menu}"),
+                &format!("{greeting}\n{outage}\n{menu}"),
                 self.rules.limits.max_reply_chars,
             ),
             quick_replies: Vec::new(),
@@ -49,7 +56,11 @@ impl Engine {
         match zone {
             Some(zone) => {
                 state.dialogue = Dialogue::Idle;
+                let outage = self.outage_line(Some(&zone));
                 let mut r = self.say("coverage_yes", &[("zone", zone)]);
+                if let Some(line) = outage {
+                    r.text = self.rules.finish(format!("{}\n{line}", r.text));
+                }
                 r.quick_replies = vec![
                     QuickReply::new("intent:register", "Contratar"),
                     QuickReply::new("intent:plans", "Ver planes"),

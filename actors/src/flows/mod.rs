@@ -11,6 +11,7 @@
 //!   a registration).
 //! - [`staff`]: statistics, finance and client search for staff.
 //! - [`handoff`]: a person takes the conversation over from the bot, through Telegram.
+//! - [`outage`]: zone outages: declared, reports linked to them, mentioned, ended.
 //! - [`followup`]: a ticket closed by staff: the customer told, the rating, the reopening.
 
 pub mod cancellation;
@@ -19,6 +20,7 @@ pub mod handoff;
 pub mod incident;
 pub mod info;
 pub mod lead;
+pub mod outage;
 pub mod plan_change;
 pub mod register;
 pub mod staff;

@@ -24,7 +24,7 @@ impl Engine {
             .map(|(p, n)| format!("{p} {n}"))
             .collect::<Vec<_>>()
             .join(", ");
-        self.with_menu(self.say(
+        let mut r = self.with_menu(self.say(
             "stats",
             &[
                 ("total", s.total.to_string()),
@@ -36,7 +36,22 @@ impl Engine {
                 ("mrr", reports::money(s.mrr)),
                 ("incidents", incidents),
             ],
-        ))
+        ));
+        // Each open outage with the clients it touches and the reports linked to it.
+        for o in self.open_outages() {
+            let clients = clients.iter().filter(|c| c.zone == o.zone).count();
+            let line = self.rules.render(
+                "outage_stats",
+                &[
+                    ("id", o.id),
+                    ("zone", o.zone),
+                    ("clients", clients.to_string()),
+                    ("reports", o.reports.to_string()),
+                ],
+            );
+            r.text = format!("{}\n{line}", r.text);
+        }
+        r
     }
 
     pub(crate) async fn finance(&self) -> Reply {

@@ -236,6 +236,16 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "survey_already",
     "survey_reopened",
     "survey_alert",
+    "outage_known",
+    "outage_notice",
+    "outage_usage",
+    "outage_declared",
+    "outage_unknown_zone",
+    "outage_resolved",
+    "outage_none",
+    "outage_list",
+    "outage_list_none",
+    "outage_stats",
     "lead_declined",
 ];
 

@@ -1,6 +1,7 @@
 //! [`MemoryStore`]: a complete in-memory [`Store`], for tests and benchmarks.
 
 use super::handoff::{handoff_id, Claim, Ended, Handoff, Handoffs, NewHandoff, Owner};
+use super::outages::{outage_id, NewOutage, Outage, Outages};
 use super::tickets::{Survey, Tickets, REOPENED};
 use super::*;
 use std::collections::HashMap;
@@ -27,6 +28,10 @@ struct MemoryInner {
     /// The message that closed each ticket, when one did.
     close_sources: HashMap<String, String>,
     surveys: Vec<Survey>,
+    /// Every outage, with the source that declared it.
+    outages: Vec<(Outage, Option<String>)>,
+    /// Reports linked: (outage id, customer).
+    linked: Vec<(String, ConversationKey)>,
 }
 
 impl MemoryInner {
@@ -105,6 +110,10 @@ impl Store for MemoryStore {
     }
 
     fn tickets(&self) -> &dyn Tickets {
+        self
+    }
+
+    fn outages(&self) -> &dyn Outages {
         self
     }
 
@@ -512,6 +521,81 @@ impl Tickets for MemoryStore {
                 .find(|x| x.id == id && !x.is_open())?;
             inc.status = REOPENED.to_string();
             Some(inc.clone())
+        })))
+    }
+}
+
+impl Outages for MemoryStore {
+    fn declare_outage(&self, new: NewOutage) -> BoxFuture<'_, StoreResult<(Outage, bool)>> {
+        ready(Ok(self.with(|i| {
+            let declared = |(o, source): &&mut (Outage, Option<String>)| {
+                (new.source.is_some() && *source == new.source)
+                    || (o.resolved_at.is_none() && o.zone == new.zone)
+            };
+            if let Some((o, _)) = i.outages.iter_mut().find(declared) {
+                if o.resolved_at.is_none() {
+                    o.cause = new.cause.clone();
+                    o.eta = new.eta.clone();
+                }
+                return (o.clone(), false);
+            }
+            let o = Outage {
+                id: outage_id(i.outages.len() as u64 + 1),
+                zone: new.zone,
+                cause: new.cause,
+                eta: new.eta,
+                started_at: new.at,
+                resolved_at: None,
+                reports: 0,
+            };
+            i.outages.push((o.clone(), new.source));
+            (o, true)
+        })))
+    }
+
+    fn resolve_outage(
+        &self,
+        zone: Option<&str>,
+        source: Option<&str>,
+        at: u64,
+    ) -> BoxFuture<'_, StoreResult<Option<Outage>>> {
+        ready(Ok(self.with(|i| {
+            let (o, _) = i.outages.iter_mut().find(|(o, s)| {
+                o.resolved_at.is_none()
+                    && zone.is_none_or(|z| o.zone == z)
+                    && source.is_none_or(|src| s.as_deref() == Some(src))
+            })?;
+            o.resolved_at = Some(at);
+            Some(o.clone())
+        })))
+    }
+
+    fn open_outages(&self) -> BoxFuture<'_, StoreResult<Vec<Outage>>> {
+        ready(Ok(self.with(|i| {
+            i.outages
+                .iter()
+                .filter(|(o, _)| o.resolved_at.is_none())
+                .map(|(o, _)| o.clone())
+                .collect()
+        })))
+    }
+
+    fn link_report(
+        &self,
+        outage: &str,
+        customer: &ConversationKey,
+        _at: u64,
+    ) -> BoxFuture<'_, StoreResult<bool>> {
+        ready(Ok(self.with(|i| {
+            let pair = (outage.to_string(), customer.clone());
+            if i.linked.contains(&pair) {
+                return false;
+            }
+            i.linked.push(pair);
+            if let Some((o, _)) = i.outages.iter_mut().find(|(o, _)| o.id == outage) {
+                o.reports += 1;
+            }
+            true
         })))
     }
 }

@@ -57,11 +57,16 @@ impl Sent {
 }
 
 pub fn desk_at(unix: u64) -> Desk {
+    desk_with(unix, Vec::new())
+}
+
+/// A desk whose store knows these clients.
+pub fn desk_with(unix: u64, clients: Vec<redsol_actors::model::Client>) -> Desk {
     let mut rules = redsol_actors::testing::rules();
     rules.staff.telegram_ids = vec!["900".into(), "901".into()];
     rules.staff.telegram_chat_id = Some(GROUP.into());
     let rules = Arc::new(rules);
-    let store = Arc::new(MemoryStore::new(Vec::new()));
+    let store = Arc::new(MemoryStore::new(clients));
     let engine = Engine::new(
         rules.clone(),
         Arc::new(OfflineBrain::new(rules)),

@@ -35,6 +35,7 @@ const NEW_STATUS: &str = "Nuevo";
 const UNASSIGNED: &str = "Sin asignar";
 
 mod handoffs;
+mod outages;
 mod records;
 mod retention;
 mod schema;
@@ -225,6 +226,10 @@ impl Store for SqliteStore {
     }
 
     fn tickets(&self) -> &dyn redsol_actors::store::tickets::Tickets {
+        self
+    }
+
+    fn outages(&self) -> &dyn redsol_actors::store::outages::Outages {
         self
     }
 

@@ -170,6 +170,28 @@ pub(super) const MIGRATIONS: &[&str] = &[
         source     TEXT UNIQUE
     );
     "#,
+    // 9: zone outages (one open per zone) and the customers' reports linked to them.
+    r#"
+    CREATE TABLE outages (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT UNIQUE,
+        zone        TEXT NOT NULL,
+        cause       TEXT NOT NULL,
+        eta         TEXT NOT NULL,
+        source      TEXT UNIQUE,
+        started_at  INTEGER NOT NULL,
+        resolved_at INTEGER,
+        reports     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX outages_open_by_zone ON outages (zone) WHERE resolved_at IS NULL;
+    CREATE TABLE outage_reports (
+        outage     TEXT NOT NULL,
+        channel    TEXT NOT NULL,
+        user       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (outage, channel, user)
+    );
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -54,6 +54,9 @@ const STAFF_COMMANDS: &[&str] = &[
     staff::CUSTOMER,
     staff::ATTEND,
     "/cerrar",
+    crate::flows::outage::DECLARE,
+    crate::flows::outage::RESOLVE,
+    crate::flows::outage::LIST,
 ];
 
 fn channel_name(channel: Channel) -> &'static str {
