@@ -149,6 +149,10 @@ pub async fn start_core(
         .load_outages()
         .await
         .context("cannot read the open outages")?;
+    engine
+        .load_handoffs()
+        .await
+        .context("cannot read the open handoffs")?;
     let (router, root, root_handle) = supervisor::start(SupervisorArgs {
         engine: engine.clone(),
         sinks,

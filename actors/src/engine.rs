@@ -34,6 +34,10 @@ pub struct Engine {
     pub(crate) running: Arc<Vec<Channel>>,
     /// The open zone outages, as the store has them (every change goes through the engine).
     pub(crate) outages: Arc<std::sync::RwLock<Vec<crate::store::outages::Outage>>>,
+    /// The customers with an open handoff (the store's, kept here so that a customer's turn
+    /// asks the store only when it may matter).
+    pub(crate) handoff_customers:
+        Arc<std::sync::RwLock<std::collections::HashSet<ConversationKey>>>,
 }
 
 /// What the user said, once parsed: text to understand, or a tapped choice.
@@ -52,6 +56,7 @@ impl Engine {
             clock: crate::clock::Clock::System,
             running: Arc::new(Channel::ALL.to_vec()),
             outages: Arc::default(),
+            handoff_customers: Arc::default(),
         }
     }
 

@@ -309,3 +309,32 @@ async fn staff_details_stay_private_and_nobody_takes_their_own_request() {
     );
     assert!(refused.others.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn staff_start_a_conversation_with_a_customer_who_did_not_ask() {
+    let mut desk = desk_at(MONDAY_10AM);
+    let mut lupita = Party::new(Channel::WhatsApp, "5214641112233", "Lupita");
+    let mut ana = Party::new(Channel::Telegram, "900", "Ana");
+    let usage = desk.say(&mut ana, "/atender 123").await;
+    assert!(
+        usage.text().contains("/atender H-000001"),
+        "{}",
+        usage.text()
+    );
+
+    let started = desk.say(&mut ana, "/atender 464 111 2233").await;
+    assert!(
+        started.to(&lupita.key).join("").contains("te atiende Ana"),
+        "{:?}",
+        started.others
+    );
+    // Lupita never asked, yet what she writes now reaches Ana, and Ana's answers reach her.
+    let relayed = desk.say(&mut lupita, "hola, quién es?").await;
+    assert!(relayed.reply.is_none(), "the bot is silent");
+    assert!(relayed.to(&ana.key).join("").ends_with("hola, quién es?"));
+    let answered = desk.say(&mut ana, "Soy Ana, de soporte").await;
+    assert_eq!(answered.to(&lupita.key), ["Soy Ana, de soporte"]);
+    desk.say(&mut ana, "/soltar").await;
+    let back = desk.say(&mut lupita, "cuanto cuesta el de 50").await;
+    assert!(back.text().contains("$450"), "{}", back.text());
+}

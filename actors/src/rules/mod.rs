@@ -227,6 +227,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "handoff_unavailable",
     "handoff_switched",
     "handoff_expired",
+    "handoff_attend_usage",
     "ticket_closed",
     "ticket_note",
     "ticket_close_usage",

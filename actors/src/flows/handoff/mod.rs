@@ -90,6 +90,31 @@ fn relayed_text(content: &Content) -> String {
 }
 
 impl Engine {
+    /// Loads the customers with an open handoff (at start).
+    pub async fn load_handoffs(&self) -> crate::store::StoreResult<()> {
+        let open = self.store.handoffs().open_handoffs().await?;
+        if let Ok(mut set) = self.handoff_customers.write() {
+            *set = open.into_iter().map(|h| h.customer).collect();
+        }
+        Ok(())
+    }
+
+    fn note_handoff(&self, customer: &ConversationKey, open: bool) {
+        if let Ok(mut set) = self.handoff_customers.write() {
+            if open {
+                set.insert(customer.clone());
+            } else {
+                set.remove(customer);
+            }
+        }
+    }
+
+    fn may_have_handoff(&self, customer: &ConversationKey) -> bool {
+        self.handoff_customers
+            .read()
+            .is_ok_and(|set| set.contains(customer))
+    }
+
     pub(crate) fn send_to(
         &self,
         state: &mut ConversationState,
@@ -164,6 +189,7 @@ impl Engine {
             }
         };
         state.handoff = Some(handoff.id.clone());
+        self.note_handoff(key, true);
         // Whether the card went out is the store's (a replay across the opening hour decides
         // as the first run did).
         if !handoff.carded {
@@ -293,9 +319,12 @@ impl Engine {
         inbound: &Inbound,
     ) -> Option<Reply> {
         let key = &inbound.key;
-        let id = state.handoff.clone()?;
+        // A handoff the customer asked for, or one staff started for them.
+        if state.handoff.is_none() && !self.may_have_handoff(key) {
+            return None;
+        }
         let open = match self.store.handoffs().handoff_for(key).await {
-            Ok(h) => h.filter(|h| h.id == id),
+            Ok(h) => h.filter(|h| state.handoff.as_ref().is_none_or(|id| *id == h.id)),
             Err(e) => {
                 tracing::error!(error = %e, conversation = %key.opaque_id(), "could not read a handoff; the bot answers");
                 return None;
@@ -304,8 +333,10 @@ impl Engine {
         let Some(handoff) = open else {
             // Released, idle or expired: the bot is back.
             state.handoff = None;
+            self.note_handoff(key, false);
             return None;
         };
+        state.handoff = Some(handoff.id.clone());
         let Some(owner) = handoff.owner.clone() else {
             // Nobody has taken it yet: the bot keeps helping, and a short back-out withdraws
             // the request.
@@ -362,6 +393,7 @@ impl Engine {
         {
             Ok(Some(_)) => {
                 metrics::counter!("redsol_handoffs_total", "channel" => h.customer.channel.as_str(), "outcome" => ended.as_str()).increment(1);
+                self.note_handoff(&h.customer, false);
                 true
             }
             Ok(None) => false,

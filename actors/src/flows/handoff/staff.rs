@@ -3,8 +3,8 @@
 
 use super::{channel_name, Relay, RELAYED_CHARS, TAKE};
 use crate::engine::{phone_of, ConversationState, Engine};
-use crate::model::{Content, Inbound, QuickReply, Reply};
-use crate::store::handoff::{Claim, Ended, Handoff, Owner};
+use crate::model::{Channel, Content, ConversationKey, Inbound, QuickReply, Reply};
+use crate::store::handoff::{Claim, Ended, Handoff, NewHandoff, Owner};
 use crate::text;
 
 pub(super) const RELEASE: &str = "/soltar";
@@ -88,6 +88,49 @@ impl Engine {
         }
     }
 
+    /// `/atender 5214641234567` (a WhatsApp number) or `/atender tg:123456789` (a Telegram
+    /// user): a handoff staff start for a customer who did not ask; its id, or the reply that
+    /// says why not.
+    async fn start_handoff(&self, state: &ConversationState, who: &str) -> Result<String, Reply> {
+        let customer = match who.strip_prefix("tg:") {
+            Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+                ConversationKey::new(Channel::Telegram, id)
+            }
+            Some(_) => return Err(self.say("handoff_attend_usage", &[])),
+            None => {
+                let digits: String = who.chars().filter(char::is_ascii_digit).collect();
+                match digits.len() {
+                    10 => ConversationKey::new(Channel::WhatsApp, format!("521{digits}")),
+                    12..=15 => ConversationKey::new(Channel::WhatsApp, digits),
+                    _ => return Err(self.say("handoff_attend_usage", &[])),
+                }
+            }
+        };
+        let phone = phone_of(&customer);
+        let name = self
+            .client_by_phone(phone.as_deref())
+            .await
+            .map_or_else(|| "Cliente".to_string(), |c| c.name);
+        let new = NewHandoff {
+            customer: customer.clone(),
+            name,
+            topic: "iniciada por el equipo".into(),
+            source: state.turn_source.clone(),
+            at: self.now(),
+            carded: true,
+        };
+        match self.store.handoffs().open_handoff(new).await {
+            Ok((h, _)) => {
+                self.note_handoff(&customer, true);
+                Ok(h.id)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not start a handoff");
+                Err(self.say("store_error", &[]))
+            }
+        }
+    }
+
     /// What only the staff member who takes a conversation sees: phone, client id, what to
     /// do, and the customer's last turns.
     async fn details(&self, h: &Handoff) -> Reply {
@@ -147,7 +190,15 @@ impl Engine {
         let mut words = typed.split_whitespace();
         let command = words.next().unwrap_or_default();
         if command == ATTEND {
-            let id = words.next().unwrap_or_default().to_uppercase();
+            let who = words.collect::<Vec<_>>().join(" ");
+            let id = if who.to_uppercase().starts_with("H-") {
+                who.to_uppercase()
+            } else {
+                match self.start_handoff(state, &who).await {
+                    Ok(id) => id,
+                    Err(reply) => return Some(reply),
+                }
+            };
             return Some(self.take(state, inbound, &id).await);
         }
         // What a staff member holds is theirs to see, never a group's.
@@ -259,6 +310,7 @@ impl Engine {
         match ended {
             Ok(Some(h)) => {
                 metrics::counter!("redsol_handoffs_total", "channel" => h.customer.channel.as_str(), "outcome" => "released").increment(1);
+                self.note_handoff(&h.customer, false);
                 self.send_to(
                     state,
                     &h.customer,

@@ -66,6 +66,7 @@ impl Engine {
             }
         }
         metrics::counter!("redsol_handoffs_total", "channel" => h.customer.channel.as_str(), "outcome" => ended.as_str()).increment(1);
+        self.note_handoff(&h.customer, false);
         let mut notices = vec![Addressed {
             key: h.customer.clone(),
             reply: match ended {
