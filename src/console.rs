@@ -143,6 +143,7 @@ where
             profile: profile.clone(),
             accepted_at: tokio::time::Instant::now(),
             reply_to: None,
+            tapped: None,
         };
         if router.route(inbound).is_err() {
             tracing::error!("the conversation tree is not running; the console stops");

@@ -185,6 +185,7 @@ impl<M: ractor::Message> SenderHandle<M> {
                 outbox_id: Some(entry.id),
                 accepted_at: Instant::now(),
                 reply_to: entry.reply_to,
+                edit: entry.edit,
             };
             if self.cast(resend(Box::new(out))) {
                 offered += 1;

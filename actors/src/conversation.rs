@@ -29,6 +29,10 @@ impl Progress {
     }
 }
 
+/// A reply on its way: its conversation, the reply, the chat when not the user's own, and the
+/// message it replaces, if any.
+type Going = (ConversationKey, Reply, Option<String>, Option<String>);
+
 /// How many times a turn's commit is tried before the conversation gives up on it.
 const COMMIT_TRIES: u32 = 3;
 /// The wait before the second try of a commit; it grows four times per try.
@@ -149,14 +153,10 @@ impl ConversationActorState {
     /// Each reply comes with its conversation (the user's own, or another one's: a handoff's
     /// relay) and where it goes when not to that user's own chat (`reply_to`). A reply for a
     /// channel that is not running is dropped with an error log.
-    async fn commit_and_send(
-        &self,
-        inbound: &Inbound,
-        replies: Vec<(ConversationKey, Reply, Option<String>)>,
-    ) -> Result<(), String> {
+    async fn commit_and_send(&self, inbound: &Inbound, replies: Vec<Going>) -> Result<(), String> {
         let replies: Vec<_> = replies
             .into_iter()
-            .filter(|(key, _, _)| {
+            .filter(|(key, ..)| {
                 let running = self.sinks.contains_key(&key.channel);
                 if !running {
                     tracing::error!(
@@ -172,8 +172,9 @@ impl ConversationActorState {
             Some(id) => replies
                 .iter()
                 .enumerate()
-                .map(|(n, (key, reply, reply_to))| OutboxEntry {
+                .map(|(n, (key, reply, reply_to, edit))| OutboxEntry {
                     id: OutboxEntry::id_for(&self.key, id, n),
+                    edit: edit.clone(),
                     key: key.clone(),
                     reply: reply.clone(),
                     in_reply_to: Some(id.clone()),
@@ -205,7 +206,7 @@ impl ConversationActorState {
             }
             tokio::time::sleep(COMMIT_BACKOFF * 4u32.pow(tries - 1)).await;
         }
-        for (n, (key, reply, reply_to)) in replies.into_iter().enumerate() {
+        for (n, (key, reply, reply_to, edit)) in replies.into_iter().enumerate() {
             let Some(sink) = self.sinks.get(&key.channel) else {
                 continue;
             };
@@ -216,6 +217,7 @@ impl ConversationActorState {
                 outbox_id: durable.get(n).map(|e| e.id.clone()),
                 accepted_at: inbound.accepted_at,
                 reply_to,
+                edit,
             });
         }
         Ok(())
@@ -247,15 +249,16 @@ impl ConversationActorState {
                         own.clone(),
                         self.engine.private_notice(),
                         Some(group.clone()),
+                        None,
                     ),
-                    (own, reply, None),
+                    (own, reply, None, None),
                 ],
-                _ => vec![(own, reply, inbound.reply_to.clone())],
+                _ => vec![(own, reply, inbound.reply_to.clone(), None)],
             };
             replies.extend(
                 std::mem::take(&mut self.conversation.outgoing)
                     .into_iter()
-                    .map(|a| (a.key, a.reply, None)),
+                    .map(|a| (a.key, a.reply, None, a.edit)),
             );
             self.commit_and_send(&inbound, replies)
                 .instrument(span)
@@ -280,6 +283,7 @@ impl ConversationActorState {
                     self.key.clone(),
                     self.engine.rate_limited_notice(),
                     inbound.reply_to.clone(),
+                    None,
                 ));
             }
             self.commit_and_send(&inbound, replies).await?;

@@ -45,6 +45,7 @@ impl Notifier {
                 queued_at: unix_now(),
                 reply_to: None,
                 attempted: false,
+                edit: m.edit,
             })
             .collect();
         let new = self.store.queue_replies(entries.clone()).await?;
@@ -57,6 +58,7 @@ impl Notifier {
                     outbox_id: Some(entry.id),
                     accepted_at: tokio::time::Instant::now(),
                     reply_to: None,
+                    edit: entry.edit,
                 });
             }
         }

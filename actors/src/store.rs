@@ -57,6 +57,8 @@ pub struct OutboxEntry {
     /// Whether a sender handed it to the platform before (see [`Store::outbox_attempted`]):
     /// sent again after a restart, it may arrive twice.
     pub attempted: bool,
+    /// The message it replaces (see [`crate::model::Outbound::edit`]).
+    pub edit: Option<String>,
 }
 
 impl OutboxEntry {

@@ -263,6 +263,7 @@ impl SupervisorState {
                             outbox_id: None,
                             accepted_at: poison.accepted_at,
                             reply_to: poison.reply_to.clone(),
+                            edit: None,
                         });
                     }
                 }

@@ -44,9 +44,9 @@ use redsol_actors::store::Store;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::requests::Requester;
-use teloxide::types::ChatId;
+use teloxide::types::{ChatId, InlineKeyboardMarkup, MessageId};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -374,12 +374,14 @@ enum Failure {
     GaveUp(TelegramError),
 }
 
-/// Sends one message, paced, with the retries of the policy.
+/// Sends one message, or replaces the text of `edit` (a message of ours, its buttons removed),
+/// paced, with the retries of the policy.
 async fn send_with_retries(
     shared: &Shared,
     bucket: &mut TokenBucket,
     chat: ChatId,
     part: &Part,
+    edit: Option<MessageId>,
     conversation: &str,
 ) -> Result<(), Failure> {
     let policy = &shared.policy;
@@ -391,12 +393,31 @@ async fn send_with_retries(
             counted = true;
             count_rate_limited();
         }
-        let mut request = shared.api.bot().send_message(chat, part.text.clone());
-        if let Some(markup) = &part.markup {
-            request = request.reply_markup(markup.clone());
-        }
-        let error = match shared.api.call(request, CALL_TIMEOUT).await {
-            Ok(_) => return Ok(()),
+        let sent = match edit {
+            Some(message) => {
+                let request = shared
+                    .api
+                    .bot()
+                    .edit_message_text(chat, message, part.text.clone())
+                    .reply_markup(InlineKeyboardMarkup::default());
+                match shared.api.call(request, CALL_TIMEOUT).await {
+                    // Edited before (a replay): the message already says it.
+                    Err(TelegramError::Rejected(e)) if e.contains("message is not modified") => {
+                        Ok(())
+                    }
+                    other => other.map(|_| ()),
+                }
+            }
+            None => {
+                let mut request = shared.api.bot().send_message(chat, part.text.clone());
+                if let Some(markup) = &part.markup {
+                    request = request.reply_markup(markup.clone());
+                }
+                shared.api.call(request, CALL_TIMEOUT).await.map(|_| ())
+            }
+        };
+        let error = match sent {
+            Ok(()) => return Ok(()),
             Err(e) => e,
         };
         let delay = match &error {
@@ -472,8 +493,15 @@ async fn send_reply(
     if let Some(id) = &out.outbox_id {
         crate::outbox::mark_attempted(shared.store.as_ref(), id, &conversation).await;
     }
+    // Only a one-part reply replaces a message; a longer one goes as new messages.
+    let edit = out
+        .edit
+        .as_deref()
+        .and_then(|m| m.parse::<i32>().ok())
+        .filter(|_| total == 1)
+        .map(MessageId);
     for (i, part) in parts.iter().enumerate().skip(skip) {
-        match send_with_retries(&shared, &mut bucket, chat, part, &conversation).await {
+        match send_with_retries(&shared, &mut bucket, chat, part, edit, &conversation).await {
             Ok(()) => {
                 count_sent("ok");
                 if let Some(r) = reporter.report() {

@@ -92,6 +92,7 @@ fn inbound(update_id: u32, from: &User, content: Content) -> Box<Inbound> {
         },
         accepted_at: tokio::time::Instant::now(),
         reply_to: None,
+        tapped: None,
     })
 }
 
@@ -253,8 +254,11 @@ fn from_callback(update_id: u32, q: &CallbackQuery, groups: GroupMode) -> Intake
         }
         _ => None,
     };
+    let mut tap = inbound(update_id, &q.from, Content::Choice(data.clone()));
+    // The message the button was on: an answer may replace it (a staff card, once taken).
+    tap.tapped = q.message.as_ref().map(|m| m.id().0.to_string());
     Intake::Accept {
-        inbound: inbound(update_id, &q.from, Content::Choice(data.clone())),
+        inbound: tap,
         reply_chat,
         callback,
     }

@@ -304,6 +304,7 @@ fn to_inbound(m: Message, contacts: &[Contact]) -> Option<Inbound> {
         },
         accepted_at: tokio::time::Instant::now(),
         reply_to: None,
+        tapped: None,
     })
 }
 

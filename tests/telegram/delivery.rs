@@ -19,6 +19,7 @@ fn outbound(user: &str, text: &str, outbox_id: Option<&str>) -> Outbound {
         outbox_id: outbox_id.map(str::to_string),
         accepted_at: tokio::time::Instant::now(),
         reply_to: None,
+        edit: None,
     }
 }
 
@@ -151,6 +152,7 @@ async fn long_replies_are_split_and_each_outbox_reply_goes_out_once() {
                 queued_at: 0,
                 reply_to: None,
                 attempted: false,
+                edit: None,
             }],
         })
         .await
@@ -199,6 +201,7 @@ async fn unsent_outbox_replies_are_resent_at_start_and_a_contact_request_gets_it
                 queued_at: 0,
                 reply_to: None,
                 attempted: false,
+                edit: None,
             }],
         })
         .await

@@ -48,6 +48,9 @@ pub struct Sent {
     pub buttons: Vec<String>,
     /// Whether it had a reply keyboard button asking for the user's contact.
     pub contact_button: bool,
+    pub message_id: i64,
+    /// How many times the bot edited it since (`editMessageText`).
+    pub edits: usize,
 }
 
 /// One call of the API, as received.
@@ -324,6 +327,7 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Response {
             ok(json!(true))
         }
         "sendmessage" => send_message(shared, params),
+        "editmessagetext" => edit_message_text(shared, params),
         _ => error(404, "Not Found", None),
     }
 }
@@ -368,6 +372,60 @@ async fn get_updates(shared: &Shared, params: &Value) -> Response {
 
 fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
+}
+
+/// `editMessageText` of a message the bot sent: its text and inline keyboard replaced, refused
+/// like Telegram refuses an unknown message or an edit that changes nothing.
+fn edit_message_text(shared: &Shared, params: &Value) -> Response {
+    let (Some(chat_id), Some(message_id)) = (
+        params.get("chat_id").and_then(int),
+        params.get("message_id").and_then(int),
+    ) else {
+        return error(
+            400,
+            "Bad Request: message identifier is not specified",
+            None,
+        );
+    };
+    let text = params.get("text").and_then(Value::as_str).unwrap_or("");
+    if text.trim().is_empty() {
+        return error(400, "Bad Request: message text is empty", None);
+    }
+    let buttons: Vec<String> = params
+        .get("reply_markup")
+        .and_then(|m| m.get("inline_keyboard"))
+        .and_then(Value::as_array)
+        .map(|rows| {
+            rows.iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(|b| b.get("callback_data").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut inner = shared.lock();
+    let Some(sent) = inner
+        .sent
+        .iter_mut()
+        .find(|m| m.chat_id == chat_id && m.message_id == message_id)
+    else {
+        return error(400, "Bad Request: message to edit not found", None);
+    };
+    if sent.text == text && sent.buttons == buttons {
+        return error(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message", None);
+    }
+    sent.text = text.to_string();
+    sent.buttons = buttons;
+    sent.edits += 1;
+    ok(json!({
+        "message_id": message_id,
+        "from": bot_user(),
+        "chat": chat(chat_id),
+        "date": now_unix(),
+        "edit_date": now_unix(),
+        "text": text,
+    }))
 }
 
 fn send_message(shared: &Shared, params: &Value) -> Response {
@@ -434,6 +492,8 @@ fn send_message(shared: &Shared, params: &Value) -> Response {
         text: text.to_string(),
         buttons,
         contact_button,
+        message_id,
+        edits: 0,
     });
     let mut message = json!({
         "message_id": message_id,
@@ -653,10 +713,17 @@ pub mod update {
         self::text(from, text)
     }
 
-    /// A tap on an inline button of a message the bot sent to a group.
-    pub fn group_callback(from: &Value, group_id: i64, query_id: &str, data: &str) -> Value {
+    /// A tap on an inline button of a message (`message_id`) the bot sent to a group.
+    pub fn group_callback(
+        from: &Value,
+        group_id: i64,
+        message_id: i64,
+        query_id: &str,
+        data: &str,
+    ) -> Value {
         let mut q = callback(from, query_id, data);
         q["message"]["chat"] = json!({"id": group_id, "type": "supergroup", "title": "Soporte"});
+        q["message"]["message_id"] = json!(message_id);
         q
     }
 

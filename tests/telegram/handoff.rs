@@ -126,32 +126,39 @@ async fn a_staff_member_takes_a_whatsapp_customer_and_gives_them_back() {
     // Someone who is not staff taps it: refused, nothing changes hands.
     telegram.push(
         "callback_query",
-        update::group_callback(&stranger, GROUP, "q0", &take),
+        update::group_callback(&stranger, GROUP, card.message_id, "q0", &take),
     );
     // Ana and Beto tap together: exactly one holds it.
     telegram.push(
         "callback_query",
-        update::group_callback(&ana, GROUP, "q1", &take),
+        update::group_callback(&ana, GROUP, card.message_id, "q1", &take),
     );
     telegram.push(
         "callback_query",
-        update::group_callback(&beto, GROUP, "q2", &take),
+        update::group_callback(&beto, GROUP, card.message_id, "q2", &take),
     );
     telegram
         .wait_until("both taps answered", |f| {
             let group = to_chat(&f.sent(), GROUP);
-            group.iter().any(|t| t.contains(": lo atiende"))
+            group.iter().any(|t| t.contains("Atendido por"))
                 && group.iter().any(|t| t.contains("Ya lo atiende"))
                 && group.iter().any(|t| t.contains("solo para el personal"))
         })
         .await;
+    // The card itself says who took it, once, and its button is gone.
+    let card = telegram
+        .sent()
+        .into_iter()
+        .find(|m| m.message_id == card.message_id)
+        .expect("the card");
+    assert_eq!(card.edits, 1, "edited once: {card:?}");
+    assert!(card.buttons.is_empty(), "{card:?}");
     let group = to_chat(&telegram.sent(), GROUP);
-    let winners: Vec<&String> = group
-        .iter()
-        .filter(|t| t.contains(": lo atiende"))
-        .collect();
-    assert_eq!(winners.len(), 1, "{group:?}");
-    let (owner, other) = if winners[0].contains("Ana") {
+    assert!(
+        !group.iter().any(|t| t.contains(": lo atiende")),
+        "no second message: {group:?}"
+    );
+    let (owner, other) = if card.text.contains("Atendido por Ana") {
         (ANA, BETO)
     } else {
         (BETO, ANA)

@@ -96,6 +96,7 @@ impl Harness {
             queued_at: 0,
             reply_to: None,
             attempted: false,
+            edit: None,
         };
         self.store
             .commit_turn(TurnCommit {
@@ -113,6 +114,7 @@ impl Harness {
             outbox_id: Some(entry.id),
             accepted_at: Instant::now(),
             reply_to: None,
+            edit: None,
         }
     }
 }
@@ -139,6 +141,7 @@ fn plain(user: &str, text: &str) -> Outbound {
         outbox_id: None,
         accepted_at: Instant::now(),
         reply_to: None,
+        edit: None,
     }
 }
 

@@ -95,6 +95,7 @@ impl Engine {
         let to = vec![Addressed {
             key: incident.data.key.clone(),
             reply: notice,
+            edit: None,
         }];
         Ok(Some((incident, to)))
     }

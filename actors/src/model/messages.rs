@@ -48,6 +48,9 @@ pub struct Inbound {
     pub accepted_at: tokio::time::Instant,
     /// The chat to answer in when it is not the user's own (a Telegram group).
     pub reply_to: Option<String>,
+    /// The platform id of the message whose button was tapped (a Telegram callback's message),
+    /// so that an answer may replace it.
+    pub tapped: Option<String>,
 }
 
 impl Inbound {
@@ -94,6 +97,7 @@ impl Inbound {
             profile: Profile::default(),
             accepted_at: tokio::time::Instant::now(),
             reply_to: None,
+            tapped: None,
         }
     }
 }
@@ -135,6 +139,9 @@ pub struct Outbound {
     /// Where the reply goes when not to the user's own chat (a Telegram group), fixed when the
     /// message came in: a private answer never lands in a chat the user wrote to since.
     pub reply_to: Option<String>,
+    /// The platform id of a message of ours this reply replaces, where the platform can edit
+    /// (Telegram: the staff card, once taken); elsewhere it is sent as a new message.
+    pub edit: Option<String>,
 }
 
 /// Where a channel takes replies. Implemented by every channel (an actor ref, a queue...).
@@ -149,6 +156,8 @@ pub struct JournalPayload {
     pub profile: Profile,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tapped: Option<String>,
 }
 
 impl Inbound {
@@ -159,6 +168,7 @@ impl Inbound {
             content: self.content.clone(),
             profile: self.profile.clone(),
             reply_to: self.reply_to.clone(),
+            tapped: self.tapped.clone(),
         })
         .ok()?;
         Some(crate::store::JournalEntry {
@@ -178,6 +188,7 @@ impl Inbound {
             profile: payload.profile,
             accepted_at: tokio::time::Instant::now(),
             reply_to: payload.reply_to,
+            tapped: payload.tapped,
         })
     }
 }

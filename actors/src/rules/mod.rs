@@ -212,6 +212,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "handoff_closed_hours",
     "handoff_card",
     "handoff_taken_group",
+    "handoff_card_taken",
     "handoff_taken_customer",
     "handoff_taken_staff",
     "handoff_held_by",

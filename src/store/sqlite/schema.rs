@@ -192,6 +192,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (outage, channel, user)
     );
     "#,
+    // 10: the message a reply replaces, where the platform can edit (a staff card, once
+    // taken).
+    r#"
+    ALTER TABLE outbox ADD COLUMN edit TEXT;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

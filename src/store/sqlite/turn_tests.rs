@@ -136,6 +136,7 @@ async fn a_turn_commits_snapshot_journal_and_outbox_at_once() {
             queued_at: 0,
             reply_to: None,
             attempted: false,
+            edit: None,
         }],
     };
     {
@@ -246,6 +247,7 @@ async fn retention_forgets_old_rows_and_keeps_records_and_pending_work() {
         queued_at: unix_now(),
         reply_to: None,
         attempted: false,
+        edit: None,
     };
     store
         .commit_turn(TurnCommit {

@@ -111,8 +111,8 @@ fn insert_replies(
         let inserted = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO outbox \
-                 (id, channel, user, in_reply_to, reply, created_at, reply_to) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (id, channel, user, in_reply_to, reply, created_at, reply_to, edit) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -122,7 +122,8 @@ fn insert_replies(
                     reply.in_reply_to,
                     json,
                     format_utc(reply.queued_at),
-                    reply.reply_to
+                    reply.reply_to,
+                    reply.edit
                 ])
             })
             .map_err(db_err)?;
@@ -206,7 +207,7 @@ pub(super) fn outbox_pending(
         .prepare_cached(
             "SELECT id, user, in_reply_to, reply, \
              COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0), reply_to, \
-             attempted_at IS NOT NULL FROM outbox \
+             attempted_at IS NOT NULL, edit FROM outbox \
              WHERE channel = ?1 AND sent_at IS NULL ORDER BY seq",
         )
         .map_err(db_err)?;
@@ -220,12 +221,14 @@ pub(super) fn outbox_pending(
                 row.get::<_, i64>(4)?,
                 row.get::<_, Option<String>>(5)?,
                 row.get::<_, bool>(6)?,
+                row.get::<_, Option<String>>(7)?,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, user, in_reply_to, json, queued_at, reply_to, attempted) = row.map_err(db_err)?;
+        let (id, user, in_reply_to, json, queued_at, reply_to, attempted, edit) =
+            row.map_err(db_err)?;
         let reply = serde_json::from_str(&json)
             .map_err(|e| StoreError::Invalid(format!("outbox reply {id}: {e}")))?;
         out.push(OutboxEntry {
@@ -236,6 +239,7 @@ pub(super) fn outbox_pending(
             queued_at: u64::try_from(queued_at).unwrap_or(0),
             reply_to,
             attempted,
+            edit,
         });
     }
     Ok(out)

@@ -33,6 +33,8 @@ use serde::{Deserialize, Serialize};
 pub struct Addressed {
     pub key: ConversationKey,
     pub reply: Reply,
+    /// The platform id of a message of ours it replaces, where the platform can edit.
+    pub edit: Option<String>,
 }
 
 /// A staff member's: the customer their messages go to, and the handoff that lets them.
@@ -124,6 +126,7 @@ impl Engine {
         state.outgoing.push(Addressed {
             key: key.clone(),
             reply,
+            edit: None,
         });
     }
 

@@ -1,7 +1,7 @@
 //! The staff member's side of a handoff: taking a conversation (the card's button, a `/mis`
 //! button or `/atender H-000001`), the commands, and what they write going to the customer.
 
-use super::{channel_name, Relay, RELAYED_CHARS, TAKE};
+use super::{channel_name, Addressed, Relay, RELAYED_CHARS, TAKE};
 use crate::engine::{phone_of, ConversationState, Engine};
 use crate::model::{Channel, Content, ConversationKey, Inbound, QuickReply, Reply};
 use crate::store::handoff::{Claim, Ended, Handoff, NewHandoff, Owner};
@@ -76,15 +76,36 @@ impl Engine {
             self.say("handoff_taken_customer", &[("staff", staff_name.clone())]),
         );
         let details = self.details(&handoff).await;
-        if inbound.reply_to.is_some() {
-            // Tapped in the group: the group sees who took it, the details go private.
-            self.send_to(state, key, details);
-            self.say(
-                "handoff_taken_group",
-                &[("name", handoff.name.clone()), ("staff", staff_name)],
-            )
-        } else {
-            details
+        match (&inbound.reply_to, &inbound.tapped) {
+            // Tapped on the card in the group: the card now says who took it (its button
+            // gone), and the details go private.
+            (Some(group), Some(card)) => {
+                self.send_to(state, key, details);
+                state.outgoing.push(Addressed {
+                    key: ConversationKey::new(key.channel, group.clone()),
+                    reply: self.say(
+                        "handoff_card_taken",
+                        &[
+                            ("id", handoff.id.clone()),
+                            ("name", handoff.name.clone()),
+                            ("channel", channel_name(handoff.customer.channel).into()),
+                            ("staff", staff_name),
+                        ],
+                    ),
+                    edit: Some(card.clone()),
+                });
+                state.silent = true;
+                Reply::default()
+            }
+            // Taken in the group without the card (a command): the group is told who.
+            (Some(_), None) => {
+                self.send_to(state, key, details);
+                self.say(
+                    "handoff_taken_group",
+                    &[("name", handoff.name.clone()), ("staff", staff_name)],
+                )
+            }
+            (None, _) => details,
         }
     }
 

@@ -73,11 +73,13 @@ impl Engine {
                 Ended::Expired => self.say("handoff_expired", &[]),
                 _ => self.say("handoff_released_customer", &[]),
             },
+            edit: None,
         }];
         if let Some(owner) = &h.owner {
             notices.push(Addressed {
                 key: owner.key.clone(),
                 reply: self.say("handoff_idle_staff", &[("name", h.name.clone())]),
+                edit: None,
             });
         }
         Some(SweepEvent {
@@ -103,6 +105,7 @@ impl Engine {
             .map(|key| Addressed {
                 key,
                 reply: card.clone(),
+                edit: None,
             })
             .collect();
         Some(SweepEvent {
