@@ -505,12 +505,13 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         let router = core.router.clone();
         tokio::spawn(run_console_stdio(router, replies, opts))
     });
+    let stop_requested = shutdown_signal();
     ready.store(true, Ordering::Release);
     tracing::info!(channels = %names.join(","), "redsol is running; Ctrl-C or SIGTERM stops it");
 
     let mut root_done = false;
     tokio::select! {
-        _ = shutdown_signal() => tracing::info!("shutdown requested"),
+        _ = stop_requested => tracing::info!("shutdown requested"),
         _ = &mut core.root_handle => {
             root_done = true;
             tracing::error!("the actor tree stopped on its own");
@@ -578,7 +579,6 @@ async fn run_console_stdio(
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM.
 /// Applies the store's retention at start and then every hour (a failure is logged by the
 /// store and tried again the next hour).
 async fn prune_hourly(store: Arc<dyn Store>, retention: redsol_actors::store::Retention) {
@@ -592,25 +592,32 @@ async fn prune_hourly(store: Arc<dyn Store>, retention: redsol_actors::store::Re
     }
 }
 
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// it is first awaited: a SIGTERM that arrives right after start-up is a stop, not a kill.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        let ctrl_c = async {
+            if ctrl_c.await.is_err() {
+                std::future::pending::<()>().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
     }
 }

@@ -72,8 +72,8 @@ fn without_a_token_the_admin_api_is_off() {
     let data = tempfile::tempdir().expect("tempdir");
     let server = Server::start(&[], data.path(), &[]);
     assert_eq!(close(&server.addr, "INC-000001", Some(""), "{}").0, 404);
-    let (ok, _) = server.terminate();
-    assert!(ok);
+    let (ok, log) = server.terminate();
+    assert!(ok, "{log:#?}");
 }
 
 /// Alertmanager's webhook payload (version 4) with one alert.

@@ -145,6 +145,21 @@ async fn a_staff_member_takes_a_whatsapp_customer_and_gives_them_back() {
                 && group.iter().any(|t| t.contains("solo para el personal"))
         })
         .await;
+    // Nor can someone who is not staff read a customer's record or close a ticket.
+    telegram.push("message", update::text(&stranger, "/cliente"));
+    telegram.push(
+        "message",
+        update::text(&stranger, "/cerrar INC-000001 listo"),
+    );
+    telegram
+        .wait_until("both refused", |f| {
+            to_chat(&f.sent(), 5151)
+                .iter()
+                .filter(|t| t.contains("solo para el personal"))
+                .count()
+                == 2
+        })
+        .await;
     // The card itself says who took it, once, and its button is gone.
     let card = telegram
         .sent()
