@@ -1,6 +1,10 @@
 //! Assembling and running redsol: the store, the engine, the actor tree, the channels and the
 //! HTTP server, and a graceful stop on Ctrl-C or SIGTERM (stop taking input, let in-flight
 //! turns finish and snapshot, exit).
+//! - this file: the channels a mode starts, `redsol run` and `redsol chat`;
+//! - [`core`]: the store, the engine and the actor tree, and their stop;
+//! - [`tasks`]: the console on stdio, the hourly retention, tickets closed in the sheet, the
+//!   stop signal.
 
 use crate::admin::{self, AdminState};
 use crate::console::{self, ConsoleOptions, ConsoleSink};
@@ -27,6 +31,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+mod core;
+mod tasks;
+
+use self::core::left;
+pub use self::core::{hybrid_tuning, open_store, start_core, Core};
+pub use tasks::shutdown_signal;
+use tasks::{prune_hourly, run_console_stdio, tell_closed};
+
 /// Which channels `redsol run` starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -34,186 +46,6 @@ pub enum Mode {
     Telegram,
     Whatsapp,
     Console,
-}
-
-/// Opens the store: Google Sheets (over the embedded store for redsol's own state) when
-/// `GOOGLE_SHEETS_ID` and credentials are set, else the embedded store alone, seeded with demo
-/// clients on first start.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    match &settings.sheets {
-        Some(sheets) => {
-            let local = open_sqlite(settings, false)?;
-            let store = SheetsStore::open(sheets, &settings.sheets_tuning, local)
-                .await
-                .context("cannot open the Google Sheets store")?;
-            Ok(Arc::new(store))
-        }
-        None => Ok(Arc::new(open_sqlite(settings, true)?)),
-    }
-}
-
-/// The embedded SQLite store; `demo` seeds demo clients into an empty one.
-fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
-    let zones: Vec<String> = settings
-        .rules
-        .zones
-        .iter()
-        .map(|z| z.name.clone())
-        .collect();
-    let plans: Vec<(u32, u32)> = settings
-        .rules
-        .plans
-        .iter()
-        .map(|p| (p.mbps, p.price))
-        .collect();
-    let count = if demo { settings.store.demo_clients } else { 0 };
-    let key = crate::store::opaque_id_key(&settings.store.data_dir).with_context(|| {
-        format!(
-            "cannot keep the log id key in {} (set REDSOL_DATA_DIR to a writable directory)",
-            settings.store.data_dir.display()
-        )
-    })?;
-    redsol_actors::model::set_opaque_id_key(key);
-    SqliteStore::open(&settings.store.data_dir, || {
-        if count > 0 {
-            tracing::info!(count, "seeding the embedded store with demo clients");
-        }
-        redsol_actors::demo::demo_clients(count, &zones, &plans)
-    })
-    .with_context(|| {
-        format!(
-            "cannot open the embedded store in {} (set REDSOL_DATA_DIR to a writable directory)",
-            settings.store.data_dir.display()
-        )
-    })
-}
-
-/// Tells the customers of tickets staff closed outside redsol (in the sheet), and asks them to
-/// rate it.
-async fn tell_closed(
-    engine: Engine,
-    notifier: Notifier,
-    mut closed: redsol_actors::store::tickets::ClosedElsewhere,
-) {
-    while let Some((id, status)) = closed.recv().await {
-        match engine.close_ticket(&id, &status, "", None).await {
-            Ok(Some((incident, notices))) => {
-                let event = format!("close:{}:{}", incident.id, engine.now());
-                if let Err(e) = notifier.send(&event, notices).await {
-                    tracing::error!(error = %e, ticket = %incident.id, "a ticket closed in the sheet could not be told to its customer");
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(error = %e, ticket = %id, "a ticket closed in the sheet could not be closed here")
-            }
-        }
-    }
-}
-
-/// The running core: the actor tree and what it needs.
-pub struct Core {
-    pub router: Router,
-    pub root: ractor::ActorRef<RootMsg>,
-    pub root_handle: tokio::task::JoinHandle<()>,
-    pub store: Arc<dyn Store>,
-    pub engine: Engine,
-    /// Gemini, when configured.
-    pub llm: Option<GeminiModel>,
-}
-
-/// Starts the actor tree over the store with the given reply sinks, and replays unanswered
-/// journaled messages.
-pub async fn start_core(
-    settings: &Settings,
-    store: Arc<dyn Store>,
-    sinks: Sinks,
-) -> anyhow::Result<Core> {
-    let rules = Arc::new(settings.rules.clone());
-    let (brain, llm): (Arc<dyn Brain>, _) = match &settings.gemini {
-        Some(g) => {
-            let model = GeminiModel::start(g, &settings.brain, &settings.rules).await?;
-            telemetry::register_llm();
-            tracing::info!(model = %g.model, "language model: Gemini when the offline NLU is unsure");
-            let brain = HybridBrain::new(
-                rules.clone(),
-                Arc::new(model.clone()),
-                hybrid_tuning(&settings.brain),
-            );
-            (Arc::new(brain), Some(model))
-        }
-        None => (Arc::new(OfflineBrain::new(rules.clone())), None),
-    };
-    let engine = Engine::new(rules, brain, store.clone()).with_running(sinks.keys().copied());
-    engine
-        .load_outages()
-        .await
-        .context("cannot read the open outages")?;
-    engine
-        .load_handoffs()
-        .await
-        .context("cannot read the open handoffs")?;
-    let (router, root, root_handle) = supervisor::start(SupervisorArgs {
-        engine: engine.clone(),
-        sinks,
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot start the actor tree: {e}"))?;
-    let replayed = supervisor::replay_journal(store.as_ref(), &router)
-        .await
-        .context("cannot replay the inbound journal")?;
-    if replayed > 0 {
-        tracing::info!(
-            replayed,
-            "unanswered messages from the last run handed to their conversations"
-        );
-    }
-    Ok(Core {
-        router,
-        root,
-        root_handle,
-        store,
-        engine,
-        llm,
-    })
-}
-
-/// What is left of the stop's grace period (at least a moment, to flush what is ready).
-fn left(deadline: tokio::time::Instant) -> Duration {
-    deadline
-        .saturating_duration_since(tokio::time::Instant::now())
-        .max(Duration::from_millis(200))
-}
-
-/// The hybrid brain's knobs from `[brain]`.
-pub fn hybrid_tuning(brain: &BrainTuning) -> HybridTuning {
-    HybridTuning {
-        ask_below: brain.ask_below,
-        always_ask: false,
-        turn_budget: brain.turn_budget(),
-        wording: brain.wording,
-        wording_max_chars: brain.wording_max_chars,
-        facts: brain.facts.clone(),
-    }
-}
-
-impl Core {
-    /// Lets in-flight turns finish (within the grace period), then stops the tree.
-    pub async fn stop(self, grace: Duration) {
-        if self.router.drain(grace).await.is_err() {
-            tracing::warn!(
-                grace_secs = grace.as_secs(),
-                "conversations did not finish within the grace period"
-            );
-        }
-        self.root.stop(Some("shutdown".into()));
-        if !self.root_handle.is_finished() {
-            let _ = self.root_handle.await;
-        }
-        if let Some(llm) = self.llm {
-            llm.stop();
-        }
-    }
 }
 
 /// The variables that enable each channel, for the operator.
@@ -564,60 +396,4 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         anyhow::bail!("the actor tree failed");
     }
     Ok(())
-}
-
-async fn run_console_stdio(
-    router: Router,
-    replies: mpsc::UnboundedReceiver<Outbound>,
-    opts: ConsoleOptions,
-) {
-    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-    if let Err(e) = console::run(router, replies, stdin, tokio::io::stdout(), opts).await {
-        tracing::error!(error = %e, "console channel stopped");
-    } else {
-        tracing::info!("console input ended; still serving HTTP until stopped");
-    }
-}
-
-/// Applies the store's retention at start and then every hour (a failure is logged by the
-/// store and tried again the next hour).
-async fn prune_hourly(store: Arc<dyn Store>, retention: redsol_actors::store::Retention) {
-    let mut every = tokio::time::interval(Duration::from_secs(3600));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        let _ = store
-            .prune(redsol_actors::store::unix_now(), retention)
-            .await;
-    }
-}
-
-/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
-/// it is first awaited: a SIGTERM that arrives right after start-up is a stop, not a kill.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
-    let ctrl_c = tokio::signal::ctrl_c();
-    async move {
-        let ctrl_c = async {
-            if ctrl_c.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        #[cfg(unix)]
-        let terminate = async {
-            match terminate {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = terminate => {},
-        }
-    }
 }

@@ -1,0 +1,161 @@
+//! The core of a running redsol: the store opened, the engine and its brain, the actor tree
+//! started over the channels' sinks, and its stop.
+
+use super::*;
+
+/// Opens the store: Google Sheets (over the embedded store for redsol's own state) when
+/// `GOOGLE_SHEETS_ID` and credentials are set, else the embedded store alone, seeded with demo
+/// clients on first start.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match &settings.sheets {
+        Some(sheets) => {
+            let local = open_sqlite(settings, false)?;
+            let store = SheetsStore::open(sheets, &settings.sheets_tuning, local)
+                .await
+                .context("cannot open the Google Sheets store")?;
+            Ok(Arc::new(store))
+        }
+        None => Ok(Arc::new(open_sqlite(settings, true)?)),
+    }
+}
+
+/// The embedded SQLite store; `demo` seeds demo clients into an empty one.
+fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
+    let zones: Vec<String> = settings
+        .rules
+        .zones
+        .iter()
+        .map(|z| z.name.clone())
+        .collect();
+    let plans: Vec<(u32, u32)> = settings
+        .rules
+        .plans
+        .iter()
+        .map(|p| (p.mbps, p.price))
+        .collect();
+    let count = if demo { settings.store.demo_clients } else { 0 };
+    let key = crate::store::opaque_id_key(&settings.store.data_dir).with_context(|| {
+        format!(
+            "cannot keep the log id key in {} (set REDSOL_DATA_DIR to a writable directory)",
+            settings.store.data_dir.display()
+        )
+    })?;
+    redsol_actors::model::set_opaque_id_key(key);
+    SqliteStore::open(&settings.store.data_dir, || {
+        if count > 0 {
+            tracing::info!(count, "seeding the embedded store with demo clients");
+        }
+        redsol_actors::demo::demo_clients(count, &zones, &plans)
+    })
+    .with_context(|| {
+        format!(
+            "cannot open the embedded store in {} (set REDSOL_DATA_DIR to a writable directory)",
+            settings.store.data_dir.display()
+        )
+    })
+}
+
+/// The running core: the actor tree and what it needs.
+pub struct Core {
+    pub router: Router,
+    pub root: ractor::ActorRef<RootMsg>,
+    pub root_handle: tokio::task::JoinHandle<()>,
+    pub store: Arc<dyn Store>,
+    pub engine: Engine,
+    /// Gemini, when configured.
+    pub llm: Option<GeminiModel>,
+}
+
+/// Starts the actor tree over the store with the given reply sinks, and replays unanswered
+/// journaled messages.
+pub async fn start_core(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    sinks: Sinks,
+) -> anyhow::Result<Core> {
+    let rules = Arc::new(settings.rules.clone());
+    let (brain, llm): (Arc<dyn Brain>, _) = match &settings.gemini {
+        Some(g) => {
+            let model = GeminiModel::start(g, &settings.brain, &settings.rules).await?;
+            telemetry::register_llm();
+            tracing::info!(model = %g.model, "language model: Gemini when the offline NLU is unsure");
+            let brain = HybridBrain::new(
+                rules.clone(),
+                Arc::new(model.clone()),
+                hybrid_tuning(&settings.brain),
+            );
+            (Arc::new(brain), Some(model))
+        }
+        None => (Arc::new(OfflineBrain::new(rules.clone())), None),
+    };
+    let engine = Engine::new(rules, brain, store.clone()).with_running(sinks.keys().copied());
+    engine
+        .load_outages()
+        .await
+        .context("cannot read the open outages")?;
+    engine
+        .load_handoffs()
+        .await
+        .context("cannot read the open handoffs")?;
+    let (router, root, root_handle) = supervisor::start(SupervisorArgs {
+        engine: engine.clone(),
+        sinks,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot start the actor tree: {e}"))?;
+    let replayed = supervisor::replay_journal(store.as_ref(), &router)
+        .await
+        .context("cannot replay the inbound journal")?;
+    if replayed > 0 {
+        tracing::info!(
+            replayed,
+            "unanswered messages from the last run handed to their conversations"
+        );
+    }
+    Ok(Core {
+        router,
+        root,
+        root_handle,
+        store,
+        engine,
+        llm,
+    })
+}
+
+/// What is left of the stop's grace period (at least a moment, to flush what is ready).
+pub(super) fn left(deadline: tokio::time::Instant) -> Duration {
+    deadline
+        .saturating_duration_since(tokio::time::Instant::now())
+        .max(Duration::from_millis(200))
+}
+
+/// The hybrid brain's knobs from `[brain]`.
+pub fn hybrid_tuning(brain: &BrainTuning) -> HybridTuning {
+    HybridTuning {
+        ask_below: brain.ask_below,
+        always_ask: false,
+        turn_budget: brain.turn_budget(),
+        wording: brain.wording,
+        wording_max_chars: brain.wording_max_chars,
+        facts: brain.facts.clone(),
+    }
+}
+
+impl Core {
+    /// Lets in-flight turns finish (within the grace period), then stops the tree.
+    pub async fn stop(self, grace: Duration) {
+        if self.router.drain(grace).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "conversations did not finish within the grace period"
+            );
+        }
+        self.root.stop(Some("shutdown".into()));
+        if !self.root_handle.is_finished() {
+            let _ = self.root_handle.await;
+        }
+        if let Some(llm) = self.llm {
+            llm.stop();
+        }
+    }
+}

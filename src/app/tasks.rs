@@ -1,0 +1,86 @@
+//! The background tasks of `redsol run`: the console on stdio, the hourly retention, telling
+//! the customers of tickets closed in the sheet, and the stop signal.
+
+use super::*;
+
+pub(super) async fn run_console_stdio(
+    router: Router,
+    replies: mpsc::UnboundedReceiver<Outbound>,
+    opts: ConsoleOptions,
+) {
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    if let Err(e) = console::run(router, replies, stdin, tokio::io::stdout(), opts).await {
+        tracing::error!(error = %e, "console channel stopped");
+    } else {
+        tracing::info!("console input ended; still serving HTTP until stopped");
+    }
+}
+
+/// Applies the store's retention at start and then every hour (a failure is logged by the
+/// store and tried again the next hour).
+pub(super) async fn prune_hourly(
+    store: Arc<dyn Store>,
+    retention: redsol_actors::store::Retention,
+) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let _ = store
+            .prune(redsol_actors::store::unix_now(), retention)
+            .await;
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// it is first awaited: a SIGTERM that arrives right after start-up is a stop, not a kill.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        let ctrl_c = async {
+            if ctrl_c.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = terminate => {},
+        }
+    }
+}
+
+/// Tells the customers of tickets staff closed outside redsol (in the sheet), and asks them to
+/// rate it.
+pub(super) async fn tell_closed(
+    engine: Engine,
+    notifier: Notifier,
+    mut closed: redsol_actors::store::tickets::ClosedElsewhere,
+) {
+    while let Some((id, status)) = closed.recv().await {
+        match engine.close_ticket(&id, &status, "", None).await {
+            Ok(Some((incident, notices))) => {
+                let event = format!("close:{}:{}", incident.id, engine.now());
+                if let Err(e) = notifier.send(&event, notices).await {
+                    tracing::error!(error = %e, ticket = %incident.id, "a ticket closed in the sheet could not be told to its customer");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, ticket = %id, "a ticket closed in the sheet could not be closed here")
+            }
+        }
+    }
+}
