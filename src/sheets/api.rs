@@ -180,6 +180,19 @@ pub fn whole(tab: &str) -> String {
     format!("'{tab}'")
 }
 
+/// Rows of plain text as the body of a write.
+fn plain_rows(rows: Vec<Vec<String>>) -> ValueRange {
+    ValueRange {
+        major_dimension: Some("ROWS".into()),
+        range: None,
+        values: Some(
+            rows.into_iter()
+                .map(|r| r.into_iter().map(Value::String).collect())
+                .collect(),
+        ),
+    }
+}
+
 /// One spreadsheet, through one authenticated client.
 pub struct SheetsApi {
     hub: Sheets<Connector>,
@@ -271,16 +284,7 @@ impl SheetsApi {
     /// (`valueInputOption=RAW`, `insertDataOption=INSERT_ROWS`): one write request.
     pub async fn append(&self, range: &str, new_rows: Vec<Vec<String>>) -> Result<(), SheetsError> {
         let started = Instant::now();
-        let body = ValueRange {
-            major_dimension: Some("ROWS".into()),
-            range: None,
-            values: Some(
-                new_rows
-                    .into_iter()
-                    .map(|r| r.into_iter().map(Value::String).collect())
-                    .collect(),
-            ),
-        };
+        let body = plain_rows(new_rows);
         let mut status = Status::default();
         let call = self
             .hub
@@ -299,16 +303,7 @@ impl SheetsApi {
     /// Writes `values` at `range` (one cell or a block), as plain values (`RAW`).
     pub async fn update(&self, range: &str, values: Vec<Vec<String>>) -> Result<(), SheetsError> {
         let started = Instant::now();
-        let body = ValueRange {
-            major_dimension: Some("ROWS".into()),
-            range: None,
-            values: Some(
-                values
-                    .into_iter()
-                    .map(|r| r.into_iter().map(Value::String).collect())
-                    .collect(),
-            ),
-        };
+        let body = plain_rows(values);
         let mut status = Status::default();
         let call = self
             .hub
