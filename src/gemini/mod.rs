@@ -185,7 +185,7 @@ fn spawn_call(
 }
 
 /// The least time worth giving a request.
-const MIN_REQUEST: Duration = Duration::from_millis(500);
+const MIN_REQUEST: Duration = Duration::from_millis(crate::settings::MIN_GEMINI_REQUEST_MS);
 
 /// One call: a slot, then requests until one succeeds, fails for good, or the next retry
 /// would end past the deadline.

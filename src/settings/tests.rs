@@ -64,6 +64,32 @@ fn config_file_layer_merges_and_bad_keys_are_named() {
         "{err:#}"
     );
 
+    // A turn budget Gemini could never be asked within is refused, not silently unused.
+    let short = dir.path().join("short.toml");
+    std::fs::write(
+        &short,
+        "[brain]\ncall_timeout_ms = 200\nturn_budget_ms = 300\n",
+    )
+    .expect("write");
+    let err = Settings::load_from(&env(&[(
+        "REDSOL_CONFIG",
+        short.to_str().unwrap_or_default(),
+    )]))
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("brain.turn_budget_ms") && format!("{err:#}").contains("500"),
+        "{err:#}"
+    );
+    // Half-configured [handoff] hours name their key.
+    let hours = dir.path().join("hours.toml");
+    std::fs::write(&hours, "[handoff]\nopen = \"19:00\"\nclose = \"09:00\"\n").expect("write");
+    let err = Settings::load_from(&env(&[(
+        "REDSOL_CONFIG",
+        hours.to_str().unwrap_or_default(),
+    )]))
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("handoff.close"), "{err:#}");
+
     let typo = dir.path().join("typo.toml");
     std::fs::write(&typo, "[rules]\nemoji = false\n").expect("write");
     let err = Settings::load_from(&env(&[(

@@ -119,6 +119,10 @@ impl TelegramTuning {
     }
 }
 
+/// The least time left in a turn for which Gemini is asked (milliseconds): a shorter request
+/// would rarely come back in time.
+pub const MIN_GEMINI_REQUEST_MS: u64 = 500;
+
 /// Google Sheets tuning (`[sheets]`): tabs, cache, write budget, retries.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -231,8 +235,14 @@ impl BrainTuning {
         if self.call_timeout_ms == 0 {
             return bad("call_timeout_ms", &self.call_timeout_ms, "must be positive");
         }
-        if self.turn_budget_ms == 0 {
-            return bad("turn_budget_ms", &self.turn_budget_ms, "must be positive");
+        if self.turn_budget_ms < MIN_GEMINI_REQUEST_MS {
+            return bad(
+                "turn_budget_ms",
+                &self.turn_budget_ms,
+                &format!(
+                    "must be at least {MIN_GEMINI_REQUEST_MS}: Gemini is never asked with less time left"
+                ),
+            );
         }
         if self.call_timeout_ms > self.turn_budget_ms {
             return bad(

@@ -168,10 +168,14 @@ async fn nothing_is_lost_or_doubled_through_graph_errors_a_slow_gemini_and_a_kil
         by_user
     };
     graph
-        .wait_sent("a reply to every message", |sent| {
-            let c = counts(sent);
-            (0..USERS).all(|n| c.get(&user(n)).copied().unwrap_or(0) >= PER_USER)
-        })
+        .wait_sent_within(
+            Duration::from_secs(120),
+            "a reply to every message",
+            |sent| {
+                let c = counts(sent);
+                (0..USERS).all(|n| c.get(&user(n)).copied().unwrap_or(0) >= PER_USER)
+            },
+        )
         .await;
     // And nothing left to send: the outbox drained (bounded poll of /metrics).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

@@ -269,7 +269,17 @@ impl FakeGraph {
 
     /// Waits until the accepted messages satisfy `done`; returns them.
     pub async fn wait_sent(&self, what: &str, done: impl Fn(&[Recorded]) -> bool) -> Vec<Recorded> {
-        self.wait_until(WAIT, what, |i| done(&i.sent)).await;
+        self.wait_sent_within(WAIT, what, done).await
+    }
+
+    /// [`FakeGraph::wait_sent`], at most `bound` on the test's clock.
+    pub async fn wait_sent_within(
+        &self,
+        bound: Duration,
+        what: &str,
+        done: impl Fn(&[Recorded]) -> bool,
+    ) -> Vec<Recorded> {
+        self.wait_until(bound, what, |i| done(&i.sent)).await;
         self.sent()
     }
 
