@@ -30,7 +30,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// How long [`FakeGraph::wait_for`] waits before failing the test.
-pub const WAIT: Duration = Duration::from_secs(10);
+pub const WAIT: Duration = Duration::from_secs(30);
 
 /// A message Graph accepted.
 #[derive(Clone, Debug)]
