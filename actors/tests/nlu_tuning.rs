@@ -13,7 +13,7 @@ fn grid_on_the_dev_split() {
     let rules = redsol_actors::testing::rules();
     let parse = |s| corpus::parse(s).unwrap_or_default();
     let (train, dev) = (parse(corpus::TRAIN), parse(corpus::DEV));
-    for epochs in [30] {
+    for epochs in [15, 30] {
         for lr in [6.0] {
             let s = Training {
                 epochs,

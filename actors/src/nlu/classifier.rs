@@ -26,7 +26,7 @@ pub struct Training {
 impl Default for Training {
     fn default() -> Self {
         Self {
-            epochs: 30,
+            epochs: 15,
             learning_rate: 6.0,
             l2: 1e-5,
             seed: 0x5eed_2026,
