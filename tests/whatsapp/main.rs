@@ -2,6 +2,7 @@
 //! one integration-test binary, so it builds once.
 
 mod fake_graph;
+mod outages;
 mod outbound;
 #[path = "../support/mod.rs"]
 mod support;
