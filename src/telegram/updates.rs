@@ -17,6 +17,7 @@
 //! deduplicates by.
 
 use crate::settings::GroupMode;
+use redsol_actors::flows::handoff::STAFF_COMMANDS;
 use redsol_actors::model::{Channel, Content, ConversationKey, Inbound, Profile};
 use teloxide::types::{
     CallbackQuery, CallbackQueryId, Chat, Message, MessageKind, Update, UpdateKind, User,
@@ -309,12 +310,10 @@ impl Command {
             "menu" | "inicio" => "menu".to_string(),
             "ayuda" | "help" => "ayuda".to_string(),
             "cancelar" | "cancel" => "cancelar".to_string(),
-            // Staff commands of a handoff keep their slash: without it they are words a staff
-            // member may well write to a customer.
-            "soltar" | "mis" | "cliente" | "cerrar" | "atender" | "falla" | "restablecido"
-            | "fallas" => format!("/{} {}", self.name, self.args)
-                .trim_end()
-                .to_string(),
+            // Staff commands keep their slash (the engine's list).
+            name if STAFF_COMMANDS.contains(&format!("/{name}").as_str()) => {
+                format!("/{name} {}", self.args).trim_end().to_string()
+            }
             other if self.args.is_empty() => other.replace('_', " "),
             other => format!("{} {}", other.replace('_', " "), self.args),
         }

@@ -16,11 +16,10 @@ mod support;
 
 use fake_graph::{FakeGraph, Script};
 use redsol::whatsapp::signature::sign;
-use serde_json::json;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
-use support::{http_get, metric, Server};
+use support::{http_get, metric, whatsapp_text, Server};
 
 const TOKEN: &str = "fault-run-token";
 const PHONE_ID: &str = "1098765432";
@@ -43,17 +42,7 @@ fn body(n: usize, round: usize) -> (String, String) {
     } else {
         "hola"
     };
-    let delivery = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "524640000000", "phone_number_id": PHONE_ID},
-            "contacts": [{"profile": {"name": "Cliente"}, "wa_id": user(n)}],
-            "messages": [{"from": user(n), "id": id, "timestamp": "1764000000", "type": "text",
-                          "text": {"body": text}}]
-        }}]}]
-    })
-    .to_string();
+    let delivery = whatsapp_text(PHONE_ID, &user(n), "Cliente", &id, text);
     (id, delivery)
 }
 

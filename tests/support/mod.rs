@@ -194,3 +194,18 @@ pub fn metric(text: &str, series: &str) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
 }
+
+/// One WhatsApp text message as Meta delivers it to the webhook (the body to sign).
+pub fn whatsapp_text(phone_id: &str, from: &str, name: &str, id: &str, text: &str) -> String {
+    serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "524640000000", "phone_number_id": phone_id},
+            "contacts": [{"profile": {"name": name}, "wa_id": from}],
+            "messages": [{"from": from, "id": id, "timestamp": "1764000000", "type": "text",
+                          "text": {"body": text}}]
+        }}]}]
+    })
+    .to_string()
+}

@@ -4,9 +4,8 @@
 use crate::fake::{update, FakeTelegram};
 use crate::fake_graph::FakeGraph;
 use crate::harness::TOKEN;
-use crate::support::Server;
+use crate::support::{whatsapp_text, Server};
 use redsol::whatsapp::signature::sign;
-use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_mode_runs_telegram_and_whatsapp_side_by_side() {
@@ -39,12 +38,13 @@ async fn auto_mode_runs_telegram_and_whatsapp_side_by_side() {
     );
 
     // WhatsApp, by its signed webhook.
-    let body = json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
-        "metadata": {"display_phone_number": "524640000000", "phone_number_id": "1098765432"},
-        "contacts": [{"wa_id": "5214641000009", "profile": {"name": "Luis"}}],
-        "messages": [{"from": "5214641000009", "id": "wamid.SBS1", "type": "text", "text": {"body": "cuanto cuesta el de 50?"}}]
-    }}]}]})
-    .to_string();
+    let body = whatsapp_text(
+        "1098765432",
+        "5214641000009",
+        "Luis",
+        "wamid.SBS1",
+        "cuanto cuesta el de 50?",
+    );
     let status = reqwest::Client::new()
         .post(server.url("/webhook"))
         .header("X-Hub-Signature-256", sign(b"secret", body.as_bytes()))

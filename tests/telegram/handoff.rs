@@ -5,9 +5,8 @@
 use crate::fake::{update, FakeTelegram, Sent};
 use crate::fake_graph::{FakeGraph, Recorded};
 use crate::harness::TOKEN;
-use crate::support::Server;
+use crate::support::{whatsapp_text, Server};
 use redsol::whatsapp::signature::sign;
-use serde_json::json;
 use std::path::Path;
 
 const GROUP: i64 = -100_777;
@@ -50,12 +49,7 @@ fn start(data: &Path, telegram: &FakeTelegram, graph: &FakeGraph) -> Server {
 
 /// The customer writes on WhatsApp (a signed webhook).
 async fn customer_says(server: &Server, id: &str, text: &str) {
-    let body = json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
-        "metadata": {"display_phone_number": "524640000000", "phone_number_id": "1098765432"},
-        "contacts": [{"wa_id": CUSTOMER, "profile": {"name": "Lupita"}}],
-        "messages": [{"from": CUSTOMER, "id": id, "type": "text", "text": {"body": text}}]
-    }}]}]})
-    .to_string();
+    let body = whatsapp_text("1098765432", CUSTOMER, "Lupita", id, text);
     let status = reqwest::Client::new()
         .post(server.url("/webhook"))
         .header("X-Hub-Signature-256", sign(b"secret", body.as_bytes()))

@@ -3,7 +3,7 @@
 //! one FALLA ticket, with no ticket of their own; 5 Sur customers get the usual questions.
 
 use crate::fake_graph::FakeGraph;
-use crate::support::Server;
+use crate::support::{whatsapp_text, Server};
 use redsol::whatsapp::signature::sign;
 use serde_json::json;
 
@@ -11,20 +11,6 @@ const SECRET: &str = "outage-app-secret";
 const TOKEN: &str = "outage-access-token";
 const PHONE_ID: &str = "1098765432";
 const ADMIN: &str = "outage-admin-token";
-
-fn delivery(from: &str, id: &str, text: &str) -> String {
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "524640000000", "phone_number_id": PHONE_ID},
-            "contacts": [{"profile": {"name": "Vecino"}, "wa_id": from}],
-            "messages": [{"from": from, "id": id, "timestamp": "1764000000", "type": "text",
-                          "text": {"body": text}}]
-        }}]}]
-    })
-    .to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_from_a_zone_in_outage_share_one_ticket() {
@@ -71,8 +57,10 @@ async fn reports_from_a_zone_in_outage_share_one_ticket() {
         .map(|u| (u, "norte"))
         .chain(sur.iter().map(|u| (u, "sur")))
     {
-        let body = delivery(
+        let body = whatsapp_text(
+            PHONE_ID,
             who,
+            "Vecino",
             &format!("wamid.{who}"),
             &format!("no hay internet en la {zone}"),
         );

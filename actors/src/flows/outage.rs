@@ -128,8 +128,11 @@ impl Engine {
         {
             Ok(true) => {
                 metrics::counter!("redsol_incidents_linked_total").increment(1);
-                if let Err(e) = self.load_outages().await {
-                    tracing::warn!(error = %e, "could not read the outages back");
+                // The store counted it; so does the copy here, without reading it back.
+                if let Ok(mut cached) = self.outages.write() {
+                    if let Some(c) = cached.iter_mut().find(|c| c.id == o.id) {
+                        c.reports += 1;
+                    }
                 }
             }
             Ok(false) => {}

@@ -34,6 +34,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const NEW_STATUS: &str = "Nuevo";
 const UNASSIGNED: &str = "Sin asignar";
 
+#[cfg(test)]
+mod handoff_tests;
 mod handoffs;
 mod outages;
 mod records;

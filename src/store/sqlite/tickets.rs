@@ -200,12 +200,11 @@ fn note_sheet_statuses(
     let mut closed = Vec::new();
     for (id, status) in seen {
         let known: Option<(Option<String>, String)> = tx
-            .query_row(
-                "SELECT sheet_status, status FROM incidents WHERE id = ?1",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
+            .prepare_cached("SELECT sheet_status, status FROM incidents WHERE id = ?1")
+            .and_then(|mut st| {
+                st.query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(db_err)?;
         let Some((before, local)) = known else {
             continue; // staff's own row: not a ticket redsol follows
@@ -213,11 +212,9 @@ fn note_sheet_statuses(
         if before.as_deref() == Some(status.as_str()) {
             continue;
         }
-        tx.execute(
-            "UPDATE incidents SET sheet_status = ?2 WHERE id = ?1",
-            params![id, status],
-        )
-        .map_err(db_err)?;
+        tx.prepare_cached("UPDATE incidents SET sheet_status = ?2 WHERE id = ?1")
+            .and_then(|mut st| st.execute(params![id, status]))
+            .map_err(db_err)?;
         // Only a change seen happening: the first sight of a row (a ticket closed long ago,
         // before this was followed) is remembered, not announced.
         let was_open = before.as_deref().is_some_and(|b| !closes(b));

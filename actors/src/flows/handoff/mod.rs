@@ -49,8 +49,9 @@ pub struct Relay {
 const RELAYED_CHARS: usize = 3500;
 /// The quick-reply id of the card's button.
 const TAKE: &str = "take:";
-/// Every staff command of handoffs and tickets (refused to anyone else).
-const STAFF_COMMANDS: &[&str] = &[
+/// Every staff command of handoffs, tickets and outages (refused to anyone else). Channels keep
+/// their slash: without it they are words a staff member may well write to a customer.
+pub const STAFF_COMMANDS: &[&str] = &[
     staff::RELEASE,
     staff::MINE,
     staff::CUSTOMER,
