@@ -19,6 +19,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod channels;
 pub mod commands;
 pub mod console;
 pub mod gemini;

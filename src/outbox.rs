@@ -1,21 +1,18 @@
-//! What a channel's sender knows of the durable outbox, and the sweep that drains it while the
-//! process runs.
+//! What a channel's sender knows of the durable outbox.
 //!
 //! - [`Ledger`]: per outbox id, whether this process sent (or closed) the reply, how many parts
 //!   of a half-sent one were accepted, whether it is in hand (queued or sending), and when a
 //!   reply whose retries ran out may be tried again (the sender's backoff with jitter, up to
 //!   its cap).
-//! - [`sweep`]: every `every`, the channel's unsent outbox rows are offered to the sender
-//!   again; the ledger turns away what is in hand, sent or backing off. A reply dropped on a
-//!   full queue, or one whose retries ran out while the platform was down, leaves without a
-//!   restart.
 //!
-//! Metric: `redsol_outbox_oldest_seconds{channel}`, the age of the oldest unsent reply.
+//! The outbox sweep of [`crate::channels::ChannelSender`] offers the unsent rows again while
+//! the process runs; the ledger turns away what is in hand, sent or backing off, so a reply
+//! dropped on a full queue, or one whose retries ran out while the platform was down, leaves
+//! without a restart.
 
-use crate::pacing::{Bounded, Retries, SenderHandle};
+use crate::pacing::{Bounded, Retries};
 use redsol_actors::model::Outbound;
 use std::collections::HashSet;
-use std::time::Duration;
 use tokio::time::Instant;
 
 /// How many sent outbox ids are remembered, to send a replayed reply once.
@@ -137,44 +134,6 @@ impl Ledger {
     }
 }
 
-/// Offers the channel's unsent outbox replies to its sender every `every` (with jitter), until
-/// the sender stops. Replies younger than `every` are left to the normal path.
-pub async fn sweep<M: ractor::Message>(
-    sender: SenderHandle<M>,
-    every: Duration,
-    resend: impl Fn(Box<Outbound>) -> M + Send + Sync,
-) {
-    loop {
-        let jitter = every.mul_f64(fastrand::f64() * 0.2);
-        tokio::time::sleep(every + jitter).await;
-        if sender.stopped() {
-            return;
-        }
-        sender.resend_pending(every, &resend).await;
-    }
-}
-
-/// At start: offers the replies the last run left unsent, counting in
-/// `redsol_resent_after_restart_total{channel}` those it had handed to the platform already
-/// (accepted or not, nobody knows: they may arrive twice). Returns how many were offered.
-pub async fn resend_after_restart<M: ractor::Message>(
-    sender: &SenderHandle<M>,
-    channel: redsol_actors::model::Channel,
-    resend: impl Fn(Box<Outbound>) -> M,
-) -> usize {
-    let (offered, attempted) = sender.resend_pending(Duration::ZERO, resend).await;
-    metrics::counter!("redsol_resent_after_restart_total", "channel" => channel.as_str())
-        .increment(attempted as u64);
-    if attempted > 0 {
-        tracing::warn!(
-            channel = channel.as_str(),
-            attempted,
-            "replies in flight when the last run stopped are sent again; some may arrive twice"
-        );
-    }
-    offered
-}
-
 /// Marks a durable reply as handed to the platform, before its first request (see
 /// `Store::outbox_attempted`). A failure is logged and the reply is sent anyway.
 pub async fn mark_attempted(store: &dyn redsol_actors::store::Store, id: &str, conversation: &str) {
@@ -186,6 +145,7 @@ pub async fn mark_attempted(store: &dyn redsol_actors::store::Store, id: &str, c
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn ledger() -> Ledger {
         // Backoff from 1 s, capped at 8 s.

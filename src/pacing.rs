@@ -1,8 +1,6 @@
 //! Pacing shared by the channels' senders: token buckets on tokio's clock (so tests can use
 //! paused time), the retry backoff with jitter, and bounded memories of recent ids.
 
-use redsol_actors::model::{Channel, Outbound};
-use redsol_actors::store::Store;
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -64,6 +62,11 @@ impl InFlight {
         self.0.send_modify(|n| *n = n.saturating_sub(1));
     }
 
+    /// Forgets everything counted (what a failed sender held is lost with it).
+    pub fn reset(&self) {
+        self.0.send_replace(0);
+    }
+
     pub fn count(&self) -> usize {
         *watch::Sender::borrow(&self.0)
     }
@@ -73,157 +76,6 @@ impl InFlight {
         let mut idle = self.0.subscribe();
         let emptied = tokio::time::timeout(grace, idle.wait_for(|n| *n == 0)).await;
         matches!(emptied, Ok(Ok(_)))
-    }
-}
-
-/// The half of a channel sender's handle that both senders share: the actor, the count of
-/// what it has accepted and not finished, and the store whose outbox holds unsent replies.
-pub struct SenderHandle<M: ractor::Message> {
-    actor: ractor::ActorRef<M>,
-    pending: InFlight,
-    store: Arc<dyn Store>,
-    channel: Channel,
-}
-
-impl<M: ractor::Message> Clone for SenderHandle<M> {
-    fn clone(&self) -> Self {
-        Self {
-            actor: self.actor.clone(),
-            pending: self.pending.clone(),
-            store: self.store.clone(),
-            channel: self.channel,
-        }
-    }
-}
-
-impl<M: ractor::Message> SenderHandle<M> {
-    pub fn new(
-        actor: ractor::ActorRef<M>,
-        pending: InFlight,
-        store: Arc<dyn Store>,
-        channel: Channel,
-    ) -> Self {
-        Self {
-            actor,
-            pending,
-            store,
-            channel,
-        }
-    }
-
-    /// Casts to the actor, counting the message as pending first. `false` when the sender
-    /// has stopped.
-    pub fn cast(&self, msg: M) -> bool {
-        self.pending.add();
-        if self.actor.cast(msg).is_err() {
-            self.pending.done();
-            return false;
-        }
-        true
-    }
-
-    /// Hands a conversation's reply to the sender (`send` wraps it in the actor's message).
-    /// A reply of another channel, or one the stopped sender cannot take, is counted as an
-    /// error and logged; a durable one is still in the outbox for the next start.
-    pub fn deliver(&self, out: Outbound, send: impl FnOnce(Box<Outbound>) -> M) {
-        let channel = self.channel.as_str();
-        let count_error = || {
-            metrics::counter!("redsol_messages_sent_total", "channel" => channel, "outcome" => "error")
-                .increment(1)
-        };
-        if out.key.channel != self.channel {
-            count_error();
-            tracing::error!(
-                channel = out.key.channel.as_str(),
-                sender = channel,
-                conversation = %out.key.opaque_id(),
-                "a reply of another channel reached this sender; dropped"
-            );
-            return;
-        }
-        let conversation = out.key.opaque_id();
-        if !self.cast(send(Box::new(out))) {
-            count_error();
-            tracing::error!(
-                sender = channel,
-                conversation = %conversation,
-                "the sender has stopped; reply dropped (a durable one is sent at the next start)"
-            );
-        }
-    }
-
-    /// Queues the replies of this channel the store has not seen sent and that are at least
-    /// `min_age` old (after a crash, a stop with work left, a full queue or retries run out),
-    /// wrapped by `resend`; the sender turns away what it holds already. Publishes the oldest
-    /// one's age as `redsol_outbox_oldest_seconds`. Returns how many were offered, and how many
-    /// of those a sender had handed to the platform before (they may arrive twice). A store
-    /// error is logged and offers none: they stay in the outbox for the next sweep.
-    pub async fn resend_pending(
-        &self,
-        min_age: Duration,
-        resend: impl Fn(Box<Outbound>) -> M,
-    ) -> (usize, usize) {
-        let entries = match self.store.outbox_pending(self.channel).await {
-            Ok(entries) => entries,
-            Err(e) => {
-                tracing::error!(channel = self.channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next sweep");
-                return (0, 0);
-            }
-        };
-        let now = redsol_actors::store::unix_now();
-        let age = |queued_at: u64| Duration::from_secs(now.saturating_sub(queued_at));
-        let oldest = entries.iter().map(|e| age(e.queued_at)).max();
-        metrics::gauge!("redsol_outbox_oldest_seconds", "channel" => self.channel.as_str())
-            .set(oldest.unwrap_or_default().as_secs_f64());
-        let (mut offered, mut attempted) = (0, 0);
-        for entry in entries.into_iter().filter(|e| age(e.queued_at) >= min_age) {
-            let was_attempted = entry.attempted;
-            let out = Outbound {
-                key: entry.key,
-                reply: entry.reply,
-                in_reply_to: entry.in_reply_to,
-                outbox_id: Some(entry.id),
-                accepted_at: Instant::now(),
-                reply_to: entry.reply_to,
-                edit: entry.edit,
-            };
-            if self.cast(resend(Box::new(out))) {
-                offered += 1;
-                attempted += usize::from(was_attempted);
-            }
-        }
-        if offered > 0 {
-            tracing::info!(
-                offered,
-                channel = self.channel.as_str(),
-                "unsent replies offered again from the outbox"
-            );
-        }
-        (offered, attempted)
-    }
-
-    /// Whether the sender has stopped.
-    pub fn stopped(&self) -> bool {
-        matches!(
-            self.actor.get_status(),
-            ractor::ActorStatus::Stopped | ractor::ActorStatus::Stopping
-        )
-    }
-
-    /// Waits until everything accepted was sent or given up, or `grace` passed. `true` when
-    /// the queues emptied.
-    pub async fn drain(&self, grace: Duration) -> bool {
-        self.pending.drained(grace).await
-    }
-
-    /// Messages queued, in flight or waiting a retry.
-    pub fn pending(&self) -> usize {
-        self.pending.count()
-    }
-
-    /// Stops the sender; unfinished replies stay in the outbox for the next start.
-    pub fn stop(&self) {
-        self.actor.stop(Some("shutdown".to_string()));
     }
 }
 

@@ -323,6 +323,8 @@ impl Actor for ConversationActor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             ConversationMsg::Inbound { seq, inbound } => {
+                #[cfg(feature = "fault-injection")]
+                crate::fault::before_turn();
                 state.handle_inbound(seq, *inbound).await?;
             }
             ConversationMsg::Shutdown => myself.stop(Some("shutdown".into())),

@@ -23,11 +23,14 @@ pub mod conversation;
 pub mod demo;
 pub mod dialogue;
 pub mod engine;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod flows;
 pub mod model;
 pub mod nlu;
 pub mod notify;
 pub mod reports;
+pub mod root;
 pub mod rules;
 pub mod store;
 pub mod supervisor;

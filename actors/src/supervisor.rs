@@ -7,14 +7,15 @@
 //! (OTP style: at most N restarts in T seconds; past it the poison message is dropped with an
 //! apology and the conversation starts clean), and passivates idle conversations.
 //!
-//! [`RootSupervisor`] sits above it and escalates: if the conversation supervisor itself dies,
-//! the root stops, and the process exits for its service manager to restart it.
+//! [`crate::root::RootSupervisor`] sits above it.
 
 use crate::conversation::{ConversationActor, ConversationArgs, ConversationMsg, Progress};
 use crate::engine::Engine;
 use crate::model::{Channel, ConversationKey, Inbound, Outbound, ReplySink};
 use crate::notify::Notifier;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+
+pub use crate::root::{start, RootMsg, RootSupervisor, Supervised};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -424,83 +425,6 @@ impl Actor for ConversationSupervisor {
         state.check_drained();
         Ok(())
     }
-}
-
-/// Messages of the root supervisor.
-pub enum RootMsg {
-    /// The router to the conversations.
-    Router(RpcReplyPort<Router>),
-}
-
-pub struct RootState {
-    router: Router,
-}
-
-/// The top of the tree: owns the conversation supervisor and escalates its failure.
-pub struct RootSupervisor;
-
-impl Actor for RootSupervisor {
-    type Msg = RootMsg;
-    type State = RootState;
-    type Arguments = SupervisorArgs;
-
-    async fn pre_start(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        args: Self::Arguments,
-    ) -> Result<Self::State, ActorProcessingErr> {
-        let (conversations, _) =
-            Actor::spawn_linked(None, ConversationSupervisor, args, myself.get_cell()).await?;
-        Ok(RootState {
-            router: Router::new(conversations),
-        })
-    }
-
-    async fn handle(
-        &self,
-        _myself: ActorRef<Self::Msg>,
-        message: Self::Msg,
-        state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        match message {
-            RootMsg::Router(port) => {
-                let _ = port.send(state.router.clone());
-            }
-        }
-        Ok(())
-    }
-
-    async fn handle_supervisor_evt(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        event: SupervisionEvent,
-        _state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        match event {
-            SupervisionEvent::ActorFailed(_, err) => {
-                metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation_supervisor")
-                    .increment(1);
-                tracing::error!(error = %err, "the conversation supervisor failed; escalating (the process stops)");
-                myself.stop(Some(format!("conversation supervisor failed: {err}")));
-            }
-            SupervisionEvent::ActorTerminated(_, _, reason) => {
-                tracing::info!(?reason, "the conversation supervisor stopped");
-                myself.stop(reason);
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
-/// Starts the actor tree and returns the router and the root's join handle (it ends when the
-/// tree stops; a failure that escalated makes it end early).
-pub async fn start(
-    args: SupervisorArgs,
-) -> Result<(Router, ActorRef<RootMsg>, tokio::task::JoinHandle<()>), ActorProcessingErr> {
-    let (root, handle) = Actor::spawn(None, RootSupervisor, args).await?;
-    let router = ractor::call!(root, RootMsg::Router)?;
-    Ok((router, root, handle))
 }
 
 /// What [`accept`] did with a message.

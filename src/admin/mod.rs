@@ -47,12 +47,7 @@ impl Token {
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
         let given = digest(presented.trim().as_bytes());
-        let differ = self
-            .0
-            .iter()
-            .zip(given)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        differ == 0 && !presented.trim().is_empty()
+        crate::http::constant_time_eq(&self.0, &given) && !presented.trim().is_empty()
     }
 }
 

@@ -142,15 +142,20 @@ pub fn hybrid_tuning(brain: &BrainTuning) -> HybridTuning {
 }
 
 impl Core {
-    /// Lets in-flight turns finish (within the grace period), then stops the tree.
-    pub async fn stop(self, grace: Duration) {
+    /// Lets in-flight turns finish, within the grace period.
+    pub async fn finish_turns(&self, grace: Duration) {
         if self.router.drain(grace).await.is_err() {
             tracing::warn!(
                 grace_secs = grace.as_secs(),
                 "conversations did not finish within the grace period"
             );
         }
-        self.root.stop(Some("shutdown".into()));
+    }
+
+    /// Stops the tree (with the senders it supervises: flush them first) and the language
+    /// model.
+    pub async fn stop(self) {
+        self.root.stop(Some(redsol_actors::root::SHUTDOWN.into()));
         if !self.root_handle.is_finished() {
             let _ = self.root_handle.await;
         }

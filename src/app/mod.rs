@@ -16,7 +16,6 @@ use crate::store::sqlite::SqliteStore;
 use crate::telegram::TelegramChannel;
 use crate::telemetry;
 use crate::whatsapp::graph::GraphClient;
-use crate::whatsapp::outbound::WhatsAppOutbound;
 use crate::whatsapp::webhook::{self, WebhookState};
 use anyhow::Context as _;
 use redsol_actors::brain::{Brain, HybridBrain, HybridTuning, OfflineBrain};
@@ -24,7 +23,7 @@ use redsol_actors::engine::Engine;
 use redsol_actors::model::{Channel, Outbound};
 use redsol_actors::notify::Notifier;
 use redsol_actors::store::Store;
-use redsol_actors::supervisor::{self, RootMsg, Router, Sinks, SupervisorArgs};
+use redsol_actors::supervisor::{self, RootMsg, Router, Sinks, Supervised, SupervisorArgs};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -79,7 +78,8 @@ pub async fn chat(settings: Settings, opts: ConsoleOptions) -> anyhow::Result<()
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
     let deadline = tokio::time::Instant::now() + grace;
     let store = core.store.clone();
-    core.stop(grace).await;
+    core.finish_turns(grace).await;
+    core.stop().await;
     store.flush(left(deadline)).await;
     result
 }
@@ -197,7 +197,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
             w.access_token.clone(),
             Duration::from_secs(t.request_timeout_secs),
         )?;
-        let outbound = WhatsAppOutbound::spawn(client, t, store.clone())?;
+        let outbound = crate::whatsapp::outbound::spawn(client, t, store.clone()).await?;
         sinks.insert(Channel::WhatsApp, outbound.sink());
         telemetry::register_channel(Channel::WhatsApp);
         telemetry::register_whatsapp();
@@ -216,6 +216,21 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
 
     let notices = sinks.clone();
     let mut core = start_core(&settings, store.clone(), sinks).await?;
+    // The root supervisor restarts a failed sender; it resumes from the outbox.
+    let senders: Vec<(ractor::ActorCell, Arc<dyn Supervised>)> = whatsapp
+        .iter()
+        .map(|w| (w.cell(), w.supervised()))
+        .chain(
+            telegram
+                .iter()
+                .map(|t| (t.sender().cell(), t.sender().supervised())),
+        )
+        .collect();
+    for (cell, child) in senders {
+        core.root
+            .cast(RootMsg::Adopt(cell, child))
+            .context("the actor tree stopped while starting")?;
+    }
     let notifier = Notifier::new(store.clone(), Arc::new(notices));
 
     let sweep_every = Duration::from_secs(settings.store.outbox_sweep_secs.max(1));
@@ -252,14 +267,14 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
 
     if let Some(channel) = telegram.as_mut() {
         channel.start_inbound(core.router.clone()).await?;
-        let resent = channel.resend_pending().await;
+        let resent = channel.sender().resend_pending().await;
         if resent > 0 {
             tracing::info!(
                 resent,
                 "unsent Telegram replies from the last run queued again"
             );
         }
-        sweeps.push(channel.sweep_outbox(sweep_every));
+        sweeps.push(channel.sender().sweep_outbox(sweep_every));
         routes = routes.merge(channel.routes());
     }
 
@@ -284,8 +299,10 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         }));
     }
     if let Some(channel) = &telegram {
-        let stopped = channel.sender_stopped();
-        checks.push(Box::new(move || stopped().then_some("the Telegram sender")));
+        let sender = channel.sender().clone();
+        checks.push(Box::new(move || {
+            sender.stopped().then_some("the Telegram sender")
+        }));
     }
     let addr = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -374,7 +391,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         let _ = tokio::time::timeout_at(deadline, metrics_server).await;
     }
     let store = core.store.clone();
-    core.stop(left(deadline)).await;
+    core.finish_turns(left(deadline)).await;
     let telegram_flushed = async {
         if let Some(channel) = telegram {
             channel.shutdown(left(deadline)).await;
@@ -391,6 +408,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         whatsapp_flushed,
         store.flush(left(deadline))
     );
+    core.stop().await;
     tracing::info!("stopped");
     if root_done {
         anyhow::bail!("the actor tree failed");

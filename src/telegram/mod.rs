@@ -8,8 +8,7 @@
 //! - [`polling`]: the `getUpdates` loop and its offset bookkeeping.
 //! - [`webhook`]: the axum route `POST /telegram/webhook`.
 //! - [`render`]: replies as Telegram messages (split at 4096, inline keyboards).
-//! - [`outbound`]: the sender actor: lanes per chat, pacing, retries, outbox bookkeeping.
-//! - [`pacing`]: token buckets, backoff, bounded memories.
+//! - [`outbound`]: Telegram as a platform of the shared sender ([`crate::channels`]).
 //!
 //! Start-up comes in two steps, because the conversations need the channel's reply sink before
 //! they start, and the channel's inbound side needs their router after they started:
@@ -30,7 +29,6 @@
 pub mod api;
 pub mod inbound;
 pub mod outbound;
-pub mod pacing;
 pub mod polling;
 pub mod render;
 pub mod updates;
@@ -41,7 +39,6 @@ use anyhow::Context as _;
 use api::{Api, TelegramError, CALL_TIMEOUT};
 use inbound::Receiver;
 use outbound::TelegramOutbound;
-use pacing::Policy;
 use polling::{Poller, ALLOWED_UPDATES};
 use redsol_actors::model::ReplySink;
 use redsol_actors::store::Store;
@@ -178,7 +175,7 @@ impl TelegramChannel {
                 tracing::warn!(error = %e, "could not set the bot's commands in Telegram; they still work when typed")
             }
         }
-        let outbound = TelegramOutbound::spawn(api.clone(), Policy::new(tuning), store.clone())?;
+        let outbound = outbound::spawn(api.clone(), tuning, store.clone()).await?;
         let (mode, webhook) = match webhook {
             Some((url, state)) => (TelegramMode::Webhook { url }, Some(state)),
             None => (TelegramMode::Polling, None),
@@ -262,7 +259,7 @@ impl TelegramChannel {
                 let (stop, stop_rx) = watch::channel(false);
                 let poller = Poller {
                     receiver,
-                    policy: Policy::new(&self.tuning),
+                    retries: outbound::pacing(&self.tuning).retries,
                     timeout_secs: self.tuning.poll_timeout_secs,
                 };
                 let task = tokio::spawn(poller.run(stop_rx));
@@ -286,15 +283,9 @@ impl TelegramChannel {
         self.outbound.resend_pending().await
     }
 
-    /// Whether the sender has stopped, as a check that outlives the channel value.
-    pub fn sender_stopped(&self) -> impl Fn() -> bool + Send + Sync + 'static {
-        let outbound = self.outbound.clone();
-        move || outbound.stopped()
-    }
-
-    /// Offers the unsent replies again every `every` while the sender runs.
-    pub fn sweep_outbox(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
-        self.outbound.sweep_outbox(every)
+    /// The channel's sender (for the outbox sweep, `/ready` and the root supervisor).
+    pub fn sender(&self) -> &TelegramOutbound {
+        &self.outbound
     }
 
     /// Replies queued, in flight or waiting a retry.

@@ -13,7 +13,7 @@
 
 use super::api::{TelegramError, CALL_TIMEOUT};
 use super::inbound::{Received, Receiver};
-use super::pacing::Policy;
+use crate::pacing::Retries;
 use std::time::Duration;
 use teloxide::payloads::GetUpdatesSetters;
 use teloxide::requests::Requester;
@@ -33,7 +33,7 @@ const BATCH: u8 = 100;
 /// What the poller needs.
 pub struct Poller {
     pub receiver: Receiver,
-    pub policy: Policy,
+    pub retries: Retries,
     pub timeout_secs: u32,
 }
 
@@ -109,7 +109,7 @@ impl Poller {
                     }
                     if stuck {
                         failures += 1;
-                        Some(self.policy.retries.backoff(failures - 1))
+                        Some(self.retries.backoff(failures - 1))
                     } else {
                         failures = 0;
                         None
@@ -118,7 +118,7 @@ impl Poller {
                 Err(e) => {
                     failures += 1;
                     count_error(e.kind());
-                    let delay = self.policy.retries.backoff(failures - 1);
+                    let delay = self.retries.backoff(failures - 1);
                     log_poll_error(&e, failures, delay);
                     Some(delay)
                 }

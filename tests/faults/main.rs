@@ -1,16 +1,23 @@
-//! A fault run through the real binary: 5,000 WhatsApp messages from 500 users while Graph
-//! answers 500 for a window, Gemini never answers in time, and the process is killed with
-//! SIGKILL halfway and started again (the messages it had not acknowledged are sent again, and
-//! some it had are redelivered). Nothing is lost: every message gets its reply. Nothing is
-//! doubled, but for the replies in flight at the kill, which redsol counts
-//! (`redsol_resent_after_restart_total`).
+//! A fault run through the real binary on the Google Sheets store: 5,000 WhatsApp messages
+//! from 500 users (100 of them register) while Graph answers 500 for a window, Google Sheets
+//! answers 503 for 20 s, Gemini never answers in time, a conversation panics every 100th
+//! message (the `fault-injection` hook), and the process is killed with SIGKILL halfway and
+//! started again (the messages it had not acknowledged are sent again, and some it had are
+//! redelivered). Nothing is lost: every message gets its reply, every registration its one
+//! row in the sheet. Nothing is doubled, but for the replies in flight at the kill, which
+//! redsol counts (`redsol_resent_after_restart_total`).
 
+#[path = "../sheets/fake.rs"]
+mod fake;
 #[path = "../gemini/fake.rs"]
 #[allow(dead_code)]
 mod fake_gemini;
 #[allow(dead_code)]
 #[path = "../whatsapp/fake_graph.rs"]
 mod fake_graph;
+#[allow(dead_code)]
+#[path = "../sheets/seed.rs"]
+mod seed;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -18,6 +25,7 @@ use fake_graph::{FakeGraph, Script};
 use redsol::whatsapp::signature::sign;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use support::{http_get, metric, whatsapp_text, Server};
 
@@ -33,20 +41,46 @@ fn user(n: usize) -> String {
     format!("52146420{n:05}")
 }
 
+/// Every fifth user registers: "soy <name> de la norte y quiero el de 50", then "si".
+const REGISTERS_EVERY: usize = 5;
+const GIVEN: [&str; 10] = [
+    "Ana", "Luis", "María", "José", "Rosa", "Juan", "Laura", "Pedro", "Sofía", "Carlos",
+];
+const FAMILY: [&str; 10] = [
+    "Ruiz", "Torres", "Díaz", "López", "García", "Pérez", "Sánchez", "Romero", "Flores", "Vargas",
+];
+
+/// The name a registering user gives (one of 100, each once).
+fn name_of(n: usize) -> String {
+    let k = n / REGISTERS_EVERY;
+    format!("{} {}", GIVEN[k % 10], FAMILY[k / 10 % 10])
+}
+
 /// One message: most greet; the eighth (after the kill) is one the offline understanding asks
 /// Gemini about.
 fn body(n: usize, round: usize) -> (String, String) {
     let id = format!("wamid.F{n}.{round}");
-    let text = if round == 7 {
-        "oye y lo barato"
-    } else {
-        "hola"
+    let registers = n % REGISTERS_EVERY == 0;
+    let text = match round {
+        1 if registers => format!("soy {} de la norte y quiero el de 50", name_of(n)),
+        2 if registers => "si".to_string(),
+        7 => "oye y lo barato".to_string(),
+        _ => "hola".to_string(),
     };
-    let delivery = whatsapp_text(PHONE_ID, &user(n), "Cliente", &id, text);
+    let delivery = whatsapp_text(PHONE_ID, &user(n), "Cliente", &id, &text);
     (id, delivery)
 }
 
-fn start(data: &Path, graph: &FakeGraph, gemini: &fake_gemini::FakeGemini) -> Server {
+/// Every how many messages a conversation panics (the `fault-injection` hook; `scripts/test`
+/// compiles it in).
+const PANIC_EVERY: &str = "100";
+
+fn start(
+    data: &Path,
+    graph: &FakeGraph,
+    gemini: &fake_gemini::FakeGemini,
+    google: &fake::FakeGoogle,
+) -> Server {
     let config = data.join("redsol.toml");
     std::fs::write(
         &config,
@@ -54,11 +88,15 @@ fn start(data: &Path, graph: &FakeGraph, gemini: &fake_gemini::FakeGemini) -> Se
          [whatsapp]\nsend_per_second = 1000\nrecipient_burst = 100\nrecipient_per_second = 100.0\n\
          max_retries = 1\nbackoff_base_ms = 10\nbackoff_max_secs = 1\nmark_read = false\n\
          [brain]\ncall_timeout_ms = 600\nturn_budget_ms = 1500\nmax_retries = 0\n\
-         [rules.limits]\ninbound_burst = 1000\ninbound_per_minute = 60000\n",
+         [rules.limits]\ninbound_burst = 1000\ninbound_per_minute = 60000\n\
+         [sheets]\nrequest_timeout_secs = 2\nbackoff_base_ms = 100\nbackoff_max_secs = 2\n\
+         writes_per_minute = 50\n",
     )
     .expect("config");
     let config = config.to_str().expect("utf-8").to_string();
     let (graph_url, gemini_url) = (graph.base_url(), gemini.url.clone());
+    let key = google.write_service_account(data);
+    let (key, sheets_url) = (key.to_str().expect("utf-8").to_string(), google.base_url());
     Server::start(
         &["--mode", "whatsapp"],
         data,
@@ -71,6 +109,10 @@ fn start(data: &Path, graph: &FakeGraph, gemini: &fake_gemini::FakeGemini) -> Se
             ("WHATSAPP_API_URL", &graph_url),
             ("GEMINI_API_KEY", fake_gemini::KEY),
             ("GEMINI_API_URL", &gemini_url),
+            ("REDSOL_FAULT_PANIC_EVERY", PANIC_EVERY),
+            ("GOOGLE_SHEETS_ID", fake::SPREADSHEET_ID),
+            ("GOOGLE_APPLICATION_CREDENTIALS", &key),
+            ("SHEETS_API_URL", &sheets_url),
         ],
     )
 }
@@ -115,20 +157,36 @@ async fn nothing_is_lost_or_doubled_through_graph_errors_a_slow_gemini_and_a_kil
     graph.script(Script::server_error().after(1_000).times(400));
     let gemini = fake_gemini::FakeGemini::start().await;
     gemini.script((0..USERS * 2).map(|_| fake_gemini::Script::Delay(Duration::from_secs(5))));
+    let google = Arc::new(fake::FakeGoogle::start().await);
+    seed::seed(&google);
+    // Google answers 503 to every Sheets request for 20 s, from 2 s in (across the kill).
+    let window = {
+        let google = google.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            google.inject(
+                fake::Target::AnySheets,
+                fake::Fault::Status(503),
+                usize::MAX,
+            );
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            google.clear_faults();
+        })
+    };
 
     let all: Vec<(String, String)> = (0..PER_USER)
         .flat_map(|round| (0..USERS).map(move |n| body(n, round)))
         .collect();
     let half = all.len() / 2;
 
-    let mut server = start(data.path(), &graph, &gemini);
+    let mut server = start(data.path(), &graph, &gemini, &google);
     let url = server.url("/webhook");
     let acked = post_all(&url, all[..half].to_vec()).await;
     // SIGKILL: no goodbye, whatever is in flight is in flight.
     server.child.kill().expect("kill -9");
     let _ = server.child.wait();
 
-    let server = start(data.path(), &graph, &gemini);
+    let server = start(data.path(), &graph, &gemini, &google);
     let url = server.url("/webhook");
     // What was not acknowledged is sent again (Meta retries), and the last 200 acknowledged
     // are redelivered too.
@@ -177,6 +235,29 @@ async fn nothing_is_lost_or_doubled_through_graph_errors_a_slow_gemini_and_a_kil
         tokio::time::sleep(Duration::from_millis(200)).await;
         metrics = http_get(&server.addr, "/metrics");
     }
+    // Every registration has its one row in the sheet: none lost in the 503 window, none
+    // written twice by a replay, a panic or the kill.
+    window.await.expect("the Sheets window task");
+    let mut names: Vec<String> = seed::records(&google, "Prospectos")
+        .into_iter()
+        .map(|r| r["Nombre"].clone())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = (0..USERS)
+        .filter(|n| n % REGISTERS_EVERY == 0)
+        .map(name_of)
+        .collect();
+    expected.sort();
+    assert_eq!(
+        names, expected,
+        "one row per registration in the sheet, none lost, none doubled"
+    );
+    let sheets_errors: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("redsol_store_request_seconds_count{"))
+        .filter(|l| l.contains("backend=\"sheets\"") && !l.contains("outcome=\"ok\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
     let c = counts(&graph.sent());
     let doubled: usize = (0..USERS)
         .map(|n| {
@@ -202,11 +283,29 @@ async fn nothing_is_lost_or_doubled_through_graph_errors_a_slow_gemini_and_a_kil
         &metrics,
         "redsol_llm_request_seconds_count{outcome=\"timeout\"}",
     );
-    println!(
-        "fault run: {} messages from {USERS} users, {} replies, {doubled} doubled, {resent} resent after the kill, {refused} Graph errors, {asked} Gemini calls ({timed_out} timed out)",
-        all.len(),
-        c.values().sum::<usize>()
+    // Conversations that panicked (since the restart) were restarted and answered anyway.
+    let restarted = metric(
+        &metrics,
+        "redsol_actor_restarts_total{actor=\"conversation\"}",
     );
+    println!(
+        "fault run: {} messages from {USERS} users, {} replies, {doubled} doubled, {resent} resent after the kill, {refused} Graph errors, {asked} Gemini calls ({timed_out} timed out), {restarted} conversations restarted after a panic, {} rows in the sheet, {sheets_errors} Sheets requests failed",
+        all.len(),
+        c.values().sum::<usize>(),
+        names.len()
+    );
+    assert!(
+        sheets_errors >= 1.0,
+        "the Sheets window was met: {sheets_errors}"
+    );
+    if cfg!(feature = "fault-injection") {
+        assert!(
+            restarted >= 10.0,
+            "a conversation panics every {PANIC_EVERY} messages; {restarted} restarts seen"
+        );
+    } else {
+        println!("SKIPPED: the conversation panics (build with --features fault-injection, as scripts/test does)");
+    }
     assert_eq!(refused, 400, "the whole window of Graph errors was met");
     assert!(timed_out >= 1.0, "{asked} Gemini calls, none timed out");
     assert!(gemini.problems().is_empty(), "{:?}", gemini.problems());

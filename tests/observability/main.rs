@@ -48,6 +48,7 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_handoff_wait_seconds",
     "redsol_csat",
     "redsol_incidents_linked_total",
+    "redsol_read_receipts_total",
 ];
 
 /// How long any single wait may last.

@@ -22,7 +22,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn status_names_the_backend_and_checks_the_tabs() {
-    let (_fake_rt, fake) = crate::store::seeded_fake_in_own_runtime();
+    let (_fake_rt, fake) = crate::seed::seeded_fake_in_own_runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = redsol(&fake, dir.path(), &["status", "--check"], "");
     let stdout = text(&out.stdout);
@@ -63,7 +63,7 @@ fn status_names_the_backend_and_checks_the_tabs() {
 
 #[test]
 fn a_registration_in_a_chat_is_in_the_sheet_when_the_process_exits() {
-    let (_fake_rt, fake) = crate::store::seeded_fake_in_own_runtime();
+    let (_fake_rt, fake) = crate::seed::seeded_fake_in_own_runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = redsol(
         &fake,

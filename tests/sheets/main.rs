@@ -3,6 +3,7 @@
 
 mod cli;
 mod fake;
+mod seed;
 mod store;
 #[path = "../support/mod.rs"]
 mod support;

@@ -1,8 +1,8 @@
 //! Reads, batched idempotent writes, outages and restarts of the Sheets store.
 
 use crate::fake::{FakeGoogle, Fault, Kind, Target, SPREADSHEET_ID};
+use crate::seed::{records, seed, seeded_fake_in_own_runtime};
 use redsol::settings::Settings;
-use redsol::sheets::table::SURVEY_HEADERS;
 use redsol::sheets::SheetsStore;
 use redsol::store::sqlite::SqliteStore;
 use redsol_actors::model::{
@@ -12,104 +12,6 @@ use redsol_actors::store::Store;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// Headers in an order of staff's choosing, with a column of their own.
-const PROSPECT_HEADERS: &[&str] = &[
-    "Fecha",
-    "Notas",
-    "Canal",
-    "ID",
-    "Teléfono",
-    "Nombre",
-    "Plan",
-    "Zona",
-    "Precio",
-    "Estado",
-];
-const INCIDENT_HEADERS: &[&str] = &[
-    "Prioridad",
-    "ID",
-    "Técnico Asignado",
-    "Cliente",
-    "Descripción",
-    "Tipo",
-    "Zona",
-    "Teléfono",
-    "Estado",
-    "Fecha Creación",
-    "ID Cliente",
-    "Seguimiento",
-];
-
-pub fn seed(fake: &FakeGoogle) {
-    fake.set_tab(
-        "Clientes",
-        vec![
-            vec![
-                "Teléfono",
-                "ID Cliente",
-                "Nombre",
-                "Email",
-                "Zona",
-                "Plan",
-                "Precio",
-                "Estado",
-                "Fecha Alta",
-            ],
-            vec![
-                "4421110001",
-                "CLI-0001",
-                "Ana Ruiz",
-                "ana@x.mx",
-                "Norte",
-                "50 Mbps",
-                "$450",
-                "Activo",
-                "2024-01-05",
-            ],
-            vec![
-                "4421110002",
-                "CLI-0002",
-                "Beto Paz",
-                "beto@x.mx",
-                "Sur",
-                "100 Mbps",
-                "$600",
-                "Activo",
-                "2024-02-11",
-            ],
-            vec![
-                "4421110003",
-                "CLI-0003",
-                "Carla Gil",
-                "carla@x.mx",
-                "Centro",
-                "20 Mbps",
-                "$350",
-                "Suspendido",
-                "2024-03-20",
-            ],
-        ],
-    );
-    let mut incidents = vec![INCIDENT_HEADERS.to_vec()];
-    incidents.push(vec![
-        "Alta",
-        "INC-000041",
-        "Juan",
-        "Chuy",
-        "sin señal",
-        "Sin servicio",
-        "Norte",
-        "",
-        "En proceso",
-        "2025-01-01",
-        "",
-        "llamar",
-    ]);
-    fake.set_tab("Incidentes", incidents);
-    fake.set_tab("Prospectos", vec![PROSPECT_HEADERS.to_vec()]);
-    fake.set_tab("Encuestas", vec![SURVEY_HEADERS.to_vec()]);
-}
 
 /// The settings of a redsol pointed at the fake, with its key written in `dir`.
 fn settings(fake: &FakeGoogle, dir: &Path) -> Settings {
@@ -184,22 +86,6 @@ async fn drained(store: &SheetsStore, within: Duration) {
     }
 }
 
-/// A tab's data rows as header → value maps.
-fn records(fake: &FakeGoogle, tab: &str) -> Vec<HashMap<String, String>> {
-    let rows = fake.tab(tab).expect("the tab exists");
-    let headers = rows[0].clone();
-    rows[1..]
-        .iter()
-        .map(|r| {
-            headers
-                .iter()
-                .enumerate()
-                .map(|(i, h)| (h.clone(), r.get(i).cloned().unwrap_or_default()))
-                .collect()
-        })
-        .collect()
-}
-
 /// A seeded fake and a Sheets store over it, in a fresh data dir.
 async fn started(tune: impl FnOnce(&mut Settings)) -> (FakeGoogle, tempfile::TempDir, SheetsStore) {
     let fake = FakeGoogle::start().await;
@@ -207,18 +93,6 @@ async fn started(tune: impl FnOnce(&mut Settings)) -> (FakeGoogle, tempfile::Tem
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&fake, dir.path(), tune).await;
     (fake, dir, store)
-}
-
-/// A seeded fake on a runtime of its own, which outlives the redsol runs (and processes) of a
-/// test; keep the runtime while the fake is used.
-pub fn seeded_fake_in_own_runtime() -> (tokio::runtime::Runtime, FakeGoogle) {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let fake = runtime.block_on(async {
-        let fake = FakeGoogle::start().await;
-        seed(&fake);
-        fake
-    });
-    (runtime, fake)
 }
 
 fn ids(fake: &FakeGoogle, tab: &str) -> Vec<String> {

@@ -4,6 +4,8 @@
 mod fake_graph;
 mod outages;
 mod outbound;
+mod sender_harness;
+mod sender_outbox;
 #[path = "../support/mod.rs"]
 mod support;
 mod webhook;

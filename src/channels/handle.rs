@@ -1,0 +1,333 @@
+//! [`ChannelSender`]: the handle on a channel's sender, what the conversations deliver to.
+//!
+//! The handle outlives the actor behind it: when the root supervisor restarts a failed sender
+//! ([`ChannelSender::supervised`]), the handle points at the new one, whose jobs resume from
+//! the outbox; the failed one's running jobs are cancelled first.
+
+use super::jobs::Shared;
+use super::scheduler::{Scheduler, SchedulerArgs, SenderMsg};
+use super::{Pacing, Platform};
+use crate::pacing::InFlight;
+use ractor::{Actor, ActorCell, ActorRef};
+use redsol_actors::model::{Outbound, ReplySink};
+use redsol_actors::root::{Supervised, SHUTDOWN};
+use redsol_actors::store::Store;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// The running instance of the actor, and how to cancel its jobs.
+struct Instance {
+    actor: ActorRef<SenderMsg>,
+    cancel: watch::Sender<bool>,
+}
+
+struct Inner<P: Platform> {
+    shared: Arc<Shared<P>>,
+    /// Messages accepted and not finished (queued, running or in the mailbox).
+    pending: InFlight,
+    instance: RwLock<Instance>,
+    /// One restart at a time.
+    restarting: tokio::sync::Mutex<()>,
+}
+
+/// The handle on a channel's sender. Cheap to clone.
+pub struct ChannelSender<P: Platform> {
+    inner: Arc<Inner<P>>,
+}
+
+impl<P: Platform> Clone for ChannelSender<P> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// Starts an instance of the actor, linked under `supervisor` when given.
+async fn start_instance<P: Platform>(
+    shared: Arc<Shared<P>>,
+    pending: InFlight,
+    supervisor: Option<ActorCell>,
+) -> anyhow::Result<Instance> {
+    let (cancel, cancelled) = watch::channel(false);
+    let args = SchedulerArgs {
+        shared,
+        pending,
+        cancel: cancelled,
+    };
+    let started = match supervisor {
+        Some(supervisor) => {
+            Actor::spawn_linked(None, Scheduler::<P>::new(), args, supervisor).await
+        }
+        None => Actor::spawn(None, Scheduler::<P>::new(), args).await,
+    };
+    let (actor, _) = started
+        .map_err(|e| anyhow::anyhow!("cannot start the {} sender: {e}", P::CHANNEL.as_str()))?;
+    Ok(Instance { actor, cancel })
+}
+
+impl<P: Platform> ChannelSender<P> {
+    /// Starts the sender of `platform`.
+    pub async fn spawn(
+        platform: P,
+        pacing: Pacing,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<ChannelSender<P>> {
+        let shared = Arc::new(Shared::new(platform, pacing, store));
+        let pending = InFlight::default();
+        let instance = start_instance(shared.clone(), pending.clone(), None).await?;
+        Ok(ChannelSender {
+            inner: Arc::new(Inner {
+                shared,
+                pending,
+                instance: RwLock::new(instance),
+                restarting: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    fn actor(&self) -> ActorRef<SenderMsg> {
+        match self.inner.instance.read() {
+            Ok(i) => i.actor.clone(),
+            Err(poisoned) => poisoned.into_inner().actor.clone(),
+        }
+    }
+
+    /// The running actor's cell (for a supervisor to adopt).
+    pub fn cell(&self) -> ActorCell {
+        self.actor().get_cell()
+    }
+
+    /// What the root supervisor adopts: restarting it starts a new instance behind this handle.
+    pub fn supervised(&self) -> Arc<dyn Supervised> {
+        Arc::new(self.clone())
+    }
+
+    /// Replaces the actor with a new instance (linked under `supervisor` when given): the old
+    /// one's running jobs are cancelled, and every reply the outbox holds unsent is offered to
+    /// the new one (those handed to the platform before may arrive twice, and are counted in
+    /// `redsol_resent_after_restart_total`).
+    pub async fn restart(&self, supervisor: Option<ActorCell>) -> anyhow::Result<ActorCell> {
+        let _one = self.inner.restarting.lock().await;
+        let old = self.actor();
+        if let Ok(i) = self.inner.instance.read() {
+            i.cancel.send_replace(true);
+        }
+        old.kill();
+        // What the old instance held is lost with it; the durable part is in the outbox.
+        self.inner.pending.reset();
+        let instance = start_instance(
+            self.inner.shared.clone(),
+            self.inner.pending.clone(),
+            supervisor,
+        )
+        .await?;
+        let cell = instance.actor.get_cell();
+        match self.inner.instance.write() {
+            Ok(mut i) => *i = instance,
+            Err(poisoned) => *poisoned.into_inner() = instance,
+        }
+        let offered = self.resend_pending().await;
+        tracing::warn!(
+            channel = P::CHANNEL.as_str(),
+            offered,
+            "sender restarted; unsent replies offered again from the outbox"
+        );
+        Ok(cell)
+    }
+
+    /// Where the conversations deliver this channel's replies.
+    pub fn sink(&self) -> Arc<dyn ReplySink> {
+        Arc::new(self.clone())
+    }
+
+    /// Casts to the actor, counting the message as pending first. `false` when the sender
+    /// has stopped.
+    fn cast(&self, msg: SenderMsg) -> bool {
+        self.inner.pending.add();
+        if self.actor().cast(msg).is_err() {
+            self.inner.pending.done();
+            return false;
+        }
+        true
+    }
+
+    /// Queues a read receipt for an inbound message (best effort; skipped when the platform's
+    /// `mark_read` is off).
+    pub fn mark_read(&self, message_id: String) {
+        if self.inner.shared.pacing.mark_read && !message_id.is_empty() {
+            self.cast(SenderMsg::MarkRead(message_id));
+        }
+    }
+
+    /// Queues the replies the outbox holds unsent and at least `min_age` old (after a crash,
+    /// a stop with work left, a full queue or retries run out); the actor turns away what it
+    /// holds already. Publishes the oldest one's age as `redsol_outbox_oldest_seconds`.
+    /// Returns how many were offered, and how many of those were handed to the platform
+    /// before (they may arrive twice). A store error is logged and offers none: they stay in
+    /// the outbox for the next sweep.
+    async fn offer_outbox(&self, min_age: Duration) -> (usize, usize) {
+        let channel = P::CHANNEL;
+        let entries = match self.inner.shared.store.outbox_pending(channel).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::error!(channel = channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next sweep");
+                return (0, 0);
+            }
+        };
+        let now = redsol_actors::store::unix_now();
+        let age = |queued_at: u64| Duration::from_secs(now.saturating_sub(queued_at));
+        let oldest = entries.iter().map(|e| age(e.queued_at)).max();
+        metrics::gauge!("redsol_outbox_oldest_seconds", "channel" => channel.as_str())
+            .set(oldest.unwrap_or_default().as_secs_f64());
+        let (mut offered, mut attempted) = (0, 0);
+        for entry in entries.into_iter().filter(|e| age(e.queued_at) >= min_age) {
+            let was_attempted = entry.attempted;
+            let out = Outbound {
+                key: entry.key,
+                reply: entry.reply,
+                in_reply_to: entry.in_reply_to,
+                outbox_id: Some(entry.id),
+                accepted_at: Instant::now(),
+                reply_to: entry.reply_to,
+                edit: entry.edit,
+            };
+            let resend = SenderMsg::Send {
+                out: Box::new(out),
+                resent: true,
+            };
+            if self.cast(resend) {
+                offered += 1;
+                attempted += usize::from(was_attempted);
+            }
+        }
+        if offered > 0 {
+            tracing::info!(
+                offered,
+                channel = channel.as_str(),
+                "unsent replies offered again from the outbox"
+            );
+        }
+        (offered, attempted)
+    }
+
+    /// At start (or restart): offers every reply the outbox holds unsent, counting in
+    /// `redsol_resent_after_restart_total{channel}` those handed to the platform before
+    /// (accepted or not, nobody knows: they may arrive twice). Returns how many were offered.
+    pub async fn resend_pending(&self) -> usize {
+        let channel = P::CHANNEL.as_str();
+        let (offered, attempted) = self.offer_outbox(Duration::ZERO).await;
+        metrics::counter!("redsol_resent_after_restart_total", "channel" => channel)
+            .increment(attempted as u64);
+        if attempted > 0 {
+            tracing::warn!(
+                channel,
+                attempted,
+                "replies in flight when the last sender stopped are sent again; some may arrive twice"
+            );
+        }
+        offered
+    }
+
+    /// Offers the unsent outbox replies again every `every` (with jitter) until the task is
+    /// aborted: a reply never waits for a restart. Replies younger than `every` are left to
+    /// the normal path.
+    pub fn sweep_outbox(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let sender = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let jitter = every.mul_f64(fastrand::f64() * 0.2);
+                tokio::time::sleep(every + jitter).await;
+                if !sender.stopped() {
+                    sender.offer_outbox(every).await;
+                }
+            }
+        })
+    }
+
+    /// Whether the sender is down (stopped, or between a failure and its restart).
+    pub fn stopped(&self) -> bool {
+        matches!(
+            self.actor().get_status(),
+            ractor::ActorStatus::Stopped | ractor::ActorStatus::Stopping
+        )
+    }
+
+    /// Waits until everything accepted was sent or given up, or `grace` passed. `true` when
+    /// the queues emptied.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        self.inner.pending.drained(grace).await
+    }
+
+    /// Messages queued, in flight or waiting a retry.
+    pub fn pending(&self) -> usize {
+        self.inner.pending.count()
+    }
+
+    /// Stops the sender on purpose (its supervisor lets it go); unfinished replies stay in
+    /// the outbox for the next start.
+    pub fn stop(&self) {
+        self.actor().stop(Some(SHUTDOWN.to_string()));
+    }
+}
+
+impl<P: Platform> ReplySink for ChannelSender<P> {
+    /// Hands a conversation's reply to the sender. A reply of another channel, or one the
+    /// sender cannot take now, is counted as an error and logged; a durable one is still in
+    /// the outbox for the next sweep.
+    fn deliver(&self, out: Outbound) {
+        let channel = P::CHANNEL.as_str();
+        let count_error = || {
+            metrics::counter!("redsol_messages_sent_total", "channel" => channel, "outcome" => "error")
+                .increment(1)
+        };
+        if out.key.channel != P::CHANNEL {
+            count_error();
+            tracing::error!(
+                channel = out.key.channel.as_str(),
+                sender = channel,
+                conversation = %out.key.opaque_id(),
+                "a reply of another channel reached this sender; dropped"
+            );
+            return;
+        }
+        let conversation = out.key.opaque_id();
+        let send = SenderMsg::Send {
+            out: Box::new(out),
+            resent: false,
+        };
+        if !self.cast(send) {
+            count_error();
+            tracing::error!(
+                sender = channel,
+                conversation = %conversation,
+                "the sender is down; reply not queued (a durable one is offered again by the outbox sweep)"
+            );
+        }
+    }
+}
+
+impl<P: Platform> Supervised for ChannelSender<P> {
+    fn name(&self) -> &'static str {
+        match P::CHANNEL {
+            redsol_actors::model::Channel::WhatsApp => "whatsapp_sender",
+            redsol_actors::model::Channel::Telegram => "telegram_sender",
+            redsol_actors::model::Channel::Console => "console_sender",
+        }
+    }
+
+    fn restart(
+        &self,
+        supervisor: ActorCell,
+    ) -> Pin<Box<dyn Future<Output = Result<ActorCell, String>> + Send + '_>> {
+        Box::pin(async move {
+            ChannelSender::restart(self, Some(supervisor))
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}

@@ -1,0 +1,279 @@
+//! A sender's jobs: one reply (its parts in order, paced, retried, its outbox entry kept), or
+//! one read receipt (best effort, one attempt).
+
+use super::scheduler::{JobOutcome, Reporter};
+use super::{count_receipt, count_sent, Pacing, Platform, Verdict};
+use crate::pacing::TokenBucket;
+use redsol_actors::model::Outbound;
+use redsol_actors::store::Store;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What a sender's jobs share, across restarts of its actor.
+pub(crate) struct Shared<P: Platform> {
+    pub platform: P,
+    pub store: Arc<dyn Store>,
+    pub pacing: Pacing,
+    /// The platform's bucket: the whole bot or business number.
+    global: Mutex<TokenBucket>,
+}
+
+impl<P: Platform> Shared<P> {
+    pub fn new(platform: P, pacing: Pacing, store: Arc<dyn Store>) -> Shared<P> {
+        let rate = pacing.send_per_second;
+        Shared {
+            platform,
+            store,
+            global: Mutex::new(TokenBucket::full(rate, rate, Instant::now())),
+            pacing,
+        }
+    }
+
+    /// A full bucket for one recipient.
+    pub fn lane_bucket(&self, now: Instant) -> TokenBucket {
+        TokenBucket::full(self.pacing.lane_burst, self.pacing.lane_per_second, now)
+    }
+
+    fn with_global<T>(&self, f: impl FnOnce(&mut TokenBucket) -> T) -> T {
+        let mut guard = match self.global.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// Waits for a token of the recipient (if any) and of the platform; `true` if it waited.
+    async fn pace(&self, recipient: Option<&mut TokenBucket>) -> bool {
+        let mut waited = false;
+        if let Some(bucket) = recipient {
+            let wait = bucket.take(Instant::now());
+            if !wait.is_zero() {
+                waited = true;
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let wait = self.with_global(|b| b.take(Instant::now()));
+        if !wait.is_zero() {
+            waited = true;
+            tokio::time::sleep(wait).await;
+        }
+        waited
+    }
+}
+
+fn count_rate_limited<P: Platform>() {
+    metrics::counter!("redsol_rate_limited_total", "channel" => P::CHANNEL.as_str(), "direction" => "outbound")
+        .increment(1);
+}
+
+/// Why a message was not sent.
+enum Failure<E> {
+    /// Refused for good (see [`Verdict::Refused`]).
+    Refused {
+        error: E,
+        outcome: &'static str,
+        close: bool,
+    },
+    /// Retries ran out, or the platform refused our credentials: worth sending again later.
+    GaveUp(E),
+}
+
+/// Sends one message, paced, with the retries of the policy.
+async fn send_with_retries<P: Platform>(
+    shared: &Shared<P>,
+    bucket: &mut TokenBucket,
+    to: &str,
+    part: &P::Part,
+    edit: Option<&str>,
+    conversation: &str,
+) -> Result<(), Failure<P::Error>> {
+    let retries = &shared.pacing.retries;
+    let (mut transient, mut limited) = (0u32, 0u32);
+    let mut counted = false;
+    loop {
+        if shared.pace(Some(bucket)).await && !counted {
+            counted = true;
+            count_rate_limited::<P>();
+        }
+        let error = match shared.platform.send(to, part, edit).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let delay = match P::classify(&error) {
+            Verdict::Refused { outcome, close } => {
+                return Err(Failure::Refused {
+                    error,
+                    outcome,
+                    close,
+                })
+            }
+            Verdict::GiveUp => return Err(Failure::GaveUp(error)),
+            Verdict::RateLimited {
+                retry_after,
+                whole_channel,
+            } => {
+                if limited >= retries.max_rate_limited {
+                    return Err(Failure::GaveUp(error));
+                }
+                let delay = retry_after.unwrap_or_else(|| retries.backoff(limited));
+                limited += 1;
+                if whole_channel {
+                    let until = Instant::now() + delay;
+                    shared.with_global(|b| b.hold(until));
+                }
+                if !counted {
+                    counted = true;
+                    count_rate_limited::<P>();
+                }
+                delay
+            }
+            Verdict::Transient => {
+                if transient >= retries.max {
+                    return Err(Failure::GaveUp(error));
+                }
+                let delay = retries.backoff(transient);
+                transient += 1;
+                delay
+            }
+        };
+        tracing::info!(
+            channel = P::CHANNEL.as_str(),
+            conversation,
+            kind = P::kind(part),
+            error = %error,
+            retry_in_ms = delay.as_millis() as u64,
+            retries = transient + limited,
+            "send failed; retrying"
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Marks an outbox entry sent (or closed), with one retry: a failure only means it may be
+/// sent again after a restart.
+pub(crate) async fn close_outbox(store: &dyn Store, id: &str, conversation: &str) {
+    for attempt in 0..2 {
+        match store.outbox_sent(id).await {
+            Ok(()) => return,
+            Err(e) if attempt == 0 => {
+                tracing::warn!(error = %e, conversation, "could not mark an outbox reply sent; trying again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => tracing::error!(
+                error = %e,
+                conversation,
+                "could not mark an outbox reply sent; it may be sent again after a restart"
+            ),
+        }
+    }
+}
+
+/// The job of one reply to `to`: its messages in order, from part `skip` on.
+pub(crate) async fn send_reply<P: Platform>(
+    shared: Arc<Shared<P>>,
+    mut reporter: Reporter,
+    mut bucket: TokenBucket,
+    to: String,
+    out: Outbound,
+    skip: usize,
+    resent: bool,
+) {
+    let channel = P::CHANNEL;
+    let conversation = out.key.opaque_id();
+    let parts = P::render(&to, &out);
+    let total = parts.len();
+    let mut outcome = JobOutcome::Sent;
+    if let Some(id) = &out.outbox_id {
+        crate::outbox::mark_attempted(shared.store.as_ref(), id, &conversation).await;
+    }
+    // Only a one-part reply replaces a message; a longer one goes as new messages.
+    let edit = out.edit.as_deref().filter(|_| total == 1);
+    for (i, part) in parts.iter().enumerate().skip(skip) {
+        match send_with_retries(&shared, &mut bucket, &to, part, edit, &conversation).await {
+            Ok(()) => {
+                count_sent(channel, "ok");
+                reporter.accepted(i + 1);
+                tracing::debug!(
+                    channel = channel.as_str(),
+                    conversation = %conversation,
+                    kind = P::kind(part),
+                    part = i + 1,
+                    parts = total,
+                    "message accepted"
+                );
+            }
+            Err(Failure::Refused {
+                error,
+                outcome: label,
+                close,
+            }) => {
+                count_sent(channel, label);
+                let closed = close && out.outbox_id.is_some();
+                tracing::warn!(
+                    channel = channel.as_str(),
+                    conversation = %conversation,
+                    kind = P::kind(part),
+                    part = i + 1,
+                    parts = total,
+                    error = %error,
+                    outcome = label,
+                    outbox_closed = closed,
+                    "the platform refused a message for good; not retried"
+                );
+                if let (true, Some(id)) = (closed, &out.outbox_id) {
+                    close_outbox(shared.store.as_ref(), id, &conversation).await;
+                }
+                outcome = if closed {
+                    JobOutcome::Closed
+                } else {
+                    JobOutcome::Failed
+                };
+                break;
+            }
+            Err(Failure::GaveUp(error)) => {
+                count_sent(channel, "error");
+                tracing::error!(
+                    channel = channel.as_str(),
+                    conversation = %conversation,
+                    kind = P::kind(part),
+                    part = i + 1,
+                    parts = total,
+                    error = %error,
+                    durable = out.outbox_id.is_some(),
+                    "message not sent after its retries (a durable reply is offered again by the outbox sweep)"
+                );
+                outcome = JobOutcome::Failed;
+                break;
+            }
+        }
+    }
+    if outcome == JobOutcome::Sent {
+        if total > skip && !resent {
+            metrics::histogram!("redsol_response_seconds", "channel" => channel.as_str())
+                .record(out.accepted_at.elapsed().as_secs_f64());
+        }
+        if let Some(id) = &out.outbox_id {
+            close_outbox(shared.store.as_ref(), id, &conversation).await;
+        }
+    }
+    reporter.finish(outcome, bucket);
+}
+
+/// The job of one read receipt: paced by the platform's bucket, one attempt.
+pub(crate) async fn send_receipt<P: Platform>(
+    shared: Arc<Shared<P>>,
+    reporter: Reporter,
+    message_id: String,
+) {
+    // Reports (the lane free again) when the job ends, whichever way.
+    let _reporter = reporter;
+    shared.pace(None).await;
+    match shared.platform.mark_read(&message_id).await {
+        Ok(()) => count_receipt(P::CHANNEL, "sent"),
+        Err(error) => {
+            count_receipt(P::CHANNEL, "failed");
+            tracing::debug!(channel = P::CHANNEL.as_str(), error = %error, "read receipt not sent (best effort)");
+        }
+    }
+}
