@@ -1,7 +1,7 @@
 //! A fault run through the real binary on the Google Sheets store: 5,000 WhatsApp messages
-//! from 500 users (100 of them register) while Graph answers 500 for a window, Google Sheets
-//! answers 503 for 20 s, Gemini never answers in time, a conversation panics every 100th
-//! message (the `fault-injection` hook), and the process is killed with SIGKILL halfway and
+//! from 500 users (100 of them register) while Graph answers 500 for a window and is slow for
+//! another, Google Sheets answers 503 for 20 s, Gemini never answers in time, a conversation
+//! panics every 100th message (the `fault-injection` hook), and the process is killed with SIGKILL halfway and
 //! started again (the messages it had not acknowledged are sent again, and some it had are
 //! redelivered). Nothing is lost: every message gets its reply, every registration its one
 //! row in the sheet. Nothing is doubled, but for the replies in flight at the kill, which
@@ -155,6 +155,12 @@ async fn nothing_is_lost_or_doubled_through_graph_errors_a_slow_gemini_and_a_kil
     let graph = FakeGraph::start(TOKEN, "v23.0", PHONE_ID).await;
     // A window of Graph errors after the first 1,000 sends.
     graph.script(Script::server_error().after(1_000).times(400));
+    // Then a slow Graph: 400 requests answered after 400 ms each, 600 requests later.
+    graph.script(
+        Script::delayed(Duration::from_millis(400))
+            .after(600)
+            .times(400),
+    );
     let gemini = fake_gemini::FakeGemini::start().await;
     gemini.script((0..USERS * 2).map(|_| fake_gemini::Script::Delay(Duration::from_secs(5))));
     let google = Arc::new(fake::FakeGoogle::start().await);
@@ -273,6 +279,7 @@ async fn nothing_is_lost_or_doubled_through_graph_errors_a_slow_gemini_and_a_kil
     );
     // The faults did happen: Graph refused its whole window, Gemini was asked, never in time.
     let refused = graph.requests().iter().filter(|r| r.status == 500).count();
+
     // Gemini timed out (then its breaker opened): the answers came from the offline NLU.
     let asked = metrics
         .lines()
