@@ -106,6 +106,12 @@ impl Ledger {
         self.partial.get(id).copied().unwrap_or(0)
     }
 
+    /// Forgets what was in hand: the sender that held it is gone (a restart), and the outbox
+    /// offers it again.
+    pub fn forget_in_hand(&mut self) {
+        self.in_hand.clear();
+    }
+
     /// The reply was admitted but not queued (a full queue): the outbox keeps it.
     pub fn dropped(&mut self, id: &str) {
         self.in_hand.remove(id);

@@ -175,6 +175,7 @@ impl ConversationActorState {
                 .map(|(n, (key, reply, reply_to, edit))| OutboxEntry {
                     id: OutboxEntry::id_for(&self.key, id, n),
                     edit: edit.clone(),
+                    template: None,
                     key: key.clone(),
                     reply: reply.clone(),
                     in_reply_to: Some(id.clone()),
@@ -218,6 +219,7 @@ impl ConversationActorState {
                 accepted_at: inbound.accepted_at,
                 reply_to,
                 edit,
+                template: None,
             });
         }
         Ok(())

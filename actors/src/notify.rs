@@ -46,6 +46,7 @@ impl Notifier {
                 reply_to: None,
                 attempted: false,
                 edit: m.edit,
+                template: None,
             })
             .collect();
         let new = self.store.queue_replies(entries.clone()).await?;
@@ -59,6 +60,7 @@ impl Notifier {
                     accepted_at: tokio::time::Instant::now(),
                     reply_to: None,
                     edit: entry.edit,
+                    template: None,
                 });
             }
         }

@@ -77,7 +77,6 @@ impl RootState {
         why: String,
     ) {
         let name = child.name();
-        metrics::counter!("redsol_actor_restarts_total", "actor" => name).increment(1);
         if !self.within_budget(name, Instant::now()) {
             tracing::error!(
                 actor = name,
@@ -92,6 +91,7 @@ impl RootState {
         tracing::error!(actor = name, why, "an actor failed; restarting it");
         match child.restart(myself.get_cell()).await {
             Ok(cell) => {
+                metrics::counter!("redsol_actor_restarts_total", "actor" => name).increment(1);
                 self.children.insert(cell.get_id(), child);
             }
             Err(e) => {

@@ -59,6 +59,8 @@ pub struct OutboxEntry {
     pub attempted: bool,
     /// The message it replaces (see [`crate::model::Outbound::edit`]).
     pub edit: Option<String>,
+    /// The WhatsApp template sent instead of the text (see [`crate::model::Outbound::template`]).
+    pub template: Option<crate::model::Template>,
 }
 
 impl OutboxEntry {

@@ -265,6 +265,7 @@ impl SupervisorState {
                             accepted_at: poison.accepted_at,
                             reply_to: poison.reply_to.clone(),
                             edit: None,
+                            template: None,
                         });
                     }
                 }

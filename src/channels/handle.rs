@@ -114,12 +114,11 @@ impl<P: Platform> ChannelSender<P> {
     pub async fn restart(&self, supervisor: Option<ActorCell>) -> anyhow::Result<ActorCell> {
         let _one = self.inner.restarting.lock().await;
         let old = self.actor();
-        if let Ok(i) = self.inner.instance.read() {
-            i.cancel.send_replace(true);
-        }
+        self.cancel_jobs();
         old.kill();
         // What the old instance held is lost with it; the durable part is in the outbox.
         self.inner.pending.reset();
+        self.inner.shared.ledger(|l| l.forget_in_hand());
         let instance = start_instance(
             self.inner.shared.clone(),
             self.inner.pending.clone(),
@@ -131,13 +130,21 @@ impl<P: Platform> ChannelSender<P> {
             Ok(mut i) => *i = instance,
             Err(poisoned) => *poisoned.into_inner() = instance,
         }
-        let offered = self.resend_pending().await;
         tracing::warn!(
             channel = P::CHANNEL.as_str(),
-            offered,
-            "sender restarted; unsent replies offered again from the outbox"
+            "sender restarted; its unsent replies are offered again from the outbox"
         );
+        // Not awaited: the supervisor restarting it must not wait on the store.
+        let sender = self.clone();
+        tokio::spawn(async move { sender.resend_pending().await });
         Ok(cell)
+    }
+
+    /// Stops the running instance's jobs (a kill skips the actor's own clean-up).
+    fn cancel_jobs(&self) {
+        if let Ok(i) = self.inner.instance.read() {
+            i.cancel.send_replace(true);
+        }
     }
 
     /// Where the conversations deliver this channel's replies.
@@ -195,6 +202,7 @@ impl<P: Platform> ChannelSender<P> {
                 accepted_at: Instant::now(),
                 reply_to: entry.reply_to,
                 edit: entry.edit,
+                template: entry.template,
             };
             let resend = SenderMsg::Send {
                 out: Box::new(out),
@@ -271,6 +279,7 @@ impl<P: Platform> ChannelSender<P> {
     /// Stops the sender on purpose (its supervisor lets it go); unfinished replies stay in
     /// the outbox for the next start.
     pub fn stop(&self) {
+        self.cancel_jobs();
         self.actor().stop(Some(SHUTDOWN.to_string()));
     }
 }
@@ -301,8 +310,7 @@ impl<P: Platform> ReplySink for ChannelSender<P> {
             resent: false,
         };
         if !self.cast(send) {
-            count_error();
-            tracing::error!(
+            tracing::warn!(
                 sender = channel,
                 conversation = %conversation,
                 "the sender is down; reply not queued (a durable one is offered again by the outbox sweep)"

@@ -3,6 +3,7 @@
 
 use super::scheduler::{JobOutcome, Reporter};
 use super::{count_receipt, count_sent, Pacing, Platform, Verdict};
+use crate::outbox::Ledger;
 use crate::pacing::TokenBucket;
 use redsol_actors::model::Outbound;
 use redsol_actors::store::Store;
@@ -17,6 +18,9 @@ pub(crate) struct Shared<P: Platform> {
     pub pacing: Pacing,
     /// The platform's bucket: the whole bot or business number.
     global: Mutex<TokenBucket>,
+    /// What the sender knows of the outbox ids it has seen; it outlives a restart, so a reply
+    /// sent before is not sent again, nor a part of a half-sent one.
+    ledger: Mutex<Ledger>,
 }
 
 impl<P: Platform> Shared<P> {
@@ -26,6 +30,7 @@ impl<P: Platform> Shared<P> {
             platform,
             store,
             global: Mutex::new(TokenBucket::full(rate, rate, Instant::now())),
+            ledger: Mutex::new(Ledger::new(pacing.retries.clone())),
             pacing,
         }
     }
@@ -33,6 +38,14 @@ impl<P: Platform> Shared<P> {
     /// A full bucket for one recipient.
     pub fn lane_bucket(&self, now: Instant) -> TokenBucket {
         TokenBucket::full(self.pacing.lane_burst, self.pacing.lane_per_second, now)
+    }
+
+    pub fn ledger<T>(&self, f: impl FnOnce(&mut Ledger) -> T) -> T {
+        let mut guard = match self.ledger.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
     }
 
     fn with_global<T>(&self, f: impl FnOnce(&mut TokenBucket) -> T) -> T {

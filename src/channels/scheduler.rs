@@ -2,7 +2,7 @@
 
 use super::jobs::{self, Shared};
 use super::{count_receipt, count_sent, Platform, MAX_QUEUED_RECEIPTS, RECEIPT_LANES};
-use crate::outbox::{Finish, Ledger};
+use crate::outbox::Finish;
 use crate::pacing::{InFlight, TokenBucket};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use redsol_actors::model::Outbound;
@@ -134,8 +134,6 @@ pub struct SchedulerState<P: Platform> {
     queued_receipts: usize,
     /// The receipt lane the next receipt joins.
     next_receipt_lane: usize,
-    /// What this instance knows of the outbox ids it has seen.
-    ledger: Ledger,
 }
 
 impl<P: Platform> SchedulerState<P> {
@@ -197,7 +195,7 @@ impl<P: Platform> SchedulerState<P> {
                 let skip = out
                     .outbox_id
                     .as_deref()
-                    .map_or(0, |id| self.ledger.accepted(id));
+                    .map_or(0, |id| self.shared.ledger(|l| l.accepted(id)));
                 report.outbox_id = out.outbox_id.clone();
                 report.accepted = skip;
                 let bucket = lane
@@ -258,8 +256,8 @@ impl<P: Platform> SchedulerState<P> {
                 JobOutcome::Failed => Finish::Failed,
                 JobOutcome::Interrupted => Finish::Interrupted,
             };
-            self.ledger
-                .finished(id, finish, report.accepted, Instant::now());
+            self.shared
+                .ledger(|l| l.finished(id, finish, report.accepted, Instant::now()));
         }
         if let Some(lane) = self.lanes.get_mut(&report.lane) {
             lane.running = None;
@@ -277,7 +275,7 @@ impl<P: Platform> SchedulerState<P> {
 
     async fn send(&mut self, myself: &ActorRef<SenderMsg>, out: Box<Outbound>, resent: bool) {
         let channel = P::CHANNEL;
-        if !self.ledger.admit_reply(&out, resent) {
+        if !self.shared.ledger(|l| l.admit_reply(&out, resent)) {
             self.finish_one();
             return;
         }
@@ -291,7 +289,8 @@ impl<P: Platform> SchedulerState<P> {
             );
             if let Some(id) = out.outbox_id {
                 jobs::close_outbox(self.shared.store.as_ref(), &id, &conversation).await;
-                self.ledger.finished(id, Finish::Done, 0, Instant::now());
+                self.shared
+                    .ledger(|l| l.finished(id, Finish::Done, 0, Instant::now()));
             }
             self.finish_one();
             return;
@@ -306,7 +305,7 @@ impl<P: Platform> SchedulerState<P> {
                 "send queue full; reply dropped (a durable one leaves at the next outbox sweep)"
             );
             if let Some(id) = &out.outbox_id {
-                self.ledger.dropped(id);
+                self.shared.ledger(|l| l.dropped(id));
             }
             self.finish_one();
             return;
@@ -341,7 +340,6 @@ impl<P: Platform> Actor for Scheduler<P> {
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         Ok(SchedulerState {
-            ledger: Ledger::new(args.shared.pacing.retries.clone()),
             shared: args.shared,
             pending: args.pending,
             cancel: args.cancel,

@@ -86,6 +86,14 @@ pub enum GraphMessage {
         button: String,
         rows: Vec<(String, String)>,
     },
+    /// An approved template with its body parameters (what may open a conversation
+    /// outside the 24-hour window).
+    Template {
+        to: String,
+        name: String,
+        language: String,
+        params: Vec<String>,
+    },
     /// Marks an inbound message as read (blue ticks).
     MarkRead { message_id: String },
 }
@@ -97,6 +105,7 @@ impl GraphMessage {
             GraphMessage::Text { .. } => "text",
             GraphMessage::Buttons { .. } => "button",
             GraphMessage::List { .. } => "list",
+            GraphMessage::Template { .. } => "template",
             GraphMessage::MarkRead { .. } => "read",
         }
     }
@@ -106,7 +115,8 @@ impl GraphMessage {
         match self {
             GraphMessage::Text { to, .. }
             | GraphMessage::Buttons { to, .. }
-            | GraphMessage::List { to, .. } => Some(to),
+            | GraphMessage::List { to, .. }
+            | GraphMessage::Template { to, .. } => Some(to),
             GraphMessage::MarkRead { .. } => None,
         }
     }
@@ -160,6 +170,28 @@ impl GraphMessage {
                             "button": button,
                             "sections": [{ "title": LIST_SECTION_TITLE, "rows": rows }],
                         },
+                    },
+                })
+            }
+            GraphMessage::Template {
+                to,
+                name,
+                language,
+                params,
+            } => {
+                let params: Vec<Value> = params
+                    .iter()
+                    .map(|p| json!({ "type": "text", "text": p }))
+                    .collect();
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "to": to,
+                    "type": "template",
+                    "template": {
+                        "name": name,
+                        "language": { "code": language },
+                        "components": [{ "type": "body", "parameters": params }],
                     },
                 })
             }
@@ -700,7 +732,7 @@ mod tests {
                 GraphMessage::Text { body, .. }
                 | GraphMessage::Buttons { body, .. }
                 | GraphMessage::List { body, .. } => body.clone(),
-                GraphMessage::MarkRead { .. } => String::new(),
+                GraphMessage::Template { .. } | GraphMessage::MarkRead { .. } => String::new(),
             })
             .collect()
     }

@@ -56,8 +56,17 @@ impl Platform for WhatsApp {
         Some(out.key.user.clone())
     }
 
+    /// A template when the reply carries one (outside the 24-hour window), else the reply.
     fn render(to: &str, out: &Outbound) -> Vec<GraphMessage> {
-        render(to, &out.reply)
+        match &out.template {
+            Some(t) => vec![GraphMessage::Template {
+                to: to.to_string(),
+                name: t.name.clone(),
+                language: t.language.clone(),
+                params: t.params.clone(),
+            }],
+            None => render(to, &out.reply),
+        }
     }
 
     fn kind(part: &GraphMessage) -> &'static str {

@@ -20,6 +20,7 @@ fn outbound(user: &str, text: &str, outbox_id: Option<&str>) -> Outbound {
         accepted_at: tokio::time::Instant::now(),
         reply_to: None,
         edit: None,
+        template: None,
     }
 }
 
@@ -153,6 +154,7 @@ async fn long_replies_are_split_and_each_outbox_reply_goes_out_once() {
                 reply_to: None,
                 attempted: false,
                 edit: None,
+                template: None,
             }],
         })
         .await
@@ -202,6 +204,7 @@ async fn unsent_outbox_replies_are_resent_at_start_and_a_contact_request_gets_it
                 reply_to: None,
                 attempted: false,
                 edit: None,
+                template: None,
             }],
         })
         .await

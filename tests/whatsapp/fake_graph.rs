@@ -439,11 +439,39 @@ fn check_message(v: &Value, at: Instant) -> Result<Recorded, Invalid> {
             rec.body = text(body);
         }
         Some("interactive") => check_interactive(&v["interactive"], &mut rec)?,
+        Some("template") => check_template(&v["template"], &mut rec)?,
         _ => bad_param(
             "Param type must be one of {AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO}",
         )?,
     }
     Ok(rec)
+}
+
+/// Checks a template message like Graph does; the record's body is the template's name, its
+/// ids the language code, its titles the body parameters.
+fn check_template(t: &Value, rec: &mut Recorded) -> Result<(), Invalid> {
+    rec.kind = "template".into();
+    rec.body = text(&t["name"]);
+    if rec.body.is_empty() || chars(&t["name"]) > 512 {
+        bad_param("template.name is required")?;
+    }
+    let language = text(&t["language"]["code"]);
+    if language.is_empty() {
+        bad_param("template.language.code is required")?;
+    }
+    rec.ids = vec![language];
+    for component in t["components"].as_array().into_iter().flatten() {
+        if component["type"] != "body" {
+            bad_param("only body components are expected")?;
+        }
+        for p in component["parameters"].as_array().into_iter().flatten() {
+            if p["type"] != "text" || chars(&p["text"]) == 0 {
+                bad_param("a text parameter needs a non-empty text")?;
+            }
+            rec.titles.push(text(&p["text"]));
+        }
+    }
+    Ok(())
 }
 
 /// The scripted answer for a request to `to`, if a script matches (counting it).

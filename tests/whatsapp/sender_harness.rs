@@ -96,6 +96,7 @@ impl Harness {
             reply_to: None,
             attempted: false,
             edit: None,
+            template: None,
         };
         self.store
             .commit_turn(TurnCommit {
@@ -114,6 +115,7 @@ impl Harness {
             accepted_at: Instant::now(),
             reply_to: None,
             edit: None,
+            template: None,
         }
     }
 }
@@ -141,6 +143,7 @@ pub(crate) fn plain(user: &str, text: &str) -> Outbound {
         accepted_at: Instant::now(),
         reply_to: None,
         edit: None,
+        template: None,
     }
 }
 

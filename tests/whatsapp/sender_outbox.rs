@@ -222,6 +222,9 @@ async fn a_sender_that_died_is_down_until_restarted_and_then_resumes_from_the_ou
     // What the root supervisor does: a new instance behind the same handle.
     h.sender.restart(None).await.expect("restarts");
     assert!(!h.sender.stopped());
+    // The reply whose retries ran out waits its backoff (kept across the restart), then the
+    // sweep offers it.
+    let sweep = h.sender.sweep_outbox(Duration::from_millis(20));
     let sent = h.fake.wait_for(2).await;
     h.drain().await;
     let mut bodies: Vec<(&str, &str)> = sent
@@ -246,6 +249,7 @@ async fn a_sender_that_died_is_down_until_restarted_and_then_resumes_from_the_ou
     h.sink.deliver(plain(ANA, "tercero"));
     h.fake.wait_for(3).await;
     h.drain().await;
+    sweep.abort();
 }
 
 #[tokio::test(start_paused = true)]

@@ -142,11 +142,31 @@ pub struct Outbound {
     /// The platform id of a message of ours this reply replaces, where the platform can edit
     /// (Telegram: the staff card, once taken); elsewhere it is sent as a new message.
     pub edit: Option<String>,
+    /// On WhatsApp, the approved template to send instead of the text (a notice to a
+    /// customer who has not written in the last 24 hours); other platforms send the text.
+    pub template: Option<Template>,
+}
+
+/// A WhatsApp message template, as approved in the WhatsApp Manager: what may open a
+/// conversation outside the 24-hour customer service window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    /// The template's language code (`es_MX`).
+    pub language: String,
+    /// The body's parameters, in order (`{{1}}`, `{{2}}`...).
+    pub params: Vec<String>,
 }
 
 /// Where a channel takes replies. Implemented by every channel (an actor ref, a queue...).
 pub trait ReplySink: Send + Sync + 'static {
     fn deliver(&self, out: Outbound);
+
+    /// Replies waiting to go out (queued or in flight): notices wait while it is high, so
+    /// that conversation replies go first.
+    fn backlog(&self) -> usize {
+        0
+    }
 }
 
 /// How an inbound message is kept in the journal: what is needed to process it again.

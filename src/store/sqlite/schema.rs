@@ -197,6 +197,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE outbox ADD COLUMN edit TEXT;
     "#,
+    // 11: the WhatsApp template a notice is sent as (JSON), outside the 24-hour window.
+    r#"
+    ALTER TABLE outbox ADD COLUMN template TEXT;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

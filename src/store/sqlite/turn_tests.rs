@@ -137,6 +137,7 @@ async fn a_turn_commits_snapshot_journal_and_outbox_at_once() {
             reply_to: None,
             attempted: false,
             edit: None,
+            template: None,
         }],
     };
     {
@@ -248,6 +249,7 @@ async fn retention_forgets_old_rows_and_keeps_records_and_pending_work() {
         reply_to: None,
         attempted: false,
         edit: None,
+        template: None,
     };
     store
         .commit_turn(TurnCommit {

@@ -108,11 +108,18 @@ fn insert_replies(
     for reply in replies {
         let json = serde_json::to_string(&reply.reply)
             .map_err(|e| StoreError::Invalid(format!("outbox reply: {e}")))?;
+        let template = match &reply.template {
+            Some(t) => Some(
+                serde_json::to_string(t)
+                    .map_err(|e| StoreError::Invalid(format!("outbox template: {e}")))?,
+            ),
+            None => None,
+        };
         let inserted = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO outbox \
-                 (id, channel, user, in_reply_to, reply, created_at, reply_to, edit) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 (id, channel, user, in_reply_to, reply, created_at, reply_to, edit, template) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -123,7 +130,8 @@ fn insert_replies(
                     json,
                     format_utc(reply.queued_at),
                     reply.reply_to,
-                    reply.edit
+                    reply.edit,
+                    template
                 ])
             })
             .map_err(db_err)?;
@@ -207,7 +215,7 @@ pub(super) fn outbox_pending(
         .prepare_cached(
             "SELECT id, user, in_reply_to, reply, \
              COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0), reply_to, \
-             attempted_at IS NOT NULL, edit FROM outbox \
+             attempted_at IS NOT NULL, edit, template FROM outbox \
              WHERE channel = ?1 AND sent_at IS NULL ORDER BY seq",
         )
         .map_err(db_err)?;
@@ -222,15 +230,23 @@ pub(super) fn outbox_pending(
                 row.get::<_, Option<String>>(5)?,
                 row.get::<_, bool>(6)?,
                 row.get::<_, Option<String>>(7)?,
+                row.get::<_, Option<String>>(8)?,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, user, in_reply_to, json, queued_at, reply_to, attempted, edit) =
+        let (id, user, in_reply_to, json, queued_at, reply_to, attempted, edit, template) =
             row.map_err(db_err)?;
         let reply = serde_json::from_str(&json)
             .map_err(|e| StoreError::Invalid(format!("outbox reply {id}: {e}")))?;
+        let template = match template {
+            Some(t) => Some(
+                serde_json::from_str(&t)
+                    .map_err(|e| StoreError::Invalid(format!("outbox template {id}: {e}")))?,
+            ),
+            None => None,
+        };
         out.push(OutboxEntry {
             id,
             key: ConversationKey::new(channel, user),
@@ -240,6 +256,7 @@ pub(super) fn outbox_pending(
             reply_to,
             attempted,
             edit,
+            template,
         });
     }
     Ok(out)
