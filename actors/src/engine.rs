@@ -101,11 +101,17 @@ impl Engine {
             .as_ref()
             .map(|id| format!("{}:{}:{}", inbound.key.channel, inbound.key.user, id));
         state.zone_outage = self.outage_for(state, &inbound.key, None).await;
+        self.touch_contact(state, inbound).await;
         if let Some(reply) = self.handoff_turn(state, inbound).await {
             return self.remembered(state, &inbound.content, reply);
         }
         if let Some(reply) = self.survey_turn(state, inbound).await {
             return self.remembered(state, &inbound.content, reply);
+        }
+        if let Content::Text(t) = &inbound.content {
+            if let Some(reply) = self.notices_command(&inbound.key, t).await {
+                return self.remembered(state, &inbound.content, reply);
+            }
         }
         let said = self.parse(state, &inbound.content);
         let user_text = match &said {

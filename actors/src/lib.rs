@@ -18,6 +18,7 @@
 //! - [`testing`]: the default rules for tests and benchmarks.
 
 pub mod brain;
+pub mod campaign;
 pub mod clock;
 pub mod conversation;
 pub mod demo;

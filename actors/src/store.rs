@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub mod handoff;
 mod memory;
+pub mod notices;
 pub mod outages;
 pub mod tickets;
 
@@ -94,6 +95,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Zone outages and the reports linked to them.
     fn outages(&self) -> &dyn outages::Outages;
+
+    /// Contacts and the campaigns of notices that tell them.
+    fn notices(&self) -> &dyn notices::Notices;
 
     /// Tickets staff closed outside redsol (`(id, status)`, say in the sheet), for their
     /// customers to be told; the first call takes the stream. Backends nobody else edits have

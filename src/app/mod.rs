@@ -214,7 +214,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         telegram = Some(channel);
     }
 
-    let notices = sinks.clone();
+    let notices = Arc::new(sinks.clone());
     let mut core = start_core(&settings, store.clone(), sinks).await?;
     // The root supervisor restarts a failed sender; it resumes from the outbox.
     let senders: Vec<(ractor::ActorCell, Arc<dyn Supervised>)> = whatsapp
@@ -231,13 +231,21 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
             .cast(RootMsg::Adopt(cell, child))
             .context("the actor tree stopped while starting")?;
     }
-    let notifier = Notifier::new(store.clone(), Arc::new(notices));
+    let notifier = Notifier::new(store.clone(), notices.clone());
 
     let sweep_every = Duration::from_secs(settings.store.outbox_sweep_secs.max(1));
     let mut sweeps = vec![tokio::spawn(prune_hourly(
         store.clone(),
         settings.store.retention(),
     ))];
+    if whatsapp.is_some() || telegram.is_some() {
+        // Outage notices, at [notices] per_second, after the replies.
+        sweeps.push(tokio::spawn(redsol_actors::campaign::run(
+            store.clone(),
+            notices,
+            settings.rules.notices.clone(),
+        )));
+    }
     let mut routes = axum::Router::new();
     if let (Some(outbound), Some(w)) = (&whatsapp, &settings.whatsapp) {
         let resent = outbound.resend_pending().await;

@@ -115,6 +115,8 @@ struct FileSettings {
     rules: Rules,
     #[serde(default)]
     handoff: redsol_actors::rules::Handoff,
+    #[serde(default)]
+    notices: redsol_actors::rules::Notices,
 }
 
 /// Telegram, when `TELEGRAM_BOT_TOKEN` is set. `api_url` is `TELEGRAM_API_URL`, else
@@ -261,6 +263,7 @@ impl Settings {
             file.rules.staff.telegram_chat_id = Some(chat);
         }
         file.rules.handoff = file.handoff.clone();
+        file.rules.notices = file.notices.clone();
         file.rules.validate()?;
         file.whatsapp.validate()?;
         file.telegram.validate()?;

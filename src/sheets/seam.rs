@@ -71,6 +71,11 @@ impl Store for SheetsStore {
         self.local()
     }
 
+    /// Contacts and campaigns are the bot's own state: SQLite's.
+    fn notices(&self) -> &dyn redsol_actors::store::notices::Notices {
+        self.local()
+    }
+
     fn closed_elsewhere(&self) -> Option<ClosedElsewhere> {
         self.closed.lock().ok()?.take()
     }

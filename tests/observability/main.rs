@@ -49,6 +49,7 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_csat",
     "redsol_incidents_linked_total",
     "redsol_read_receipts_total",
+    "redsol_outage_notices_total",
 ];
 
 /// How long any single wait may last.

@@ -2,6 +2,7 @@
 //! one integration-test binary, so it builds once.
 
 mod fake_graph;
+mod notices;
 mod outages;
 mod outbound;
 mod sender_harness;

@@ -83,6 +83,12 @@ pub struct ConversationState {
     /// from its snapshot refills for the time it slept.
     #[serde(default)]
     pub rate_refilled_ms: Option<u64>,
+    /// When the store last recorded that this customer wrote (Unix seconds), and the phone it
+    /// recorded: recorded again after an hour, or when a phone is shared.
+    #[serde(default)]
+    pub contact_touched: u64,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
     /// The inbound message this turn answers (`channel:user:message id`), the source of any
     /// record the turn writes. Not snapshotted.
     #[serde(skip)]

@@ -13,6 +13,7 @@
 //! - [`handoff`]: a person takes the conversation over from the bot, through Telegram.
 //! - [`outage`]: zone outages: declared, reports linked to them, mentioned, ended.
 //! - [`followup`]: a ticket closed by staff: the customer told, the rating, the reopening.
+//! - [`notices`]: proactive notices of outages to a zone's clients, and their opt-out.
 
 pub mod cancellation;
 pub mod followup;
@@ -20,6 +21,7 @@ pub mod handoff;
 pub mod incident;
 pub mod info;
 pub mod lead;
+pub mod notices;
 pub mod outage;
 pub mod plan_change;
 pub mod register;

@@ -9,6 +9,7 @@
 
 use crate::engine::{phone_of, ConversationState, Engine};
 use crate::model::{ConversationKey, Reply};
+use crate::rules::NoticeEvent;
 use crate::store::outages::{NewOutage, Outage};
 use crate::store::StoreResult;
 use crate::text;
@@ -72,10 +73,17 @@ impl Engine {
             source,
             at: self.now(),
         };
+        let before = self.outage_in(&new.zone);
         let declared = self.store.outages().declare_outage(new).await?;
         self.load_outages().await?;
         let (o, new) = &declared;
         tracing::warn!(event = "outage_declared", outage = %o.id, zone = %o.zone, new, "zone outage open");
+        // The zone's clients are told once: of the outage, then of each new ETA.
+        if *new {
+            self.queue_outage_notices(o, NoticeEvent::Declared).await;
+        } else if before.is_some_and(|b| b.id == o.id && b.eta != o.eta) {
+            self.queue_outage_notices(o, NoticeEvent::EtaChanged).await;
+        }
         Ok(Some(declared))
     }
 
@@ -94,6 +102,7 @@ impl Engine {
         self.load_outages().await?;
         if let Some(o) = &resolved {
             tracing::info!(event = "outage_resolved", outage = %o.id, zone = %o.zone, reports = o.reports, "zone outage over");
+            self.queue_outage_notices(o, NoticeEvent::Restored).await;
         }
         Ok(resolved)
     }

@@ -5,9 +5,11 @@
 
 mod hours;
 mod names;
+mod notices;
 mod validate;
 
 pub use hours::Handoff;
+pub use notices::{NoticeEvent, Notices};
 
 pub use validate::RulesError;
 
@@ -136,6 +138,9 @@ pub struct Rules {
     /// file, set by the binary).
     #[serde(skip)]
     pub handoff: Handoff,
+    /// Proactive notices (`[notices]` in the config file, set by the binary).
+    #[serde(skip)]
+    pub notices: Notices,
     /// Every zone's name and aliases, folded and split into words, once (read on every
     /// message by [`Rules::find_zone`]).
     #[serde(skip)]
@@ -248,6 +253,11 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "outage_list",
     "outage_list_none",
     "outage_stats",
+    "notice_declared",
+    "notice_eta",
+    "notice_restored",
+    "notices_off",
+    "notices_on",
     "lead_declined",
 ];
 

@@ -37,6 +37,9 @@ const UNASSIGNED: &str = "Sin asignar";
 #[cfg(test)]
 mod handoff_tests;
 mod handoffs;
+mod notices;
+#[cfg(test)]
+mod notices_tests;
 mod outages;
 mod records;
 mod retention;
@@ -232,6 +235,10 @@ impl Store for SqliteStore {
     }
 
     fn outages(&self) -> &dyn redsol_actors::store::outages::Outages {
+        self
+    }
+
+    fn notices(&self) -> &dyn redsol_actors::store::notices::Notices {
         self
     }
 

@@ -201,6 +201,28 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE outbox ADD COLUMN template TEXT;
     "#,
+    // 12: who wrote (the WhatsApp window, opt-outs) and the campaigns of notices.
+    r#"
+    CREATE TABLE contacts (
+        channel       TEXT NOT NULL,
+        user          TEXT NOT NULL,
+        phone         TEXT,
+        last_inbound  INTEGER NOT NULL,
+        opted_out     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (channel, user)
+    );
+    CREATE TABLE notices (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        channel     TEXT NOT NULL,
+        user        TEXT NOT NULL,
+        reply       TEXT NOT NULL,
+        template    TEXT,
+        created_at  INTEGER NOT NULL,
+        released_at INTEGER
+    );
+    CREATE INDEX notices_waiting ON notices (seq) WHERE released_at IS NULL;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -100,7 +100,7 @@ pub(super) fn journal_pending(conn: &mut Connection) -> StoreResult<Vec<JournalE
 /// Commits a turn; returns how many replies were newly queued in the outbox.
 /// Queues replies in the outbox (a reply already there, by id, is left alone); the ids of those
 /// that were new.
-fn insert_replies(
+pub(super) fn insert_replies(
     tx: &rusqlite::Transaction<'_>,
     replies: &[OutboxEntry],
 ) -> StoreResult<Vec<String>> {

@@ -5,6 +5,7 @@ use super::outages::{Outage, Outages};
 use super::tickets::{Survey, Tickets};
 use super::*;
 
+mod notices;
 mod staff;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -34,6 +35,9 @@ struct MemoryInner {
     outages: Vec<(Outage, Option<String>)>,
     /// Reports linked: (outage id, customer).
     linked: Vec<(String, ConversationKey)>,
+    contacts: HashMap<ConversationKey, super::notices::Contact>,
+    /// Notices in the order queued, with whether they were released.
+    notices: Vec<(super::notices::Notice, bool)>,
 }
 
 impl MemoryInner {
@@ -116,6 +120,10 @@ impl Store for MemoryStore {
     }
 
     fn outages(&self) -> &dyn Outages {
+        self
+    }
+
+    fn notices(&self) -> &dyn super::notices::Notices {
         self
     }
 

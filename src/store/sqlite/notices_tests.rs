@@ -1,0 +1,114 @@
+//! Contacts and campaigns in SQLite against a real database file: a notice queued once
+//! whatever repeats it, released in order a few at a time into the outbox (its template kept),
+//! and what was not released still waiting after a reopen.
+
+use super::tests::seed3;
+use super::*;
+use redsol_actors::model::Template;
+use redsol_actors::store::notices::{Notice, Notices};
+
+fn wa(user: &str) -> ConversationKey {
+    ConversationKey::new(Channel::WhatsApp, user)
+}
+
+fn notice(user: &str, template: bool) -> Notice {
+    Notice {
+        id: format!("notice:FALLA-000001:declared:whatsapp:{user}"),
+        key: wa(user),
+        reply: redsol_actors::model::Reply {
+            text: "Hay una falla en la zona Norte".into(),
+            quick_replies: Vec::new(),
+        },
+        template: template.then(|| Template {
+            name: "falla_zona".into(),
+            language: "es_MX".into(),
+            params: vec!["Norte".into(), "corte de fibra".into(), "2 h".into()],
+        }),
+        queued_at: 1_000,
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_is_queued_once_and_released_in_order_into_the_outbox() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), seed3).expect("open");
+    let campaign: Vec<Notice> = (0..5)
+        .map(|n| notice(&format!("52464000000{n}"), n % 2 == 0))
+        .collect();
+    assert_eq!(
+        store.queue_notices(campaign.clone()).await.expect("queue"),
+        5
+    );
+    // Declared again (a replay, an alert repeated): nothing new.
+    assert_eq!(
+        store.queue_notices(campaign.clone()).await.expect("queue"),
+        0
+    );
+    assert_eq!(store.notices_waiting().await.expect("count"), 5);
+
+    let first = store.release_notices(2).await.expect("release");
+    let ids: Vec<&str> = first.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [campaign[0].id.as_str(), campaign[1].id.as_str()]);
+    assert_eq!(first[0].template, campaign[0].template);
+    assert_eq!(first[1].template, None);
+    let outbox = store
+        .outbox_pending(Channel::WhatsApp)
+        .await
+        .expect("outbox");
+    assert_eq!(outbox.len(), 2, "released notices are in the reply outbox");
+    assert_eq!(
+        outbox[0].template, campaign[0].template,
+        "the template survives the outbox"
+    );
+
+    // A restart: what was not released still waits; what was is not released again.
+    drop(store);
+    let store = SqliteStore::open(dir.path(), seed3).expect("reopen");
+    assert_eq!(store.notices_waiting().await.expect("count"), 3);
+    let rest = store.release_notices(10).await.expect("release");
+    assert_eq!(rest.len(), 3);
+    assert!(store.release_notices(10).await.expect("release").is_empty());
+    assert_eq!(store.queue_notices(campaign).await.expect("queue"), 0);
+    let outbox = store
+        .outbox_pending(Channel::WhatsApp)
+        .await
+        .expect("outbox");
+    assert_eq!(outbox.len(), 5, "each notice once in the outbox");
+}
+
+#[tokio::test]
+async fn contacts_keep_their_latest_message_their_phone_and_their_opt_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), seed3).expect("open");
+    let tg = ConversationKey::new(Channel::Telegram, "777");
+    store
+        .touch_contact(&tg, Some("4641234567".into()), 5_000)
+        .await
+        .expect("touch");
+    // An older time and no phone change neither.
+    store.touch_contact(&tg, None, 4_000).await.expect("touch");
+    store
+        .set_opted_out(&wa("5214640000001"), true, 6_000)
+        .await
+        .expect("opt out");
+    let mut contacts = store.contacts().await.expect("contacts");
+    contacts.sort_by(|a, b| a.key.user.cmp(&b.key.user));
+    assert_eq!(contacts.len(), 2);
+    let wa_contact = &contacts[0];
+    assert!(wa_contact.opted_out);
+    let tg_contact = &contacts[1];
+    assert_eq!(
+        (
+            tg_contact.phone.as_deref(),
+            tg_contact.last_inbound,
+            tg_contact.opted_out
+        ),
+        (Some("4641234567"), 5_000, false)
+    );
+    store
+        .set_opted_out(&wa("5214640000001"), false, 7_000)
+        .await
+        .expect("opt in");
+    let contacts = store.contacts().await.expect("contacts");
+    assert!(contacts.iter().all(|c| !c.opted_out));
+}
