@@ -215,6 +215,17 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     }
 
     let notices = Arc::new(sinks.clone());
+    // Notices released before a stop and never handed over leave again at their pace.
+    match store.notices().requeue_notices().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            notices = n,
+            "unsent notices of the last run back in their campaign"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not requeue unsent notices; they are sent at once")
+        }
+    }
     let mut core = start_core(&settings, store.clone(), sinks).await?;
     // The root supervisor restarts a failed sender; it resumes from the outbox.
     let senders: Vec<(ractor::ActorCell, Arc<dyn Supervised>)> = whatsapp

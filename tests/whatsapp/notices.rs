@@ -17,8 +17,9 @@ const PHONE_ID: &str = "1098765433";
 const ADMIN: &str = "notices-admin-token";
 const PER_SECOND: usize = 200;
 
-/// The demo clients the binary seeds, as it seeds them.
-fn demo_phones_in(zone: &str) -> Vec<String> {
+/// The WhatsApp ids of the demo clients of a zone, as the binary seeds them (`count` clients
+/// in all; `None`: the default count).
+pub fn demo_phones(zone: &str, count: Option<usize>) -> Vec<String> {
     let settings = Settings::load_from(&HashMap::<String, String>::new()).expect("defaults");
     let zones: Vec<String> = settings
         .rules
@@ -32,7 +33,8 @@ fn demo_phones_in(zone: &str) -> Vec<String> {
         .iter()
         .map(|p| (p.mbps, p.price))
         .collect();
-    redsol_actors::demo::demo_clients(settings.store.demo_clients, &zones, &plans)
+    let count = count.unwrap_or(settings.store.demo_clients);
+    redsol_actors::demo::demo_clients(count, &zones, &plans)
         .into_iter()
         .filter(|c| c.zone == zone)
         .map(|c| format!("52{}", c.phone))
@@ -73,8 +75,8 @@ fn notices_by_user(sent: &[Recorded]) -> HashMap<String, Vec<Recorded>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_reaches_every_client_of_the_zone_once_and_its_end_once_more() {
-    let norte = demo_phones_in("Norte");
-    let sur = demo_phones_in("Sur");
+    let norte = demo_phones("Norte", None);
+    let sur = demo_phones("Sur", None);
     assert!(norte.len() >= 20, "{} Norte clients", norte.len());
     let data = tempfile::tempdir().expect("tempdir");
     let graph = FakeGraph::start(TOKEN, "v23.0", PHONE_ID).await;

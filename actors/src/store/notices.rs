@@ -71,4 +71,9 @@ pub trait Notices: Send + Sync + 'static {
 
     /// Notices queued and not yet released.
     fn notices_waiting(&self) -> BoxFuture<'_, StoreResult<u64>>;
+
+    /// At start: notices released into the outbox and never handed to a platform go back to
+    /// their campaign, to leave again at its pace (not all at once after a restart). Returns
+    /// how many.
+    fn requeue_notices(&self) -> BoxFuture<'_, StoreResult<u64>>;
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 use redsol_actors::model::Template;
-use redsol_actors::store::notices::{Contact, Notice, Notices};
+use redsol_actors::store::notices::{Contact, Notice, Notices, NOTICE_PREFIX};
 
 fn touch(
     conn: &Connection,
@@ -155,6 +155,26 @@ fn release(conn: &mut Connection, limit: usize) -> StoreResult<Vec<OutboxEntry>>
     Ok(entries)
 }
 
+fn requeue(conn: &mut Connection) -> StoreResult<u64> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let unsent = format!(
+        "SELECT id FROM outbox WHERE id LIKE '{NOTICE_PREFIX}%' \
+         AND sent_at IS NULL AND attempted_at IS NULL"
+    );
+    tx.execute(
+        &format!("UPDATE notices SET released_at = NULL WHERE id IN ({unsent})"),
+        [],
+    )
+    .map_err(db_err)?;
+    let back = tx
+        .execute(&format!("DELETE FROM outbox WHERE id IN ({unsent})"), [])
+        .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(back as u64)
+}
+
 impl Notices for SqliteStore {
     fn touch_contact(
         &self,
@@ -190,6 +210,10 @@ impl Notices for SqliteStore {
 
     fn release_notices(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
         Box::pin(self.run("release_notices", move |conn| release(conn, limit)))
+    }
+
+    fn requeue_notices(&self) -> BoxFuture<'_, StoreResult<u64>> {
+        Box::pin(self.run("requeue_notices", requeue))
     }
 
     fn notices_waiting(&self) -> BoxFuture<'_, StoreResult<u64>> {

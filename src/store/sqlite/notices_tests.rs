@@ -77,6 +77,53 @@ async fn a_campaign_is_queued_once_and_released_in_order_into_the_outbox() {
 }
 
 #[tokio::test]
+async fn notices_released_and_never_handed_over_go_back_to_their_campaign_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), seed3).expect("open");
+    let campaign: Vec<Notice> = (0..3)
+        .map(|n| notice(&format!("52464000000{n}"), false))
+        .collect();
+    store.queue_notices(campaign.clone()).await.expect("queue");
+    assert_eq!(store.release_notices(3).await.expect("release").len(), 3);
+    store
+        .outbox_attempted(&campaign[0].id)
+        .await
+        .expect("attempted");
+    store.outbox_sent(&campaign[1].id).await.expect("sent");
+    // A reply of a conversation is never touched.
+    let reply = OutboxEntry {
+        id: "whatsapp:wamid.X:0".into(),
+        key: wa("5214640000009"),
+        reply: campaign[0].reply.clone(),
+        in_reply_to: None,
+        queued_at: 1_000,
+        reply_to: None,
+        attempted: false,
+        edit: None,
+        template: None,
+    };
+    store.queue_replies(vec![reply]).await.expect("reply");
+
+    assert_eq!(store.requeue_notices().await.expect("requeue"), 1);
+    assert_eq!(store.notices_waiting().await.expect("count"), 1);
+    let ids: Vec<String> = store
+        .outbox_pending(Channel::WhatsApp)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        ids,
+        [campaign[0].id.clone(), "whatsapp:wamid.X:0".to_string()]
+    );
+    // Released again later, it is in the outbox once.
+    let again = store.release_notices(10).await.expect("release");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, campaign[2].id);
+}
+
+#[tokio::test]
 async fn contacts_keep_their_latest_message_their_phone_and_their_opt_out() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path(), seed3).expect("open");

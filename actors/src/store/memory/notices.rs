@@ -83,6 +83,26 @@ impl Notices for MemoryStore {
         })))
     }
 
+    fn requeue_notices(&self) -> BoxFuture<'_, StoreResult<u64>> {
+        ready(Ok(self.with(|i| {
+            let back: Vec<String> = i
+                .outbox
+                .iter()
+                .filter(|(e, sent)| {
+                    !sent && !e.attempted && e.id.starts_with(super::super::notices::NOTICE_PREFIX)
+                })
+                .map(|(e, _)| e.id.clone())
+                .collect();
+            i.outbox.retain(|(e, _)| !back.contains(&e.id));
+            for (n, released) in i.notices.iter_mut() {
+                if back.contains(&n.id) {
+                    *released = false;
+                }
+            }
+            back.len() as u64
+        })))
+    }
+
     fn notices_waiting(&self) -> BoxFuture<'_, StoreResult<u64>> {
         ready(Ok(self.with(|i| {
             i.notices.iter().filter(|(_, r)| !r).count() as u64
