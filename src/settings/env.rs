@@ -32,7 +32,7 @@ pub(super) fn var(env: &dyn Env, name: &str) -> Option<String> {
 /// A secret from `NAME`, or from the file named by `NAME_FILE`.
 pub(super) fn secret(env: &dyn Env, name: &str) -> anyhow::Result<Option<Secret>> {
     if let Some(v) = var(env, name) {
-        return Ok(Some(Secret(v)));
+        return Ok(Some(Secret::new(v)));
     }
     let file_var = format!("{name}_FILE");
     match var(env, &file_var) {
@@ -43,7 +43,7 @@ pub(super) fn secret(env: &dyn Env, name: &str) -> anyhow::Result<Option<Secret>
             if value.is_empty() {
                 bail!("{file_var}: the file {path} is empty");
             }
-            Ok(Some(Secret(value)))
+            Ok(Some(Secret::new(value)))
         }
         None => Ok(None),
     }
