@@ -4,6 +4,8 @@
 //! The generator is a tiny SplitMix64 PRNG seeded with a constant, so the same arguments give
 //! the same clients on every machine and every run; no external crate is involved.
 
+pub mod payments;
+
 use crate::model::Client;
 use crate::store::civil_from_days;
 use std::collections::HashSet;

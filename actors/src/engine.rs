@@ -108,10 +108,19 @@ impl Engine {
         if let Some(reply) = self.survey_turn(state, inbound).await {
             return self.remembered(state, &inbound.content, reply);
         }
-        if let Content::Text(t) = &inbound.content {
-            if let Some(reply) = self.notices_command(&inbound.key, t).await {
-                return self.remembered(state, &inbound.content, reply);
+        match &inbound.content {
+            Content::Text(t) => {
+                if let Some(reply) = self.notices_command(&inbound.key, t).await {
+                    return self.remembered(state, &inbound.content, reply);
+                }
             }
+            // The receipt a billing dialogue waits for.
+            Content::Media { id, .. } => {
+                if let Some(reply) = self.billing_receipt(state, &inbound.key, id).await {
+                    return self.remembered(state, &inbound.content, reply);
+                }
+            }
+            _ => {}
         }
         let said = self.parse(state, &inbound.content);
         let user_text = match &said {
@@ -342,6 +351,15 @@ impl Engine {
                 self.continue_cancel_service(state, key, t, &u, &ctx, reason)
                     .await
             }
+            Dialogue::Billing(step) => {
+                // An id or 4 digits is the answer; anything else clear is a new request.
+                let answers = t.chars().any(|c| c.is_ascii_digit());
+                if !answers && self.switches(&u) && u.intent != Intent::Billing {
+                    self.dispatch(state, key, t, &u, &ctx).await
+                } else {
+                    self.continue_billing(state, key, t, step).await
+                }
+            }
             Dialogue::Lead(draft) => match self.continue_lead(state, key, t, &u, draft).await {
                 Some(reply) => reply,
                 None => self.dispatch(state, key, t, &u, &ctx).await,
@@ -422,7 +440,7 @@ impl Engine {
                 self.incident_status(key, u.entities.ticket.as_deref())
                     .await
             }
-            Intent::Billing => self.record(state, key, "billing", t, "billing").await,
+            Intent::Billing => self.billing(state, key, t).await,
             Intent::HumanAgent => {
                 self.record_for_staff(state, key, "human_agent", t).await;
                 self.ask_for_person(state, key).await
@@ -471,18 +489,6 @@ impl Engine {
                 }
             }
         }
-    }
-
-    async fn record(
-        &self,
-        state: &ConversationState,
-        key: &ConversationKey,
-        kind: &str,
-        t: &str,
-        template: &str,
-    ) -> Reply {
-        self.record_for_staff(state, key, kind, t).await;
-        self.with_menu(self.say(template, &[]))
     }
 
     /// Records a request for staff; whether it was saved (a failure is logged once here).

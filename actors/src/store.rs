@@ -16,6 +16,7 @@ pub mod handoff;
 mod memory;
 pub mod notices;
 pub mod outages;
+pub mod payments;
 pub mod tickets;
 
 pub use memory::MemoryStore;
@@ -98,6 +99,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Contacts and the campaigns of notices that tell them.
     fn notices(&self) -> &dyn notices::Notices;
+
+    /// Clients' payments by period.
+    fn payments(&self) -> &dyn payments::Payments;
 
     /// Tickets staff closed outside redsol (`(id, status)`, say in the sheet), for their
     /// customers to be told; the first call takes the stream. Backends nobody else edits have

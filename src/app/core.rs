@@ -15,24 +15,37 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
                 .context("cannot open the Google Sheets store")?;
             Ok(Arc::new(store))
         }
-        None => Ok(Arc::new(open_sqlite(settings, true)?)),
+        None => {
+            let store = open_sqlite(settings, true)?;
+            seed_demo_payments(settings, &store).await?;
+            Ok(Arc::new(store))
+        }
     }
+}
+
+/// The demo clients' payments (the last three periods as of today), into an empty payments
+/// table of the embedded store.
+async fn seed_demo_payments(settings: &Settings, store: &SqliteStore) -> anyhow::Result<()> {
+    if settings.store.demo_clients == 0 {
+        return Ok(());
+    }
+    let clients = store.clients().await?;
+    let today =
+        redsol_actors::store::civil_from_days((redsol_actors::store::unix_now() / 86_400) as i64);
+    let payments =
+        redsol_actors::demo::payments::demo_payments(&clients, &settings.rules.billing, today);
+    let seeded = store.seed_payments(payments).await?;
+    if seeded > 0 {
+        tracing::info!(
+            payments = seeded,
+            "seeding the embedded store with demo payments"
+        );
+    }
+    Ok(())
 }
 
 /// The embedded SQLite store; `demo` seeds demo clients into an empty one.
 fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
-    let zones: Vec<String> = settings
-        .rules
-        .zones
-        .iter()
-        .map(|z| z.name.clone())
-        .collect();
-    let plans: Vec<(u32, u32)> = settings
-        .rules
-        .plans
-        .iter()
-        .map(|p| (p.mbps, p.price))
-        .collect();
     let count = if demo { settings.store.demo_clients } else { 0 };
     let key = crate::store::opaque_id_key(&settings.store.data_dir).with_context(|| {
         format!(
@@ -45,7 +58,7 @@ fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
         if count > 0 {
             tracing::info!(count, "seeding the embedded store with demo clients");
         }
-        redsol_actors::demo::demo_clients(count, &zones, &plans)
+        settings.demo_clients(count)
     })
     .with_context(|| {
         format!(

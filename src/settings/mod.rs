@@ -131,6 +131,18 @@ struct FileSettings {
     handoff: redsol_actors::rules::Handoff,
     #[serde(default)]
     notices: redsol_actors::rules::Notices,
+    #[serde(default)]
+    billing: redsol_actors::rules::Billing,
+}
+
+impl Settings {
+    /// `count` demo clients over the configured zones and plans, as an empty embedded store is
+    /// seeded with them (the same ones on every machine).
+    pub fn demo_clients(&self, count: usize) -> Vec<redsol_actors::model::Client> {
+        let zones: Vec<String> = self.rules.zones.iter().map(|z| z.name.clone()).collect();
+        let plans: Vec<(u32, u32)> = self.rules.plans.iter().map(|p| (p.mbps, p.price)).collect();
+        redsol_actors::demo::demo_clients(count, &zones, &plans)
+    }
 }
 
 /// Telegram, when `TELEGRAM_BOT_TOKEN` is set. `api_url` is `TELEGRAM_API_URL`, else
@@ -278,6 +290,7 @@ impl Settings {
         }
         file.rules.handoff = file.handoff.clone();
         file.rules.notices = file.notices.clone();
+        file.rules.billing = file.billing.clone();
         file.rules.validate()?;
         file.whatsapp.validate()?;
         file.telegram.validate()?;

@@ -76,6 +76,11 @@ impl Store for SheetsStore {
         self.local()
     }
 
+    /// Payments are SQLite's for now (the sheet's Pagos tab is not read yet).
+    fn payments(&self) -> &dyn redsol_actors::store::payments::Payments {
+        self.local()
+    }
+
     fn closed_elsewhere(&self) -> Option<ClosedElsewhere> {
         self.closed.lock().ok()?.take()
     }

@@ -28,6 +28,7 @@ const ROWS: &[&str] = &[
     "Health",
     "Atención humana",
     "Fallas por zona",
+    "Cobranza",
 ];
 
 /// Metrics a console `redsol run` on the embedded store never records: WhatsApp webhook
@@ -50,6 +51,8 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_incidents_linked_total",
     "redsol_read_receipts_total",
     "redsol_outage_notices_total",
+    "redsol_billing_queries_total",
+    "redsol_payment_reports_total",
 ];
 
 /// How long any single wait may last.

@@ -21,20 +21,9 @@ const PER_SECOND: usize = 200;
 /// in all; `None`: the default count).
 pub fn demo_phones(zone: &str, count: Option<usize>) -> Vec<String> {
     let settings = Settings::load_from(&HashMap::<String, String>::new()).expect("defaults");
-    let zones: Vec<String> = settings
-        .rules
-        .zones
-        .iter()
-        .map(|z| z.name.clone())
-        .collect();
-    let plans: Vec<(u32, u32)> = settings
-        .rules
-        .plans
-        .iter()
-        .map(|p| (p.mbps, p.price))
-        .collect();
     let count = count.unwrap_or(settings.store.demo_clients);
-    redsol_actors::demo::demo_clients(count, &zones, &plans)
+    settings
+        .demo_clients(count)
         .into_iter()
         .filter(|c| c.zone == zone)
         .map(|c| format!("52{}", c.phone))

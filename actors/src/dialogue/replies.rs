@@ -45,6 +45,14 @@ impl Engine {
                 Some(self.say("coverage_ask", &[("zones", self.rules.zone_list())]))
             }
             Dialogue::AskingSearchQuery => Some(self.say("search_ask", &[])),
+            Dialogue::Billing(step) => Some(self.say(
+                match step {
+                    crate::flows::billing::BillingStep::AskId { .. } => "billing_ask_id",
+                    crate::flows::billing::BillingStep::AskDigits { .. } => "billing_ask_digits",
+                    crate::flows::billing::BillingStep::Receipt { .. } => "billing_ask_receipt",
+                },
+                &[],
+            )),
             Dialogue::Idle => None,
         }
     }

@@ -27,6 +27,8 @@ pub enum Dialogue {
     Lead(crate::flows::lead::LeadDraft),
     /// A client asked to cancel the service; waits for a yes before it is recorded.
     CancellingService { reason: String },
+    /// Billing: checking who asks, or waiting for a receipt.
+    Billing(crate::flows::billing::BillingStep),
 }
 
 /// A flow the customer backed out of, kept for a day so "siempre sí" resumes it.
@@ -89,6 +91,12 @@ pub struct ConversationState {
     pub contact_touched: u64,
     #[serde(default)]
     pub contact_phone: Option<String>,
+    /// The client whose account this customer proved theirs (billing), and until when
+    /// billing lookups are locked after three wrong answers (Unix seconds).
+    #[serde(default)]
+    pub billing_client: Option<String>,
+    #[serde(default)]
+    pub billing_locked_until: u64,
     /// The inbound message this turn answers (`channel:user:message id`), the source of any
     /// record the turn writes. Not snapshotted.
     #[serde(skip)]

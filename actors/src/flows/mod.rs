@@ -14,7 +14,9 @@
 //! - [`outage`]: zone outages: declared, reports linked to them, mentioned, ended.
 //! - [`followup`]: a ticket closed by staff: the customer told, the rating, the reopening.
 //! - [`notices`]: proactive notices of outages to a zone's clients, and their opt-out.
+//! - [`billing`]: a client's balance, due dates and where to pay; receipts; `/pago`.
 
+pub mod billing;
 pub mod cancellation;
 pub mod followup;
 pub mod handoff;

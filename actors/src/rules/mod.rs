@@ -3,11 +3,13 @@
 //! validated once at start; the engine only reads them. [`names`] matches typed words against
 //! the zones' and plans' names.
 
+mod billing;
 mod hours;
 mod names;
 mod notices;
 mod validate;
 
+pub use billing::Billing;
 pub use hours::Handoff;
 pub use notices::{NoticeEvent, Notices};
 
@@ -141,6 +143,9 @@ pub struct Rules {
     /// Proactive notices (`[notices]` in the config file, set by the binary).
     #[serde(skip)]
     pub notices: Notices,
+    /// Payments (`[billing]` in the config file, set by the binary).
+    #[serde(skip)]
+    pub billing: Billing,
     /// Every zone's name and aliases, folded and split into words, once (read on every
     /// message by [`Rules::find_zone`]).
     #[serde(skip)]
@@ -169,7 +174,6 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "incident_done",
     "status_none",
     "status_list",
-    "billing",
     "goodbye",
     "out_of_scope",
     "not_understood",
@@ -258,6 +262,25 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "notice_restored",
     "notices_off",
     "notices_on",
+    "billing_balance",
+    "billing_overdue",
+    "billing_places",
+    "billing_clear",
+    "billing_waiting",
+    "billing_next_due",
+    "billing_ask_id",
+    "billing_ask_digits",
+    "billing_wrong",
+    "billing_locked",
+    "billing_ask_receipt",
+    "billing_receipt_received",
+    "billing_nothing_owed",
+    "billing_staff_alert",
+    "payment_confirmed",
+    "payment_rejected",
+    "payment_settled_staff",
+    "payment_unknown",
+    "payment_usage",
     "lead_declined",
 ];
 

@@ -96,6 +96,9 @@ impl Rules {
         if let Some((key, problem)) = self.notices.problem() {
             return Err(bad(key, problem));
         }
+        if let Some((key, problem)) = self.billing.problem() {
+            return Err(bad(key, problem));
+        }
         for name in TEMPLATE_NAMES {
             if !self.templates.contains_key(*name) {
                 return Err(bad(format!("rules.templates.{name}"), "missing template"));

@@ -41,6 +41,7 @@ mod notices;
 #[cfg(test)]
 mod notices_tests;
 mod outages;
+mod payments;
 mod records;
 mod retention;
 mod schema;
@@ -239,6 +240,10 @@ impl Store for SqliteStore {
     }
 
     fn notices(&self) -> &dyn redsol_actors::store::notices::Notices {
+        self
+    }
+
+    fn payments(&self) -> &dyn redsol_actors::store::payments::Payments {
         self
     }
 

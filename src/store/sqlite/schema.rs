@@ -223,6 +223,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX notices_waiting ON notices (seq) WHERE released_at IS NULL;
     "#,
+    // 13: clients' payments by period (the sheet's Pagos).
+    r#"
+    CREATE TABLE payments (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT UNIQUE,
+        client_id        TEXT NOT NULL,
+        period           TEXT NOT NULL,
+        amount           INTEGER NOT NULL,
+        due              TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        reference        TEXT NOT NULL,
+        paid_on          TEXT,
+        receipt          TEXT,
+        reporter_channel TEXT,
+        reporter_user    TEXT,
+        UNIQUE (client_id, period)
+    );
+    CREATE INDEX payments_by_client ON payments (client_id, period);
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

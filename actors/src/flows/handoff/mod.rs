@@ -60,6 +60,7 @@ pub const STAFF_COMMANDS: &[&str] = &[
     crate::flows::outage::DECLARE,
     crate::flows::outage::RESOLVE,
     crate::flows::outage::LIST,
+    crate::flows::billing::PAY,
 ];
 
 fn channel_name(channel: Channel) -> &'static str {

@@ -208,6 +208,9 @@ impl Engine {
         if let Some(reply) = self.outage_command(state, &typed).await {
             return Some(reply);
         }
+        if let Some(reply) = self.payment_command(state, &typed).await {
+            return Some(reply);
+        }
         let mut words = typed.split_whitespace();
         let command = words.next().unwrap_or_default();
         if command == ATTEND {

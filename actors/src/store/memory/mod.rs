@@ -6,6 +6,7 @@ use super::tickets::{Survey, Tickets};
 use super::*;
 
 mod notices;
+mod payments;
 mod staff;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -38,6 +39,7 @@ struct MemoryInner {
     contacts: HashMap<ConversationKey, super::notices::Contact>,
     /// Notices in the order queued, with whether they were released.
     notices: Vec<(super::notices::Notice, bool)>,
+    payments: Vec<super::payments::Payment>,
 }
 
 impl MemoryInner {
@@ -124,6 +126,10 @@ impl Store for MemoryStore {
     }
 
     fn notices(&self) -> &dyn super::notices::Notices {
+        self
+    }
+
+    fn payments(&self) -> &dyn super::payments::Payments {
         self
     }
 

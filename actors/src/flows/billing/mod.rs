@@ -1,0 +1,226 @@
+//! Billing self-service: a client's balance, due dates, reference and where to pay; "ya pagué"
+//! with the receipt as a payment report for staff; staff's `/pago PAG-… ok|rechazar motivo`.
+//!
+//! Money is private, so a customer sees only their own account: a WhatsApp number that matches
+//! a client's phone is that client; on Telegram, the phone they shared (their own contact)
+//! must match; otherwise the bot asks for the client id and the last 4 digits of the phone on
+//! file, and three wrong tries lock the lookup for an hour (a `billing_lockout` log line).
+//! Every amount comes from the store, never from a language model.
+//!
+//! Metrics: `redsol_billing_queries_total{channel,outcome}` (`answered`, `verify`, `locked`);
+//! `redsol_payment_reports_total{outcome}` (`reported`, `confirmed`, `rejected`).
+
+mod account;
+mod receipts;
+
+use crate::engine::{phone_of, ConversationState, Dialogue, Engine};
+use crate::model::{Channel, Client, ConversationKey, Reply};
+use crate::text;
+use serde::{Deserialize, Serialize};
+
+/// Staff's command to settle a payment report.
+pub(crate) const PAY: &str = "/pago";
+/// Wrong answers before the lookup locks.
+const MAX_TRIES: u8 = 3;
+const LOCK_SECS: u64 = 3600;
+
+/// Where the billing dialogue is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BillingStep {
+    /// Asked for the client id.
+    AskId { tries: u8, receipt: bool },
+    /// Asked for the last 4 digits of the phone on file of `client_id`.
+    AskDigits {
+        client_id: String,
+        tries: u8,
+        receipt: bool,
+    },
+    /// Asked for the receipt (a photo or a document).
+    Receipt { client_id: String },
+}
+
+fn count(channel: Channel, outcome: &'static str) {
+    metrics::counter!("redsol_billing_queries_total", "channel" => channel.as_str(), "outcome" => outcome)
+        .increment(1);
+}
+
+fn count_report(outcome: &'static str) {
+    metrics::counter!("redsol_payment_reports_total", "outcome" => outcome).increment(1);
+}
+
+fn last10(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= 10).then(|| digits[digits.len() - 10..].to_string())
+}
+
+/// Whether a message says they paid already or were cut off for not paying.
+fn says_paid(folded: &str) -> bool {
+    [
+        "ya pague",
+        "ya page",
+        "ya deposite",
+        "ya transferi",
+        "comprobante",
+        "me cortaron",
+        "me suspendieron",
+    ]
+    .iter()
+    .any(|p| folded.contains(p))
+}
+
+impl Engine {
+    /// Today, `YYYY-MM-DD`, on the engine's clock.
+    fn today(&self) -> String {
+        let (y, m, d) = crate::store::civil_from_days((self.now() / 86_400) as i64);
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+
+    /// The client whose account this customer may see without more questions.
+    async fn billing_client(
+        &self,
+        state: &ConversationState,
+        key: &ConversationKey,
+    ) -> Option<Client> {
+        let clients = self.store.clients().await.ok()?;
+        if let Some(id) = &state.billing_client {
+            return clients.iter().find(|c| &c.id == id).cloned();
+        }
+        // WhatsApp: the number itself; Telegram: the phone they shared (their own contact).
+        let phone = match key.channel {
+            Channel::WhatsApp => phone_of(key),
+            Channel::Telegram => state.profile.phone.clone(),
+            Channel::Console => None,
+        }?;
+        let phone = last10(&phone)?;
+        clients
+            .iter()
+            .find(|c| last10(&c.phone).as_deref() == Some(phone.as_str()))
+            .cloned()
+    }
+
+    /// "¿cuánto debo?", "¿cuándo vence?", "ya pagué": the intent's entry.
+    pub(crate) async fn billing(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        t: &str,
+    ) -> Reply {
+        let receipt = says_paid(&text::fold(t));
+        if state.billing_locked_until > self.now() {
+            count(key.channel, "locked");
+            return self.with_menu(self.say("billing_locked", &[]));
+        }
+        match self.billing_client(state, key).await {
+            Some(client) => self.billing_answer(state, key, &client, t, receipt).await,
+            None => {
+                count(key.channel, "verify");
+                state.dialogue = Dialogue::Billing(BillingStep::AskId { tries: 0, receipt });
+                self.say("billing_ask_id", &[])
+            }
+        }
+    }
+
+    /// The answer for a known client: the receipt asked for, or the account.
+    async fn billing_answer(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        client: &Client,
+        t: &str,
+        receipt: bool,
+    ) -> Reply {
+        state.billing_client = Some(client.id.clone());
+        if receipt {
+            state.dialogue = Dialogue::Billing(BillingStep::Receipt {
+                client_id: client.id.clone(),
+            });
+            return self.say("billing_ask_receipt", &[]);
+        }
+        let payments = match self.store.payments().payments_of(&client.id).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read a client's payments");
+                return self.say("store_error", &[]);
+            }
+        };
+        count(key.channel, "answered");
+        self.with_menu(self.account(client, &payments, &text::fold(t)))
+    }
+
+    /// A text while the billing dialogue waits: the client id, the 4 digits, or the receipt.
+    pub(crate) async fn continue_billing(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        t: &str,
+        step: BillingStep,
+    ) -> Reply {
+        let clients = match self.store.clients().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the clients");
+                return self.say("store_error", &[]);
+            }
+        };
+        match step {
+            BillingStep::AskId { tries, receipt } => {
+                let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+                if digits.is_empty() {
+                    state.dialogue = Dialogue::Billing(BillingStep::AskId { tries, receipt });
+                    return self.say("billing_ask_id", &[]);
+                }
+                let found = (!digits.is_empty())
+                    .then(|| {
+                        clients.iter().find(|c| {
+                            let id: String = c.id.chars().filter(char::is_ascii_digit).collect();
+                            id.trim_start_matches('0') == digits.trim_start_matches('0')
+                        })
+                    })
+                    .flatten();
+                // Whether the id exists is not told: the digits are asked either way.
+                let client_id = found.map(|c| c.id.clone()).unwrap_or_default();
+                state.dialogue = Dialogue::Billing(BillingStep::AskDigits {
+                    client_id,
+                    tries,
+                    receipt,
+                });
+                self.say("billing_ask_digits", &[])
+            }
+            BillingStep::AskDigits {
+                client_id,
+                tries,
+                receipt,
+            } => {
+                let typed: String = t.chars().filter(char::is_ascii_digit).collect();
+                let client = clients.iter().find(|c| c.id == client_id);
+                let ok = typed.len() == 4 && client.is_some_and(|c| c.phone.ends_with(&typed));
+                if let (true, Some(client)) = (ok, client) {
+                    let client = client.clone();
+                    return self.billing_answer(state, key, &client, t, receipt).await;
+                }
+                let tries = tries + 1;
+                if tries >= MAX_TRIES {
+                    state.billing_locked_until = self.now() + LOCK_SECS;
+                    count(key.channel, "locked");
+                    tracing::warn!(
+                        event = "billing_lockout",
+                        channel = key.channel.as_str(),
+                        conversation = %key.opaque_id(),
+                        "three wrong answers to the account check; billing lookups locked for an hour"
+                    );
+                    return self.with_menu(self.say("billing_locked", &[]));
+                }
+                state.dialogue = Dialogue::Billing(BillingStep::AskId { tries, receipt });
+                self.say(
+                    "billing_wrong",
+                    &[("left", (MAX_TRIES - tries).to_string())],
+                )
+            }
+            BillingStep::Receipt { client_id } => {
+                // Text instead of a photo: asked again, the dialogue kept.
+                state.dialogue = Dialogue::Billing(BillingStep::Receipt { client_id });
+                self.say("billing_ask_receipt", &[])
+            }
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! Billing through the real engine over the demo clients and their demo payments: a WhatsApp
+//! client sees their own balance, reference and where to pay; a number that is no client's
+//! proves who it is (client id and last 4 digits) or is locked out after three wrong tries; a
+//! Telegram user sees an account only through the phone they shared; "ya pagué" and a photo
+//! make a payment report for staff, whose `/pago … ok|rechazar` the customer is told.
+
+mod common;
+
+use common::{default_rules, demo_store, MONDAY_10AM};
+use redsol_actors::brain::OfflineBrain;
+use redsol_actors::clock::Clock;
+use redsol_actors::demo::payments::demo_payments;
+use redsol_actors::engine::{ConversationState, Engine};
+use redsol_actors::model::{Channel, Client, Content, ConversationKey, Inbound};
+use redsol_actors::store::payments::PaymentStatus;
+use redsol_actors::store::{civil_from_days, MemoryStore, Store};
+use std::sync::Arc;
+
+const STAFF: &str = "7001";
+
+struct World {
+    engine: Engine,
+    store: Arc<MemoryStore>,
+    clients: Vec<Client>,
+}
+
+fn world() -> World {
+    let mut rules = default_rules();
+    rules.staff.telegram_ids = vec![STAFF.into()];
+    let rules = Arc::new(rules);
+    let store = demo_store(&rules);
+    let (y, m, d) = civil_from_days((MONDAY_10AM / 86_400) as i64);
+    let clients: Vec<Client> = store_clients(&store);
+    store.seed_payments(demo_payments(&clients, &rules.billing, (y, m, d)));
+    let engine = Engine::new(
+        rules.clone(),
+        Arc::new(OfflineBrain::new(rules)),
+        store.clone(),
+    )
+    .with_clock(Clock::starting_at(MONDAY_10AM))
+    .with_running([Channel::WhatsApp, Channel::Telegram]);
+    World {
+        engine,
+        store,
+        clients,
+    }
+}
+
+fn store_clients(store: &MemoryStore) -> Vec<Client> {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut f = store.clients();
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(Ok(c)) => c.to_vec(),
+        _ => panic!("the memory store answers at once"),
+    }
+}
+
+/// A client who owes an overdue period, and one who owes nothing.
+async fn owing_and_clear(w: &World) -> (Client, Client) {
+    let mut owing = None;
+    let mut clear = None;
+    for c in &w.clients {
+        let p = w
+            .store
+            .payments()
+            .payments_of(&c.id)
+            .await
+            .expect("payments");
+        if p.is_empty() {
+            continue;
+        }
+        let overdue = p
+            .iter()
+            .filter(|p| p.status == PaymentStatus::Vencido)
+            .count();
+        let owed = p.iter().filter(|p| p.status.owed()).count();
+        if overdue >= 1 && owing.is_none() {
+            owing = Some(c.clone());
+        }
+        if owed == 0 && clear.is_none() {
+            clear = Some(c.clone());
+        }
+    }
+    (
+        owing.expect("someone owes"),
+        clear.expect("someone owes nothing"),
+    )
+}
+
+async fn say(
+    w: &World,
+    state: &mut ConversationState,
+    key: &ConversationKey,
+    content: Content,
+) -> String {
+    let inbound = Inbound {
+        content,
+        ..Inbound::text(key.clone(), "")
+    };
+    w.engine.turn(state, &inbound).await.text
+}
+
+fn text(t: &str) -> Content {
+    Content::Text(t.into())
+}
+
+#[tokio::test]
+async fn a_whatsapp_client_sees_their_own_balance_reference_and_where_to_pay() {
+    let w = world();
+    let (owing, clear) = owing_and_clear(&w).await;
+    let key = ConversationKey::new(Channel::WhatsApp, format!("521{}", owing.phone));
+    let mut state = ConversationState::default();
+    let r = say(&w, &mut state, &key, text("cuanto debo?")).await;
+    let payments = w
+        .store
+        .payments()
+        .payments_of(&owing.id)
+        .await
+        .expect("payments");
+    let total: u32 = payments
+        .iter()
+        .filter(|p| p.status.owed())
+        .map(|p| p.amount)
+        .sum();
+    let reference = w.engine.rules().billing.reference(&owing.id);
+    assert!(r.contains(&format!("${total}")), "{r}");
+    assert!(
+        r.contains(&reference) && r.contains("CLABE") && r.contains("suspensión"),
+        "{r}"
+    );
+    for p in payments.iter().filter(|p| p.status.owed()) {
+        assert!(r.contains(&p.period), "{}: {r}", p.period);
+    }
+    // Nobody else's account, and the next due date on its own.
+    let r = say(&w, &mut state, &key, text("y cuando vence?")).await;
+    assert!(r.contains("vence el"), "{r}");
+
+    let key = ConversationKey::new(Channel::WhatsApp, format!("52{}", clear.phone));
+    let r = say(
+        &w,
+        &mut ConversationState::default(),
+        &key,
+        text("mi saldo porfa"),
+    )
+    .await;
+    assert!(r.contains("al corriente"), "{r}");
+}
+
+#[tokio::test]
+async fn a_stranger_proves_who_they_are_or_is_locked_out_after_three_tries() {
+    let w = world();
+    let (owing, _) = owing_and_clear(&w).await;
+    let key = ConversationKey::new(Channel::WhatsApp, "5214649990000");
+    let mut state = ConversationState::default();
+    let r = say(&w, &mut state, &key, text("cuanto debo")).await;
+    assert!(r.contains("titular") && !r.contains("CLABE"), "{r}");
+    let r = say(&w, &mut state, &key, text(&owing.id)).await;
+    assert!(r.contains("últimos 4 dígitos"), "{r}");
+    let last4 = &owing.phone[owing.phone.len() - 4..];
+    let r = say(&w, &mut state, &key, text(last4)).await;
+    assert!(
+        r.contains(&w.engine.rules().billing.reference(&owing.id)),
+        "{r}"
+    );
+
+    // Someone else: three wrong answers lock the lookup, even with the right ones after.
+    let key = ConversationKey::new(Channel::WhatsApp, "5214649990001");
+    let mut state = ConversationState::default();
+    say(&w, &mut state, &key, text("mi saldo")).await;
+    for _ in 0..2 {
+        say(&w, &mut state, &key, text(&owing.id)).await;
+        let r = say(&w, &mut state, &key, text("0000")).await;
+        assert!(r.contains("No coincide"), "{r}");
+    }
+    say(&w, &mut state, &key, text(&owing.id)).await;
+    let r = say(&w, &mut state, &key, text("0000")).await;
+    assert!(r.contains("bloqueé"), "{r}");
+    let r = say(&w, &mut state, &key, text("cuanto debo")).await;
+    assert!(r.contains("bloqueé") && !r.contains("CLABE"), "{r}");
+}
+
+#[tokio::test]
+async fn on_telegram_only_the_phone_they_shared_opens_an_account() {
+    let w = world();
+    let (owing, _) = owing_and_clear(&w).await;
+    let key = ConversationKey::new(Channel::Telegram, "880011");
+    let mut state = ConversationState::default();
+    let r = say(&w, &mut state, &key, text("cuanto debo")).await;
+    assert!(r.contains("titular"), "without a shared phone it asks: {r}");
+    // (The channel takes only the user's own contact: a card of someone else never arrives.)
+    let mut state = ConversationState::default();
+    say(
+        &w,
+        &mut state,
+        &key,
+        Content::Contact {
+            phone: format!("+52{}", owing.phone),
+        },
+    )
+    .await;
+    let r = say(&w, &mut state, &key, text("cuanto debo")).await;
+    assert!(
+        r.contains(&w.engine.rules().billing.reference(&owing.id)),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn a_receipt_becomes_a_report_for_staff_and_the_customer_is_told_their_answer() {
+    let w = world();
+    let (owing, _) = owing_and_clear(&w).await;
+    let key = ConversationKey::new(Channel::WhatsApp, format!("52{}", owing.phone));
+    let mut state = ConversationState::default();
+    let r = say(&w, &mut state, &key, text("ya pague y me cortaron")).await;
+    assert!(r.contains("comprobante"), "{r}");
+    let media = Content::Media {
+        kind: "image".into(),
+        id: "wamid-media-123".into(),
+        caption: None,
+    };
+    let r = say(&w, &mut state, &key, media).await;
+    assert!(
+        r.contains("Por confirmar") || r.contains("por confirmar"),
+        "{r}"
+    );
+    let reported = w
+        .store
+        .payments()
+        .payments_of(&owing.id)
+        .await
+        .expect("payments");
+    let report = reported
+        .iter()
+        .find(|p| p.status == PaymentStatus::PorConfirmar)
+        .expect("a payment report");
+    assert_eq!(report.receipt.as_deref(), Some("wamid-media-123"));
+    // Staff are alerted with the command to answer.
+    let alert = state
+        .outgoing
+        .iter()
+        .find(|a| a.key == ConversationKey::new(Channel::Telegram, STAFF))
+        .expect("staff alerted");
+    assert!(
+        alert.reply.text.contains(&format!("/pago {}", report.id)),
+        "{}",
+        alert.reply.text
+    );
+
+    // A customer who is not staff cannot settle it.
+    let r = say(
+        &w,
+        &mut state,
+        &key,
+        text(&format!("/pago {} ok", report.id)),
+    )
+    .await;
+    assert!(r.contains("solo para el personal"), "{r}");
+
+    let staff = ConversationKey::new(Channel::Telegram, STAFF);
+    let mut staff_state = ConversationState::default();
+    let r = say(
+        &w,
+        &mut staff_state,
+        &staff,
+        text(&format!("/pago {} ok", report.id)),
+    )
+    .await;
+    assert!(r.contains("Pagado"), "{r}");
+    let told = staff_state
+        .outgoing
+        .iter()
+        .find(|a| a.key == key)
+        .expect("the customer is told");
+    assert!(
+        told.reply.text.contains("Confirmamos tu pago"),
+        "{}",
+        told.reply.text
+    );
+    let after = w
+        .store
+        .payments()
+        .payments_of(&owing.id)
+        .await
+        .expect("payments");
+    assert!(after
+        .iter()
+        .any(|p| p.id == report.id && p.status == PaymentStatus::Pagado));
+    // Settled once: again, it is unknown.
+    let mut staff_state = ConversationState::default();
+    let r = say(
+        &w,
+        &mut staff_state,
+        &staff,
+        text(&format!("/pago {} ok", report.id)),
+    )
+    .await;
+    assert!(r.contains("No encontré"), "{r}");
+
+    // A rejected receipt: the period is owed again and the customer told why.
+    let mut state = ConversationState::default();
+    say(&w, &mut state, &key, text("ya pague")).await;
+    let media = Content::Media {
+        kind: "document".into(),
+        id: "wamid-media-456".into(),
+        caption: None,
+    };
+    say(&w, &mut state, &key, media).await;
+    let second = w
+        .store
+        .payments()
+        .payments_of(&owing.id)
+        .await
+        .expect("payments")
+        .into_iter()
+        .find(|p| p.receipt.as_deref() == Some("wamid-media-456"))
+        .expect("a second report");
+    let mut staff_state = ConversationState::default();
+    say(
+        &w,
+        &mut staff_state,
+        &staff,
+        text(&format!(
+            "/pago {} rechazar no aparece el deposito",
+            second.id
+        )),
+    )
+    .await;
+    let told = staff_state
+        .outgoing
+        .iter()
+        .find(|a| a.key == key)
+        .expect("told");
+    assert!(
+        told.reply.text.contains("no aparece el deposito"),
+        "{}",
+        told.reply.text
+    );
+    let back = w
+        .store
+        .payments()
+        .payments_of(&owing.id)
+        .await
+        .expect("payments");
+    assert!(back.iter().any(|p| p.id == second.id && p.status.owed()));
+}
