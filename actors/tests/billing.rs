@@ -6,55 +6,11 @@
 
 mod common;
 
-use common::{default_rules, demo_store, MONDAY_10AM};
-use redsol_actors::brain::OfflineBrain;
-use redsol_actors::clock::Clock;
-use redsol_actors::demo::payments::demo_payments;
-use redsol_actors::engine::{ConversationState, Engine};
-use redsol_actors::model::{Channel, Client, Content, ConversationKey, Inbound};
+use common::payments::{say, text, world, World, STAFF};
+use redsol_actors::engine::ConversationState;
+use redsol_actors::model::{Channel, Client, Content, ConversationKey};
 use redsol_actors::store::payments::PaymentStatus;
-use redsol_actors::store::{civil_from_days, MemoryStore, Store};
-use std::sync::Arc;
-
-const STAFF: &str = "7001";
-
-struct World {
-    engine: Engine,
-    store: Arc<MemoryStore>,
-    clients: Vec<Client>,
-}
-
-fn world() -> World {
-    let mut rules = default_rules();
-    rules.staff.telegram_ids = vec![STAFF.into()];
-    let rules = Arc::new(rules);
-    let store = demo_store(&rules);
-    let (y, m, d) = civil_from_days((MONDAY_10AM / 86_400) as i64);
-    let clients: Vec<Client> = store_clients(&store);
-    store.seed_payments(demo_payments(&clients, &rules.billing, (y, m, d)));
-    let engine = Engine::new(
-        rules.clone(),
-        Arc::new(OfflineBrain::new(rules)),
-        store.clone(),
-    )
-    .with_clock(Clock::starting_at(MONDAY_10AM))
-    .with_running([Channel::WhatsApp, Channel::Telegram]);
-    World {
-        engine,
-        store,
-        clients,
-    }
-}
-
-fn store_clients(store: &MemoryStore) -> Vec<Client> {
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    let mut f = store.clients();
-    match f.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(Ok(c)) => c.to_vec(),
-        _ => panic!("the memory store answers at once"),
-    }
-}
+use redsol_actors::store::Store;
 
 /// A client who owes an overdue period, and one who owes nothing.
 async fn owing_and_clear(w: &World) -> (Client, Client) {
@@ -86,23 +42,6 @@ async fn owing_and_clear(w: &World) -> (Client, Client) {
         owing.expect("someone owes"),
         clear.expect("someone owes nothing"),
     )
-}
-
-async fn say(
-    w: &World,
-    state: &mut ConversationState,
-    key: &ConversationKey,
-    content: Content,
-) -> String {
-    let inbound = Inbound {
-        content,
-        ..Inbound::text(key.clone(), "")
-    };
-    w.engine.turn(state, &inbound).await.text
-}
-
-fn text(t: &str) -> Content {
-    Content::Text(t.into())
 }
 
 #[tokio::test]

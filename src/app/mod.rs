@@ -36,7 +36,7 @@ mod tasks;
 use self::core::left;
 pub use self::core::{hybrid_tuning, open_store, start_core, Core};
 pub use tasks::shutdown_signal;
-use tasks::{prune_hourly, run_console_stdio, tell_closed};
+use tasks::{prune_hourly, remind_hourly, run_console_stdio, tell_closed};
 
 /// Which channels `redsol run` starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -250,12 +250,13 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         settings.store.retention(),
     ))];
     if whatsapp.is_some() || telegram.is_some() {
-        // Outage notices, at [notices] per_second, after the replies.
+        // Outage notices and payment reminders, at [notices] per_second, after the replies.
         sweeps.push(tokio::spawn(redsol_actors::campaign::run(
             store.clone(),
             notices,
             settings.rules.notices.clone(),
         )));
+        sweeps.push(tokio::spawn(remind_hourly(core.engine.clone())));
     }
     let mut routes = axum::Router::new();
     if let (Some(outbound), Some(w)) = (&whatsapp, &settings.whatsapp) {

@@ -1,5 +1,6 @@
-//! The background tasks of `redsol run`: the console on stdio, the hourly retention, telling
-//! the customers of tickets closed in the sheet, and the stop signal.
+//! The background tasks of `redsol run`: the console on stdio, the hourly retention, the
+//! hourly payment reminders, telling the customers of tickets closed in the sheet, and the
+//! stop signal.
 
 use super::*;
 
@@ -29,6 +30,17 @@ pub(super) async fn prune_hourly(
         let _ = store
             .prune(redsol_actors::store::unix_now(), retention)
             .await;
+    }
+}
+
+/// Queues the payment reminders due, at start and then every hour (each is keyed, so a
+/// reminder is queued once however often this runs); the campaign runner sends them.
+pub(super) async fn remind_hourly(engine: Engine) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        engine.queue_payment_reminders().await;
     }
 }
 

@@ -53,6 +53,7 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_outage_notices_total",
     "redsol_billing_queries_total",
     "redsol_payment_reports_total",
+    "redsol_reminders_total",
 ];
 
 /// How long any single wait may last.

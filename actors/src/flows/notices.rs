@@ -18,7 +18,7 @@
 //! no template configured, `released` when the campaign hands a notice to its sender.
 
 use crate::engine::{ConversationState, Engine};
-use crate::model::{Channel, Content, ConversationKey, Inbound, Reply};
+use crate::model::{Channel, Client, Content, ConversationKey, Inbound, Reply, Template};
 use crate::rules::NoticeEvent;
 use crate::store::notices::{Contact, Notice, NOTICE_PREFIX};
 use crate::store::outages::Outage;
@@ -39,6 +39,40 @@ fn count(channel: Channel, outcome: &'static str, n: u64) {
 fn last10(phone: &str) -> Option<String> {
     let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
     (digits.len() >= 10).then(|| digits[digits.len() - 10..].to_string())
+}
+
+/// Who can be reached: the contacts by the last 10 digits of their phone.
+pub(crate) struct Audience {
+    by_phone: HashMap<String, Vec<Contact>>,
+    now: u64,
+}
+
+/// Clients a campaign left out, by why.
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub opted_out: u64,
+    pub no_template: u64,
+}
+
+impl Tally {
+    /// Counts the clients left out in `redsol_outage_notices_total` (outages) or
+    /// `redsol_reminders_total` (reminders).
+    pub(crate) fn count(&self, campaign: &'static str) {
+        let metric = if campaign == "outage" {
+            "redsol_outage_notices_total"
+        } else {
+            "redsol_reminders_total"
+        };
+        for (outcome, n) in [
+            ("opted_out", self.opted_out),
+            ("no_template", self.no_template),
+        ] {
+            if n > 0 {
+                metrics::counter!(metric, "channel" => Channel::WhatsApp.as_str(), "outcome" => outcome)
+                    .increment(n);
+            }
+        }
+    }
 }
 
 impl NoticeEvent {
@@ -164,78 +198,106 @@ impl Engine {
         o: &Outage,
         event: NoticeEvent,
     ) -> crate::store::StoreResult<Vec<Notice>> {
-        let config = &self.rules.notices;
         let clients = self.store.clients().await?;
-        let contacts = self.store.notices().contacts().await?;
-        // The contacts of each phone, and the phones that asked for no notices.
-        let mut by_phone: HashMap<String, Vec<&Contact>> = HashMap::new();
-        for c in &contacts {
-            let phone = c
-                .phone
-                .as_deref()
-                .or_else(|| (c.key.channel == Channel::WhatsApp).then_some(c.key.user.as_str()));
-            if let Some(p) = phone.and_then(last10) {
-                by_phone.entry(p).or_default().push(c);
-            }
-        }
+        let audience = self.audience().await?;
         let values = [
             ("zone", o.zone.clone()),
             ("cause", o.cause.clone()),
             ("eta", o.eta.clone()),
         ];
         let reply = self.say(event.template_name(), &values);
+        let template = self
+            .rules
+            .notices
+            .template(event, &o.zone, &o.cause, &o.eta);
         let tag = event.tag(&o.eta);
-        let now = self.now();
         let mut notices = Vec::new();
-        let (mut opted_out, mut no_template) = (0, 0);
+        let mut tally = Tally::default();
         for client in clients.iter().filter(|c| c.zone == o.zone) {
-            let Some(phone) = last10(&client.phone) else {
-                continue;
+            let id = |key: &ConversationKey| {
+                format!("{NOTICE_PREFIX}{}:{tag}:{}:{}", o.id, key.channel, key.user)
             };
-            let known = by_phone.get(&phone).map(Vec::as_slice).unwrap_or_default();
-            if known.iter().any(|c| c.opted_out) {
-                opted_out += 1;
-                continue;
+            if let Some(n) = self.notice_for(&audience, client, &reply, &template, id, &mut tally) {
+                notices.push(n);
             }
-            // The channel they last wrote on, else WhatsApp at their number.
-            let latest = known
-                .iter()
-                .filter(|c| self.runs(c.key.channel))
-                .max_by_key(|c| c.last_inbound);
-            let (key, last_inbound) = match latest {
-                Some(c) => (c.key.clone(), c.last_inbound),
-                None if self.runs(Channel::WhatsApp) => (
-                    ConversationKey::new(
-                        Channel::WhatsApp,
-                        format!("{}{phone}", config.whatsapp_country_code.trim()),
-                    ),
-                    0,
-                ),
-                None => continue,
-            };
-            let template = if key.channel == Channel::WhatsApp
-                && now.saturating_sub(last_inbound) >= WINDOW_SECS
-            {
-                match config.template(event, &o.zone, &o.cause, &o.eta) {
-                    Some(t) => Some(t),
-                    None => {
-                        no_template += 1;
-                        continue;
-                    }
-                }
-            } else {
-                None
-            };
-            notices.push(Notice {
-                id: format!("{NOTICE_PREFIX}{}:{tag}:{}:{}", o.id, key.channel, key.user),
-                key,
-                reply: reply.clone(),
-                template,
-                queued_at: now,
-            });
         }
-        count(Channel::WhatsApp, "opted_out", opted_out);
-        count(Channel::WhatsApp, "no_template", no_template);
+        tally.count("outage");
         Ok(notices)
+    }
+
+    /// Who can be reached, from the contacts (once per campaign).
+    pub(crate) async fn audience(&self) -> crate::store::StoreResult<Audience> {
+        let contacts = self.store.notices().contacts().await?;
+        let mut by_phone: HashMap<String, Vec<Contact>> = HashMap::new();
+        for c in contacts {
+            let phone = c
+                .phone
+                .as_deref()
+                .or_else(|| (c.key.channel == Channel::WhatsApp).then_some(c.key.user.as_str()))
+                .and_then(last10);
+            if let Some(p) = phone {
+                by_phone.entry(p).or_default().push(c);
+            }
+        }
+        Ok(Audience {
+            by_phone,
+            now: self.now(),
+        })
+    }
+
+    /// A client's notice: on the channel they last wrote on (else WhatsApp at their number),
+    /// as the WhatsApp `template` outside the 24-hour window; none when they opted out, cannot
+    /// be reached, or need a template and none is configured (tallied).
+    pub(crate) fn notice_for(
+        &self,
+        audience: &Audience,
+        client: &Client,
+        reply: &Reply,
+        template: &Option<Template>,
+        id: impl Fn(&ConversationKey) -> String,
+        tally: &mut Tally,
+    ) -> Option<Notice> {
+        let phone = last10(&client.phone)?;
+        let known = audience
+            .by_phone
+            .get(&phone)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if known.iter().any(|c| c.opted_out) {
+            tally.opted_out += 1;
+            return None;
+        }
+        let latest = known
+            .iter()
+            .filter(|c| self.runs(c.key.channel))
+            .max_by_key(|c| c.last_inbound);
+        let (key, last_inbound) = match latest {
+            Some(c) => (c.key.clone(), c.last_inbound),
+            None if self.runs(Channel::WhatsApp) => (
+                ConversationKey::new(
+                    Channel::WhatsApp,
+                    format!("{}{phone}", self.rules.notices.whatsapp_country_code.trim()),
+                ),
+                0,
+            ),
+            None => return None,
+        };
+        let outside = key.channel == Channel::WhatsApp
+            && audience.now.saturating_sub(last_inbound) >= WINDOW_SECS;
+        let template = match (outside, template) {
+            (false, _) => None,
+            (true, Some(t)) => Some(t.clone()),
+            (true, None) => {
+                tally.no_template += 1;
+                return None;
+            }
+        };
+        Some(Notice {
+            id: id(&key),
+            key,
+            reply: reply.clone(),
+            template,
+            queued_at: audience.now,
+        })
     }
 }

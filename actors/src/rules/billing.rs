@@ -22,6 +22,11 @@ pub struct Billing {
     /// The office, where clients pay in cash.
     pub office_address: String,
     pub office_hours: String,
+    /// Reminders of a pending period this many days before its due date, and on it.
+    pub remind_days_before: u32,
+    /// The WhatsApp template of a reminder outside the 24-hour window (body: {{1}} name,
+    /// {{2}} period, {{3}} amount, {{4}} due date); empty: no reminder outside the window.
+    pub reminder_template: String,
 }
 
 impl Default for Billing {
@@ -35,6 +40,8 @@ impl Default for Billing {
             bank_account: "4152 3138 0000 0000".into(),
             office_address: "Av. Hidalgo 123, Centro, Salamanca, Gto.".into(),
             office_hours: "lunes a sábado de 9:00 a 18:00".into(),
+            remind_days_before: 3,
+            reminder_template: "recordatorio_pago".into(),
         }
     }
 }
@@ -91,6 +98,9 @@ impl Billing {
         let clabe = self.spei_clabe.trim();
         if !clabe.is_empty() && (clabe.len() != 18 || !clabe.bytes().all(|b| b.is_ascii_digit())) {
             return Some(("billing.spei_clabe", "must be 18 digits".into()));
+        }
+        if self.remind_days_before > 28 {
+            return Some(("billing.remind_days_before", "must be 28 or less".into()));
         }
         if self.reference_prefix.trim().is_empty() {
             return Some(("billing.reference_prefix", "must not be empty".into()));

@@ -281,6 +281,8 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "payment_settled_staff",
     "payment_unknown",
     "payment_usage",
+    "billing_reminder",
+    "billing_reminder_due",
     "lead_declined",
 ];
 

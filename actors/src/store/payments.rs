@@ -92,6 +92,10 @@ pub trait Payments: Send + Sync + 'static {
         on: &str,
     ) -> BoxFuture<'_, StoreResult<Option<Payment>>>;
 
+    /// The payments still pending (not overdue, not paid, not reported) due on one of `dues`
+    /// (`YYYY-MM-DD`).
+    fn pending_due(&self, dues: Vec<String>) -> BoxFuture<'_, StoreResult<Vec<Payment>>>;
+
     /// Staff's answer to a payment "Por confirmar": paid on `on`, or owed again (Pendiente,
     /// or Vencido past its due date). `None` when no such payment waits for an answer.
     fn settle_payment(

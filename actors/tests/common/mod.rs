@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod desk;
+pub mod payments;
 
 use redsol_actors::brain::{Brain, OfflineBrain, UnderstandContext};
 use redsol_actors::clock::Clock;

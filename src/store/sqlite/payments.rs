@@ -189,6 +189,20 @@ impl Payments for SqliteStore {
         }))
     }
 
+    fn pending_due(&self, dues: Vec<String>) -> BoxFuture<'_, StoreResult<Vec<Payment>>> {
+        Box::pin(self.run("pending_due", move |conn| {
+            let mut out = Vec::new();
+            for due in &dues {
+                out.extend(select(
+                    conn,
+                    "status = 'Pendiente' AND due = ?1",
+                    params![due],
+                )?);
+            }
+            Ok(out)
+        }))
+    }
+
     fn settle_payment(
         &self,
         id: &str,

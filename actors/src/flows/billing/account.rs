@@ -15,7 +15,7 @@ pub(super) fn date(iso: &str) -> String {
 }
 
 /// The day `days` after `iso` (`YYYY-MM-DD`).
-fn plus_days(iso: &str, days: u32) -> String {
+pub(super) fn plus_days(iso: &str, days: u32) -> String {
     let mut parts = iso.split('-').map(|p| p.parse::<i64>().unwrap_or(1));
     let (y, m, d) = (
         parts.next().unwrap_or(1970),

@@ -12,6 +12,7 @@
 
 mod account;
 mod receipts;
+mod reminders;
 
 use crate::engine::{phone_of, ConversationState, Dialogue, Engine};
 use crate::model::{Channel, Client, ConversationKey, Reply};
@@ -70,7 +71,7 @@ fn says_paid(folded: &str) -> bool {
 
 impl Engine {
     /// Today, `YYYY-MM-DD`, on the engine's clock.
-    fn today(&self) -> String {
+    pub(crate) fn today(&self) -> String {
         let (y, m, d) = crate::store::civil_from_days((self.now() / 86_400) as i64);
         format!("{y:04}-{m:02}-{d:02}")
     }

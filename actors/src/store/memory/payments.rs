@@ -53,6 +53,16 @@ impl Payments for MemoryStore {
         })))
     }
 
+    fn pending_due(&self, dues: Vec<String>) -> BoxFuture<'_, StoreResult<Vec<Payment>>> {
+        ready(Ok(self.with(|i| {
+            i.payments
+                .iter()
+                .filter(|p| p.status == PaymentStatus::Pendiente && dues.contains(&p.due))
+                .cloned()
+                .collect()
+        })))
+    }
+
     fn settle_payment(
         &self,
         id: &str,
