@@ -7,6 +7,7 @@
 
 mod incidents;
 mod outages;
+mod payments;
 
 use crate::settings::Secret;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -90,6 +91,7 @@ impl AdminState {
 pub fn routes(state: AdminState) -> Router {
     Router::new()
         .route("/admin/incidents/{id}/close", post(incidents::close))
+        .route("/admin/payments/{id}", post(payments::settle))
         .route("/admin/outages", post(outages::declare))
         .route("/admin/outages/{id}/resolve", post(outages::resolve))
         .route("/alertmanager", post(outages::alertmanager))

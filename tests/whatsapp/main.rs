@@ -1,6 +1,7 @@
 //! The WhatsApp Cloud API channel against a fake Graph API (and, later, a signed webhook):
 //! one integration-test binary, so it builds once.
 
+mod billing;
 mod campaign;
 mod fake_graph;
 mod notices;

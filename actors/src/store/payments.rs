@@ -76,6 +76,19 @@ pub enum Verdict {
     Rejected,
 }
 
+impl Verdict {
+    /// Staff's word for it: `ok`, `confirmar`... or `rechazar`, `no`.
+    pub fn parse(word: &str) -> Option<Verdict> {
+        match crate::text::fold(word).as_str() {
+            "ok" | "si" | "confirmar" | "confirmado" | "confirm" | "confirmed" => {
+                Some(Verdict::Confirmed)
+            }
+            "rechazar" | "rechazado" | "no" | "reject" | "rejected" => Some(Verdict::Rejected),
+            _ => None,
+        }
+    }
+}
+
 /// The payment records. Every method is atomic on its own.
 pub trait Payments: Send + Sync + 'static {
     /// A client's payments, oldest period first.

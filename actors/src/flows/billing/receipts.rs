@@ -3,8 +3,10 @@
 
 use super::{count_report, BillingStep, PAY};
 use crate::engine::{ConversationState, Dialogue, Engine};
+use crate::flows::handoff::Addressed;
 use crate::model::{ConversationKey, Reply};
-use crate::store::payments::Verdict;
+use crate::store::payments::{Payment, Verdict};
+use crate::store::StoreResult;
 use crate::text;
 
 impl Engine {
@@ -55,6 +57,47 @@ impl Engine {
         Some(self.with_menu(reply))
     }
 
+    /// Settles a payment report (staff's `/pago`, the admin API): the payment as it now
+    /// stands, and what its customer is to be told; `None` when no payment with this id waits
+    /// for an answer.
+    pub async fn settle_payment(
+        &self,
+        id: &str,
+        verdict: Verdict,
+        reason: &str,
+    ) -> StoreResult<Option<(Payment, Vec<Addressed>)>> {
+        let reason = if reason.trim().is_empty() {
+            "no lo encontramos en nuestras cuentas".to_string()
+        } else {
+            text::truncate_chars(reason.trim(), 200)
+        };
+        let Some(p) = self
+            .store
+            .payments()
+            .settle_payment(id, verdict.clone(), &self.today())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (told, outcome) = match verdict {
+            Verdict::Confirmed => ("payment_confirmed", "confirmed"),
+            Verdict::Rejected => ("payment_rejected", "rejected"),
+        };
+        count_report(outcome);
+        let values = payment_values(&p, reason);
+        let notices = p
+            .reporter
+            .iter()
+            .map(|customer| Addressed {
+                key: customer.clone(),
+                reply: self.say(told, &values),
+                edit: None,
+            })
+            .collect();
+        tracing::info!(event = "payment_settled", payment = %p.id, outcome, "a payment report settled");
+        Ok(Some((p, notices)))
+    }
+
     /// `/pago PAG-000123 ok` or `/pago PAG-000123 rechazar motivo`, from staff.
     pub(crate) async fn payment_command(
         &self,
@@ -69,40 +112,14 @@ impl Engine {
             return Some(self.say("payment_usage", &[]));
         };
         let id = id.to_uppercase();
-        let verdict = match text::fold(what).as_str() {
-            "ok" | "si" | "confirmar" | "confirmado" => Verdict::Confirmed,
-            "rechazar" | "rechazado" | "no" => Verdict::Rejected,
-            _ => return Some(self.say("payment_usage", &[])),
+        let Some(verdict) = Verdict::parse(what) else {
+            return Some(self.say("payment_usage", &[]));
         };
         let reason = words.collect::<Vec<_>>().join(" ");
-        let reason = if reason.is_empty() {
-            "no lo encontramos en nuestras cuentas".to_string()
-        } else {
-            text::truncate_chars(&reason, 200)
-        };
-        let settled = self
-            .store
-            .payments()
-            .settle_payment(&id, verdict.clone(), &self.today())
-            .await;
-        Some(match settled {
-            Ok(Some(p)) => {
-                let values = [
-                    ("id", p.id.clone()),
-                    ("period", p.period.clone()),
-                    ("amount", p.amount.to_string()),
-                    ("reason", reason),
-                    ("status", p.status.as_str().to_string()),
-                ];
-                let (told, outcome) = match verdict {
-                    Verdict::Confirmed => ("payment_confirmed", "confirmed"),
-                    Verdict::Rejected => ("payment_rejected", "rejected"),
-                };
-                count_report(outcome);
-                if let Some(customer) = &p.reporter {
-                    self.send_to(state, customer, self.say(told, &values));
-                }
-                self.say("payment_settled_staff", &values)
+        Some(match self.settle_payment(&id, verdict, &reason).await {
+            Ok(Some((p, notices))) => {
+                state.outgoing.extend(notices);
+                self.say("payment_settled_staff", &payment_values(&p, String::new()))
             }
             Ok(None) => self.say("payment_unknown", &[("id", id)]),
             Err(e) => {
@@ -111,4 +128,14 @@ impl Engine {
             }
         })
     }
+}
+
+fn payment_values(p: &Payment, reason: String) -> [(&'static str, String); 5] {
+    [
+        ("id", p.id.clone()),
+        ("period", p.period.clone()),
+        ("amount", p.amount.to_string()),
+        ("reason", reason),
+        ("status", p.status.as_str().to_string()),
+    ]
 }
