@@ -856,4 +856,25 @@ mod tests {
         let brain = HybridBrain::new(Arc::new(testing::rules()), model, off);
         assert_eq!(brain.word("¿es fibra?", &Default::default()).await, None);
     }
+
+    #[tokio::test]
+    async fn a_worded_answer_that_states_a_balance_is_refused() {
+        // Balances come from the store only: an amount the config does not hold (a made-up
+        // balance, a sum of periods) is never said by the model.
+        for made_up in [
+            "Debes $900 de dos meses; paga en OXXO.",
+            "Tu saldo pendiente es de 1,350 pesos.",
+        ] {
+            let mut model = Scripted::new(Ok(answer("out_of_scope", Default::default())));
+            if let Some(m) = Arc::get_mut(&mut model) {
+                m.wording = Ok(made_up.into());
+            }
+            let brain = hybrid(model);
+            assert_eq!(
+                brain.word("¿cuánto debo?", &Default::default()).await,
+                None,
+                "{made_up}"
+            );
+        }
+    }
 }

@@ -283,3 +283,57 @@ async fn a_receipt_becomes_a_report_for_staff_and_the_customer_is_told_their_ans
         .expect("payments");
     assert!(back.iter().any(|p| p.id == second.id && p.status.owed()));
 }
+
+#[tokio::test]
+async fn staff_finance_shows_this_period_collected_against_expected_and_who_is_overdue() {
+    let w = world();
+    let staff = ConversationKey::new(Channel::Telegram, STAFF);
+    let r = say(
+        &w,
+        &mut ConversationState::default(),
+        &staff,
+        text("reporte de finanzas"),
+    )
+    .await;
+    assert!(
+        r.contains("Cobranza 2026-12") && r.contains("Vencidos:"),
+        "{r}"
+    );
+    // The biggest debt is listed, with its periods.
+    let mut debts: Vec<(u32, String)> = Vec::new();
+    for c in &w.clients {
+        let p = w
+            .store
+            .payments()
+            .payments_of(&c.id)
+            .await
+            .expect("payments");
+        let owed: u32 = p
+            .iter()
+            .filter(|p| p.status == PaymentStatus::Vencido)
+            .map(|p| p.amount)
+            .sum();
+        if owed > 0 {
+            debts.push((owed, c.id.clone()));
+        }
+    }
+    debts.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    assert!(r.contains(&debts[0].1), "{}: {r}", debts[0].1);
+    assert!(
+        r.contains(&format!("Vencidos: {} clientes", debts.len())),
+        "{r}"
+    );
+    // A customer asking the same gets the privacy refusal.
+    let customer = ConversationKey::new(Channel::WhatsApp, "5214649990002");
+    let r = say(
+        &w,
+        &mut ConversationState::default(),
+        &customer,
+        text("reporte de finanzas"),
+    )
+    .await;
+    assert!(
+        r.contains("solo para el personal") && !r.contains("Cobranza"),
+        "{r}"
+    );
+}

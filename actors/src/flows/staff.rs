@@ -63,7 +63,7 @@ impl Engine {
             }
         };
         let s = reports::Summary::of(&clients, &self.rules);
-        self.with_menu(self.say(
+        let mut r = self.say(
             "finance",
             &[
                 ("mrr", reports::money(s.mrr)),
@@ -73,7 +73,11 @@ impl Engine {
                 ("suspended", s.suspended.to_string()),
                 ("at_risk", reports::money(s.at_risk)),
             ],
-        ))
+        );
+        if let Some(collections) = self.collections().await {
+            r.text = self.rules.finish(format!("{}\n\n{collections}", r.text));
+        }
+        self.with_menu(r)
     }
 
     pub(crate) async fn search(

@@ -282,6 +282,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "payment_unknown",
     "payment_usage",
     "billing_reminder",
+    "finance_collections",
     "billing_reminder_due",
     "lead_declined",
 ];

@@ -105,6 +105,9 @@ pub trait Payments: Send + Sync + 'static {
         on: &str,
     ) -> BoxFuture<'_, StoreResult<Option<Payment>>>;
 
+    /// Staff's figures: every payment of `period` (`YYYY-MM`), and every overdue one.
+    fn period_and_overdue(&self, period: &str) -> BoxFuture<'_, StoreResult<Vec<Payment>>>;
+
     /// The payments still pending (not overdue, not paid, not reported) due on one of `dues`
     /// (`YYYY-MM-DD`).
     fn pending_due(&self, dues: Vec<String>) -> BoxFuture<'_, StoreResult<Vec<Payment>>>;

@@ -189,6 +189,13 @@ impl Payments for SqliteStore {
         }))
     }
 
+    fn period_and_overdue(&self, period: &str) -> BoxFuture<'_, StoreResult<Vec<Payment>>> {
+        let period = period.to_string();
+        Box::pin(self.run("period_and_overdue", move |conn| {
+            select(conn, "period = ?1 OR status = 'Vencido'", params![period])
+        }))
+    }
+
     fn pending_due(&self, dues: Vec<String>) -> BoxFuture<'_, StoreResult<Vec<Payment>>> {
         Box::pin(self.run("pending_due", move |conn| {
             let mut out = Vec::new();

@@ -11,6 +11,7 @@
 //! `redsol_payment_reports_total{outcome}` (`reported`, `confirmed`, `rejected`).
 
 mod account;
+mod collections;
 mod receipts;
 mod reminders;
 

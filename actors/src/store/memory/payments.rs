@@ -53,6 +53,16 @@ impl Payments for MemoryStore {
         })))
     }
 
+    fn period_and_overdue(&self, period: &str) -> BoxFuture<'_, StoreResult<Vec<Payment>>> {
+        ready(Ok(self.with(|i| {
+            i.payments
+                .iter()
+                .filter(|p| p.period == period || p.status == PaymentStatus::Vencido)
+                .cloned()
+                .collect()
+        })))
+    }
+
     fn pending_due(&self, dues: Vec<String>) -> BoxFuture<'_, StoreResult<Vec<Payment>>> {
         ready(Ok(self.with(|i| {
             i.payments
