@@ -3,6 +3,7 @@
 //! `POST /admin/payments/{id}`, and the customer is told on WhatsApp. Settled once; bad ids and
 //! tokens are refused.
 
+use crate::binary::{self, App};
 use crate::fake_graph::FakeGraph;
 use crate::support::{whatsapp_text, Server};
 use redsol::settings::Settings;
@@ -15,6 +16,12 @@ const SECRET: &str = "billing-app-secret";
 const TOKEN: &str = "billing-access-token";
 const PHONE_ID: &str = "1098765435";
 const ADMIN: &str = "billing-admin-token";
+const APP: App = App {
+    phone_id: PHONE_ID,
+    token: TOKEN,
+    secret: SECRET,
+    admin: ADMIN,
+};
 
 /// A demo client with a period owed, and the payment a receipt settles (the oldest owed), as
 /// the binary seeds them today.
@@ -97,23 +104,7 @@ async fn a_receipt_on_whatsapp_is_confirmed_by_staff_and_the_customer_told() {
     let (customer, owed) = a_client_who_owes();
     let data = tempfile::tempdir().expect("tempdir");
     let graph = FakeGraph::start(TOKEN, "v23.0", PHONE_ID).await;
-    let config = data.path().join("redsol.toml");
-    std::fs::write(&config, "[whatsapp]\nmark_read = false\n").expect("config");
-    let config = config.to_str().expect("utf-8").to_string();
-    let graph_url = graph.base_url();
-    let server = Server::start(
-        &["--mode", "whatsapp"],
-        data.path(),
-        &[
-            ("REDSOL_CONFIG", config.as_str()),
-            ("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID),
-            ("WHATSAPP_ACCESS_TOKEN", TOKEN),
-            ("WHATSAPP_VERIFY_TOKEN", "verify"),
-            ("WHATSAPP_APP_SECRET", SECRET),
-            ("WHATSAPP_API_URL", &graph_url),
-            ("REDSOL_ADMIN_TOKEN", ADMIN),
-        ],
-    );
+    let server = binary::start(data.path(), &graph, &APP, "[whatsapp]\nmark_read = false\n");
     let http = reqwest::Client::new();
     let to_customer = |s: &[crate::fake_graph::Recorded]| -> Vec<String> {
         s.iter()

@@ -4,6 +4,7 @@
 //! is not sent again (at most once): one the kill cut before it reached Graph is missing and
 //! counted as `maybe_sent`, so the missing are bounded by that count.
 
+use crate::binary::{self, App};
 use crate::fake_graph::FakeGraph;
 use crate::notices::demo_phones;
 use crate::support::{http_get, metric, Server};
@@ -15,35 +16,26 @@ const SECRET: &str = "campaign-app-secret";
 const TOKEN: &str = "campaign-access-token";
 const PHONE_ID: &str = "1098765434";
 const ADMIN: &str = "campaign-admin-token";
+const APP: App = App {
+    phone_id: PHONE_ID,
+    token: TOKEN,
+    secret: SECRET,
+    admin: ADMIN,
+};
 /// Demo clients in all: about a fifth are in Norte.
 const CLIENTS: usize = 29_000;
 const PER_SECOND: usize = 500;
 
 fn start(data: &Path, graph: &FakeGraph) -> Server {
-    let config = data.join("redsol.toml");
-    std::fs::write(
-        &config,
-        format!(
+    binary::start(
+        data,
+        graph,
+        &APP,
+        &format!(
             "[store]\ndemo_clients = {CLIENTS}\noutbox_sweep_secs = 1\n\
              [whatsapp]\nmark_read = false\nsend_per_second = 1000\n\
              [notices]\nper_second = {PER_SECOND}\nmax_backlog = 200\n"
         ),
-    )
-    .expect("config");
-    let config = config.to_str().expect("utf-8").to_string();
-    let graph_url = graph.base_url();
-    Server::start(
-        &["--mode", "whatsapp"],
-        data,
-        &[
-            ("REDSOL_CONFIG", config.as_str()),
-            ("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID),
-            ("WHATSAPP_ACCESS_TOKEN", TOKEN),
-            ("WHATSAPP_VERIFY_TOKEN", "verify"),
-            ("WHATSAPP_APP_SECRET", SECRET),
-            ("WHATSAPP_API_URL", &graph_url),
-            ("REDSOL_ADMIN_TOKEN", ADMIN),
-        ],
     )
 }
 

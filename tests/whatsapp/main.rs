@@ -2,6 +2,7 @@
 //! one integration-test binary, so it builds once.
 
 mod billing;
+mod binary;
 mod campaign;
 mod fake_graph;
 mod notices;

@@ -3,6 +3,7 @@
 //! for one who just did), at no more than `notices.per_second`; the resolved alert reaches
 //! them once more with "restablecido"; the same payloads posted again reach nobody.
 
+use crate::binary::{self, App};
 use crate::fake_graph::{FakeGraph, Recorded};
 use crate::support::{whatsapp_text, Server};
 use redsol::settings::Settings;
@@ -15,6 +16,12 @@ const SECRET: &str = "notices-app-secret";
 const TOKEN: &str = "notices-access-token";
 const PHONE_ID: &str = "1098765433";
 const ADMIN: &str = "notices-admin-token";
+const APP: App = App {
+    phone_id: PHONE_ID,
+    token: TOKEN,
+    secret: SECRET,
+    admin: ADMIN,
+};
 const PER_SECOND: usize = 200;
 
 /// The WhatsApp ids of the demo clients of a zone, as the binary seeds them (`count` clients
@@ -69,26 +76,11 @@ async fn an_alert_reaches_every_client_of_the_zone_once_and_its_end_once_more() 
     assert!(norte.len() >= 20, "{} Norte clients", norte.len());
     let data = tempfile::tempdir().expect("tempdir");
     let graph = FakeGraph::start(TOKEN, "v23.0", PHONE_ID).await;
-    let config = data.path().join("redsol.toml");
-    std::fs::write(
-        &config,
-        format!("[whatsapp]\nmark_read = false\n[notices]\nper_second = {PER_SECOND}\n"),
-    )
-    .expect("config");
-    let config = config.to_str().expect("utf-8").to_string();
-    let graph_url = graph.base_url();
-    let server = Server::start(
-        &["--mode", "whatsapp"],
+    let server = binary::start(
         data.path(),
-        &[
-            ("REDSOL_CONFIG", config.as_str()),
-            ("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID),
-            ("WHATSAPP_ACCESS_TOKEN", TOKEN),
-            ("WHATSAPP_VERIFY_TOKEN", "verify"),
-            ("WHATSAPP_APP_SECRET", SECRET),
-            ("WHATSAPP_API_URL", &graph_url),
-            ("REDSOL_ADMIN_TOKEN", ADMIN),
-        ],
+        &graph,
+        &APP,
+        &format!("[whatsapp]\nmark_read = false\n[notices]\nper_second = {PER_SECOND}\n"),
     );
     let http = reqwest::Client::new();
     // One Norte client wrote just now: inside the window, they get text.

@@ -2,8 +2,9 @@
 //! customers report "no hay internet" on WhatsApp and each is told it is known and linked to
 //! one FALLA ticket, with no ticket of their own; 5 Sur customers get the usual questions.
 
+use crate::binary::{self, App};
 use crate::fake_graph::FakeGraph;
-use crate::support::{whatsapp_text, Server};
+use crate::support::whatsapp_text;
 use redsol::whatsapp::signature::sign;
 use serde_json::json;
 
@@ -11,28 +12,18 @@ const SECRET: &str = "outage-app-secret";
 const TOKEN: &str = "outage-access-token";
 const PHONE_ID: &str = "1098765432";
 const ADMIN: &str = "outage-admin-token";
+const APP: App = App {
+    phone_id: PHONE_ID,
+    token: TOKEN,
+    secret: SECRET,
+    admin: ADMIN,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_from_a_zone_in_outage_share_one_ticket() {
     let data = tempfile::tempdir().expect("tempdir");
     let graph = FakeGraph::start(TOKEN, "v23.0", PHONE_ID).await;
-    let config = data.path().join("redsol.toml");
-    std::fs::write(&config, "[whatsapp]\nmark_read = false\n").expect("config");
-    let config = config.to_str().expect("utf-8").to_string();
-    let graph_url = graph.base_url();
-    let server = Server::start(
-        &["--mode", "whatsapp"],
-        data.path(),
-        &[
-            ("REDSOL_CONFIG", config.as_str()),
-            ("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID),
-            ("WHATSAPP_ACCESS_TOKEN", TOKEN),
-            ("WHATSAPP_VERIFY_TOKEN", "verify"),
-            ("WHATSAPP_APP_SECRET", SECRET),
-            ("WHATSAPP_API_URL", &graph_url),
-            ("REDSOL_ADMIN_TOKEN", ADMIN),
-        ],
-    );
+    let server = binary::start(data.path(), &graph, &APP, "[whatsapp]\nmark_read = false\n");
     let http = reqwest::Client::new();
     let alert = json!({
         "version": "4", "status": "firing", "receiver": "redsol", "groupKey": "{}:{}",

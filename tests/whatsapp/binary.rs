@@ -1,0 +1,35 @@
+//! The real binary in WhatsApp mode against the fake Graph API, with the admin API on: what
+//! the end-to-end tests of this folder start.
+
+use crate::fake_graph::FakeGraph;
+use crate::support::Server;
+use std::path::Path;
+
+/// A test's WhatsApp app: its number, token, app secret, and the admin token.
+pub struct App {
+    pub phone_id: &'static str,
+    pub token: &'static str,
+    pub secret: &'static str,
+    pub admin: &'static str,
+}
+
+/// Starts `redsol run --mode whatsapp` in `data` with `config` (TOML) as its config file.
+pub fn start(data: &Path, graph: &FakeGraph, app: &App, config: &str) -> Server {
+    let file = data.join("redsol.toml");
+    std::fs::write(&file, config).expect("config");
+    let file = file.to_str().expect("utf-8").to_string();
+    let graph_url = graph.base_url();
+    Server::start(
+        &["--mode", "whatsapp"],
+        data,
+        &[
+            ("REDSOL_CONFIG", file.as_str()),
+            ("WHATSAPP_PHONE_NUMBER_ID", app.phone_id),
+            ("WHATSAPP_ACCESS_TOKEN", app.token),
+            ("WHATSAPP_VERIFY_TOKEN", "verify"),
+            ("WHATSAPP_APP_SECRET", app.secret),
+            ("WHATSAPP_API_URL", &graph_url),
+            ("REDSOL_ADMIN_TOKEN", app.admin),
+        ],
+    )
+}
