@@ -25,6 +25,8 @@ const APP: App = App {
 /// Demo clients in all: about a fifth are in Norte.
 const CLIENTS: usize = 29_000;
 const PER_SECOND: usize = 500;
+/// `notices.max_backlog`: what a sender that lagged may still send at once.
+const MAX_BACKLOG: usize = 50;
 
 fn start(data: &Path, graph: &FakeGraph) -> Server {
     binary::start(
@@ -34,7 +36,7 @@ fn start(data: &Path, graph: &FakeGraph) -> Server {
         &format!(
             "[store]\ndemo_clients = {CLIENTS}\noutbox_sweep_secs = 1\n\
              [whatsapp]\nmark_read = false\nsend_per_second = 1000\n\
-             [notices]\nper_second = {PER_SECOND}\nmax_backlog = 200\n"
+             [notices]\nper_second = {PER_SECOND}\nmax_backlog = {MAX_BACKLOG}\n"
         ),
     )
 }
@@ -95,7 +97,9 @@ async fn a_campaign_survives_a_kill_with_every_client_told_at_most_once_at_the_r
         .iter()
         .filter(|u| by.get(*u).is_some_and(|n| *n > 1))
         .count();
-    // The configured rate: never more than PER_SECOND (plus one tick's batch) in a second.
+    // The configured rate: in any second, at most the batches released in it (PER_SECOND and
+    // one more tick's batch) plus what a sender that lagged still held when it began (up to
+    // max_backlog plus a batch: the runner releases only below max_backlog).
     let mut times: Vec<_> = graph.sent().iter().map(|r| r.at).collect();
     times.sort();
     let busiest = (0..times.len())
@@ -119,7 +123,7 @@ async fn a_campaign_survives_a_kill_with_every_client_told_at_most_once_at_the_r
     );
     assert_eq!(twice, 0, "no client told twice");
     assert!(
-        busiest <= PER_SECOND + PER_SECOND / 10,
+        busiest <= PER_SECOND + 2 * (PER_SECOND / 10) + MAX_BACKLOG,
         "{busiest} notices within a second"
     );
     assert!(
