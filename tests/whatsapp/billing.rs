@@ -7,7 +7,6 @@ use crate::binary::{self, App};
 use crate::fake_graph::FakeGraph;
 use crate::support::{whatsapp_text, Server};
 use redsol::settings::Settings;
-use redsol::whatsapp::signature::sign;
 use redsol_actors::store::payments::{Payment, PaymentStatus};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -66,21 +65,6 @@ fn image(from: &str, id: &str, media: &str) -> String {
     .to_string()
 }
 
-async fn deliver(http: &reqwest::Client, server: &Server, body: String) {
-    let status = http
-        .post(server.url("/webhook"))
-        .header(
-            "X-Hub-Signature-256",
-            sign(SECRET.as_bytes(), body.as_bytes()),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("webhook")
-        .status();
-    assert_eq!(status, 200);
-}
-
 async fn settle(
     http: &reqwest::Client,
     server: &Server,
@@ -113,9 +97,10 @@ async fn a_receipt_on_whatsapp_is_confirmed_by_staff_and_the_customer_told() {
             .collect()
     };
 
-    deliver(
+    binary::deliver(
         &http,
         &server,
+        &APP,
         whatsapp_text(
             PHONE_ID,
             &customer,
@@ -130,9 +115,10 @@ async fn a_receipt_on_whatsapp_is_confirmed_by_staff_and_the_customer_told() {
             to_customer(s).iter().any(|b| b.contains("comprobante"))
         })
         .await;
-    deliver(
+    binary::deliver(
         &http,
         &server,
+        &APP,
         image(&customer, "wamid.b2", "MEDIA-RECEIPT-1"),
     )
     .await;

@@ -3,6 +3,7 @@
 
 use crate::fake_graph::FakeGraph;
 use crate::support::Server;
+use redsol::whatsapp::signature::sign;
 use std::path::Path;
 
 /// A test's WhatsApp app: its number, token, app secret, and the admin token.
@@ -32,4 +33,21 @@ pub fn start(data: &Path, graph: &FakeGraph, app: &App, config: &str) -> Server 
             ("REDSOL_ADMIN_TOKEN", app.admin),
         ],
     )
+}
+
+/// Posts a delivery to the webhook, signed with the app's secret, as Meta does; it must be
+/// acknowledged (200).
+pub async fn deliver(http: &reqwest::Client, server: &Server, app: &App, body: String) {
+    let status = http
+        .post(server.url("/webhook"))
+        .header(
+            "X-Hub-Signature-256",
+            sign(app.secret.as_bytes(), body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("webhook")
+        .status();
+    assert_eq!(status, 200);
 }

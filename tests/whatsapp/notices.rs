@@ -7,7 +7,6 @@ use crate::binary::{self, App};
 use crate::fake_graph::{FakeGraph, Recorded};
 use crate::support::{whatsapp_text, Server};
 use redsol::settings::Settings;
-use redsol::whatsapp::signature::sign;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -86,18 +85,7 @@ async fn an_alert_reaches_every_client_of_the_zone_once_and_its_end_once_more() 
     // One Norte client wrote just now: inside the window, they get text.
     let recent = norte[0].clone();
     let body = whatsapp_text(PHONE_ID, &recent, "Vecina", "wamid.hola1", "hola");
-    let status = http
-        .post(server.url("/webhook"))
-        .header(
-            "X-Hub-Signature-256",
-            sign(SECRET.as_bytes(), body.as_bytes()),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("webhook")
-        .status();
-    assert_eq!(status, 200);
+    binary::deliver(&http, &server, &APP, body).await;
     graph
         .wait_sent("the greeting", |s| s.iter().any(|m| m.to == recent))
         .await;

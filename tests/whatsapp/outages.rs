@@ -5,7 +5,6 @@
 use crate::binary::{self, App};
 use crate::fake_graph::FakeGraph;
 use crate::support::whatsapp_text;
-use redsol::whatsapp::signature::sign;
 use serde_json::json;
 
 const SECRET: &str = "outage-app-secret";
@@ -55,18 +54,7 @@ async fn reports_from_a_zone_in_outage_share_one_ticket() {
             &format!("wamid.{who}"),
             &format!("no hay internet en la {zone}"),
         );
-        let status = http
-            .post(server.url("/webhook"))
-            .header(
-                "X-Hub-Signature-256",
-                sign(SECRET.as_bytes(), body.as_bytes()),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("webhook")
-            .status();
-        assert_eq!(status, 200);
+        binary::deliver(&http, &server, &APP, body).await;
     }
     let sent = graph
         .wait_sent("a reply to every report", |sent| {
