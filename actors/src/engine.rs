@@ -23,6 +23,11 @@ use crate::store::Store;
 use crate::text;
 use std::sync::Arc;
 
+mod dispatch;
+mod parse;
+
+use parse::Said;
+
 /// Runs turns of dialogue. Shared by every conversation (cheap to clone).
 #[derive(Clone)]
 pub struct Engine {
@@ -38,13 +43,6 @@ pub struct Engine {
     /// asks the store only when it may matter).
     pub(crate) handoff_customers:
         Arc<std::sync::RwLock<std::collections::HashSet<ConversationKey>>>,
-}
-
-/// What the user said, once parsed: text to understand, or a tapped choice.
-enum Said {
-    Text(String),
-    Forced(Intent),
-    Nothing(&'static str),
 }
 
 impl Engine {
@@ -202,46 +200,6 @@ impl Engine {
         }
     }
 
-    fn parse(&self, state: &mut ConversationState, content: &Content) -> Said {
-        match content {
-            Content::Text(t) => {
-                // Understanding reads the whole message; only what is stored is cut.
-                let cleaned = text::clean_input(t, crate::nlu::MAX_UNDERSTOOD_CHARS);
-                if text::fold(&cleaned).is_empty() && signals::signal(&cleaned).is_none() {
-                    Said::Nothing("empty")
-                } else {
-                    Said::Text(cleaned)
-                }
-            }
-            Content::Choice(id) => match choice_to_said(id) {
-                Some(s) => s,
-                None => Said::Text(text::clean_input(id, 100)),
-            },
-            Content::Location { name, address, .. } => {
-                let hint = [name.as_deref(), address.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                match self.rules.find_zone(&hint) {
-                    Some(z) => Said::Text(z.name.clone()),
-                    None => Said::Nothing("unsupported"),
-                }
-            }
-            Content::Contact { phone } => {
-                state.profile.phone = Some(text::clean_input(phone, 20));
-                Said::Nothing("contact_saved")
-            }
-            // What the bot can read of a photo or a document is its caption.
-            Content::Media {
-                caption: Some(c), ..
-            } if !text::fold(c).is_empty() => {
-                Said::Text(text::clean_input(c, crate::nlu::MAX_UNDERSTOOD_CHARS))
-            }
-            Content::Unsupported(_) | Content::Media { .. } => Said::Nothing("unsupported"),
-        }
-    }
-
     /// A text message: answered, then the other requests it holds are kept for later (or
     /// served at once when nothing is running).
     async fn text_turn(
@@ -365,173 +323,6 @@ impl Engine {
                 None => self.dispatch(state, key, t, &u, &ctx).await,
             },
         }
-    }
-
-    /// Whether an utterance in the middle of a flow is clearly about something else.
-    pub(crate) fn switches(&self, u: &Understanding) -> bool {
-        u.confidence >= 0.6 && u.intent != Intent::OutOfScope
-    }
-
-    pub(crate) async fn dispatch(
-        &self,
-        state: &mut ConversationState,
-        key: &ConversationKey,
-        t: &str,
-        u: &Understanding,
-        ctx: &UnderstandContext,
-    ) -> Reply {
-        let missed = u.intent == Intent::OutOfScope || u.confidence < self.rules.min_confidence;
-        state.misses = if missed {
-            state.misses.saturating_add(1)
-        } else {
-            0
-        };
-        if missed && u.entities.place.is_some() && u.entities.zone.is_none() {
-            return self.coverage(state, t, u);
-        }
-        if let Some(question) = self.clarification(u) {
-            return question;
-        }
-        if u.intent != Intent::OutOfScope && u.confidence < self.rules.min_confidence {
-            return self.missed(state, self.say("not_understood", &[]));
-        }
-        if u.intent.staff_only() && !self.rules.is_staff(key) {
-            tracing::warn!(
-                event = "staff_refused",
-                channel = key.channel.as_str(),
-                conversation = %key.opaque_id(),
-                intent = u.intent.as_str(),
-                "staff-only request refused to a non-staff user"
-            );
-            return self.with_menu(self.say("staff_only", &[]));
-        }
-        match u.intent {
-            Intent::Greeting => self.greeting(state),
-            Intent::Help => self.with_menu(self.say("menu", &[])),
-            Intent::Plans => self.plans(),
-            Intent::Coverage => self.coverage(state, t, u),
-            Intent::Register => {
-                let draft = RegisterDraft {
-                    name: u
-                        .entities
-                        .name
-                        .clone()
-                        .or_else(|| state.profile.name.clone()),
-                    zone: u.entities.zone.clone().or_else(|| state.last_zone.clone()),
-                    plan_mbps: u.entities.plan_mbps.or(state.last_plan),
-                    ..RegisterDraft::default()
-                };
-                self.step_register(state, key, draft).await
-            }
-            Intent::ReportIncident => {
-                let said = u.entities.zone.as_deref();
-                let outage = match said {
-                    Some(zone) => self.outage_in(zone),
-                    None => state.zone_outage.clone(),
-                };
-                if let Some(o) = outage {
-                    return self.report_in_outage(key, &o).await;
-                }
-                let mut draft = IncidentDraft::default();
-                fill_incident(&mut draft, t, u, None);
-                self.step_incident(state, key, draft).await
-            }
-            Intent::IncidentStatus => {
-                self.incident_status(key, u.entities.ticket.as_deref())
-                    .await
-            }
-            Intent::Billing => self.billing(state, key, t).await,
-            Intent::HumanAgent => {
-                self.record_for_staff(state, key, "human_agent", t).await;
-                self.ask_for_person(state, key).await
-            }
-            Intent::ChangePlan => {
-                let plan_mbps = u
-                    .entities
-                    .plan_mbps
-                    .filter(|m| self.rules.plan(*m).is_some());
-                self.step_change_plan(state, plan_mbps)
-            }
-            Intent::CancelService => {
-                state.dialogue = Dialogue::CancellingService {
-                    reason: text::truncate_chars(t, 300),
-                };
-                let mut r = self.say("cancel_service_confirm", &[]);
-                r.quick_replies = yes_no_buttons();
-                r
-            }
-            Intent::Goodbye => Reply {
-                text: self.rules.render("goodbye", &[]),
-                quick_replies: Vec::new(),
-            },
-            Intent::OutOfScope => match self.brain.word(t, ctx).await {
-                Some(text) => self.with_menu(Reply {
-                    text: self.rules.finish(text),
-                    quick_replies: Vec::new(),
-                }),
-                None => self.missed(state, self.say("out_of_scope", &[])),
-            },
-            Intent::Stats => {
-                state.private_reply = true;
-                self.stats().await
-            }
-            Intent::Finance => {
-                state.private_reply = true;
-                self.finance().await
-            }
-            Intent::ClientSearch => {
-                let query = reports::search_query(t);
-                if query.is_empty() {
-                    state.dialogue = Dialogue::AskingSearchQuery;
-                    self.say("search_ask", &[])
-                } else {
-                    self.search(state, key, t).await
-                }
-            }
-        }
-    }
-
-    /// Records a request for staff; whether it was saved (a failure is logged once here).
-    pub(crate) async fn record_for_staff(
-        &self,
-        state: &ConversationState,
-        key: &ConversationKey,
-        kind: &str,
-        text: &str,
-    ) -> bool {
-        let request = PendingRequest {
-            kind: kind.into(),
-            text: text::truncate_chars(text, 500),
-            key: key.clone(),
-            source: state.turn_source.clone(),
-        };
-        match self.store.record_request(request).await {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::error!(error = %e, kind, conversation = %key.opaque_id(), "could not record a request for staff");
-                false
-            }
-        }
-    }
-}
-
-/// Maps a quick-reply id to what it means.
-fn choice_to_said(id: &str) -> Option<Said> {
-    let (kind, value) = id.split_once(':').unwrap_or((id, ""));
-    match kind {
-        "intent" => Intent::parse(value).map(Said::Forced),
-        "cancel" => Some(Said::Text("cancelar".into())),
-        "yes" => Some(Said::Text("sí".into())),
-        "no" => Some(Said::Text("no".into())),
-        "resume" => Some(Said::Text("siempre sí".into())),
-        "zone" => Some(Said::Text(value.to_string())),
-        "plan" => Some(Said::Text(format!("el de {value} megas"))),
-        "modem" => Some(Said::Text(if value == "yes" { "sí" } else { "no" }.into())),
-        "since" => Some(Said::Text(value.to_string())),
-        "kind" => Some(Said::Text(format!("kind {value}"))),
-        // The platform answers a contact request with a contact, not with this id.
-        "contact" => Some(Said::Nothing("empty")),
-        _ => None,
     }
 }
 

@@ -16,6 +16,11 @@ use crate::notify::Notifier;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
 pub use crate::root::{start, RootMsg, RootSupervisor, Supervised};
+
+mod inbound;
+mod router;
+pub use inbound::{accept, replay_journal, AcceptError, Accepted};
+pub use router::{RouteError, Router};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,49 +38,6 @@ pub enum SupervisorMsg {
     Active(RpcReplyPort<usize>),
     /// Stop taking messages, let every conversation finish what it has, then answer.
     Drain(RpcReplyPort<()>),
-}
-
-/// A cheap handle that channels use to hand messages to the conversations.
-#[derive(Clone)]
-pub struct Router {
-    actor: ActorRef<SupervisorMsg>,
-}
-
-/// The conversation tree is not running (shutting down or failed).
-#[derive(Debug, thiserror::Error)]
-#[error("the conversation supervisor is not running")]
-pub struct RouteError;
-
-impl Router {
-    pub fn new(actor: ActorRef<SupervisorMsg>) -> Self {
-        Self { actor }
-    }
-
-    /// Hands a message to its conversation. Counts it in `redsol_messages_received_total`.
-    pub fn route(&self, inbound: Inbound) -> Result<(), RouteError> {
-        metrics::counter!("redsol_messages_received_total", "channel" => inbound.key.channel.as_str())
-            .increment(1);
-        self.actor
-            .cast(SupervisorMsg::Route(Box::new(inbound)))
-            .map_err(|_| RouteError)
-    }
-
-    /// How many conversations are live.
-    pub async fn active(&self) -> Result<usize, RouteError> {
-        ractor::call!(self.actor, SupervisorMsg::Active).map_err(|_| RouteError)
-    }
-
-    /// Lets every conversation finish its queued messages (graceful shutdown), within `grace`.
-    pub async fn drain(&self, grace: Duration) -> Result<(), RouteError> {
-        match self.actor.call(SupervisorMsg::Drain, Some(grace)).await {
-            Ok(ractor::rpc::CallResult::Success(())) => Ok(()),
-            _ => Err(RouteError),
-        }
-    }
-
-    pub fn actor(&self) -> &ActorRef<SupervisorMsg> {
-        &self.actor
-    }
 }
 
 /// How often handoffs are checked for silence and for the opening hour.
@@ -426,62 +388,4 @@ impl Actor for ConversationSupervisor {
         state.check_drained();
         Ok(())
     }
-}
-
-/// What [`accept`] did with a message.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Accepted {
-    /// Journaled (when it has an id) and handed to its conversation.
-    New,
-    /// Seen before: answered once already (or being answered); dropped.
-    Duplicate,
-}
-
-/// Why [`accept`] could not take a message; the platform should redeliver it.
-#[derive(Debug, thiserror::Error)]
-pub enum AcceptError {
-    #[error("could not journal the message: {0}")]
-    Journal(#[from] crate::store::StoreError),
-    #[error(transparent)]
-    Route(#[from] RouteError),
-}
-
-/// The inbound path of every channel: journal the message durably (deduplicating by platform
-/// id), then hand it to its conversation. A channel acknowledges the platform only after this
-/// returns `Ok`, so a crash never loses a message and a redelivery is answered once.
-pub async fn accept(
-    store: &dyn crate::store::Store,
-    router: &Router,
-    inbound: Inbound,
-) -> Result<Accepted, AcceptError> {
-    let inbound = inbound.bounded(crate::nlu::MAX_UNDERSTOOD_CHARS);
-    if let Some(entry) = inbound.journal_entry() {
-        if !store.journal_inbound(entry).await? {
-            metrics::counter!("redsol_duplicates_total", "channel" => inbound.key.channel.as_str())
-                .increment(1);
-            return Ok(Accepted::Duplicate);
-        }
-    }
-    router.route(inbound)?;
-    Ok(Accepted::New)
-}
-
-/// Hands the journaled messages that were never answered (the process stopped first) to their
-/// conversations. Returns how many.
-pub async fn replay_journal(
-    store: &dyn crate::store::Store,
-    router: &Router,
-) -> Result<usize, AcceptError> {
-    let pending = store.journal_pending().await?;
-    let mut n = 0;
-    for entry in &pending {
-        match Inbound::from_journal(entry) {
-            Ok(inbound) => {
-                router.route(inbound)?;
-                n += 1;
-            }
-            Err(e) => tracing::error!(error = %e, "unreadable journal entry skipped"),
-        }
-    }
-    Ok(n)
 }
