@@ -1,16 +1,20 @@
 //! Benchmark of the WhatsApp path: signed deliveries offered at a fixed rate to a running
 //! `redsol run --mode whatsapp`, replies counted at a fake Graph API sink.
 //!
-//! Prints deliveries/s accepted, replies/s at the sink, end-to-end latency p50/p99 (delivery
-//! sent → reply received), lost and duplicated replies, and redsol's peak RSS.
+//! Prints deliveries/s accepted, replies/s at the sink, end-to-end latency p50/p99 (message
+//! sent → its reply received), lost and duplicated replies, read receipts, redsol's peak RSS
+//! and its CPU time per message.
 //!
 //! ```sh
 //! cargo build --release --bins
-//! target/release/redsol-bench-whatsapp --rate 2000 --seconds 10 [--per-delivery 1]
+//! target/release/redsol-bench-whatsapp --rate 2000 --seconds 10 --users 5000 [--receipts 1]
 //! ```
-//! Each message comes from a user of its own, so each must get exactly one reply. Meta's
-//! pacing limits are lifted in the redsol under test (we measure redsol, not Meta's quota),
-//! and marking messages as read is off.
+//! The load is a conversation, not one sentence: `--users` users (default: one per message)
+//! take turns, each going through a varied script (a greeting, a price question, a coverage
+//! question, a fault report and its answers...), so most messages land on a live, multi-turn
+//! conversation. Each message gets one reply, matched in order per user. Meta's pacing limits
+//! and each user's inbound limit are lifted in the redsol under test (we measure redsol, not
+//! Meta's quota or the limiter); `--receipts 1` marks every message read, as production does.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,15 +30,31 @@ const SECRET: &str = "bench-secret";
 const TOKEN: &str = "bench-token";
 const PHONE_ID: &str = "1000000001";
 
+/// A user's script: what they write, turn after turn (then again from the start).
+const SCRIPT: [&str; 8] = [
+    "hola buenas tardes",
+    "cuanto cuesta el de 50?",
+    "llegan a la colonia centro?",
+    "no tengo internet desde ayer",
+    "desde ayer en la tarde",
+    "si ya lo reinicie",
+    "si",
+    "gracias",
+];
+
 #[derive(Default)]
 struct Sink {
     replies: Mutex<HashMap<String, Vec<Instant>>>,
+    receipts: std::sync::atomic::AtomicUsize,
 }
 
 async fn graph(State(sink): State<Arc<Sink>>, body: Bytes) -> axum::Json<serde_json::Value> {
     let now = Instant::now();
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
-        if let Some(to) = v.get("to").and_then(|t| t.as_str()) {
+        if v.get("status").and_then(|s| s.as_str()) == Some("read") {
+            sink.receipts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        } else if let Some(to) = v.get("to").and_then(|t| t.as_str()) {
             if let Ok(mut r) = sink.replies.lock() {
                 r.entry(to.to_string()).or_default().push(now);
             }
@@ -61,6 +81,22 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// The CPU time (user + system) a process has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 a second).
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
 fn peak_rss_mib(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -81,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
     let seconds = arg(&args, "--seconds", 10).max(1);
     let per_delivery = arg(&args, "--per-delivery", 1).max(1) as usize;
     let concurrency = arg(&args, "--concurrency", 256).max(1) as usize;
+    let receipts = arg(&args, "--receipts", 0) == 1;
 
     // The fake Graph sink.
     let sink = Arc::new(Sink::default());
@@ -99,7 +136,10 @@ async fn main() -> anyhow::Result<()> {
     let config = data.join("bench.toml");
     std::fs::write(
         &config,
-        "[whatsapp]\nsend_per_second = 1000000\nrecipient_burst = 1000\nrecipient_per_second = 1000.0\nmark_read = false\n",
+        format!(
+            "[whatsapp]\nsend_per_second = 1000000\nrecipient_burst = 1000\nrecipient_per_second = 1000.0\nmark_read = {receipts}\n\
+             [rules.limits]\ninbound_burst = 100000\ninbound_per_minute = 6000000\n"
+        ),
     )?;
     let mut child = Command::new(&redsol)
         .args(["run", "--mode", "whatsapp"])
@@ -149,8 +189,11 @@ async fn main() -> anyhow::Result<()> {
 
     // Offer deliveries at a fixed rate.
     let total = (rate * seconds) as usize;
-    let sent_at: Arc<Mutex<HashMap<String, Instant>>> =
-        Arc::new(Mutex::new(HashMap::with_capacity(total * per_delivery)));
+    let users = arg(&args, "--users", (total * per_delivery) as u64).max(1) as usize;
+    let cpu_before = cpu_time(pid);
+    // When each user's messages were sent, in order.
+    let sent_at: Arc<Mutex<HashMap<String, Vec<Instant>>>> =
+        Arc::new(Mutex::new(HashMap::with_capacity(users)));
     let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let start = Instant::now();
@@ -158,14 +201,20 @@ async fn main() -> anyhow::Result<()> {
     for d in 0..total {
         let due = start + Duration::from_secs_f64(d as f64 / rate as f64);
         tokio::time::sleep_until(due.into()).await;
-        let users: Vec<String> = (0..per_delivery)
-            .map(|m| format!("521{:010}", d * per_delivery + m))
+        // Message n goes to user n % users: its turn n / users of the script.
+        let batch: Vec<(String, usize)> = (0..per_delivery)
+            .map(|m| {
+                let n = d * per_delivery + m;
+                (format!("521{:010}", n % users), n)
+            })
             .collect();
-        let messages: Vec<serde_json::Value> = users
+        let messages: Vec<serde_json::Value> = batch
             .iter()
-            .map(|u| serde_json::json!({"from": u, "id": format!("wamid.{u}"), "type": "text", "text": {"body": "hola, cuanto cuesta el de 50?"}}))
+            .map(|(u, n)| serde_json::json!({"from": u, "id": format!("wamid.{n}"), "type": "text", "text": {"body": SCRIPT[(n / users) % SCRIPT.len()]}}))
             .collect();
-        let contacts: Vec<serde_json::Value> = users
+        let users_of_batch: Vec<String> = batch.into_iter().map(|(u, _)| u).collect();
+        let users_here = users_of_batch.clone();
+        let contacts: Vec<serde_json::Value> = users_here
             .iter()
             .map(|u| serde_json::json!({"wa_id": u, "profile": {"name": "Bench"}}))
             .collect();
@@ -177,8 +226,8 @@ async fn main() -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let now = Instant::now();
             if let Ok(mut s) = sent_at.lock() {
-                for u in &users {
-                    s.insert(u.clone(), now);
+                for u in &users_of_batch {
+                    s.entry(u.clone()).or_default().push(now);
                 }
             }
             let ok = http
@@ -219,6 +268,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let done_at = start.elapsed();
     let rss = peak_rss_mib(pid);
+    let cpu = cpu_time(pid).saturating_sub(cpu_before);
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&data);
@@ -228,14 +278,14 @@ async fn main() -> anyhow::Result<()> {
     let mut latencies: Vec<Duration> = Vec::with_capacity(expected);
     let (mut lost, mut duplicated) = (0usize, 0usize);
     let mut last_reply = start;
-    for (user, t0) in &sent {
-        match replies.get(user) {
-            Some(times) => {
-                duplicated += times.len().saturating_sub(1);
-                latencies.push(times[0].duration_since(*t0));
-                last_reply = last_reply.max(times[0]);
-            }
-            None => lost += 1,
+    for (user, sent_times) in &sent {
+        // Replies to one user leave in order: the k-th reply answers the k-th message.
+        let times = replies.get(user).map(Vec::as_slice).unwrap_or_default();
+        lost += sent_times.len().saturating_sub(times.len());
+        duplicated += times.len().saturating_sub(sent_times.len());
+        for (t0, t1) in sent_times.iter().zip(times) {
+            latencies.push(t1.saturating_duration_since(*t0));
+            last_reply = last_reply.max(*t1);
         }
     }
     latencies.sort();
@@ -258,9 +308,20 @@ async fn main() -> anyhow::Result<()> {
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
+    println!("users:              {users} (about {} messages each)", expected / users);
     println!("lost replies:       {lost}");
     println!("duplicated replies: {duplicated}");
+    println!(
+        "read receipts:      {} ({})",
+        sink.receipts.load(std::sync::atomic::Ordering::Relaxed),
+        if receipts { "on" } else { "off" }
+    );
     println!("redsol peak RSS:    {rss:.1} MiB");
+    println!(
+        "redsol CPU:         {:.2} s, {:.3} ms per message",
+        cpu.as_secs_f64(),
+        cpu.as_secs_f64() * 1e3 / expected.max(1) as f64
+    );
     println!("(waited {:.2} s in all)", done_at.as_secs_f64());
     Ok(())
 }
