@@ -308,7 +308,10 @@ async fn main() -> anyhow::Result<()> {
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
-    println!("users:              {users} (about {} messages each)", expected / users);
+    println!(
+        "users:              {users} (about {} messages each)",
+        expected / users
+    );
     println!("lost replies:       {lost}");
     println!("duplicated replies: {duplicated}");
     println!(
