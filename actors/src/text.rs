@@ -169,6 +169,13 @@ pub fn tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The last 10 digits of a phone, however it is written (`+52 1 464 123 4567`): how clients,
+/// WhatsApp ids and shared contacts are matched. `None` with fewer than 10 digits.
+pub fn last10(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= 10).then(|| digits[digits.len() - 10..].to_string())
+}
+
 /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), bounded:
 /// returns `max + 1` as soon as the distance is known to exceed `max`.
 pub fn edit_distance(a: &str, b: &str, max: usize) -> usize {

@@ -30,11 +30,14 @@ async fn seed_demo_payments(settings: &Settings, store: &SqliteStore) -> anyhow:
         return Ok(());
     }
     let clients = store.clients().await?;
+    let billing = settings.rules.billing.clone();
     let today =
         redsol_actors::store::civil_from_days((redsol_actors::store::unix_now() / 86_400) as i64);
-    let payments =
-        redsol_actors::demo::payments::demo_payments(&clients, &settings.rules.billing, today);
-    let seeded = store.seed_payments(payments).await?;
+    let seeded = store
+        .seed_payments(move || {
+            redsol_actors::demo::payments::demo_payments(&clients, &billing, today)
+        })
+        .await?;
     if seeded > 0 {
         tracing::info!(
             payments = seeded,

@@ -227,13 +227,12 @@ impl Engine {
     }
 
     pub(crate) async fn client_by_phone(&self, phone: Option<&str>) -> Option<Client> {
-        let digits: String = phone?.chars().filter(char::is_ascii_digit).collect();
-        if digits.len() < 10 {
-            return None;
-        }
-        let last10 = &digits[digits.len() - 10..];
+        let last10 = text::last10(phone?)?;
         let clients = self.store.clients().await.ok()?;
-        clients.iter().find(|c| c.phone.ends_with(last10)).cloned()
+        clients
+            .iter()
+            .find(|c| c.phone.ends_with(last10.as_str()))
+            .cloned()
     }
 }
 

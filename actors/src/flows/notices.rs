@@ -35,12 +35,6 @@ fn count(channel: Channel, outcome: &'static str, n: u64) {
         .increment(n);
 }
 
-/// The last 10 digits of a phone (how clients and contacts are matched).
-fn last10(phone: &str) -> Option<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    (digits.len() >= 10).then(|| digits[digits.len() - 10..].to_string())
-}
-
 /// Who can be reached: the contacts by the last 10 digits of their phone.
 pub(crate) struct Audience {
     by_phone: HashMap<String, Vec<Contact>>,
@@ -234,7 +228,7 @@ impl Engine {
                 .phone
                 .as_deref()
                 .or_else(|| (c.key.channel == Channel::WhatsApp).then_some(c.key.user.as_str()))
-                .and_then(last10);
+                .and_then(text::last10);
             if let Some(p) = phone {
                 by_phone.entry(p).or_default().push(c);
             }
@@ -257,7 +251,7 @@ impl Engine {
         id: impl Fn(&ConversationKey) -> String,
         tally: &mut Tally,
     ) -> Option<Notice> {
-        let phone = last10(&client.phone)?;
+        let phone = text::last10(&client.phone)?;
         let known = audience
             .by_phone
             .get(&phone)

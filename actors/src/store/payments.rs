@@ -102,7 +102,6 @@ pub trait Payments: Send + Sync + 'static {
         client_id: &str,
         receipt: &str,
         reporter: &ConversationKey,
-        on: &str,
     ) -> BoxFuture<'_, StoreResult<Option<Payment>>>;
 
     /// Staff's figures: every payment of `period` (`YYYY-MM`), and every overdue one.

@@ -121,7 +121,7 @@ fn settle(
     Ok(settled)
 }
 
-fn seed(conn: &mut Connection, payments: &[Payment]) -> StoreResult<usize> {
+fn seed(conn: &mut Connection, make: impl FnOnce() -> Vec<Payment>) -> StoreResult<usize> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
@@ -131,7 +131,8 @@ fn seed(conn: &mut Connection, payments: &[Payment]) -> StoreResult<usize> {
     if count > 0 {
         return Ok(0);
     }
-    for p in payments {
+    let payments = make();
+    for p in &payments {
         tx.prepare_cached(
             "INSERT INTO payments (client_id, period, amount, due, status, reference, paid_on) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -160,9 +161,13 @@ fn seed(conn: &mut Connection, payments: &[Payment]) -> StoreResult<usize> {
 }
 
 impl SqliteStore {
-    /// Seeds payments into an empty payments table (the demo's); returns how many.
-    pub async fn seed_payments(&self, payments: Vec<Payment>) -> StoreResult<usize> {
-        self.run("seed_payments", move |conn| seed(conn, &payments))
+    /// Seeds the payments `make` gives into an empty payments table (the demo's; made only
+    /// when the table is empty); returns how many.
+    pub async fn seed_payments(
+        &self,
+        make: impl FnOnce() -> Vec<Payment> + Send + 'static,
+    ) -> StoreResult<usize> {
+        self.run("seed_payments", move |conn| seed(conn, make))
             .await
     }
 }
@@ -180,7 +185,6 @@ impl Payments for SqliteStore {
         client_id: &str,
         receipt: &str,
         reporter: &ConversationKey,
-        _on: &str,
     ) -> BoxFuture<'_, StoreResult<Option<Payment>>> {
         let (client_id, receipt, reporter) =
             (client_id.to_string(), receipt.to_string(), reporter.clone());
@@ -198,15 +202,15 @@ impl Payments for SqliteStore {
 
     fn pending_due(&self, dues: Vec<String>) -> BoxFuture<'_, StoreResult<Vec<Payment>>> {
         Box::pin(self.run("pending_due", move |conn| {
-            let mut out = Vec::new();
-            for due in &dues {
-                out.extend(select(
-                    conn,
-                    "status = 'Pendiente' AND due = ?1",
-                    params![due],
-                )?);
+            if dues.is_empty() {
+                return Ok(Vec::new());
             }
-            Ok(out)
+            let marks = vec!["?"; dues.len()].join(", ");
+            select(
+                conn,
+                &format!("status = 'Pendiente' AND due IN ({marks})"),
+                rusqlite::params_from_iter(dues.iter()),
+            )
         }))
     }
 

@@ -16,21 +16,14 @@ pub(super) fn date(iso: &str) -> String {
 
 /// The day `days` after `iso` (`YYYY-MM-DD`).
 pub(super) fn plus_days(iso: &str, days: u32) -> String {
-    let mut parts = iso.split('-').map(|p| p.parse::<i64>().unwrap_or(1));
+    let mut parts = iso.split('-').map(|p| p.parse::<u32>().unwrap_or(1));
     let (y, m, d) = (
         parts.next().unwrap_or(1970),
         parts.next().unwrap_or(1),
         parts.next().unwrap_or(1),
     );
-    // Days since the epoch of a civil date (Howard Hinnant's algorithm).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days_since = era * 146_097 + doe - 719_468 + i64::from(days);
-    let (y, m, d) = crate::store::civil_from_days(days_since);
+    let day = crate::store::days_from_civil(i64::from(y), m, d) + i64::from(days);
+    let (y, m, d) = crate::store::civil_from_days(day);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

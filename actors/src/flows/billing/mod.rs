@@ -50,11 +50,6 @@ fn count_report(outcome: &'static str) {
     metrics::counter!("redsol_payment_reports_total", "outcome" => outcome).increment(1);
 }
 
-fn last10(phone: &str) -> Option<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    (digits.len() >= 10).then(|| digits[digits.len() - 10..].to_string())
-}
-
 /// Whether a message says they paid already or were cut off for not paying.
 fn says_paid(folded: &str) -> bool {
     [
@@ -83,8 +78,8 @@ impl Engine {
         state: &ConversationState,
         key: &ConversationKey,
     ) -> Option<Client> {
-        let clients = self.store.clients().await.ok()?;
         if let Some(id) = &state.billing_client {
+            let clients = self.store.clients().await.ok()?;
             return clients.iter().find(|c| &c.id == id).cloned();
         }
         // WhatsApp: the number itself; Telegram: the phone they shared (their own contact).
@@ -93,11 +88,7 @@ impl Engine {
             Channel::Telegram => state.profile.phone.clone(),
             Channel::Console => None,
         }?;
-        let phone = last10(&phone)?;
-        clients
-            .iter()
-            .find(|c| last10(&c.phone).as_deref() == Some(phone.as_str()))
-            .cloned()
+        self.client_by_phone(Some(&phone)).await
     }
 
     /// "¿cuánto debo?", "¿cuándo vence?", "ya pagué": the intent's entry.

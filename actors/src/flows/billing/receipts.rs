@@ -24,7 +24,7 @@ impl Engine {
         let reported = self
             .store
             .payments()
-            .report_payment(&client_id, media_id, key, &self.today())
+            .report_payment(&client_id, media_id, key)
             .await;
         state.dialogue = Dialogue::Idle;
         let reply = match reported {

@@ -29,7 +29,6 @@ impl Payments for MemoryStore {
         client_id: &str,
         receipt: &str,
         reporter: &ConversationKey,
-        _on: &str,
     ) -> BoxFuture<'_, StoreResult<Option<Payment>>> {
         ready(Ok(self.with(|i| {
             if let Some(p) = i
