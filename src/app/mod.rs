@@ -215,7 +215,19 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     }
 
     let notices = Arc::new(sinks.clone());
-    // Notices released before a stop and never handed over leave again at their pace.
+    // A notice arrives at most once: one handed to a platform before the stop is not sent
+    // again. Those released and never handed over leave again at their campaign's pace.
+    match store.notices().close_attempted_notices().await {
+        Ok(closed) => {
+            for (channel, n) in closed {
+                metrics::counter!("redsol_outage_notices_total", "channel" => channel.as_str(), "outcome" => "maybe_sent")
+                    .increment(n);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not close the notices in flight at the stop; they may arrive twice")
+        }
+    }
     match store.notices().requeue_notices().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(

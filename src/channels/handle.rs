@@ -4,14 +4,13 @@
 //! ([`ChannelSender::supervised`]), the handle points at the new one, whose jobs resume from
 //! the outbox; the failed one's running jobs are cancelled first.
 
-use super::jobs::{self, Shared};
+use super::jobs::Shared;
 use super::scheduler::{Scheduler, SchedulerArgs, SenderMsg};
 use super::{Pacing, Platform};
 use crate::pacing::InFlight;
 use ractor::{Actor, ActorCell, ActorRef};
 use redsol_actors::model::{Outbound, ReplySink};
 use redsol_actors::root::{Supervised, SHUTDOWN};
-use redsol_actors::store::notices::NOTICE_PREFIX;
 use redsol_actors::store::Store;
 use std::future::Future;
 use std::pin::Pin;
@@ -195,14 +194,6 @@ impl<P: Platform> ChannelSender<P> {
         let (mut offered, mut attempted) = (0, 0);
         for entry in entries.into_iter().filter(|e| age(e.queued_at) >= min_age) {
             let was_attempted = entry.attempted;
-            if was_attempted && entry.id.starts_with(NOTICE_PREFIX) {
-                // A notice arrives at most once: handed to the platform before, it is not
-                // sent again (it most likely arrived).
-                jobs::close_outbox(self.inner.shared.store.as_ref(), &entry.id, "notice").await;
-                metrics::counter!("redsol_outage_notices_total", "channel" => channel.as_str(), "outcome" => "maybe_sent")
-                    .increment(1);
-                continue;
-            }
             let out = Outbound {
                 key: entry.key,
                 reply: entry.reply,

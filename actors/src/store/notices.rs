@@ -10,7 +10,7 @@
 //!   crash anywhere loses none and queues none twice.
 
 use super::{BoxFuture, OutboxEntry, StoreResult};
-use crate::model::{ConversationKey, Reply, Template};
+use crate::model::{Channel, ConversationKey, Reply, Template};
 
 /// The prefix of every notice's id (and its outbox entry's).
 pub const NOTICE_PREFIX: &str = "notice:";
@@ -76,4 +76,8 @@ pub trait Notices: Send + Sync + 'static {
     /// their campaign, to leave again at its pace (not all at once after a restart). Returns
     /// how many.
     fn requeue_notices(&self) -> BoxFuture<'_, StoreResult<u64>>;
+
+    /// At start: notices handed to a platform before the stop and never confirmed are closed,
+    /// not sent again (a notice arrives at most once). Returns how many, per channel.
+    fn close_attempted_notices(&self) -> BoxFuture<'_, StoreResult<Vec<(Channel, u64)>>>;
 }

@@ -175,6 +175,38 @@ fn requeue(conn: &mut Connection) -> StoreResult<u64> {
     Ok(back as u64)
 }
 
+fn close_attempted(conn: &mut Connection) -> StoreResult<Vec<(Channel, u64)>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let filter =
+        format!("id LIKE '{NOTICE_PREFIX}%' AND sent_at IS NULL AND attempted_at IS NOT NULL");
+    let counts = {
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT channel, COUNT(*) FROM outbox WHERE {filter} GROUP BY channel"
+            ))
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(c, n)| Ok((parse_channel(&c)?, u64::try_from(n).unwrap_or(0))))
+            .collect::<StoreResult<Vec<_>>>()?
+    };
+    tx.execute(
+        &format!("UPDATE outbox SET sent_at = ?1 WHERE {filter}"),
+        params![redsol_actors::store::now_utc()],
+    )
+    .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(counts)
+}
+
 impl Notices for SqliteStore {
     fn touch_contact(
         &self,
@@ -214,6 +246,10 @@ impl Notices for SqliteStore {
 
     fn requeue_notices(&self) -> BoxFuture<'_, StoreResult<u64>> {
         Box::pin(self.run("requeue_notices", requeue))
+    }
+
+    fn close_attempted_notices(&self) -> BoxFuture<'_, StoreResult<Vec<(Channel, u64)>>> {
+        Box::pin(self.run("close_attempted_notices", close_attempted))
     }
 
     fn notices_waiting(&self) -> BoxFuture<'_, StoreResult<u64>> {

@@ -124,6 +124,46 @@ async fn notices_released_and_never_handed_over_go_back_to_their_campaign_at_sta
 }
 
 #[tokio::test]
+async fn notices_handed_to_a_platform_before_a_stop_are_closed_not_sent_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), seed3).expect("open");
+    let campaign: Vec<Notice> = (0..3)
+        .map(|n| notice(&format!("52464000001{n}"), false))
+        .collect();
+    store.queue_notices(campaign.clone()).await.expect("queue");
+    store.release_notices(3).await.expect("release");
+    store
+        .outbox_attempted(&campaign[0].id)
+        .await
+        .expect("attempted");
+    store
+        .outbox_attempted(&campaign[1].id)
+        .await
+        .expect("attempted");
+    store.outbox_sent(&campaign[1].id).await.expect("sent");
+
+    let closed = store.close_attempted_notices().await.expect("close");
+    assert_eq!(closed, [(Channel::WhatsApp, 1)], "only the one in flight");
+    let ids: Vec<String> = store
+        .outbox_pending(Channel::WhatsApp)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        ids,
+        [campaign[2].id.clone()],
+        "the one never handed over still waits"
+    );
+    assert!(store
+        .close_attempted_notices()
+        .await
+        .expect("again")
+        .is_empty());
+}
+
+#[tokio::test]
 async fn contacts_keep_their_latest_message_their_phone_and_their_opt_out() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path(), seed3).expect("open");

@@ -1,6 +1,6 @@
 //! [`Notices`] for the [`MemoryStore`].
 
-use super::super::notices::{Contact, Notice, Notices};
+use super::super::notices::{Contact, Notice, Notices, NOTICE_PREFIX};
 use super::*;
 
 impl Notices for MemoryStore {
@@ -100,6 +100,22 @@ impl Notices for MemoryStore {
                 }
             }
             back.len() as u64
+        })))
+    }
+
+    fn close_attempted_notices(&self) -> BoxFuture<'_, StoreResult<Vec<(Channel, u64)>>> {
+        ready(Ok(self.with(|i| {
+            let mut closed: Vec<(Channel, u64)> = Vec::new();
+            for (e, sent) in i.outbox.iter_mut() {
+                if !*sent && e.attempted && e.id.starts_with(NOTICE_PREFIX) {
+                    *sent = true;
+                    match closed.iter_mut().find(|(c, _)| *c == e.key.channel) {
+                        Some((_, n)) => *n += 1,
+                        None => closed.push((e.key.channel, 1)),
+                    }
+                }
+            }
+            closed
         })))
     }
 
