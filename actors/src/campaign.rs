@@ -9,6 +9,7 @@
 
 use crate::model::Outbound;
 use crate::rules::Notices;
+use crate::store::notices::REMINDER_PREFIX;
 use crate::store::Store;
 use crate::supervisor::Sinks;
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub async fn release_once(
     let mut handed = 0;
     for entry in entries {
         let channel = entry.key.channel;
+        let entry_is_reminder = entry.id.starts_with(REMINDER_PREFIX);
         let Some(sink) = sinks.get(&channel) else {
             tracing::error!(
                 channel = channel.as_str(),
@@ -62,7 +64,13 @@ pub async fn release_once(
             edit: None,
             template: entry.template,
         });
-        metrics::counter!("redsol_outage_notices_total", "channel" => channel.as_str(), "outcome" => "released")
+        // Reminders are counted as reminders, outage notices as notices.
+        let metric = if entry_is_reminder {
+            "redsol_reminders_total"
+        } else {
+            "redsol_outage_notices_total"
+        };
+        metrics::counter!(metric, "channel" => channel.as_str(), "outcome" => "released")
             .increment(1);
         handed += 1;
     }

@@ -14,6 +14,8 @@ use crate::model::{Channel, ConversationKey, Reply, Template};
 
 /// The prefix of every notice's id (and its outbox entry's).
 pub const NOTICE_PREFIX: &str = "notice:";
+/// The prefix of a payment reminder's id (a notice too).
+pub const REMINDER_PREFIX: &str = "notice:reminder:";
 
 /// Someone who wrote to the bot.
 #[derive(Clone, Debug, PartialEq, Eq)]

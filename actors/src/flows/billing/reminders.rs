@@ -7,14 +7,14 @@
 //! it is sent once across restarts however often the sweep runs; a period paid, reported or
 //! overdue is not pending, and gets none.
 //!
-//! Metric: `redsol_reminders_total{channel,outcome}` (`queued`; `opted_out` and `no_template`
+//! Metric: `redsol_reminders_total{channel,outcome}` (`queued`, `released`; `opted_out` and `no_template`
 //! for clients left out).
 
 use super::account::{date, plus_days};
 use crate::engine::Engine;
 use crate::flows::notices::Tally;
 use crate::model::{ConversationKey, Template};
-use crate::store::notices::NOTICE_PREFIX;
+use crate::store::notices::REMINDER_PREFIX;
 use std::collections::HashMap;
 
 impl Engine {
@@ -79,7 +79,7 @@ impl Engine {
             });
             let id = |key: &ConversationKey| {
                 format!(
-                    "{NOTICE_PREFIX}reminder:{}:{kind}:{}:{}",
+                    "{REMINDER_PREFIX}{}:{kind}:{}:{}",
                     p.id, key.channel, key.user
                 )
             };
