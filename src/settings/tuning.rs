@@ -133,6 +133,8 @@ pub struct SheetsTuning {
     pub prospects_tab: String,
     /// Where customers' ratings of closed tickets are appended.
     pub surveys_tab: String,
+    /// Clients' payments by period (staff's record; redsol writes receipts and answers).
+    pub payments_tab: String,
     pub cache_ttl_secs: u64,
     pub request_timeout_secs: u64,
     pub writes_per_minute: u32,
@@ -155,6 +157,7 @@ impl SheetsTuning {
             ("incidents_tab", &self.incidents_tab),
             ("prospects_tab", &self.prospects_tab),
             ("surveys_tab", &self.surveys_tab),
+            ("payments_tab", &self.payments_tab),
         ] {
             if tab.trim().is_empty() || tab.contains(['!', '\'', '#', '?', '/', '%']) {
                 return bad(key, tab, "expected a tab name without ! ' # ? / or %");

@@ -16,12 +16,14 @@
 //!   redsol's own state, not staff's.
 
 pub mod api;
+mod payments;
 mod seam;
+mod tab;
 pub mod table;
 mod writer;
 
 use crate::settings::{SheetsSettings, SheetsTuning};
-use crate::store::sqlite::{SqliteStore, INCIDENTS, PROSPECTS, SURVEYS};
+use crate::store::sqlite::{SqliteStore, INCIDENTS, PROSPECTS};
 use anyhow::Context as _;
 use api::{whole, SheetsApi};
 use redsol_actors::model::{
@@ -35,114 +37,9 @@ use redsol_actors::store::{
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+pub use tab::{Tab, TabData};
 use table::Columns;
 use tokio::sync::Notify;
-
-/// One of the tabs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Tab {
-    Clients,
-    Incidents,
-    Prospects,
-    Surveys,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Clients, Tab::Incidents, Tab::Prospects, Tab::Surveys];
-
-    pub(crate) fn headers(self) -> &'static [&'static str] {
-        match self {
-            Tab::Clients => table::CLIENT_HEADERS,
-            Tab::Incidents => table::INCIDENT_HEADERS,
-            Tab::Prospects => table::PROSPECT_HEADERS,
-            Tab::Surveys => table::SURVEY_HEADERS,
-        }
-    }
-
-    /// The tab's name in the sheet (from config).
-    pub fn name(self, tuning: &SheetsTuning) -> &str {
-        match self {
-            Tab::Clients => &tuning.clients_tab,
-            Tab::Incidents => &tuning.incidents_tab,
-            Tab::Prospects => &tuning.prospects_tab,
-            Tab::Surveys => &tuning.surveys_tab,
-        }
-    }
-
-    /// The column that holds a row's own ID.
-    fn id_header(self) -> &'static str {
-        match self {
-            Tab::Clients => "ID Cliente",
-            Tab::Incidents | Tab::Prospects | Tab::Surveys => "ID",
-        }
-    }
-
-    /// The column that holds when a row was created (with the ID, how redsol knows its rows).
-    fn date_header(self) -> &'static str {
-        match self {
-            Tab::Clients => "Fecha Alta",
-            Tab::Incidents => "Fecha Creación",
-            Tab::Prospects | Tab::Surveys => "Fecha",
-        }
-    }
-
-    fn cache_key(self) -> &'static str {
-        match self {
-            Tab::Clients => "clients",
-            Tab::Incidents => INCIDENTS,
-            Tab::Prospects => PROSPECTS,
-            Tab::Surveys => SURVEYS,
-        }
-    }
-
-    fn of_outbox(tab: &str) -> Option<Tab> {
-        match tab {
-            INCIDENTS => Some(Tab::Incidents),
-            PROSPECTS => Some(Tab::Prospects),
-            SURVEYS => Some(Tab::Surveys),
-            _ => None,
-        }
-    }
-}
-
-/// A tab as read: its columns and its data rows (the header row left out).
-#[derive(Debug)]
-pub struct TabData {
-    pub columns: Columns,
-    pub rows: Vec<Vec<String>>,
-    /// The clients, parsed once per read (the `Clientes` tab only).
-    clients: Arc<Vec<Client>>,
-}
-
-impl TabData {
-    fn parse(tab: Tab, name: &str, mut all: Vec<Vec<String>>) -> Result<TabData, String> {
-        if all.is_empty() {
-            return Err(format!(
-                "the tab \"{name}\" is empty: its first row must hold the column names"
-            ));
-        }
-        let rows = all.split_off(1);
-        let columns = Columns::find(name, &all[0], tab.headers())?;
-        let clients = if tab == Tab::Clients {
-            rows.iter()
-                .filter_map(|r| table::client(&columns, r))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok(TabData {
-            columns,
-            rows,
-            clients: Arc::new(clients),
-        })
-    }
-
-    fn ids(&self, tab: Tab) -> impl Iterator<Item = String> + '_ {
-        self.rows
-            .iter()
-            .map(move |r| self.columns.get(r, tab.id_header()).to_string())
-    }
-}
 
 /// What the store and its writer share.
 pub(crate) struct Shared {
@@ -214,16 +111,23 @@ impl Shared {
             .is_ok_and(|saved| saved.get(&tab) == Some(&hash));
         if !unchanged {
             self.reserve_ids(tab, &data).await;
-            if tab == Tab::Incidents {
-                self.note_statuses(&data).await;
-            }
+            let noted = match tab {
+                Tab::Incidents => {
+                    self.note_statuses(&data).await;
+                    true
+                }
+                Tab::Payments => self.import_payments(&name, &data).await,
+                _ => true,
+            };
             match serde_json::to_string(&all) {
                 Ok(json) => match self.local.save_sheet_cache(name.clone(), json).await {
-                    Ok(()) => {
+                    // A tab whose rows could not be taken is taken again at the next read.
+                    Ok(()) if noted => {
                         if let Ok(mut saved) = self.saved.lock() {
                             saved.insert(tab, hash);
                         }
                     }
+                    Ok(()) => {}
                     Err(e) => {
                         tracing::warn!(tab = %name, error = %e, "cannot keep a copy of the tab in SQLite")
                     }
@@ -260,7 +164,7 @@ impl Shared {
         let (table, prefix) = match tab {
             Tab::Incidents => (INCIDENTS, "INC-"),
             Tab::Prospects => (PROSPECTS, "PRO-"),
-            Tab::Clients | Tab::Surveys => return,
+            Tab::Clients | Tab::Surveys | Tab::Payments => return,
         };
         let largest = table::largest_id(data.ids(tab), prefix);
         if let Err(e) = self.local.reserve_ids(table, largest).await {

@@ -76,9 +76,10 @@ impl Store for SheetsStore {
         self.local()
     }
 
-    /// Payments are SQLite's for now (the sheet's Pagos tab is not read yet).
+    /// Payments are the `Pagos` tab's, imported into SQLite at each read; what redsol
+    /// changes is queued for the row's cells (the writer is woken for it).
     fn payments(&self) -> &dyn redsol_actors::store::payments::Payments {
-        self.local()
+        self
     }
 
     fn closed_elsewhere(&self) -> Option<ClosedElsewhere> {

@@ -147,7 +147,7 @@ pub fn plain(cell: &str) -> &str {
 }
 
 /// The whole number at the start of a cell's digits: "$450.00" → 450, "50 Mbps" → 50.
-fn number(cell: &str) -> Option<u32> {
+pub fn number(cell: &str) -> Option<u32> {
     let digits: String = cell
         .chars()
         .skip_while(|c| !c.is_ascii_digit())

@@ -1,11 +1,13 @@
 //! The single writer of the sheet: drains the SQLite outbox of rows into batched appends,
-//! within the write budget, without ever writing a row twice; and writes the Estado redsol
-//! sets for a ticket into its row's cell.
+//! within the write budget, without ever writing a row twice; and writes what redsol changes
+//! on a row (a ticket's Estado, a payment's state) into its cells.
 
 use super::table::Columns;
 use super::{Shared, Tab};
 use crate::pacing::{backoff, TokenBucket};
-use crate::store::sqlite::{SheetRow, StatusChange, SurveyRecord, INCIDENT_STATUS};
+use crate::store::sqlite::{
+    PaymentChange, SheetRow, StatusChange, SurveyRecord, INCIDENT_STATUS, PAYMENT_CHANGE,
+};
 use redsol_actors::model::{Incident, Prospect};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -77,8 +79,8 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
     let Some((first_tab, first_id)) = queued.first().map(|r| (r.tab.clone(), r.id.clone())) else {
         return Pass::Idle;
     };
-    if first_tab == INCIDENT_STATUS {
-        return write_status(shared, budget, &queued[0]).await;
+    if first_tab == INCIDENT_STATUS || first_tab == PAYMENT_CHANGE {
+        return write_cells(shared, budget, &queued[0]).await;
     }
     let Some(tab) = Tab::of_outbox(&first_tab) else {
         tracing::error!(tab = %first_tab, id = %first_id, "a queued row names no known tab; dropped");
@@ -202,10 +204,30 @@ async fn pass(shared: &Shared, budget: &mut TokenBucket) -> Pass {
     }
 }
 
-/// Writes a ticket's new Estado into its row (found by ID in a fresh read of the tab). Writing
-/// the same value twice is harmless, so an interrupted write is simply done again. A ticket
-/// whose row is gone from the sheet is skipped, with a warning.
-async fn write_status(shared: &Shared, budget: &mut TokenBucket, row: &SheetRow) -> Pass {
+/// What a queued change writes: the tab, the row's ID, and the cells under their headers.
+type CellChange = (Tab, String, Vec<(&'static str, String)>);
+
+/// Reads back a queued change of cells: a ticket's Estado or a payment's state.
+fn cell_change(row: &SheetRow) -> Result<CellChange, serde_json::Error> {
+    if row.tab == PAYMENT_CHANGE {
+        let change: PaymentChange = serde_json::from_str(&row.record)?;
+        let cells = super::payments::change_cells(&change);
+        Ok((Tab::Payments, change.payment, cells))
+    } else {
+        let change: StatusChange = serde_json::from_str(&row.record)?;
+        Ok((
+            Tab::Incidents,
+            change.ticket,
+            vec![("Estado", change.status)],
+        ))
+    }
+}
+
+/// Writes the cells redsol changed into a row (found by ID in a fresh read of the tab), one
+/// update per cell, so a column staff put between them is left alone. Writing the same value
+/// twice is harmless, so an interrupted write is simply done again. A row gone from the sheet
+/// is skipped, with a warning.
+async fn write_cells(shared: &Shared, budget: &mut TokenBucket, row: &SheetRow) -> Pass {
     let done = |id: String| async move {
         if shared.local.sheet_rows_done(vec![id]).await.is_err() {
             Pass::Failed
@@ -213,45 +235,45 @@ async fn write_status(shared: &Shared, budget: &mut TokenBucket, row: &SheetRow)
             Pass::Wrote
         }
     };
-    let change: StatusChange = match serde_json::from_str(&row.record) {
-        Ok(c) => c,
+    let (tab, key, cells) = match cell_change(row) {
+        Ok(change) => change,
         Err(e) => {
-            tracing::error!(id = %row.id, error = %e, "a queued status change cannot be read back; dropped");
+            tracing::error!(id = %row.id, error = %e, "a queued change cannot be read back; dropped");
             return done(row.id.clone()).await;
         }
     };
-    let tab = Tab::Incidents;
     let name = tab.name(&shared.tuning).to_string();
     let data = match shared.fresh(tab).await {
         Ok(data) => data,
         Err(e) => {
-            tracing::warn!(tab = %name, error = %e, "cannot read the tab to write a ticket's status");
+            tracing::warn!(tab = %name, error = %e, "cannot read the tab to write a row's cells");
             return Pass::Failed;
         }
     };
-    let at = data
+    let Some(at) = data
         .rows
         .iter()
-        .position(|r| super::table::plain(data.columns.get(r, tab.id_header())) == change.ticket);
-    let (Some(at), Some(column)) = (at, data.columns.position("Estado")) else {
-        tracing::warn!(tab = %name, ticket = %change.ticket, "the ticket's row is not in the sheet; its new status is not written there");
+        .position(|r| super::table::plain(data.columns.get(r, tab.id_header())) == key)
+    else {
+        tracing::warn!(tab = %name, id = %key, "the row is not in the sheet; redsol's change is not written there");
         return done(row.id.clone()).await;
     };
-    let wait = budget.take(Instant::now());
-    if !wait.is_zero() {
-        tokio::time::sleep(wait).await;
-    }
-    // Data rows start under the header, on the sheet's row 2.
-    let cell = super::table::a1_cell(&name, column, at + 2);
-    let value = super::table::safe_cell(&change.status, shared.tuning.max_cell_chars);
-    match shared.api.update(&cell, vec![vec![value]]).await {
-        Ok(()) => {
-            tracing::info!(ticket = %change.ticket, status = %change.status, "ticket status written to the sheet");
-            done(row.id.clone()).await
+    for (header, value) in cells {
+        let Some(column) = data.columns.position(header) else {
+            continue;
+        };
+        let wait = budget.take(Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
         }
-        Err(e) => {
-            tracing::warn!(tab = %name, ticket = %change.ticket, error = %e, "cannot write a ticket's status; it stays queued");
-            Pass::Failed
+        // Data rows start under the header, on the sheet's row 2.
+        let cell = super::table::a1_cell(&name, column, at + 2);
+        let value = super::table::safe_cell(&value, shared.tuning.max_cell_chars);
+        if let Err(e) = shared.api.update(&cell, vec![vec![value]]).await {
+            tracing::warn!(tab = %name, id = %key, error = %e, "cannot write a row's cell; the change stays queued");
+            return Pass::Failed;
         }
     }
+    tracing::info!(tab = %name, id = %key, "redsol's change written to the sheet");
+    done(row.id.clone()).await
 }

@@ -3,6 +3,8 @@
 
 mod cli;
 mod fake;
+mod harness;
+mod payments;
 mod seed;
 mod store;
 #[path = "../support/mod.rs"]

@@ -1,5 +1,5 @@
-//! A fake Google with the tabs seeded (three clients, two incidents, empty prospects and
-//! surveys), and its rows read back by header: shared by the Sheets tests and the fault run.
+//! A fake Google with the tabs seeded (three clients, two incidents, three payments, empty
+//! prospects and surveys), and its rows read back by header: shared by the Sheets tests and the fault run.
 
 use crate::fake::FakeGoogle;
 use redsol::sheets::table::SURVEY_HEADERS;
@@ -34,6 +34,22 @@ pub const INCIDENT_HEADERS: &[&str] = &[
     "Seguimiento",
 ];
 
+/// `Pagos` in staff's order, with a column of their own.
+pub const PAYMENT_HEADERS: &[&str] = &[
+    "ID Pago",
+    "Notas",
+    "ID Cliente",
+    "Periodo",
+    "Vence",
+    "Monto",
+    "Estado",
+    "Comprobante",
+    "Referencia",
+    "Fecha Pago",
+];
+
+/// Three clients; two incidents; Ana (CLI-0001) paid October and owes November, Beto
+/// (CLI-0002) has December pending.
 pub fn seed(fake: &FakeGoogle) {
     fake.set_tab(
         "Clientes",
@@ -102,6 +118,46 @@ pub fn seed(fake: &FakeGoogle) {
     fake.set_tab("Incidentes", incidents);
     fake.set_tab("Prospectos", vec![PROSPECT_HEADERS.to_vec()]);
     fake.set_tab("Encuestas", vec![SURVEY_HEADERS.to_vec()]);
+    let mut payments = vec![PAYMENT_HEADERS.to_vec()];
+    payments.extend([
+        vec![
+            "PAG-000101",
+            "",
+            "CLI-0001",
+            "2026-10",
+            "2026-10-10",
+            "$450",
+            "Pagado",
+            "",
+            "",
+            "08/10/2026",
+        ],
+        vec![
+            "PAG-000102",
+            "llamar",
+            "CLI-0001",
+            "2026-11",
+            "10/11/2026",
+            "$450.00",
+            "Vencido",
+            "",
+            "",
+            "",
+        ],
+        vec![
+            "PAG-000103",
+            "",
+            "CLI-0002",
+            "",
+            "2026-12-10",
+            "600",
+            "Pendiente",
+            "",
+            "RS-EXT-77",
+            "",
+        ],
+    ]);
+    fake.set_tab("Pagos", payments);
 }
 
 /// A tab's data rows as header → value maps.

@@ -3,6 +3,7 @@
 
 use crate::fake::{update, FakeTelegram};
 use crate::harness::{demo_store, rules, Bot, User, STAFF_ID, TOKEN};
+use redsol_actors::store::Store;
 use serde_json::json;
 
 #[tokio::test]
@@ -308,5 +309,49 @@ async fn staff_data_asked_in_a_group_goes_to_the_private_chat_and_the_group_is_t
         "the group got its own answer: {:#?}",
         fake.sent()
     );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_account_is_shown_only_to_the_telegram_user_who_shared_its_phone() {
+    let fake = FakeTelegram::start(TOKEN).await;
+    let rules = rules();
+    let store = demo_store(&rules);
+    let clients = store.clients().await.expect("clients");
+    let today =
+        redsol_actors::store::civil_from_days((redsol_actors::store::unix_now() / 86_400) as i64);
+    store.seed_payments(redsol_actors::demo::payments::demo_payments(
+        &clients,
+        &rules.billing,
+        today,
+    ));
+    let client = &clients[0];
+    let reference = rules.billing.reference(&client.id);
+    let bot = Bot::start(&fake, store.clone()).await;
+
+    // Someone shares the client's phone as another user's contact: it is not taken, and the
+    // account stays closed to them.
+    let stranger = User::new(&fake, 556, "Nadie", None);
+    stranger
+        .send(
+            json!({"contact": {"phone_number": format!("+52{}", client.phone),
+            "first_name": "Otra", "user_id": 999}}),
+        )
+        .await;
+    let asked = stranger.say("cuanto debo?").await;
+    assert!(asked.text.contains("número de cliente"), "{}", asked.text);
+    assert!(!asked.text.contains(&reference), "{}", asked.text);
+
+    // The client shares their own: their account, with their reference.
+    let owner = User::new(&fake, 557, "Titular", None);
+    let saved = owner
+        .send(
+            json!({"contact": {"phone_number": format!("+52{}", client.phone),
+            "first_name": "Titular", "user_id": 557}}),
+        )
+        .await;
+    assert!(saved.text.contains("guardé tu teléfono"), "{}", saved.text);
+    let account = owner.say("cuanto debo?").await;
+    assert!(account.text.contains(&reference), "{}", account.text);
     bot.stop().await;
 }

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 const SECRET: &str = "billing-app-secret";
 const TOKEN: &str = "billing-access-token";
 const PHONE_ID: &str = "1098765435";
-const ADMIN: &str = "billing-admin-token";
-const APP: App = App {
+pub const ADMIN: &str = "billing-admin-token";
+pub const APP: App = App {
     phone_id: PHONE_ID,
     token: TOKEN,
     secret: SECRET,
@@ -51,7 +51,7 @@ fn a_client_who_owes() -> (String, Payment) {
     (format!("52{}", client.phone), owed)
 }
 
-fn image(from: &str, id: &str, media: &str) -> String {
+pub fn image(from: &str, id: &str, media: &str) -> String {
     json!({
         "object": "whatsapp_business_account",
         "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
@@ -65,7 +65,7 @@ fn image(from: &str, id: &str, media: &str) -> String {
     .to_string()
 }
 
-async fn settle(
+pub async fn settle(
     http: &reqwest::Client,
     server: &Server,
     id: &str,

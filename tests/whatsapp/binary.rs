@@ -16,23 +16,32 @@ pub struct App {
 
 /// Starts `redsol run --mode whatsapp` in `data` with `config` (TOML) as its config file.
 pub fn start(data: &Path, graph: &FakeGraph, app: &App, config: &str) -> Server {
+    start_with(data, graph, app, config, &[])
+}
+
+/// [`start`] with more environment (another store, say).
+pub fn start_with(
+    data: &Path,
+    graph: &FakeGraph,
+    app: &App,
+    config: &str,
+    more: &[(&str, &str)],
+) -> Server {
     let file = data.join("redsol.toml");
     std::fs::write(&file, config).expect("config");
     let file = file.to_str().expect("utf-8").to_string();
     let graph_url = graph.base_url();
-    Server::start(
-        &["--mode", "whatsapp"],
-        data,
-        &[
-            ("REDSOL_CONFIG", file.as_str()),
-            ("WHATSAPP_PHONE_NUMBER_ID", app.phone_id),
-            ("WHATSAPP_ACCESS_TOKEN", app.token),
-            ("WHATSAPP_VERIFY_TOKEN", "verify"),
-            ("WHATSAPP_APP_SECRET", app.secret),
-            ("WHATSAPP_API_URL", &graph_url),
-            ("REDSOL_ADMIN_TOKEN", app.admin),
-        ],
-    )
+    let mut env = vec![
+        ("REDSOL_CONFIG", file.as_str()),
+        ("WHATSAPP_PHONE_NUMBER_ID", app.phone_id),
+        ("WHATSAPP_ACCESS_TOKEN", app.token),
+        ("WHATSAPP_VERIFY_TOKEN", "verify"),
+        ("WHATSAPP_APP_SECRET", app.secret),
+        ("WHATSAPP_API_URL", &graph_url),
+        ("REDSOL_ADMIN_TOKEN", app.admin),
+    ];
+    env.extend_from_slice(more);
+    Server::start(&["--mode", "whatsapp"], data, &env)
 }
 
 /// Posts a delivery to the webhook, signed with the app's secret, as Meta does; it must be

@@ -2,12 +2,18 @@
 //! one integration-test binary, so it builds once.
 
 mod billing;
+mod billing_sheets;
 mod binary;
 mod campaign;
+#[path = "../sheets/fake.rs"]
+mod fake;
 mod fake_graph;
 mod notices;
 mod outages;
 mod outbound;
+#[allow(dead_code)]
+#[path = "../sheets/seed.rs"]
+mod seed;
 mod sender_harness;
 mod sender_outbox;
 #[path = "../support/mod.rs"]

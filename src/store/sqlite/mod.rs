@@ -41,6 +41,7 @@ mod notices;
 #[cfg(test)]
 mod notices_tests;
 mod outages;
+mod payment_sheet;
 mod payments;
 mod records;
 mod retention;
@@ -53,6 +54,7 @@ mod tickets;
 mod turn_tests;
 mod turns;
 
+pub use payment_sheet::{Imported, PaymentChange, PAYMENT_CHANGE};
 use records::*;
 pub use retention::Pruned;
 use schema::*;

@@ -1,6 +1,8 @@
 //! Clients' payments in SQLite: one row per client and period; a receipt reported once (by its
-//! media id) and settled once.
+//! media id) and settled once. With the Sheets backend, each change is queued for the row's
+//! cells in the `Pagos` tab, in the same transaction.
 
+use super::payment_sheet::queue_change;
 use super::*;
 use redsol_actors::store::payments::{payment_id, Payment, PaymentStatus, Payments, Verdict};
 
@@ -54,7 +56,8 @@ fn report(
     client_id: &str,
     receipt: &str,
     reporter: &ConversationKey,
-) -> StoreResult<Option<Payment>> {
+    queue: bool,
+) -> StoreResult<(Option<Payment>, bool)> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
@@ -65,7 +68,7 @@ fn report(
     )?
     .pop()
     {
-        return Ok(Some(p));
+        return Ok((Some(p), false));
     }
     let owed = select(
         &tx,
@@ -73,7 +76,7 @@ fn report(
         params![client_id],
     )?;
     let Some(p) = owed.into_iter().next() else {
-        return Ok(None);
+        return Ok((None, false));
     };
     tx.execute(
         "UPDATE payments SET status = 'Por confirmar', receipt = ?2, reporter_channel = ?3, \
@@ -82,8 +85,17 @@ fn report(
     )
     .map_err(db_err)?;
     let made = select(&tx, "id = ?1", params![p.id])?.pop();
+    let queued = changed(&tx, made.as_ref(), queue)?;
     tx.commit().map_err(db_err)?;
-    Ok(made)
+    Ok((made, queued))
+}
+
+/// Queues a changed payment for the sheet when `queue`; whether it was.
+fn changed(tx: &rusqlite::Transaction<'_>, p: Option<&Payment>, queue: bool) -> StoreResult<bool> {
+    match p {
+        Some(p) if queue => queue_change(tx, p).map(|()| true),
+        _ => Ok(false),
+    }
 }
 
 fn settle(
@@ -91,12 +103,13 @@ fn settle(
     id: &str,
     verdict: &Verdict,
     on: &str,
-) -> StoreResult<Option<Payment>> {
+    queue: bool,
+) -> StoreResult<(Option<Payment>, bool)> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
     let Some(p) = select(&tx, "id = ?1 AND status = 'Por confirmar'", params![id])?.pop() else {
-        return Ok(None);
+        return Ok((None, false));
     };
     match verdict {
         Verdict::Confirmed => tx.execute(
@@ -117,8 +130,9 @@ fn settle(
     }
     .map_err(db_err)?;
     let settled = select(&tx, "id = ?1", params![p.id])?.pop();
+    let queued = changed(&tx, settled.as_ref(), queue)?;
     tx.commit().map_err(db_err)?;
-    Ok(settled)
+    Ok((settled, queued))
 }
 
 fn seed(conn: &mut Connection, make: impl FnOnce() -> Vec<Payment>) -> StoreResult<usize> {
@@ -161,6 +175,19 @@ fn seed(conn: &mut Connection, make: impl FnOnce() -> Vec<Payment>) -> StoreResu
 }
 
 impl SqliteStore {
+    /// Runs a change that may queue a row for the sheet, and counts it as unsent if it did.
+    async fn queued(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut Connection) -> StoreResult<(Option<Payment>, bool)> + Send + 'static,
+    ) -> StoreResult<Option<Payment>> {
+        let (payment, queued) = self.run(op, f).await?;
+        if queued {
+            publish_unsent(&self.unsent, 1);
+        }
+        Ok(payment)
+    }
+
     /// Seeds the payments `make` gives into an empty payments table (the demo's; made only
     /// when the table is empty); returns how many.
     pub async fn seed_payments(
@@ -188,8 +215,9 @@ impl Payments for SqliteStore {
     ) -> BoxFuture<'_, StoreResult<Option<Payment>>> {
         let (client_id, receipt, reporter) =
             (client_id.to_string(), receipt.to_string(), reporter.clone());
-        Box::pin(self.run("report_payment", move |conn| {
-            report(conn, &client_id, &receipt, &reporter)
+        let queue = self.sheet_rows;
+        Box::pin(self.queued("report_payment", move |conn| {
+            report(conn, &client_id, &receipt, &reporter, queue)
         }))
     }
 
@@ -221,8 +249,9 @@ impl Payments for SqliteStore {
         on: &str,
     ) -> BoxFuture<'_, StoreResult<Option<Payment>>> {
         let (id, on) = (id.to_string(), on.to_string());
-        Box::pin(self.run("settle_payment", move |conn| {
-            settle(conn, &id, &verdict, &on)
+        let queue = self.sheet_rows;
+        Box::pin(self.queued("settle_payment", move |conn| {
+            settle(conn, &id, &verdict, &on, queue)
         }))
     }
 }

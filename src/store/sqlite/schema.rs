@@ -242,6 +242,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX payments_by_client ON payments (client_id, period);
     "#,
+    // 14: the Pagos tab as redsol last saw each row (a row that differs, staff changed).
+    r#"
+    ALTER TABLE payments ADD COLUMN sheet_seen TEXT;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -62,7 +62,14 @@ impl Engine {
                 ("period", p.period.clone()),
                 ("amount", p.amount.to_string()),
                 ("due", date(&p.due)),
-                ("reference", p.reference.clone()),
+                // A row staff left without one has the reference rule's.
+                ("reference", {
+                    if p.reference.trim().is_empty() {
+                        billing.reference(&p.client_id)
+                    } else {
+                        p.reference.clone()
+                    }
+                }),
             ];
             let reply = self.say(
                 if kind == "due" {
