@@ -181,6 +181,7 @@ impl Engine {
         Reply {
             text: self.rules.render("apology", &[]),
             quick_replies: self.menu_buttons(),
+            attachment: None,
         }
     }
 
@@ -190,6 +191,7 @@ impl Engine {
         Reply {
             text: self.rules.render("staff_private", &[]),
             quick_replies: Vec::new(),
+            attachment: None,
         }
     }
 
@@ -197,6 +199,7 @@ impl Engine {
         Reply {
             text: self.rules.render("rate_limited", &[]),
             quick_replies: Vec::new(),
+            attachment: None,
         }
     }
 
@@ -257,6 +260,7 @@ impl Engine {
             let mut r = self.with_menu(Reply {
                 text: self.rules.finish(answer.to_string()),
                 quick_replies: Vec::new(),
+                attachment: None,
             });
             if let Some(q) = self.pending_question(state) {
                 r.text = self.rules.finish(format!("{}\n\n{}", r.text, q.text));

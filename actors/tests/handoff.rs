@@ -6,7 +6,7 @@ mod common;
 
 use common::desk::{desk_at, group, Party, Sent, GROUP};
 use common::{MONDAY_10AM, MONDAY_UTC};
-use redsol_actors::model::{Channel, Content, ConversationKey};
+use redsol_actors::model::{Attachment, AttachmentKind, Channel, Content, ConversationKey};
 
 /// The "Atender" button's id on a card.
 fn take_id(sent: &Sent) -> String {
@@ -90,8 +90,9 @@ async fn a_person_takes_over_relays_both_ways_and_gives_it_back() {
         assert_eq!(answered.to(&customer.key), [from_ana.to_string()]);
     }
 
-    // A photo goes to the person with its media id and caption; a person's photo cannot
-    // cross platforms, and they are told to say it in words.
+    // A photo goes to the person with its media id and caption; a person's photo goes to the
+    // customer as an attachment with its caption; a voice note cannot be relayed, and they are
+    // told to say it in words.
     let photo = Content::Media {
         kind: "image".into(),
         id: "1234567890".into(),
@@ -106,9 +107,30 @@ async fn a_person_takes_over_relays_both_ways_and_gives_it_back() {
     let theirs = Content::Media {
         kind: "photo".into(),
         id: "tg-file".into(),
+        caption: Some("así debe verse".into()),
+    };
+    let relayed = desk.send(&mut ana, theirs, None).await;
+    assert!(relayed.reply.is_none(), "nothing back to Ana");
+    let to_customer: Vec<_> = relayed
+        .others
+        .iter()
+        .filter(|o| o.key == customer.key)
+        .collect();
+    assert_eq!(to_customer.len(), 1, "{:?}", relayed.others);
+    assert_eq!(to_customer[0].reply.text, "así debe verse");
+    assert_eq!(
+        to_customer[0].reply.attachment,
+        Some(Attachment {
+            kind: AttachmentKind::Photo,
+            telegram_file: "tg-file".into()
+        })
+    );
+    let voice = Content::Media {
+        kind: "voice".into(),
+        id: "tg-voice".into(),
         caption: None,
     };
-    let refused = desk.send(&mut ana, theirs, None).await;
+    let refused = desk.send(&mut ana, voice, None).await;
     assert!(
         refused.text().contains("No puedo reenviar"),
         "{}",

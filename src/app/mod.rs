@@ -197,7 +197,17 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
             w.access_token.clone(),
             Duration::from_secs(t.request_timeout_secs),
         )?;
-        let outbound = crate::whatsapp::outbound::spawn(client, t, store.clone()).await?;
+        // Staff answer on Telegram: their photos and documents are fetched from there.
+        let staff_files = match (&settings.telegram, plan.telegram) {
+            (Some(tg), true) => {
+                let api = crate::telegram::api::Api::new(&tg.token, &tg.api_url)?;
+                let files = crate::telegram::media::TelegramFiles::new(api, &tg.token);
+                Some(Arc::new(files) as Arc<dyn crate::channels::media::MediaSource>)
+            }
+            _ => None,
+        };
+        let outbound =
+            crate::whatsapp::outbound::spawn(client, t, store.clone(), staff_files).await?;
         sinks.insert(Channel::WhatsApp, outbound.sink());
         telemetry::register_channel(Channel::WhatsApp);
         telemetry::register_whatsapp();

@@ -29,6 +29,7 @@
 
 pub mod handle;
 mod jobs;
+pub mod media;
 mod scheduler;
 
 pub use handle::ChannelSender;

@@ -28,6 +28,7 @@
 
 pub mod api;
 pub mod inbound;
+pub mod media;
 pub mod outbound;
 pub mod polling;
 pub mod render;

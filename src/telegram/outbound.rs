@@ -7,7 +7,8 @@
 //! `chat_per_second`). A 429 waits its `retry_after`. A 403 "bot was blocked by the user" (or a
 //! deactivated user, a chat the bot was removed from) is counted with outcome `blocked` and
 //! closes the reply's outbox entry; any other refusal is `rejected` and closes it too; a
-//! refused token leaves it for after the operator's fix. An edit (a staff card turned into
+//! refused token leaves it for after the operator's fix. A photo or document a staff member
+//! relays is sent again by its `file_id`, with the text as its caption. An edit (a staff card turned into
 //! "Atendido por Ana") replaces the message's text and removes its buttons.
 
 use super::api::{Api, TelegramError, CALL_TIMEOUT};
@@ -15,12 +16,12 @@ use super::render::{render, Part};
 use crate::channels::{ChannelSender, Pacing, Platform, Verdict};
 use crate::pacing::Retries;
 use crate::settings::TelegramTuning;
-use redsol_actors::model::{Channel, Outbound};
+use redsol_actors::model::{AttachmentKind, Channel, Outbound};
 use redsol_actors::store::Store;
 use std::sync::Arc;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::requests::Requester;
-use teloxide::types::{ChatId, InlineKeyboardMarkup, MessageId};
+use teloxide::types::{ChatId, FileId, InlineKeyboardMarkup, InputFile, MessageId};
 
 /// The Bot API behind the shared sender.
 pub struct Telegram {
@@ -69,7 +70,12 @@ impl Platform for Telegram {
     }
 
     fn kind(part: &Part) -> &'static str {
-        if part.markup.is_some() {
+        if let Some(a) = &part.attachment {
+            match a.kind {
+                AttachmentKind::Photo => "photo",
+                AttachmentKind::Document => "document",
+            }
+        } else if part.markup.is_some() {
             "buttons"
         } else {
             "text"
@@ -82,6 +88,22 @@ impl Platform for Telegram {
                 .map_err(|_| TelegramError::Rejected("the chat id is not a number".into()))?,
         );
         let bot = self.api.bot();
+        if let Some(a) = &part.attachment {
+            let file = InputFile::file_id(FileId(a.telegram_file.clone()));
+            let caption = (!part.text.is_empty()).then(|| part.text.clone());
+            return match a.kind {
+                AttachmentKind::Photo => {
+                    let mut request = bot.send_photo(chat, file);
+                    request.caption = caption;
+                    self.api.call(request, CALL_TIMEOUT).await.map(|_| ())
+                }
+                AttachmentKind::Document => {
+                    let mut request = bot.send_document(chat, file);
+                    request.caption = caption;
+                    self.api.call(request, CALL_TIMEOUT).await.map(|_| ())
+                }
+            };
+        }
         match edit.and_then(|m| m.parse::<i32>().ok()).map(MessageId) {
             Some(message) => {
                 let request = bot

@@ -8,7 +8,7 @@
 //! offering it keeps its other quick replies as inline buttons and gets one more short message
 //! carrying a one-time reply keyboard with the "share my phone" button.
 
-use redsol_actors::model::Reply;
+use redsol_actors::model::{Attachment, Reply};
 use teloxide::types::{
     ButtonRequest, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup,
     ReplyMarkup,
@@ -16,6 +16,8 @@ use teloxide::types::{
 
 /// The longest message Telegram takes, in UTF-16 code units.
 pub const MAX_MESSAGE_UNITS: usize = 4096;
+/// The longest caption of a photo or document, in UTF-16 code units.
+pub const MAX_CAPTION_UNITS: usize = 1024;
 /// The longest `callback_data`, in bytes.
 pub const MAX_CALLBACK_BYTES: usize = 64;
 /// The quick reply id rendered as a "share my phone" button.
@@ -26,15 +28,22 @@ const BUTTONS_PER_ROW: usize = 2;
 /// One Telegram message of a reply.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Part {
+    /// The message's text, or the caption of its attachment.
     pub text: String,
     pub markup: Option<ReplyMarkup>,
+    /// A photo or document sent again by its `file_id`.
+    pub attachment: Option<Attachment>,
 }
 
 /// The messages of a reply, in order; the keyboard rides on the last.
 pub fn render(reply: &Reply) -> Vec<Part> {
     let mut parts: Vec<Part> = split(&reply.text, MAX_MESSAGE_UNITS)
         .into_iter()
-        .map(|text| Part { text, markup: None })
+        .map(|text| Part {
+            text,
+            markup: None,
+            attachment: None,
+        })
         .collect();
     let markup = keyboard(reply);
     if parts.is_empty() && markup.is_some() {
@@ -42,6 +51,7 @@ pub fn render(reply: &Reply) -> Vec<Part> {
         parts.push(Part {
             text: "👇".to_string(),
             markup: None,
+            attachment: None,
         });
     }
     if let Some(last) = parts.last_mut() {
@@ -57,7 +67,25 @@ pub fn render(reply: &Reply) -> Vec<Part> {
                     .resize_keyboard()
                     .one_time_keyboard(),
             )),
+            attachment: None,
         });
+    }
+    if let Some(attachment) = &reply.attachment {
+        // The file first, with the text as its caption when it is one short message.
+        let caption = match parts.as_slice() {
+            [only] if only.markup.is_none() && units(&only.text) <= MAX_CAPTION_UNITS => {
+                parts.remove(0).text
+            }
+            _ => String::new(),
+        };
+        parts.insert(
+            0,
+            Part {
+                text: caption,
+                markup: None,
+                attachment: Some(attachment.clone()),
+            },
+        );
     }
     parts
 }
@@ -183,6 +211,7 @@ mod tests {
                 QuickReply::new("zone:Centro", "Centro"),
                 QuickReply::new("x".repeat(65), "Demasiado largo"),
             ],
+            attachment: None,
         };
         let parts = render(&reply);
         assert_eq!(parts.len(), 2);
@@ -202,6 +231,7 @@ mod tests {
                 QuickReply::new(CONTACT_REQUEST, "Compartir mi teléfono"),
                 QuickReply::new("zone:Norte", "Norte"),
             ],
+            attachment: None,
         };
         let parts = render(&reply);
         assert_eq!(parts.len(), 2);

@@ -17,7 +17,10 @@
 
 use crate::settings::{Secret, WhatsAppSettings, WhatsAppTuning};
 use anyhow::{bail, Context as _};
-use redsol_actors::model::{QuickReply, Reply};
+use redsol_actors::model::{AttachmentKind, QuickReply, Reply};
+
+pub mod media;
+pub use media::MediaFile;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -96,6 +99,14 @@ pub enum GraphMessage {
     },
     /// Marks an inbound message as read (blue ticks).
     MarkRead { message_id: String },
+    /// A photo or document with its caption (see [`media`]): a staff member's file, fetched
+    /// from Telegram and uploaded before it is sent.
+    Media {
+        to: String,
+        kind: AttachmentKind,
+        file: MediaFile,
+        caption: String,
+    },
 }
 
 impl GraphMessage {
@@ -107,6 +118,14 @@ impl GraphMessage {
             GraphMessage::List { .. } => "list",
             GraphMessage::Template { .. } => "template",
             GraphMessage::MarkRead { .. } => "read",
+            GraphMessage::Media {
+                kind: AttachmentKind::Photo,
+                ..
+            } => "image",
+            GraphMessage::Media {
+                kind: AttachmentKind::Document,
+                ..
+            } => "document",
         }
     }
 
@@ -116,7 +135,8 @@ impl GraphMessage {
             GraphMessage::Text { to, .. }
             | GraphMessage::Buttons { to, .. }
             | GraphMessage::List { to, .. }
-            | GraphMessage::Template { to, .. } => Some(to),
+            | GraphMessage::Template { to, .. }
+            | GraphMessage::Media { to, .. } => Some(to),
             GraphMessage::MarkRead { .. } => None,
         }
     }
@@ -200,6 +220,7 @@ impl GraphMessage {
                 "status": "read",
                 "message_id": message_id,
             }),
+            GraphMessage::Media { .. } => media::to_json(self),
         }
     }
 }
@@ -320,6 +341,14 @@ fn split_tail(text: &str, max: usize) -> (&str, &str) {
 /// text does not fit an interactive body (1024), its head goes as text messages and its last
 /// paragraph (or line, or words) comes with the buttons or list in a last, short message.
 pub fn render(to: &str, reply: &Reply) -> Vec<GraphMessage> {
+    match &reply.attachment {
+        Some(attachment) => media::render(to, reply, attachment),
+        None => render_text(to, reply),
+    }
+}
+
+/// [`render`] of the text and quick replies.
+fn render_text(to: &str, reply: &Reply) -> Vec<GraphMessage> {
     let text = reply.text.trim();
     let mut seen = HashSet::new();
     let options: Vec<&QuickReply> = reply
@@ -722,6 +751,7 @@ mod tests {
                 .iter()
                 .map(|(id, title)| QuickReply::new(*id, *title))
                 .collect(),
+            attachment: None,
         }
     }
 
@@ -732,7 +762,9 @@ mod tests {
                 GraphMessage::Text { body, .. }
                 | GraphMessage::Buttons { body, .. }
                 | GraphMessage::List { body, .. } => body.clone(),
-                GraphMessage::Template { .. } | GraphMessage::MarkRead { .. } => String::new(),
+                GraphMessage::Template { .. }
+                | GraphMessage::MarkRead { .. }
+                | GraphMessage::Media { .. } => String::new(),
             })
             .collect()
     }

@@ -6,9 +6,11 @@
 //! (every code but the pair rate limit 131056) holds every recipient for its `Retry-After`. A
 //! rejection of the message itself (a bad parameter, a recipient out of reach) closes its
 //! outbox entry, since sending it again would be rejected again; a rejection of our
-//! credentials (401/403, OAuth or permission codes) leaves it for after the operator's fix.
+//! credentials (401/403, OAuth or permission codes) leaves it for after the operator's fix. A
+//! staff member's photo or document is fetched from Telegram and uploaded at each attempt.
 
-use super::graph::{render, GraphClient, GraphError, GraphMessage};
+use super::graph::{render, GraphClient, GraphError, GraphMessage, MediaFile};
+use crate::channels::media::{FetchError, MediaSource};
 use crate::channels::{ChannelSender, Pacing, Platform, Verdict};
 use crate::pacing::Retries;
 use crate::settings::WhatsAppTuning;
@@ -22,6 +24,8 @@ pub use crate::pacing::RATE_LIMITED_RETRY_FACTOR;
 /// The Graph API behind the shared sender.
 pub struct WhatsApp {
     client: GraphClient,
+    /// Where a staff member's photos and documents are fetched from (Telegram), if anywhere.
+    staff_files: Option<Arc<dyn MediaSource>>,
 }
 
 /// The WhatsApp sender.
@@ -32,6 +36,7 @@ pub async fn spawn(
     client: GraphClient,
     tuning: &WhatsAppTuning,
     store: Arc<dyn Store>,
+    staff_files: Option<Arc<dyn MediaSource>>,
 ) -> anyhow::Result<WhatsAppOutbound> {
     let mut pacing = Pacing::new(
         tuning.send_per_second,
@@ -44,7 +49,15 @@ pub async fn spawn(
         ),
     );
     pacing.mark_read = tuning.mark_read;
-    ChannelSender::spawn(WhatsApp { client }, pacing, store).await
+    ChannelSender::spawn(
+        WhatsApp {
+            client,
+            staff_files,
+        },
+        pacing,
+        store,
+    )
+    .await
 }
 
 impl Platform for WhatsApp {
@@ -80,7 +93,32 @@ impl Platform for WhatsApp {
         part: &GraphMessage,
         _edit: Option<&str>,
     ) -> Result<(), GraphError> {
-        self.client.send(part).await.map(|_wamid| ())
+        let fetched = async {
+            let source = self
+                .staff_files
+                .as_ref()
+                .ok_or_else(|| GraphError::Permanent {
+                    status: 0,
+                    code: None,
+                    message: "no Telegram bot to fetch a staff member's file from".into(),
+                })?;
+            let file = match part {
+                GraphMessage::Media {
+                    file: MediaFile::Telegram(id),
+                    ..
+                } => id.as_str(),
+                _ => "",
+            };
+            source.fetch(file).await.map_err(|e| match e {
+                FetchError::Transient(detail) => GraphError::Connection { detail },
+                FetchError::Refused(message) => GraphError::Permanent {
+                    status: 0,
+                    code: None,
+                    message,
+                },
+            })
+        };
+        self.client.send_media(part, fetched).await.map(|_wamid| ())
     }
 
     async fn mark_read(&self, message_id: &str) -> Result<(), GraphError> {

@@ -1,10 +1,12 @@
 //! The sender: Telegram's 429 waited out, 5xx retried, a blocked user not retried, long
-//! replies split, each outbox reply sent once.
+//! replies split, each outbox reply sent once, a relayed photo sent by its `file_id`.
 
 use crate::fake::{Failure, FakeTelegram};
 use crate::harness::{demo_store, rules, Bot, User, TOKEN};
 use crate::metrics;
-use redsol_actors::model::{Channel, ConversationKey, Outbound, QuickReply, Reply};
+use redsol_actors::model::{
+    Attachment, AttachmentKind, Channel, ConversationKey, Outbound, QuickReply, Reply,
+};
 use redsol_actors::store::{OutboxEntry, Store, TurnCommit};
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ fn outbound(user: &str, text: &str, outbox_id: Option<&str>) -> Outbound {
         reply: Reply {
             text: text.to_string(),
             quick_replies: vec![QuickReply::new("intent:help", "Menú")],
+            attachment: None,
         },
         in_reply_to: None,
         outbox_id: outbox_id.map(str::to_string),
@@ -44,6 +47,8 @@ async fn a_429_is_waited_out_and_the_message_arrives_once() {
         "retry_after was not waited: {waited:?}"
     );
     assert_eq!(fake.sent().len(), 1);
+    // The sender records its metrics once the answer is back: wait until it is done.
+    bot.channel.drain(Duration::from_secs(5)).await;
     let tg = ("channel", "telegram");
     assert!(
         metrics::total(
@@ -54,7 +59,6 @@ async fn a_429_is_waited_out_and_the_message_arrives_once() {
     assert!(metrics::total("redsol_messages_sent_total", &[tg, ("outcome", "ok")]) >= 1);
     assert!(metrics::total("redsol_response_seconds", &[tg]) >= 1);
     // Marked sent in the outbox: nothing to resend.
-    bot.channel.drain(Duration::from_secs(5)).await;
     assert!(bot
         .store
         .outbox_pending(Channel::Telegram)
@@ -148,6 +152,7 @@ async fn long_replies_are_split_and_each_outbox_reply_goes_out_once() {
                 reply: Reply {
                     text: "una vez".into(),
                     quick_replies: vec![],
+                    attachment: None,
                 },
                 in_reply_to: Some("tg:1".into()),
                 queued_at: 0,
@@ -198,6 +203,7 @@ async fn unsent_outbox_replies_are_resent_at_start_and_a_contact_request_gets_it
                         QuickReply::new("contact:request", "Compartir mi teléfono"),
                         QuickReply::new("cancel", "Cancelar"),
                     ],
+                    attachment: None,
                 },
                 in_reply_to: Some("tg:5".into()),
                 queued_at: 0,
@@ -217,6 +223,59 @@ async fn unsent_outbox_replies_are_resent_at_start_and_a_contact_request_gets_it
     assert_eq!(sent[1].chat_id, 79);
     assert!(sent[1].contact_button, "{:#?}", sent[1]);
     assert!(bot.channel.drain(Duration::from_secs(10)).await);
+    assert!(store
+        .outbox_pending(Channel::Telegram)
+        .await
+        .expect("outbox")
+        .is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_relayed_photo_is_sent_again_by_its_file_id_and_an_unknown_file_is_not_retried() {
+    let fake = FakeTelegram::start(TOKEN).await;
+    fake.add_file("AgAD-staff", b"\xFF\xD8\xFF\xE0photo");
+    let store = demo_store(&rules());
+    let key = ConversationKey::new(Channel::Telegram, "81");
+    let entry = |id: &str, kind: AttachmentKind, file: &str, text: &str| OutboxEntry {
+        id: id.into(),
+        key: key.clone(),
+        reply: Reply {
+            text: text.into(),
+            quick_replies: Vec::new(),
+            attachment: Some(Attachment {
+                kind,
+                telegram_file: file.into(),
+            }),
+        },
+        in_reply_to: None,
+        queued_at: 0,
+        reply_to: None,
+        attempted: false,
+        edit: None,
+        template: None,
+    };
+    store
+        .commit_turn(TurnCommit {
+            key: key.clone(),
+            message_id: None,
+            snapshot: "{}".into(),
+            replies: vec![
+                entry("relay:1", AttachmentKind::Photo, "AgAD-staff", "tu módem"),
+                entry("relay:2", AttachmentKind::Document, "AgAD-gone", ""),
+            ],
+        })
+        .await
+        .expect("commit");
+    let bot = Bot::start(&fake, store.clone()).await;
+    let sent = fake.wait_for(1).await;
+    assert_eq!(sent[0].chat_id, 81);
+    assert_eq!(sent[0].file.as_deref(), Some("photo:AgAD-staff"));
+    assert_eq!(sent[0].text, "tu módem", "the text is the caption");
+    assert!(bot.channel.drain(Duration::from_secs(10)).await);
+    let documents = fake.calls("senddocument");
+    assert_eq!(documents.len(), 1, "refused once, not retried");
+    assert_eq!(documents[0].status, 400);
     assert!(store
         .outbox_pending(Channel::Telegram)
         .await

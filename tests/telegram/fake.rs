@@ -21,6 +21,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+#[path = "fake_media.rs"]
+mod media;
+
 /// The bot the fake pretends to be.
 pub const BOT_ID: i64 = 7_000_000_001;
 pub const BOT_USERNAME: &str = "redsol_test_bot";
@@ -51,6 +54,9 @@ pub struct Sent {
     pub message_id: i64,
     /// How many times the bot edited it since (`editMessageText`).
     pub edits: usize,
+    /// A photo or document sent by its `file_id` (`photo:<id>`, `document:<id>`); then `text`
+    /// is its caption.
+    pub file: Option<String>,
 }
 
 /// One call of the API, as received.
@@ -85,6 +91,8 @@ struct Inner {
     failures: VecDeque<Failure>,
     commands: Vec<(String, String)>,
     next_message_id: i64,
+    /// Files users sent: `file_id` → (`file_path`, bytes).
+    files: std::collections::HashMap<String, (String, Vec<u8>)>,
 }
 
 struct Shared {
@@ -327,6 +335,9 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Response {
             ok(json!(true))
         }
         "sendmessage" => send_message(shared, params),
+        "sendphoto" => media::send_media(shared, params, "photo"),
+        "senddocument" => media::send_media(shared, params, "document"),
+        "getfile" => media::get_file(shared, params),
         "editmessagetext" => edit_message_text(shared, params),
         _ => error(404, "Not Found", None),
     }
@@ -494,6 +505,7 @@ fn send_message(shared: &Shared, params: &Value) -> Response {
         contact_button,
         message_id,
         edits: 0,
+        file: None,
     });
     let mut message = json!({
         "message_id": message_id,
@@ -523,6 +535,7 @@ impl FakeTelegram {
         });
         let app = Router::new()
             .route("/{bot}/{method}", post(handle).get(handle))
+            .route("/file/{bot}/{*path}", axum::routing::get(media::download))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -1,6 +1,7 @@
 //! Handoff to a person through the real binary, WhatsApp and Telegram both running: the card
 //! in the staff group, two taps at once with one winner, a non-staff tap refused, three
-//! messages each way in order with the bot silent, a restart while held, `/soltar`.
+//! messages each way in order with the bot silent, a staff photo relayed as a WhatsApp image,
+//! a restart while held, `/soltar`.
 
 use crate::fake::{update, FakeTelegram, Sent};
 use crate::fake_graph::{FakeGraph, Recorded};
@@ -231,6 +232,41 @@ async fn a_staff_member_takes_a_whatsapp_customer_and_gives_them_back() {
         .filter(|t| t.contains("del cliente"))
         .collect();
     assert_eq!(relayed.len(), 3, "{relayed:?}");
+
+    // A photo from the staff member reaches the customer as a WhatsApp image: the file is
+    // fetched from Telegram, uploaded to Graph and sent by its media id, with the caption.
+    let jpeg: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xE0]
+        .into_iter()
+        .chain((0..2048u32).map(|n| (n % 251) as u8))
+        .collect();
+    telegram.add_file("AgAD-staff-photo", &jpeg);
+    telegram.push(
+        "message",
+        update::message(
+            owner_user,
+            serde_json::json!({"photo": [
+                {"file_id": "AgAD-thumb", "file_unique_id": "t", "width": 90, "height": 90},
+                {"file_id": "AgAD-staff-photo", "file_unique_id": "p", "width": 800, "height": 600}
+            ], "caption": "así debe verse tu módem"}),
+        ),
+    );
+    let sent = graph
+        .wait_sent("the photo", |s| {
+            s.iter().any(|m| m.to == CUSTOMER && m.kind == "image")
+        })
+        .await;
+    let image = sent
+        .iter()
+        .find(|m| m.to == CUSTOMER && m.kind == "image")
+        .expect("the image");
+    assert_eq!(image.body, "así debe verse tu módem");
+    let upload = graph
+        .uploads()
+        .into_iter()
+        .find(|u| Some(&u.id) == image.ids.first())
+        .expect("sent by the id of an upload");
+    assert_eq!(upload.bytes, jpeg, "the largest size, byte for byte");
+    assert_eq!(upload.mime, "image/jpeg");
 
     // A restart while held: still held, nothing lost or doubled.
     let (ok, _) = server.terminate();

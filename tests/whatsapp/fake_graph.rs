@@ -7,8 +7,9 @@
 //! - `Authorization: Bearer <token>` (401, code 190, otherwise);
 //! - the JSON body: `messaging_product` whatsapp; a text of at most 4096 characters; reply
 //!   buttons 1 to 3 with titles of at most 20 and ids of at most 256; a list of at most 10
-//!   rows with titles of at most 24; a read receipt with a message id. Anything else, an
-//!   unknown `type` included, is a 400 with code 100.
+//!   rows with titles of at most 24; a read receipt with a message id; an image or document
+//!   by the id of a file uploaded to `/{version}/{phone_number_id}/media` (multipart).
+//!   Anything else, an unknown `type` included, is a 400 with code 100.
 //!
 //! Accepted messages are recorded ([`Recorded`], with the tokio instant they arrived) and
 //! answered `{"messaging_product":"whatsapp","contacts":[...],"messages":[{"id":"wamid.N"}]}`
@@ -28,6 +29,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+#[path = "fake_graph_media.rs"]
+mod media;
+pub use media::Upload;
 
 /// How long [`FakeGraph::wait_for`] waits before failing the test.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -164,6 +169,8 @@ struct Inner {
     requests: Vec<Request>,
     scripts: Vec<Script>,
     next_id: u64,
+    /// Files uploaded to the media endpoint.
+    uploads: Vec<Upload>,
 }
 
 struct FakeState {
@@ -209,6 +216,7 @@ impl FakeGraph {
         });
         let app = axum::Router::new()
             .route("/{version}/{phone_id}/messages", post(messages))
+            .route("/{version}/{phone_id}/media", post(media::upload))
             .route("/{version}/{phone_id}", get(phone_number))
             .fallback(|| async {
                 graph_error(
@@ -440,6 +448,7 @@ fn check_message(v: &Value, at: Instant) -> Result<Recorded, Invalid> {
         }
         Some("interactive") => check_interactive(&v["interactive"], &mut rec)?,
         Some("template") => check_template(&v["template"], &mut rec)?,
+        Some(kind @ ("image" | "document")) => media::check_media(kind, &v[kind], &mut rec)?,
         _ => bad_param(
             "Param type must be one of {AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO}",
         )?,
@@ -580,6 +589,9 @@ async fn answer(
         Ok(rec) => rec,
         Err(Invalid(message)) => return graph_error(StatusCode::BAD_REQUEST, 100, &message),
     };
+    if let Err(Invalid(message)) = media::check_uploaded(state, &rec) {
+        return graph_error(StatusCode::BAD_REQUEST, 100, &message);
+    }
     let script = state.with(|i| take_script(i, &rec.to));
     if let Some(script) = &script {
         if let Some(delay) = script.delay {

@@ -8,6 +8,7 @@ mod campaign;
 #[path = "../sheets/fake.rs"]
 mod fake;
 mod fake_graph;
+mod media;
 mod notices;
 mod outages;
 mod outbound;

@@ -3,6 +3,7 @@
 
 use crate::fake_graph::FakeGraph;
 use metrics_util::debugging::{DebugValue, Snapshotter};
+use redsol::channels::media::MediaSource;
 use redsol::settings::{Secret, Settings, WhatsAppTuning};
 use redsol::whatsapp::graph::GraphClient;
 use redsol::whatsapp::outbound::{self, WhatsAppOutbound};
@@ -46,6 +47,14 @@ pub(crate) struct Harness {
 }
 
 pub(crate) async fn start(t: WhatsAppTuning) -> Harness {
+    start_with_files(t, None).await
+}
+
+/// [`start`], with staff's files fetched from `files`.
+pub(crate) async fn start_with_files(
+    t: WhatsAppTuning,
+    files: Option<Arc<dyn MediaSource>>,
+) -> Harness {
     let fake = FakeGraph::start(TOKEN, VERSION, PHONE_ID).await;
     let client = GraphClient::new(
         fake.base_url(),
@@ -56,7 +65,7 @@ pub(crate) async fn start(t: WhatsAppTuning) -> Harness {
     )
     .expect("client");
     let store = Arc::new(MemoryStore::new(Vec::new()));
-    let sender = outbound::spawn(client, &t, store.clone())
+    let sender = outbound::spawn(client, &t, store.clone(), files)
         .await
         .expect("sender starts");
     let sink = sender.sink();
@@ -131,6 +140,7 @@ pub(crate) fn reply(text: &str, options: &[(&str, &str)]) -> Reply {
             .iter()
             .map(|(id, title)| QuickReply::new(*id, *title))
             .collect(),
+        attachment: None,
     }
 }
 

@@ -64,6 +64,7 @@ impl Engine {
                 Reply {
                     text: self.rules.finish(format!("{later}\n\n{}", q.text)),
                     quick_replies: q.quick_replies,
+                    attachment: None,
                 }
             }
             Intent::Goodbye | Intent::OutOfScope => self.dispatch(state, key, t, u, ctx).await,

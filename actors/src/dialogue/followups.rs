@@ -168,6 +168,7 @@ impl Engine {
         Reply {
             text: self.rules.finish(text),
             quick_replies: next.quick_replies,
+            attachment: None,
         }
     }
 }

@@ -45,6 +45,7 @@ impl Engine {
                         q.text
                     ),
                     quick_replies: q.quick_replies,
+                    attachment: None,
                 })
             }
             Signal::Complaint => {
@@ -76,6 +77,7 @@ impl Engine {
                         q.text
                     )),
                     quick_replies: q.quick_replies,
+                    attachment: None,
                 })
             }
             // Leaving in the middle of a form keeps it for a day, as backing out does.
@@ -92,6 +94,7 @@ impl Engine {
                         self.rules.render("goodbye", &[])
                     ),
                     quick_replies: vec![QuickReply::new("resume", "Siempre sí")],
+                    attachment: None,
                 })
             }
             _ => None,

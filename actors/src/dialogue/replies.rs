@@ -12,6 +12,7 @@ impl Engine {
             let mut r = Reply {
                 text: format!("{}\n\n{}", r.text, self.rules.render("offer_person", &[])),
                 quick_replies: self.menu_buttons(),
+                attachment: None,
             };
             r.quick_replies.insert(
                 0,
@@ -61,6 +62,7 @@ impl Engine {
         Reply {
             text: self.rules.render(template, values),
             quick_replies: Vec::new(),
+            attachment: None,
         }
     }
 

@@ -100,11 +100,13 @@ impl Engine {
             Intent::Goodbye => Reply {
                 text: self.rules.render("goodbye", &[]),
                 quick_replies: Vec::new(),
+                attachment: None,
             },
             Intent::OutOfScope => match self.brain.word(t, ctx).await {
                 Some(text) => self.with_menu(Reply {
                     text: self.rules.finish(text),
                     quick_replies: Vec::new(),
+                    attachment: None,
                 }),
                 None => self.missed(state, self.say("out_of_scope", &[])),
             },

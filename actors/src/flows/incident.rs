@@ -90,6 +90,7 @@ impl Engine {
             return Reply {
                 text: format!("{}\n\n{}", self.rules.render("not_an_answer", &[]), q.text),
                 quick_replies: q.quick_replies,
+                attachment: None,
             };
         }
         self.step_incident(state, key, draft).await

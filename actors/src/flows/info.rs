@@ -29,6 +29,7 @@ impl Engine {
                 self.rules.limits.max_reply_chars,
             ),
             quick_replies: Vec::new(),
+            attachment: None,
         })
     }
 

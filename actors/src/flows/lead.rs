@@ -48,6 +48,7 @@ impl Engine {
             return self.with_menu(Reply {
                 text,
                 quick_replies: Vec::new(),
+                attachment: None,
             });
         }
         state.dialogue = Dialogue::Lead(LeadDraft {
@@ -64,6 +65,7 @@ impl Engine {
                 QuickReply::new("yes", "Sí, avísenme"),
                 QuickReply::new("no", "No, gracias"),
             ],
+            attachment: None,
         }
     }
 

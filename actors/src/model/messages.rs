@@ -123,6 +123,36 @@ impl QuickReply {
 pub struct Reply {
     pub text: String,
     pub quick_replies: Vec<QuickReply>,
+    /// A photo or document sent with the text (its caption): what a staff member sends a
+    /// customer they attend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// A staff member's photo or document, relayed to a customer. Staff work on Telegram, so it is
+/// a Telegram `file_id`: Telegram sends it again by that id; another channel fetches it from
+/// Telegram and uploads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    pub telegram_file: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttachmentKind {
+    Photo,
+    Document,
+}
+
+impl AttachmentKind {
+    /// A media kind as channels name it (`photo`, `image`, `document`), if it can be relayed.
+    pub fn of(kind: &str) -> Option<AttachmentKind> {
+        match kind {
+            "photo" | "image" => Some(AttachmentKind::Photo),
+            "document" => Some(AttachmentKind::Document),
+            _ => None,
+        }
+    }
 }
 
 /// A reply on its way to a channel.

@@ -18,6 +18,7 @@ fn notice(user: &str, template: bool) -> Notice {
         reply: redsol_actors::model::Reply {
             text: "Hay una falla en la zona Norte".into(),
             quick_replies: Vec::new(),
+            attachment: None,
         },
         template: template.then(|| Template {
             name: "falla_zona".into(),

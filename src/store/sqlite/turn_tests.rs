@@ -123,6 +123,7 @@ async fn a_turn_commits_snapshot_journal_and_outbox_at_once() {
             "intent:plans",
             "Planes",
         )],
+        attachment: None,
     };
     let commit = TurnCommit {
         key: e.key.clone(),
@@ -243,6 +244,7 @@ async fn retention_forgets_old_rows_and_keeps_records_and_pending_work() {
         reply: redsol_actors::model::Reply {
             text: "hola".into(),
             quick_replies: vec![],
+            attachment: None,
         },
         in_reply_to: Some(id.into()),
         queued_at: unix_now(),

@@ -115,6 +115,7 @@ impl Engine {
         Reply {
             text: self.rules.finish(text),
             quick_replies: Vec::new(),
+            attachment: None,
         }
     }
 }

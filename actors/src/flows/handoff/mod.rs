@@ -380,6 +380,7 @@ impl Engine {
         let relayed = Reply {
             text: format!("{header}\n{}", relayed_text(&inbound.content)),
             quick_replies: Vec::new(),
+            attachment: None,
         };
         self.send_to(state, &owner.key, relayed);
         state.silent = true;

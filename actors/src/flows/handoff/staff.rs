@@ -3,7 +3,9 @@
 
 use super::{channel_name, Addressed, Relay, RELAYED_CHARS, TAKE};
 use crate::engine::{phone_of, ConversationState, Engine};
-use crate::model::{Channel, Content, ConversationKey, Inbound, QuickReply, Reply};
+use crate::model::{
+    Attachment, AttachmentKind, Channel, Content, ConversationKey, Inbound, QuickReply, Reply,
+};
 use crate::store::handoff::{Claim, Ended, Handoff, NewHandoff, Owner};
 use crate::text;
 
@@ -188,6 +190,7 @@ impl Engine {
         Reply {
             text: text::truncate_chars(&format!("{head}\n{}", turns.join("\n")), RELAYED_CHARS),
             quick_replies: Vec::new(),
+            attachment: None,
         }
     }
 
@@ -264,9 +267,27 @@ impl Engine {
             Content::Text(t) => Reply {
                 text: text::truncate_chars(t, RELAYED_CHARS),
                 quick_replies: Vec::new(),
+                attachment: None,
             },
-            // A person's photo cannot cross platforms by its id: they say it in words.
-            Content::Unsupported(kind) | Content::Media { kind, .. } => {
+            // A photo or a document goes with its caption; the customer's channel sends it
+            // again from Telegram. A voice note, a sticker, a video: they say it in words.
+            Content::Media { kind, id, caption } => match AttachmentKind::of(kind) {
+                Some(kind) => Reply {
+                    text: caption
+                        .as_deref()
+                        .map(|c| text::truncate_chars(c, RELAYED_CHARS))
+                        .unwrap_or_default(),
+                    quick_replies: Vec::new(),
+                    attachment: Some(Attachment {
+                        kind,
+                        telegram_file: id.clone(),
+                    }),
+                },
+                None => {
+                    return Some(self.say("handoff_relay_unsupported", &[("kind", kind.clone())]))
+                }
+            },
+            Content::Unsupported(kind) => {
                 return Some(self.say("handoff_relay_unsupported", &[("kind", kind.clone())]))
             }
             _ => return None,

@@ -132,6 +132,7 @@ impl Engine {
             return Reply {
                 text: format!("{}\n\n{}", self.rules.render("not_an_answer", &[]), q.text),
                 quick_replies: q.quick_replies,
+                attachment: None,
             };
         }
         let mut reply = self.step_register(state, key, draft).await;
