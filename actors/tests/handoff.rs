@@ -181,7 +181,18 @@ async fn silence_returns_the_conversation_to_the_bot() {
     // 29 minutes of silence: still held.
     tokio::time::advance(std::time::Duration::from_secs(29 * 60)).await;
     assert!(desk.sweep().await.is_empty());
+    // The customer writes: the staff member has said nothing for 31 minutes, but the
+    // conversation is not silent on both sides.
+    desk.say(&mut customer, "sigue sin funcionar").await;
     tokio::time::advance(std::time::Duration::from_secs(2 * 60)).await;
+    assert!(
+        desk.sweep().await.is_empty(),
+        "the customer is still talking"
+    );
+    tokio::time::advance(std::time::Duration::from_secs(27 * 60)).await;
+    assert!(desk.sweep().await.is_empty());
+    // 30 minutes after the last message either way: back to the bot.
+    tokio::time::advance(std::time::Duration::from_secs(60)).await;
     let swept = desk.sweep().await;
     let to = |key: &ConversationKey| {
         swept

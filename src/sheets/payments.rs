@@ -4,25 +4,14 @@
 //! which answers customers; what redsol changes on a payment is queued for the row's cells and
 //! written by the writer.
 
+#[cfg(test)]
+use super::table::PAYMENT_HEADERS;
 use super::table::{plain, Columns};
 use super::{Shared, SheetsStore, TabData};
 use crate::store::sqlite::PaymentChange;
 use redsol_actors::model::ConversationKey;
 use redsol_actors::store::payments::{Payment, PaymentStatus, Payments, Verdict};
 use redsol_actors::store::{BoxFuture, StoreResult};
-
-/// `Pagos` columns.
-pub const PAYMENT_HEADERS: &[&str] = &[
-    "ID Pago",
-    "ID Cliente",
-    "Periodo",
-    "Monto",
-    "Vence",
-    "Estado",
-    "Referencia",
-    "Fecha Pago",
-    "Comprobante",
-];
 
 /// A date as staff type it (`2026-12-10`, `10/12/2026`, `10-12-2026`), as `YYYY-MM-DD`.
 fn date(cell: &str) -> Option<String> {

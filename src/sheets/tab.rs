@@ -31,7 +31,7 @@ impl Tab {
             Tab::Incidents => table::INCIDENT_HEADERS,
             Tab::Prospects => table::PROSPECT_HEADERS,
             Tab::Surveys => table::SURVEY_HEADERS,
-            Tab::Payments => super::payments::PAYMENT_HEADERS,
+            Tab::Payments => table::PAYMENT_HEADERS,
         }
     }
 

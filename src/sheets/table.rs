@@ -22,6 +22,19 @@ pub const CLIENT_HEADERS: &[&str] = &[
     "Fecha Alta",
 ];
 
+/// `Pagos` columns: clients' payments by period.
+pub const PAYMENT_HEADERS: &[&str] = &[
+    "ID Pago",
+    "ID Cliente",
+    "Periodo",
+    "Monto",
+    "Vence",
+    "Estado",
+    "Referencia",
+    "Fecha Pago",
+    "Comprobante",
+];
+
 /// `Encuestas` columns: customers' ratings of their closed tickets.
 pub const SURVEY_HEADERS: &[&str] = &[
     "ID",

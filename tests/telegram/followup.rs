@@ -6,7 +6,9 @@ use crate::fake::{update, FakeTelegram};
 use crate::fake_google::{FakeGoogle, SPREADSHEET_ID};
 use crate::harness::TOKEN;
 use crate::support::Server;
-use redsol::sheets::table::{CLIENT_HEADERS, INCIDENT_HEADERS, PROSPECT_HEADERS, SURVEY_HEADERS};
+use redsol::sheets::table::{
+    CLIENT_HEADERS, INCIDENT_HEADERS, PAYMENT_HEADERS, PROSPECT_HEADERS, SURVEY_HEADERS,
+};
 
 const GROUP: i64 = -100_888;
 const STAFF: i64 = 4242;
@@ -26,6 +28,7 @@ async fn a_ticket_closed_in_the_sheet_is_told_rated_and_reopened() {
     google.set_tab("Incidentes", vec![INCIDENT_HEADERS.to_vec()]);
     google.set_tab("Prospectos", vec![PROSPECT_HEADERS.to_vec()]);
     google.set_tab("Encuestas", vec![SURVEY_HEADERS.to_vec()]);
+    google.set_tab("Pagos", vec![PAYMENT_HEADERS.to_vec()]);
     let telegram = FakeTelegram::start(TOKEN).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let key = google.write_service_account(dir.path());

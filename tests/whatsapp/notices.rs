@@ -57,12 +57,20 @@ async fn post(http: &reqwest::Client, server: &Server, path: &str, body: &Value)
     assert!(status.is_success(), "{path}: {status}");
 }
 
-/// The notices (templates, and texts that are notices) each recipient got.
+/// Whether a message is an outage notice: one of the notices' templates, or a notice's text.
+/// Payment reminders (which the demo clients get on the days before a due date) are not.
+pub fn is_outage_notice(r: &Recorded) -> bool {
+    let n = redsol_actors::rules::Notices::default();
+    match r.kind.as_str() {
+        "template" => [n.declared_template, n.eta_template, n.restored_template].contains(&r.body),
+        _ => r.body.starts_with("⚠️ Aviso") || r.body.starts_with("✅ Aviso"),
+    }
+}
+
+/// The outage notices each recipient got.
 fn notices_by_user(sent: &[Recorded]) -> HashMap<String, Vec<Recorded>> {
     let mut m: HashMap<String, Vec<Recorded>> = HashMap::new();
-    for r in sent.iter().filter(|r| {
-        r.kind == "template" || r.body.starts_with("⚠️ Aviso") || r.body.starts_with("✅ Aviso")
-    }) {
+    for r in sent.iter().filter(|r| is_outage_notice(r)) {
         m.entry(r.to.clone()).or_default().push(r.clone());
     }
     m

@@ -2,8 +2,8 @@
 //! chat gets a card with "Atender"; the first staff member who taps it holds the
 //! conversation (the store decides, once). While it is held, what the customer writes is
 //! relayed to that staff member's private chat and what they write goes back, and the bot says
-//! nothing itself. `/soltar`, or the staff member's silence past
-//! `handoff.idle_release_mins`, returns it to the bot. `/mis` lists what a staff member holds,
+//! nothing itself. `/soltar`, or silence on both sides for `handoff.idle_release_mins`,
+//! returns it to the bot. `/mis` lists what a staff member holds,
 //! `/cliente` shows the customer's record, `/atender H-000001` takes one without the button.
 //!
 //! Both sides keep their part in their own snapshot (the customer the handoff's id, the staff
@@ -382,9 +382,22 @@ impl Engine {
             quick_replies: Vec::new(),
             attachment: None,
         };
+        self.touch(&handoff.id).await;
         self.send_to(state, &owner.key, relayed);
         state.silent = true;
         Some(Reply::default())
+    }
+
+    /// Notes a message relayed either way: the idle release counts from the last one.
+    async fn touch(&self, handoff: &str) {
+        if let Err(e) = self
+            .store
+            .handoffs()
+            .touch_handoff(handoff, self.now())
+            .await
+        {
+            tracing::warn!(error = %e, "could not note a relayed message");
+        }
     }
 
     /// Ends a handoff from this turn (found again if the turn is replayed), counting how;

@@ -292,14 +292,7 @@ impl Engine {
             }
             _ => return None,
         };
-        if let Err(e) = self
-            .store
-            .handoffs()
-            .touch_handoff(&current.id, self.now())
-            .await
-        {
-            tracing::warn!(error = %e, "could not note a relayed message");
-        }
+        self.touch(&current.id).await;
         self.send_to(state, &current.customer, reply);
         state.silent = true;
         Some(Reply::default())
