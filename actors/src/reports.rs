@@ -171,6 +171,14 @@ pub fn search_query(t: &str) -> String {
         "todos",
         "tiene",
         "plan",
+        // Asking what a client owes: the account comes with a single result.
+        "saldo",
+        "cuanto",
+        "debe",
+        "adeudo",
+        "pago",
+        "pagos",
+        "cuenta",
     ];
     t.split(|c: char| !(c.is_alphanumeric()))
         .filter(|w| !w.is_empty() && !COMMAND.contains(&text::fold(w).as_str()))

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::default_rules;
 use common::payments::{say, text, world, World, STAFF};
 use redsol_actors::engine::ConversationState;
 use redsol_actors::model::{Channel, Client, Content, ConversationKey};
@@ -336,4 +337,49 @@ async fn staff_finance_shows_this_period_collected_against_expected_and_who_is_o
         r.contains("solo para el personal") && !r.contains("Cobranza"),
         "{r}"
     );
+}
+
+#[tokio::test]
+async fn staff_see_any_clients_account_by_its_id() {
+    let w = world();
+    let (owing, _) = owing_and_clear(&w).await;
+    let reference = default_rules().billing.reference(&owing.id);
+    let staff = ConversationKey::new(Channel::Telegram, STAFF);
+    let mut state = ConversationState::default();
+    let r = say(
+        &w,
+        &mut state,
+        &staff,
+        text(&format!("cuanto debe el cliente {}", owing.id)),
+    )
+    .await;
+    assert!(
+        r.contains(&owing.id) && r.contains(&reference),
+        "no check for staff: {r}"
+    );
+    // Without an id they are asked whom, and the answer shows the account.
+    let r = say(&w, &mut state, &staff, text("saldo de un cliente")).await;
+    assert!(r.contains("¿A quién busco?"), "{r}");
+    let r = say(&w, &mut state, &staff, text(&owing.id)).await;
+    assert!(r.contains(&reference), "{r}");
+    let r = say(&w, &mut state, &staff, text("cuanto debe el CLI-99999")).await;
+    assert!(r.contains("No encontré"), "{r}");
+    // The same question from a customer gets the account check.
+    let customer = ConversationKey::new(Channel::WhatsApp, "5214649990003");
+    let r = say(
+        &w,
+        &mut ConversationState::default(),
+        &customer,
+        text(&format!("cuanto debe el cliente {}", owing.id)),
+    )
+    .await;
+    assert!(
+        !r.contains(&reference) && !r.contains(&owing.name),
+        "nothing of the account: {r}"
+    );
+    // A staff member asking the billing question itself is asked which client, not verified.
+    let r = say(&w, &mut state, &staff, text("cuanto debo?")).await;
+    assert!(r.contains("¿De qué cliente?"), "{r}");
+    let r = say(&w, &mut state, &staff, text(&owing.id)).await;
+    assert!(r.contains(&reference) && r.contains(&owing.name), "{r}");
 }

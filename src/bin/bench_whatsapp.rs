@@ -9,6 +9,10 @@
 //! cargo build --release --bins
 //! target/release/redsol-bench-whatsapp --rate 2000 --seconds 10 --users 5000 [--receipts 1]
 //! ```
+//! With `--callgrind 1`, redsol runs under `valgrind --tool=callgrind` and the bench prints the
+//! instructions per message: those of the run less those of a run that starts and stops with
+//! no message, over the messages. A figure the noise of a shared machine does not move:
+//! `--rate 100 --seconds 100 --users 2000 --receipts 1 --callgrind 1` is the README's.
 //! The load is a conversation, not one sentence: `--users` users (default: one per message)
 //! take turns, each going through a varied script (a greeting, a price question, a coverage
 //! question, a fault report and its answers...), so most messages land on a live, multi-turn
@@ -22,7 +26,8 @@ use axum::routing::post;
 use redsol::whatsapp::signature::sign;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -110,59 +115,49 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let rate = arg(&args, "--rate", 1000).max(1);
-    let seconds = arg(&args, "--seconds", 10).max(1);
-    let per_delivery = arg(&args, "--per-delivery", 1).max(1) as usize;
-    let concurrency = arg(&args, "--concurrency", 256).max(1) as usize;
-    let receipts = arg(&args, "--receipts", 0) == 1;
-
-    // The fake Graph sink.
-    let sink = Arc::new(Sink::default());
-    let app = axum::Router::new()
-        .route("/{version}/{phone}/messages", post(graph))
-        .with_state(sink.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let graph_url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    // redsol under test, next to this binary.
-    let exe = std::env::current_exe()?;
-    let redsol = exe.with_file_name("redsol");
-    let data = std::env::temp_dir().join(format!("redsol-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&data)?;
-    let config = data.join("bench.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[whatsapp]\nsend_per_second = 1000000\nrecipient_burst = 1000\nrecipient_per_second = 1000.0\nmark_read = {receipts}\n\
-             [rules.limits]\ninbound_burst = 100000\ninbound_per_minute = 6000000\n"
-        ),
-    )?;
-    let mut child = Command::new(&redsol)
+/// Starts redsol (under callgrind, writing to `callgrind_out`, when given) in `data` with
+/// `config`; the process and the address it listens on.
+fn start_redsol(
+    redsol: &Path,
+    data: &Path,
+    config: &str,
+    graph_url: &str,
+    callgrind_out: Option<&Path>,
+) -> anyhow::Result<(Child, String)> {
+    std::fs::create_dir_all(data)?;
+    let config_file = data.join("bench.toml");
+    std::fs::write(&config_file, config)?;
+    let mut command = match callgrind_out {
+        Some(out) => {
+            let mut c = Command::new("valgrind");
+            c.arg("--tool=callgrind")
+                .arg(format!("--callgrind-out-file={}", out.display()))
+                .arg(redsol);
+            c
+        }
+        None => Command::new(redsol),
+    };
+    let mut child = command
         .args(["run", "--mode", "whatsapp"])
-        .env("REDSOL_DATA_DIR", &data)
-        .env("REDSOL_CONFIG", &config)
+        .env("REDSOL_DATA_DIR", data)
+        .env("REDSOL_CONFIG", &config_file)
         .env("MESSAGING_PORT", "0")
         .env("RUST_LOG", "warn,redsol::app=info")
         .env("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID)
         .env("WHATSAPP_ACCESS_TOKEN", TOKEN)
         .env("WHATSAPP_VERIFY_TOKEN", "bench")
         .env("WHATSAPP_APP_SECRET", SECRET)
-        .env("WHATSAPP_API_URL", &graph_url)
+        .env("WHATSAPP_API_URL", graph_url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
             anyhow::anyhow!(
-                "cannot start {}: {e} (build it with cargo build --release --bins)",
+                "cannot start {}: {e} (build it with cargo build --release --bins; --callgrind 1 needs valgrind)",
                 redsol.display()
             )
         })?;
-    let pid = child.id();
     let stderr = child
         .stderr
         .take()
@@ -181,7 +176,64 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     });
-    let addr = rx.recv_timeout(Duration::from_secs(60))?;
+    // Under callgrind the start takes some fifty times longer.
+    let addr = rx.recv_timeout(Duration::from_secs(300))?;
+    Ok((child, addr))
+}
+
+/// SIGTERM, and the exit waited for (callgrind writes its counts then).
+fn stop_gracefully(child: &mut Child) -> anyhow::Result<()> {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    child.wait()?;
+    Ok(())
+}
+
+/// The instructions (Ir) callgrind counted, from its output's `summary:` line.
+fn instructions_in(out: &Path) -> anyhow::Result<u64> {
+    let text = std::fs::read_to_string(out)?;
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no summary line in {}", out.display()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let rate = arg(&args, "--rate", 1000).max(1);
+    let seconds = arg(&args, "--seconds", 10).max(1);
+    let per_delivery = arg(&args, "--per-delivery", 1).max(1) as usize;
+    let concurrency = arg(&args, "--concurrency", 256).max(1) as usize;
+    let receipts = arg(&args, "--receipts", 0) == 1;
+    let callgrind = arg(&args, "--callgrind", 0) == 1;
+
+    // The fake Graph sink.
+    let sink = Arc::new(Sink::default());
+    let app = axum::Router::new()
+        .route("/{version}/{phone}/messages", post(graph))
+        .with_state(sink.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let graph_url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // redsol under test, next to this binary.
+    let exe = std::env::current_exe()?;
+    let redsol = exe.with_file_name("redsol");
+    let data = std::env::temp_dir().join(format!("redsol-bench-{}", std::process::id()));
+    let config = format!(
+        "[whatsapp]\nsend_per_second = 1000000\nrecipient_burst = 1000\nrecipient_per_second = 1000.0\nmark_read = {receipts}\n\
+         [rules.limits]\ninbound_burst = 100000\ninbound_per_minute = 6000000\n"
+    );
+    // Kept after the run, for `callgrind_annotate`.
+    let measure = callgrind.then(|| data.with_extension("callgrind.out"));
+    let (mut child, addr) = start_redsol(&redsol, &data, &config, &graph_url, measure.as_deref())?;
+    let pid = child.id();
     let url = format!("http://{addr}/webhook");
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -269,8 +321,26 @@ async fn main() -> anyhow::Result<()> {
     let done_at = start.elapsed();
     let rss = peak_rss_mib(pid);
     let cpu = cpu_time(pid).saturating_sub(cpu_before);
-    let _ = child.kill();
-    let _ = child.wait();
+    // Instructions: this run's, less those of a run that starts and stops with no message.
+    let instructions = match &measure {
+        Some(out) => {
+            stop_gracefully(&mut child)?;
+            let loaded = instructions_in(out)?;
+            let idle_data = data.with_extension("idle");
+            let idle_out = data.with_extension("idle.callgrind.out");
+            let (mut idle, _) =
+                start_redsol(&redsol, &idle_data, &config, &graph_url, Some(&idle_out))?;
+            stop_gracefully(&mut idle)?;
+            let idle_ir = instructions_in(&idle_out)?;
+            let _ = std::fs::remove_dir_all(&idle_data);
+            Some((loaded, idle_ir))
+        }
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
+    };
     let _ = std::fs::remove_dir_all(&data);
 
     let replies = sink.replies.lock().map(|r| r.clone()).unwrap_or_default();
@@ -325,6 +395,18 @@ async fn main() -> anyhow::Result<()> {
         cpu.as_secs_f64(),
         cpu.as_secs_f64() * 1e3 / expected.max(1) as f64
     );
+    if let Some((loaded, idle)) = instructions {
+        println!(
+            "instructions:       {:.0} per message ({loaded} in the run, {idle} starting and stopping with no message; callgrind)",
+            loaded.saturating_sub(idle) as f64 / expected.max(1) as f64
+        );
+        if let Some(out) = &measure {
+            println!(
+                "callgrind output:   {} (callgrind_annotate it)",
+                out.display()
+            );
+        }
+    }
     println!("(waited {:.2} s in all)", done_at.as_secs_f64());
     Ok(())
 }

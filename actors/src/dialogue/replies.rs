@@ -51,6 +51,7 @@ impl Engine {
                     crate::flows::billing::BillingStep::AskId { .. } => "billing_ask_id",
                     crate::flows::billing::BillingStep::AskDigits { .. } => "billing_ask_digits",
                     crate::flows::billing::BillingStep::Receipt { .. } => "billing_ask_receipt",
+                    crate::flows::billing::BillingStep::StaffId => "billing_staff_ask_id",
                 },
                 &[],
             )),

@@ -126,13 +126,25 @@ impl Engine {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        self.with_menu(self.say(
+        let mut r = self.say(
             "search_results",
             &[
                 ("count", found.len().to_string()),
                 ("query", query),
                 ("list", list),
             ],
-        ))
+        );
+        // One client found: their account too (staff see anyone's).
+        if let [client] = found.as_slice() {
+            match self.store.payments().payments_of(&client.id).await {
+                Ok(payments) if !payments.is_empty() => {
+                    let account = self.account(client, &payments, "");
+                    r.text = self.rules.finish(format!("{}\n\n{}", r.text, account.text));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read a client's payments"),
+            }
+        }
+        self.with_menu(r)
     }
 }

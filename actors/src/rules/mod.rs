@@ -269,6 +269,8 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "billing_waiting",
     "billing_next_due",
     "billing_ask_id",
+    "billing_staff_ask_id",
+    "billing_staff_unknown",
     "billing_ask_digits",
     "billing_wrong",
     "billing_locked",

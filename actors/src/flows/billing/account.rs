@@ -29,7 +29,7 @@ pub(super) fn plus_days(iso: &str, days: u32) -> String {
 
 impl Engine {
     /// A client's account: what is owed and where to pay, or the next due date.
-    pub(super) fn account(&self, client: &Client, payments: &[Payment], folded: &str) -> Reply {
+    pub(crate) fn account(&self, client: &Client, payments: &[Payment], folded: &str) -> Reply {
         let billing = &self.rules.billing;
         let reference = billing.reference(&client.id);
         let owed: Vec<&Payment> = payments.iter().filter(|p| p.status.owed()).collect();

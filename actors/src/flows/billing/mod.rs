@@ -5,9 +5,11 @@
 //! a client's phone is that client; on Telegram, the phone they shared (their own contact)
 //! must match; otherwise the bot asks for the client id and the last 4 digits of the phone on
 //! file, and three wrong tries lock the lookup for an hour (a `billing_lockout` log line).
-//! Every amount comes from the store, never from a language model.
+//! Staff see any client's account by its id. Every amount comes from the store, never from a
+//! language model.
 //!
-//! Metrics: `redsol_billing_queries_total{channel,outcome}` (`answered`, `verify`, `locked`);
+//! Metrics: `redsol_billing_queries_total{channel,outcome}` (`answered`, `verify`, `locked`,
+//! `staff`);
 //! `redsol_payment_reports_total{outcome}` (`reported`, `confirmed`, `rejected`).
 
 mod account;
@@ -39,6 +41,17 @@ pub enum BillingStep {
     },
     /// Asked for the receipt (a photo or a document).
     Receipt { client_id: String },
+    /// A staff member asked which client's account to show.
+    StaffId,
+}
+
+/// The client whose id has these digits (`CLI-0042`: "42", "0042").
+fn client_by_digits<'a>(clients: &'a [Client], digits: &str) -> Option<&'a Client> {
+    let digits = digits.trim_start_matches('0');
+    clients.iter().find(|c| {
+        let id: String = c.id.chars().filter(char::is_ascii_digit).collect();
+        !digits.is_empty() && id.trim_start_matches('0') == digits
+    })
 }
 
 fn count(channel: Channel, outcome: &'static str) {
@@ -99,6 +112,9 @@ impl Engine {
         t: &str,
     ) -> Reply {
         let receipt = says_paid(&text::fold(t));
+        if self.rules.is_staff(key) {
+            return self.staff_lookup(state, key, t).await;
+        }
         if state.billing_locked_until > self.now() {
             count(key.channel, "locked");
             return self.with_menu(self.say("billing_locked", &[]));
@@ -111,6 +127,42 @@ impl Engine {
                 self.say("billing_ask_id", &[])
             }
         }
+    }
+
+    /// Staff see any client's account, by the client id in their message; asked for it when
+    /// there is none.
+    async fn staff_lookup(
+        &self,
+        state: &mut ConversationState,
+        key: &ConversationKey,
+        t: &str,
+    ) -> Reply {
+        let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            state.dialogue = Dialogue::Billing(BillingStep::StaffId);
+            return self.say("billing_staff_ask_id", &[]);
+        }
+        let clients = match self.store.clients().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the clients");
+                return self.say("store_error", &[]);
+            }
+        };
+        let Some(client) = client_by_digits(&clients, &digits).cloned() else {
+            return self.say("billing_staff_unknown", &[("id", digits)]);
+        };
+        let payments = match self.store.payments().payments_of(&client.id).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read a client's payments");
+                return self.say("store_error", &[]);
+            }
+        };
+        count(key.channel, "staff");
+        let mut reply = self.account(&client, &payments, &text::fold(t));
+        reply.text = format!("{} ({})\n{}", client.name, client.id, reply.text);
+        reply
     }
 
     /// The answer for a known client: the receipt asked for, or the account.
@@ -156,20 +208,17 @@ impl Engine {
             }
         };
         match step {
+            BillingStep::StaffId => {
+                state.dialogue = Dialogue::Idle;
+                self.staff_lookup(state, key, t).await
+            }
             BillingStep::AskId { tries, receipt } => {
                 let digits: String = t.chars().filter(char::is_ascii_digit).collect();
                 if digits.is_empty() {
                     state.dialogue = Dialogue::Billing(BillingStep::AskId { tries, receipt });
                     return self.say("billing_ask_id", &[]);
                 }
-                let found = (!digits.is_empty())
-                    .then(|| {
-                        clients.iter().find(|c| {
-                            let id: String = c.id.chars().filter(char::is_ascii_digit).collect();
-                            id.trim_start_matches('0') == digits.trim_start_matches('0')
-                        })
-                    })
-                    .flatten();
+                let found = client_by_digits(&clients, &digits);
                 // Whether the id exists is not told: the digits are asked either way.
                 let client_id = found.map(|c| c.id.clone()).unwrap_or_default();
                 state.dialogue = Dialogue::Billing(BillingStep::AskDigits {
