@@ -142,9 +142,13 @@ impl Ledger {
 
 /// Marks a durable reply as handed to the platform, before its first request (see
 /// `Store::outbox_attempted`). A failure is logged and the reply is sent anyway.
-pub async fn mark_attempted(store: &dyn redsol_actors::store::Store, id: &str, conversation: &str) {
+pub async fn mark_attempted(
+    store: &dyn redsol_actors::store::Store,
+    id: &str,
+    conversation: redsol_actors::model::Opaque<'_>,
+) {
     if let Err(e) = store.outbox_attempted(id).await {
-        tracing::warn!(conversation, error = %e, "could not mark a reply as attempted; sending it anyway");
+        tracing::warn!(conversation = %conversation, error = %e, "could not mark a reply as attempted; sending it anyway");
     }
 }
 

@@ -308,7 +308,7 @@ impl<P: Platform> ReplySink for ChannelSender<P> {
             );
             return;
         }
-        let conversation = out.key.opaque_id();
+        let key = out.key.clone();
         let send = SenderMsg::Send {
             out: Box::new(out),
             resent: false,
@@ -316,7 +316,7 @@ impl<P: Platform> ReplySink for ChannelSender<P> {
         if !self.cast(send) {
             tracing::warn!(
                 sender = channel,
-                conversation = %conversation,
+                conversation = %key.opaque(),
                 "the sender is down; reply not queued (a durable one is offered again by the outbox sweep)"
             );
         }

@@ -5,7 +5,7 @@ use super::scheduler::{JobOutcome, Reporter};
 use super::{count_receipt, count_sent, Pacing, Platform, Verdict};
 use crate::outbox::Ledger;
 use crate::pacing::TokenBucket;
-use redsol_actors::model::Outbound;
+use redsol_actors::model::{Opaque, Outbound};
 use redsol_actors::store::Store;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -99,7 +99,7 @@ async fn send_with_retries<P: Platform>(
     to: &str,
     part: &P::Part,
     edit: Option<&str>,
-    conversation: &str,
+    conversation: Opaque<'_>,
 ) -> Result<(), Failure<P::Error>> {
     let retries = &shared.pacing.retries;
     let (mut transient, mut limited) = (0u32, 0u32);
@@ -152,7 +152,7 @@ async fn send_with_retries<P: Platform>(
         };
         tracing::info!(
             channel = P::CHANNEL.as_str(),
-            conversation,
+            conversation = %conversation,
             kind = P::kind(part),
             error = %error,
             retry_in_ms = delay.as_millis() as u64,
@@ -165,17 +165,17 @@ async fn send_with_retries<P: Platform>(
 
 /// Marks an outbox entry sent (or closed), with one retry: a failure only means it may be
 /// sent again after a restart.
-pub(crate) async fn close_outbox(store: &dyn Store, id: &str, conversation: &str) {
+pub(crate) async fn close_outbox(store: &dyn Store, id: &str, conversation: Opaque<'_>) {
     for attempt in 0..2 {
         match store.outbox_sent(id).await {
             Ok(()) => return,
             Err(e) if attempt == 0 => {
-                tracing::warn!(error = %e, conversation, "could not mark an outbox reply sent; trying again");
+                tracing::warn!(error = %e, conversation = %conversation, "could not mark an outbox reply sent; trying again");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(e) => tracing::error!(
                 error = %e,
-                conversation,
+                conversation = %conversation,
                 "could not mark an outbox reply sent; it may be sent again after a restart"
             ),
         }
@@ -193,17 +193,18 @@ pub(crate) async fn send_reply<P: Platform>(
     resent: bool,
 ) {
     let channel = P::CHANNEL;
-    let conversation = out.key.opaque_id();
+    let key = out.key.clone();
+    let conversation = key.opaque();
     let parts = P::render(&to, &out);
     let total = parts.len();
     let mut outcome = JobOutcome::Sent;
     if let Some(id) = &out.outbox_id {
-        crate::outbox::mark_attempted(shared.store.as_ref(), id, &conversation).await;
+        crate::outbox::mark_attempted(shared.store.as_ref(), id, conversation).await;
     }
     // Only a one-part reply replaces a message; a longer one goes as new messages.
     let edit = out.edit.as_deref().filter(|_| total == 1);
     for (i, part) in parts.iter().enumerate().skip(skip) {
-        match send_with_retries(&shared, &mut bucket, &to, part, edit, &conversation).await {
+        match send_with_retries(&shared, &mut bucket, &to, part, edit, conversation).await {
             Ok(()) => {
                 count_sent(channel, "ok");
                 reporter.accepted(i + 1);
@@ -235,7 +236,7 @@ pub(crate) async fn send_reply<P: Platform>(
                     "the platform refused a message for good; not retried"
                 );
                 if let (true, Some(id)) = (closed, &out.outbox_id) {
-                    close_outbox(shared.store.as_ref(), id, &conversation).await;
+                    close_outbox(shared.store.as_ref(), id, conversation).await;
                 }
                 outcome = if closed {
                     JobOutcome::Closed
@@ -267,7 +268,7 @@ pub(crate) async fn send_reply<P: Platform>(
                 .record(out.accepted_at.elapsed().as_secs_f64());
         }
         if let Some(id) = &out.outbox_id {
-            close_outbox(shared.store.as_ref(), id, &conversation).await;
+            close_outbox(shared.store.as_ref(), id, conversation).await;
         }
     }
     reporter.finish(outcome, bucket);

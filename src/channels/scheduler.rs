@@ -279,7 +279,8 @@ impl<P: Platform> SchedulerState<P> {
             self.finish_one();
             return;
         }
-        let conversation = out.key.opaque_id();
+        let key = out.key.clone();
+        let conversation = key.opaque();
         let Some(to) = P::address(&out) else {
             count_sent(channel, "rejected");
             tracing::error!(
@@ -288,7 +289,7 @@ impl<P: Platform> SchedulerState<P> {
                 "a reply with no valid recipient; dropped"
             );
             if let Some(id) = out.outbox_id {
-                jobs::close_outbox(self.shared.store.as_ref(), &id, &conversation).await;
+                jobs::close_outbox(self.shared.store.as_ref(), &id, conversation).await;
                 self.shared
                     .ledger(|l| l.finished(id, Finish::Done, 0, Instant::now()));
             }

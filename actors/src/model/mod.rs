@@ -76,6 +76,13 @@ impl ConversationKey {
         format!("{}:{}", self.channel, self.user)
     }
 
+    /// [`Self::opaque_id`], computed only when written: a log line that is off costs nothing
+    /// (an HMAC is some 15,000 instructions, and a reply's path names its conversation in
+    /// several places).
+    pub fn opaque(&self) -> Opaque<'_> {
+        Opaque(self)
+    }
+
     /// An opaque id for logs and traces: an HMAC of the key under [`set_opaque_id_key`]'s
     /// secret, never the phone number or user id itself, and not reversible by trying every
     /// phone number without the secret.
@@ -92,5 +99,15 @@ impl ConversationKey {
         let tag = mac.finalize().into_bytes();
         let id = tag[..8].iter().fold(0u64, |n, b| n << 8 | u64::from(*b));
         format!("c{id:016x}")
+    }
+}
+
+/// A conversation's opaque id, as [`ConversationKey::opaque`] gives it: written on demand.
+#[derive(Clone, Copy, Debug)]
+pub struct Opaque<'a>(&'a ConversationKey);
+
+impl std::fmt::Display for Opaque<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.opaque_id())
     }
 }

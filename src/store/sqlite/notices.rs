@@ -61,9 +61,7 @@ fn contacts(conn: &Connection) -> StoreResult<Vec<Contact>> {
 }
 
 fn queue(conn: &mut Connection, notices: &[Notice]) -> StoreResult<usize> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let mut new = 0;
     for n in notices {
         let reply = serde_json::to_string(&n.reply)
@@ -96,9 +94,7 @@ fn queue(conn: &mut Connection, notices: &[Notice]) -> StoreResult<usize> {
 }
 
 fn release(conn: &mut Connection, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let waiting = {
         let mut stmt = tx
             .prepare_cached(
@@ -156,9 +152,7 @@ fn release(conn: &mut Connection, limit: usize) -> StoreResult<Vec<OutboxEntry>>
 }
 
 fn requeue(conn: &mut Connection) -> StoreResult<u64> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let unsent = format!(
         "SELECT id FROM outbox WHERE id LIKE '{NOTICE_PREFIX}%' \
          AND sent_at IS NULL AND attempted_at IS NULL"
@@ -176,9 +170,7 @@ fn requeue(conn: &mut Connection) -> StoreResult<u64> {
 }
 
 fn close_attempted(conn: &mut Connection) -> StoreResult<Vec<(Channel, u64)>> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let filter =
         format!("id LIKE '{NOTICE_PREFIX}%' AND sent_at IS NULL AND attempted_at IS NOT NULL");
     let counts = {

@@ -61,7 +61,7 @@ fn seen(p: &Payment) -> String {
 
 /// Queues a payment's new state for its row in the sheet. The id is unique for as long as
 /// the change waits (the outbox's next sequence number is in it).
-pub(super) fn queue_change(tx: &rusqlite::Transaction<'_>, p: &Payment) -> StoreResult<()> {
+pub(super) fn queue_change(tx: &Connection, p: &Payment) -> StoreResult<()> {
     let next: i64 = tx
         .query_row(
             "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sheet_outbox'), 0) + 1",
@@ -79,7 +79,7 @@ pub(super) fn queue_change(tx: &rusqlite::Transaction<'_>, p: &Payment) -> Store
 
 /// The payments whose change still waits for the sheet: their rows there are older than
 /// redsol's, so they are not imported until it is written.
-fn waiting(tx: &rusqlite::Transaction<'_>) -> StoreResult<HashSet<String>> {
+fn waiting(tx: &Connection) -> StoreResult<HashSet<String>> {
     let mut stmt = tx
         .prepare_cached("SELECT record FROM sheet_outbox WHERE tab = ?1")
         .map_err(db_err)?;
@@ -96,9 +96,7 @@ fn waiting(tx: &rusqlite::Transaction<'_>) -> StoreResult<HashSet<String>> {
 }
 
 fn import(conn: &mut Connection, rows: &[Payment]) -> StoreResult<Imported> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let waiting = waiting(&tx)?;
     let in_sheet: HashSet<&str> = rows.iter().map(|p| p.id.as_str()).collect();
     let mut done = Imported::default();

@@ -58,9 +58,7 @@ fn report(
     reporter: &ConversationKey,
     queue: bool,
 ) -> StoreResult<(Option<Payment>, bool)> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     if let Some(p) = select(
         &tx,
         "client_id = ?1 AND receipt = ?2",
@@ -91,7 +89,7 @@ fn report(
 }
 
 /// Queues a changed payment for the sheet when `queue`; whether it was.
-fn changed(tx: &rusqlite::Transaction<'_>, p: Option<&Payment>, queue: bool) -> StoreResult<bool> {
+fn changed(tx: &Connection, p: Option<&Payment>, queue: bool) -> StoreResult<bool> {
     match p {
         Some(p) if queue => queue_change(tx, p).map(|()| true),
         _ => Ok(false),
@@ -105,9 +103,7 @@ fn settle(
     on: &str,
     queue: bool,
 ) -> StoreResult<(Option<Payment>, bool)> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let Some(p) = select(&tx, "id = ?1 AND status = 'Por confirmar'", params![id])?.pop() else {
         return Ok((None, false));
     };
@@ -136,9 +132,7 @@ fn settle(
 }
 
 fn seed(conn: &mut Connection, make: impl FnOnce() -> Vec<Payment>) -> StoreResult<usize> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let count: i64 = tx
         .query_row("SELECT COUNT(*) FROM payments", [], |row| row.get(0))
         .map_err(db_err)?;

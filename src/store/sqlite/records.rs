@@ -137,9 +137,7 @@ pub(super) fn save_prospect(
     queue: bool,
 ) -> StoreResult<(Prospect, bool)> {
     let created_at = now_utc();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     if let Some(found) = data
         .source
         .as_deref()
@@ -194,9 +192,7 @@ pub(super) fn create_incident(
     queue: bool,
 ) -> StoreResult<(Incident, bool)> {
     let created_at = now_utc();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     if let Some(source) = data.source.as_deref() {
         let found = tx
             .query_row(
@@ -256,7 +252,7 @@ pub(super) fn create_incident(
 
 /// Queues a record for its sheet tab, in the transaction that saves it.
 pub(super) fn queue_sheet_row(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     id: &str,
     tab: &str,
     record: &impl serde::Serialize,

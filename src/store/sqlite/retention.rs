@@ -35,9 +35,7 @@ fn cutoff(now: u64, days: u32) -> String {
 
 /// Deletes what is older than the retention at `now`, in one transaction, then frees pages.
 pub(super) fn prune(conn: &mut Connection, now: u64, r: Retention) -> StoreResult<Pruned> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let delete = |sql: &str, days: u32| -> StoreResult<usize> {
         tx.execute(sql, params![cutoff(now, days)]).map_err(db_err)
     };
@@ -86,7 +84,7 @@ impl SqliteStore {
     /// [`prune`]s at `now` and publishes `redsol_store_rows{table}`; what was deleted.
     pub async fn prune_at(&self, now: u64, retention: Retention) -> StoreResult<Pruned> {
         let (pruned, counts) = self
-            .run("prune", move |conn| {
+            .run_alone("prune", move |conn| {
                 let pruned = prune(conn, now, retention)?;
                 Ok((pruned, row_counts(conn)?))
             })

@@ -100,10 +100,7 @@ pub(super) fn journal_pending(conn: &mut Connection) -> StoreResult<Vec<JournalE
 /// Commits a turn; returns how many replies were newly queued in the outbox.
 /// Queues replies in the outbox (a reply already there, by id, is left alone); the ids of those
 /// that were new.
-pub(super) fn insert_replies(
-    tx: &rusqlite::Transaction<'_>,
-    replies: &[OutboxEntry],
-) -> StoreResult<Vec<String>> {
+pub(super) fn insert_replies(tx: &Connection, replies: &[OutboxEntry]) -> StoreResult<Vec<String>> {
     let mut queued = Vec::new();
     for reply in replies {
         let json = serde_json::to_string(&reply.reply)
@@ -148,18 +145,14 @@ pub(super) fn queue_replies(
     conn: &mut Connection,
     replies: &[OutboxEntry],
 ) -> StoreResult<Vec<String>> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let queued = insert_replies(&tx, replies)?;
     tx.commit().map_err(db_err)?;
     Ok(queued)
 }
 
 pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<usize> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.savepoint().map_err(db_err)?;
     let channel = commit.key.channel.as_str();
     tx.prepare_cached(
         "INSERT INTO snapshots (channel, user, state, updated_at) VALUES (?1, ?2, ?3, ?4) \
