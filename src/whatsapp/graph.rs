@@ -672,12 +672,7 @@ impl GraphClient {
             .send()
             .await
             .map_err(transport_error)?;
-        let status = response.status();
-        let wait = retry_after(response.headers());
-        let body = response.bytes().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(self.scrub(classify(status.as_u16(), wait, &body)));
-        }
+        let body = self.body_of(response).await?;
         let node: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let field = |name: &str| node[name].as_str().unwrap_or("?").to_string();
         Ok(format!(
@@ -713,6 +708,17 @@ impl GraphClient {
         }
         let body = response.bytes().await.unwrap_or_default();
         Err(self.scrub(classify(status.as_u16(), wait, &body)))
+    }
+
+    /// The body of a successful answer, or Graph's error classified (the token scrubbed).
+    async fn body_of(&self, response: reqwest::Response) -> Result<Vec<u8>, GraphError> {
+        let status = response.status();
+        let wait = retry_after(response.headers());
+        let body = response.bytes().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(self.scrub(classify(status.as_u16(), wait, &body)));
+        }
+        Ok(body.to_vec())
     }
 
     /// Removes the token from an error Graph may have echoed it in.

@@ -186,6 +186,17 @@ pub fn http_get(addr: &str, path: &str) -> String {
     body
 }
 
+/// The value of a counter's series in Prometheus text; 0 when it was never incremented (the
+/// exporter shows no series until then).
+#[allow(dead_code)]
+pub fn counter(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// The value of one series in Prometheus text.
 pub fn metric(text: &str, series: &str) -> f64 {
     text.lines()

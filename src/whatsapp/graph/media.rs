@@ -4,8 +4,8 @@
 //! its caption.
 
 use super::{
-    classify, render_text, retry_after, transport_error, units, GraphClient, GraphError,
-    GraphMessage, MAX_INTERACTIVE_BODY,
+    render_text, transport_error, units, GraphClient, GraphError, GraphMessage,
+    MAX_INTERACTIVE_BODY,
 };
 use crate::channels::media::Fetched;
 use redsol_actors::model::{Attachment, AttachmentKind, Reply};
@@ -101,12 +101,7 @@ impl GraphClient {
             .send()
             .await
             .map_err(transport_error)?;
-        let status = response.status();
-        let wait = retry_after(response.headers());
-        let body = response.bytes().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(self.scrub(classify(status.as_u16(), wait, &body)));
-        }
+        let body = self.body_of(response).await?;
         serde_json::from_slice::<Uploaded>(&body)
             .map(|u| u.id)
             .map_err(|_| GraphError::Connection {
