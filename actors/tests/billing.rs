@@ -64,7 +64,13 @@ async fn a_whatsapp_client_sees_their_own_balance_reference_and_where_to_pay() {
         .map(|p| p.amount)
         .sum();
     let reference = w.engine.rules().billing.reference(&owing.id);
-    assert!(r.contains(&format!("${total}")), "{r}");
+    assert!(
+        r.contains(&format!(
+            "${}",
+            redsol_actors::reports::money(u64::from(total))
+        )),
+        "{r}"
+    );
     assert!(
         r.contains(&reference) && r.contains("CLABE") && r.contains("suspensión"),
         "{r}"

@@ -1,6 +1,7 @@
 //! A client's account as the customer reads it: what is owed and where to pay, or the next
 //! due date; dates as Mexicans write them.
 
+use super::money;
 use crate::engine::Engine;
 use crate::model::{Client, Reply};
 use crate::store::payments::{Payment, PaymentStatus};
@@ -45,7 +46,7 @@ impl Engine {
                 return self.say(
                     "billing_next_due",
                     &[
-                        ("amount", p.amount.to_string()),
+                        ("amount", money(p.amount)),
                         ("period", p.period.clone()),
                         ("due", date(&p.due)),
                     ],
@@ -77,7 +78,7 @@ impl Engine {
                 format!(
                     "• {}: ${} vence el {}{status}",
                     p.period,
-                    p.amount,
+                    money(p.amount),
                     date(&p.due)
                 )
             })
@@ -87,7 +88,7 @@ impl Engine {
             "billing_balance",
             &[
                 ("name", name),
-                ("total", total.to_string()),
+                ("total", money(total)),
                 ("periods", periods),
             ],
         );

@@ -54,6 +54,11 @@ fn client_by_digits<'a>(clients: &'a [Client], digits: &str) -> Option<&'a Clien
     })
 }
 
+/// An amount as customers read it: 1350 → "1,350".
+fn money(amount: u32) -> String {
+    crate::reports::money(u64::from(amount))
+}
+
 fn count(channel: Channel, outcome: &'static str) {
     metrics::counter!("redsol_billing_queries_total", "channel" => channel.as_str(), "outcome" => outcome)
         .increment(1);

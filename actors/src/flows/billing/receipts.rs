@@ -40,7 +40,7 @@ impl Engine {
                     ("name", name),
                     ("client", client_id.clone()),
                     ("period", p.period.clone()),
-                    ("amount", p.amount.to_string()),
+                    ("amount", super::money(p.amount)),
                 ];
                 let alert = self.say("billing_staff_alert", &values);
                 for target in self.staff_targets() {
@@ -134,7 +134,7 @@ fn payment_values(p: &Payment, reason: String) -> [(&'static str, String); 5] {
     [
         ("id", p.id.clone()),
         ("period", p.period.clone()),
-        ("amount", p.amount.to_string()),
+        ("amount", super::money(p.amount)),
         ("reason", reason),
         ("status", p.status.as_str().to_string()),
     ]

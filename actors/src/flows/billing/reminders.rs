@@ -60,7 +60,7 @@ impl Engine {
             let values = [
                 ("name", name.clone()),
                 ("period", p.period.clone()),
-                ("amount", p.amount.to_string()),
+                ("amount", super::money(p.amount)),
                 ("due", date(&p.due)),
                 // A row staff left without one has the reference rule's.
                 ("reference", {
@@ -82,7 +82,7 @@ impl Engine {
             let template = (!billing.reminder_template.trim().is_empty()).then(|| Template {
                 name: billing.reminder_template.trim().to_string(),
                 language: self.rules.notices.template_language.trim().to_string(),
-                params: vec![name, p.period.clone(), p.amount.to_string(), date(&p.due)],
+                params: vec![name, p.period.clone(), super::money(p.amount), date(&p.due)],
             });
             let id = |key: &ConversationKey| {
                 format!(
