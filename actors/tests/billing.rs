@@ -7,23 +7,17 @@
 mod common;
 
 use common::default_rules;
-use common::payments::{say, text, world, World, STAFF};
+use common::payments::{payments_of, say, sent_to, staff_says, text, world, World, STAFF};
 use redsol_actors::engine::ConversationState;
 use redsol_actors::model::{Channel, Client, Content, ConversationKey};
 use redsol_actors::store::payments::PaymentStatus;
-use redsol_actors::store::Store;
 
 /// A client who owes an overdue period, and one who owes nothing.
 async fn owing_and_clear(w: &World) -> (Client, Client) {
     let mut owing = None;
     let mut clear = None;
     for c in &w.clients {
-        let p = w
-            .store
-            .payments()
-            .payments_of(&c.id)
-            .await
-            .expect("payments");
+        let p = payments_of(&w, &c.id).await;
         if p.is_empty() {
             continue;
         }
@@ -52,12 +46,7 @@ async fn a_whatsapp_client_sees_their_own_balance_reference_and_where_to_pay() {
     let key = ConversationKey::new(Channel::WhatsApp, format!("521{}", owing.phone));
     let mut state = ConversationState::default();
     let r = say(&w, &mut state, &key, text("cuanto debo?")).await;
-    let payments = w
-        .store
-        .payments()
-        .payments_of(&owing.id)
-        .await
-        .expect("payments");
+    let payments = payments_of(&w, &owing.id).await;
     let total: u32 = payments
         .iter()
         .filter(|p| p.status.owed())
@@ -170,28 +159,15 @@ async fn a_receipt_becomes_a_report_for_staff_and_the_customer_is_told_their_ans
         r.contains("Por confirmar") || r.contains("por confirmar"),
         "{r}"
     );
-    let reported = w
-        .store
-        .payments()
-        .payments_of(&owing.id)
-        .await
-        .expect("payments");
+    let reported = payments_of(&w, &owing.id).await;
     let report = reported
         .iter()
         .find(|p| p.status == PaymentStatus::PorConfirmar)
         .expect("a payment report");
     assert_eq!(report.receipt.as_deref(), Some("wamid-media-123"));
     // Staff are alerted with the command to answer.
-    let alert = state
-        .outgoing
-        .iter()
-        .find(|a| a.key == ConversationKey::new(Channel::Telegram, STAFF))
-        .expect("staff alerted");
-    assert!(
-        alert.reply.text.contains(&format!("/pago {}", report.id)),
-        "{}",
-        alert.reply.text
-    );
+    let alert = sent_to(&state, &ConversationKey::new(Channel::Telegram, STAFF));
+    assert!(alert.contains(&format!("/pago {}", report.id)), "{alert}");
 
     // A customer who is not staff cannot settle it.
     let r = say(
@@ -203,44 +179,16 @@ async fn a_receipt_becomes_a_report_for_staff_and_the_customer_is_told_their_ans
     .await;
     assert!(r.contains("solo para el personal"), "{r}");
 
-    let staff = ConversationKey::new(Channel::Telegram, STAFF);
-    let mut staff_state = ConversationState::default();
-    let r = say(
-        &w,
-        &mut staff_state,
-        &staff,
-        text(&format!("/pago {} ok", report.id)),
-    )
-    .await;
+    let (r, staff_turn) = staff_says(&w, &format!("/pago {} ok", report.id)).await;
     assert!(r.contains("Pagado"), "{r}");
-    let told = staff_state
-        .outgoing
-        .iter()
-        .find(|a| a.key == key)
-        .expect("the customer is told");
-    assert!(
-        told.reply.text.contains("Confirmamos tu pago"),
-        "{}",
-        told.reply.text
-    );
-    let after = w
-        .store
-        .payments()
-        .payments_of(&owing.id)
-        .await
-        .expect("payments");
+    let told = sent_to(&staff_turn, &key);
+    assert!(told.contains("Confirmamos tu pago"), "{told}");
+    let after = payments_of(&w, &owing.id).await;
     assert!(after
         .iter()
         .any(|p| p.id == report.id && p.status == PaymentStatus::Pagado));
     // Settled once: again, it is unknown.
-    let mut staff_state = ConversationState::default();
-    let r = say(
-        &w,
-        &mut staff_state,
-        &staff,
-        text(&format!("/pago {} ok", report.id)),
-    )
-    .await;
+    let (r, _) = staff_says(&w, &format!("/pago {} ok", report.id)).await;
     assert!(r.contains("No encontré"), "{r}");
 
     // A rejected receipt: the period is owed again and the customer told why.
@@ -252,56 +200,26 @@ async fn a_receipt_becomes_a_report_for_staff_and_the_customer_is_told_their_ans
         caption: None,
     };
     say(&w, &mut state, &key, media).await;
-    let second = w
-        .store
-        .payments()
-        .payments_of(&owing.id)
+    let second = payments_of(&w, &owing.id)
         .await
-        .expect("payments")
         .into_iter()
         .find(|p| p.receipt.as_deref() == Some("wamid-media-456"))
         .expect("a second report");
-    let mut staff_state = ConversationState::default();
-    say(
+    let (_, staff_turn) = staff_says(
         &w,
-        &mut staff_state,
-        &staff,
-        text(&format!(
-            "/pago {} rechazar no aparece el deposito",
-            second.id
-        )),
+        &format!("/pago {} rechazar no aparece el deposito", second.id),
     )
     .await;
-    let told = staff_state
-        .outgoing
-        .iter()
-        .find(|a| a.key == key)
-        .expect("told");
-    assert!(
-        told.reply.text.contains("no aparece el deposito"),
-        "{}",
-        told.reply.text
-    );
-    let back = w
-        .store
-        .payments()
-        .payments_of(&owing.id)
-        .await
-        .expect("payments");
+    let told = sent_to(&staff_turn, &key);
+    assert!(told.contains("no aparece el deposito"), "{told}");
+    let back = payments_of(&w, &owing.id).await;
     assert!(back.iter().any(|p| p.id == second.id && p.status.owed()));
 }
 
 #[tokio::test]
 async fn staff_finance_shows_this_period_collected_against_expected_and_who_is_overdue() {
     let w = world();
-    let staff = ConversationKey::new(Channel::Telegram, STAFF);
-    let r = say(
-        &w,
-        &mut ConversationState::default(),
-        &staff,
-        text("reporte de finanzas"),
-    )
-    .await;
+    let (r, _) = staff_says(&w, "reporte de finanzas").await;
     assert!(
         r.contains("Cobranza 2026-12") && r.contains("Vencidos:"),
         "{r}"
@@ -309,12 +227,7 @@ async fn staff_finance_shows_this_period_collected_against_expected_and_who_is_o
     // The biggest debt is listed, with its periods.
     let mut debts: Vec<(u32, String)> = Vec::new();
     for c in &w.clients {
-        let p = w
-            .store
-            .payments()
-            .payments_of(&c.id)
-            .await
-            .expect("payments");
+        let p = payments_of(&w, &c.id).await;
         let owed: u32 = p
             .iter()
             .filter(|p| p.status == PaymentStatus::Vencido)
@@ -351,14 +264,7 @@ async fn staff_see_any_clients_account_by_its_id() {
     let (owing, _) = owing_and_clear(&w).await;
     let reference = default_rules().billing.reference(&owing.id);
     let staff = ConversationKey::new(Channel::Telegram, STAFF);
-    let mut state = ConversationState::default();
-    let r = say(
-        &w,
-        &mut state,
-        &staff,
-        text(&format!("cuanto debe el cliente {}", owing.id)),
-    )
-    .await;
+    let (r, mut state) = staff_says(&w, &format!("cuanto debe el cliente {}", owing.id)).await;
     assert!(
         r.contains(&owing.id) && r.contains(&reference),
         "no check for staff: {r}"

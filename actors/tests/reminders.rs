@@ -6,12 +6,11 @@
 
 mod common;
 
-use common::payments::{say, text, world, World, STAFF};
+use common::payments::{payments_of, say, text, world, World, STAFF};
 use redsol_actors::campaign;
 use redsol_actors::engine::ConversationState;
 use redsol_actors::model::{Channel, Client, ConversationKey, Outbound, ReplySink};
 use redsol_actors::store::payments::PaymentStatus;
-use redsol_actors::store::Store;
 use redsol_actors::supervisor::Sinks;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -48,12 +47,7 @@ fn wa(c: &Client) -> ConversationKey {
 async fn pending_on(w: &World, due: &str) -> HashSet<String> {
     let mut out = HashSet::new();
     for c in &w.clients {
-        let p = w
-            .store
-            .payments()
-            .payments_of(&c.id)
-            .await
-            .expect("payments");
+        let p = payments_of(&w, &c.id).await;
         if p.iter()
             .any(|p| p.status == PaymentStatus::Pendiente && p.due == due)
         {
@@ -136,12 +130,8 @@ async fn exactly_the_pending_clients_are_reminded_once_before_and_on_the_due_dat
         caption: None,
     };
     say(&w, &mut state, &wa(pays), media).await;
-    let report = w
-        .store
-        .payments()
-        .payments_of(&pays.id)
+    let report = payments_of(&w, &pays.id)
         .await
-        .expect("payments")
         .into_iter()
         .find(|p| p.status == PaymentStatus::PorConfirmar)
         .expect("reported");

@@ -25,11 +25,13 @@ use axum::extract::State;
 use axum::routing::post;
 use redsol::whatsapp::signature::sign;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "bench_whatsapp/process.rs"]
+mod process;
+
+use process::{cpu_time, instructions_in, peak_rss_mib, start_redsol, stop_gracefully};
 
 const SECRET: &str = "bench-secret";
 const TOKEN: &str = "bench-token";
@@ -84,127 +86,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
-}
-
-/// The CPU time (user + system) a process has used so far.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 a second).
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<u64>().ok()))
-        .sum();
-    Duration::from_millis(ticks * 10)
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
-}
-
-/// Starts redsol (under callgrind, writing to `callgrind_out`, when given) in `data` with
-/// `config`; the process and the address it listens on.
-fn start_redsol(
-    redsol: &Path,
-    data: &Path,
-    config: &str,
-    graph_url: &str,
-    callgrind_out: Option<&Path>,
-) -> anyhow::Result<(Child, String)> {
-    std::fs::create_dir_all(data)?;
-    let config_file = data.join("bench.toml");
-    std::fs::write(&config_file, config)?;
-    let mut command = match callgrind_out {
-        Some(out) => {
-            let mut c = Command::new("valgrind");
-            c.arg("--tool=callgrind")
-                .arg(format!("--callgrind-out-file={}", out.display()))
-                .arg(redsol);
-            c
-        }
-        None => Command::new(redsol),
-    };
-    let mut child = command
-        .args(["run", "--mode", "whatsapp"])
-        .env("REDSOL_DATA_DIR", data)
-        .env("REDSOL_CONFIG", &config_file)
-        .env("MESSAGING_PORT", "0")
-        .env("RUST_LOG", "warn,redsol::app=info")
-        .env("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID)
-        .env("WHATSAPP_ACCESS_TOKEN", TOKEN)
-        .env("WHATSAPP_VERIFY_TOKEN", "bench")
-        .env("WHATSAPP_APP_SECRET", SECRET)
-        .env("WHATSAPP_API_URL", graph_url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot start {}: {e} (build it with cargo build --release --bins; --callgrind 1 needs valgrind)",
-                redsol.display()
-            )
-        })?;
-    let stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            // redsol's warnings and errors are part of the result.
-            if line.contains(" WARN ") || line.contains(" ERROR ") {
-                eprintln!("redsol: {line}");
-            }
-            if let Some(i) = line.find("local=") {
-                let _ = tx.send(
-                    line[i + 6..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-            }
-        }
-    });
-    // Under callgrind the start takes some fifty times longer.
-    let addr = rx.recv_timeout(Duration::from_secs(300))?;
-    Ok((child, addr))
-}
-
-/// SIGTERM, and the exit waited for (callgrind writes its counts then).
-fn stop_gracefully(child: &mut Child) -> anyhow::Result<()> {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()?;
-    child.wait()?;
-    Ok(())
-}
-
-/// The instructions (Ir) callgrind counted, from its output's `summary:` line.
-fn instructions_in(out: &Path) -> anyhow::Result<u64> {
-    let text = std::fs::read_to_string(out)?;
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix("summary:")
-                .or_else(|| l.strip_prefix("totals:"))
-        })
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no summary line in {}", out.display()))
 }
 
 #[tokio::main]

@@ -88,6 +88,23 @@ async fn send_receipt(
         .await;
 }
 
+/// Staff answer Ana's report through the admin API; she is told, in words holding `told`.
+async fn staff_answer(
+    http: &reqwest::Client,
+    server: &Server,
+    graph: &FakeGraph,
+    verdict: serde_json::Value,
+    told: &[&str],
+) {
+    let (status, body) = settle(http, server, "PAG-000102", ADMIN, verdict).await;
+    assert_eq!(status, 200, "{body}");
+    graph
+        .wait_sent("the customer told", |s| {
+            to_ana(s).iter().any(|b| told.iter().all(|t| b.contains(t)))
+        })
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receipt_reaches_the_sheet_and_staff_answers_reach_the_customer_and_the_row() {
     let fake = FakeGoogle::start().await;
@@ -132,22 +149,14 @@ async fn a_receipt_reaches_the_sheet_and_staff_answers_reach_the_customer_and_th
     })
     .await;
 
-    let (status, body) = settle(
+    staff_answer(
         &http,
         &server,
-        "PAG-000102",
-        ADMIN,
+        &graph,
         json!({"verdict": "rechazar", "reason": "no aparece el depósito"}),
+        &["No pudimos confirmar", "no aparece"],
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    graph
-        .wait_sent("the rejection told", |s| {
-            to_ana(s)
-                .iter()
-                .any(|b| b.contains("No pudimos confirmar") && b.contains("no aparece"))
-        })
-        .await;
     row_until(&fake, "owed again in the sheet", |r| {
         r["Estado"] == "Vencido"
     })
@@ -158,22 +167,14 @@ async fn a_receipt_reaches_the_sheet_and_staff_answers_reach_the_customer_and_th
         r["Estado"] == "Por confirmar" && r["Comprobante"] == "MEDIA-SHEET-2"
     })
     .await;
-    let (status, body) = settle(
+    staff_answer(
         &http,
         &server,
-        "PAG-000102",
-        ADMIN,
+        &graph,
         json!({"verdict": "ok"}),
+        &["Confirmamos tu pago", "2026-11"],
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    graph
-        .wait_sent("the confirmation told", |s| {
-            to_ana(s)
-                .iter()
-                .any(|b| b.contains("Confirmamos tu pago") && b.contains("2026-11"))
-        })
-        .await;
     let today =
         redsol_actors::store::civil_from_days((redsol_actors::store::unix_now() / 86_400) as i64);
     let today = format!("{:04}-{:02}-{:02}", today.0, today.1, today.2);

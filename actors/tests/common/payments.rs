@@ -7,6 +7,7 @@ use redsol_actors::clock::Clock;
 use redsol_actors::demo::payments::demo_payments;
 use redsol_actors::engine::{ConversationState, Engine};
 use redsol_actors::model::{Channel, Client, Content, ConversationKey, Inbound};
+use redsol_actors::store::payments::Payment;
 use redsol_actors::store::{civil_from_days, MemoryStore, Store};
 use std::sync::Arc;
 
@@ -65,4 +66,33 @@ pub async fn say(
 
 pub fn text(t: &str) -> Content {
     Content::Text(t.into())
+}
+
+/// A client's payments as the store holds them, oldest period first.
+pub async fn payments_of(w: &World, client_id: &str) -> Vec<Payment> {
+    w.store
+        .payments()
+        .payments_of(client_id)
+        .await
+        .expect("payments")
+}
+
+/// A staff member's message in a conversation of its own: the reply, and the turn's state
+/// (what it sent to others).
+pub async fn staff_says(w: &World, t: &str) -> (String, ConversationState) {
+    let mut state = ConversationState::default();
+    let staff = ConversationKey::new(Channel::Telegram, STAFF);
+    let reply = say(w, &mut state, &staff, text(t)).await;
+    (reply, state)
+}
+
+/// What a turn sent to `key` (empty when nothing).
+pub fn sent_to(state: &ConversationState, key: &ConversationKey) -> String {
+    state
+        .outgoing
+        .iter()
+        .filter(|a| &a.key == key)
+        .map(|a| a.reply.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

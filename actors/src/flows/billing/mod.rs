@@ -157,15 +157,11 @@ impl Engine {
         let Some(client) = client_by_digits(&clients, &digits).cloned() else {
             return self.say("billing_staff_unknown", &[("id", digits)]);
         };
-        let payments = match self.store.payments().payments_of(&client.id).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "could not read a client's payments");
-                return self.say("store_error", &[]);
-            }
+        let mut reply = match self.account_from_store(&client, t).await {
+            Ok(reply) => reply,
+            Err(failed) => return failed,
         };
         count(key.channel, "staff");
-        let mut reply = self.account(&client, &payments, &text::fold(t));
         reply.text = format!("{} ({})\n{}", client.name, client.id, reply.text);
         reply
     }
@@ -186,15 +182,25 @@ impl Engine {
             });
             return self.say("billing_ask_receipt", &[]);
         }
-        let payments = match self.store.payments().payments_of(&client.id).await {
-            Ok(p) => p,
+        match self.account_from_store(client, t).await {
+            Ok(reply) => {
+                count(key.channel, "answered");
+                self.with_menu(reply)
+            }
+            Err(failed) => failed,
+        }
+    }
+
+    /// A client's account as the store holds it; the store error's answer when it cannot be
+    /// read.
+    async fn account_from_store(&self, client: &Client, t: &str) -> Result<Reply, Reply> {
+        match self.store.payments().payments_of(&client.id).await {
+            Ok(payments) => Ok(self.account(client, &payments, &text::fold(t))),
             Err(e) => {
                 tracing::error!(error = %e, "could not read a client's payments");
-                return self.say("store_error", &[]);
+                Err(self.say("store_error", &[]))
             }
-        };
-        count(key.channel, "answered");
-        self.with_menu(self.account(client, &payments, &text::fold(t)))
+        }
     }
 
     /// A text while the billing dialogue waits: the client id, the 4 digits, or the receipt.
