@@ -17,7 +17,7 @@ async fn owing_and_clear(w: &World) -> (Client, Client) {
     let mut owing = None;
     let mut clear = None;
     for c in &w.clients {
-        let p = payments_of(&w, &c.id).await;
+        let p = payments_of(w, &c.id).await;
         if p.is_empty() {
             continue;
         }

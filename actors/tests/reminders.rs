@@ -47,7 +47,7 @@ fn wa(c: &Client) -> ConversationKey {
 async fn pending_on(w: &World, due: &str) -> HashSet<String> {
     let mut out = HashSet::new();
     for c in &w.clients {
-        let p = payments_of(&w, &c.id).await;
+        let p = payments_of(w, &c.id).await;
         if p.iter()
             .any(|p| p.status == PaymentStatus::Pendiente && p.due == due)
         {
