@@ -101,6 +101,11 @@ impl Ledger {
         admit == Admit::Send
     }
 
+    /// Whether the reply is sent, closed or in hand: an outbox offer of it would be turned away.
+    pub fn holds(&self, id: &str) -> bool {
+        self.done.contains(id) || self.in_hand.contains(id)
+    }
+
     /// Parts of the reply already accepted by the platform (to skip).
     pub fn accepted(&self, id: &str) -> usize {
         self.partial.get(id).copied().unwrap_or(0)

@@ -132,6 +132,23 @@ impl TokenBucket {
         for_token.max(for_hold)
     }
 
+    /// Takes a token only if it is there now; else how long until one is (nothing reserved).
+    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+        self.refill(now);
+        let held = self
+            .held_until
+            .map(|until| until.saturating_duration_since(now))
+            .unwrap_or_default();
+        if !held.is_zero() {
+            return Err(held);
+        }
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        Err(Duration::from_secs_f64((1.0 - self.tokens) / self.rate).max(Duration::from_micros(1)))
+    }
+
     /// No token before `until` (a rate limit announced by Graph).
     pub fn hold(&mut self, until: Instant) {
         self.held_until = Some(self.held_until.map_or(until, |h| h.max(until)));
@@ -234,6 +251,26 @@ mod tests {
         b.hold(later + Duration::from_secs(30));
         assert_eq!(b.take(later), Duration::from_secs(30));
         assert!(!b.is_full(later + Duration::from_secs(5)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn trying_for_a_token_reserves_nothing() {
+        let now = Instant::now();
+        let mut b = TokenBucket::full(1.0, 2.0, now);
+        assert_eq!(b.try_take(now), Ok(()));
+        assert_eq!(b.try_take(now), Err(Duration::from_millis(500)));
+        assert_eq!(
+            b.try_take(now),
+            Err(Duration::from_millis(500)),
+            "nothing reserved"
+        );
+        let later = now + Duration::from_millis(500);
+        assert_eq!(b.try_take(later), Ok(()));
+        b.hold(later + Duration::from_secs(3));
+        assert_eq!(
+            b.try_take(later + Duration::from_secs(1)),
+            Err(Duration::from_secs(2))
+        );
     }
 
     #[test]

@@ -72,6 +72,15 @@ impl OutboxEntry {
     }
 }
 
+/// A page of a channel's unsent replies (see [`Store::outbox_page`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutboxPage {
+    pub entries: Vec<OutboxEntry>,
+    /// The position to read on from: that of the last entry, or the one asked for when the
+    /// page is empty.
+    pub next: u64,
+}
+
 /// What one turn changes, committed at once: the conversation's snapshot, the inbound message
 /// marked answered, and the replies queued in the outbox. A crash before the commit replays
 /// the message from the journal on the old snapshot; after it, the replies are in the outbox.
@@ -175,6 +184,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Unsent outbox replies of a channel, oldest first.
     fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
+
+    /// At most `limit` unsent outbox replies of a channel queued after position `after` (0:
+    /// from the first), oldest first: how a sender reads back a backlog that waits on disk,
+    /// a page at a time.
+    fn outbox_page(
+        &self,
+        channel: Channel,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<OutboxPage>>;
 
     /// On shutdown: gives writes still queued for a remote backend up to `within` to land
     /// (they stay queued for the next start otherwise). Local backends have nothing to do.

@@ -17,7 +17,6 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 /// The running instance of the actor, and how to cancel its jobs.
 struct Instance {
@@ -172,47 +171,54 @@ impl<P: Platform> ChannelSender<P> {
     }
 
     /// Queues the replies the outbox holds unsent and at least `min_age` old (after a crash,
-    /// a stop with work left, a full queue or retries run out); the actor turns away what it
-    /// holds already. Publishes the oldest one's age as `redsol_outbox_oldest_seconds`.
-    /// Returns how many were offered, and how many of those were handed to the platform
-    /// before (they may arrive twice). A store error is logged and offers none: they stay in
-    /// the outbox for the next sweep.
-    async fn offer_outbox(&self, min_age: Duration) -> (usize, usize) {
+    /// a stop with work left, or retries run out), a page at a time, skipping those the sender
+    /// holds. Past `memory_queue` offered, it stops and returns the outbox position reached:
+    /// the sender reads on from there itself. Publishes the oldest one's age as
+    /// `redsol_outbox_oldest_seconds`. Returns how many were offered, how many of those were
+    /// handed to the platform before (they may arrive twice), and where it stopped early. A
+    /// store error is logged and offers no more: they stay in the outbox for the next sweep.
+    async fn offer_outbox(&self, min_age: Duration) -> (usize, usize, Option<u64>) {
         let channel = P::CHANNEL;
-        let entries = match self.inner.shared.store.outbox_pending(channel).await {
-            Ok(entries) => entries,
-            Err(e) => {
-                tracing::error!(channel = channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next sweep");
-                return (0, 0);
-            }
-        };
+        let shared = &self.inner.shared;
+        let page_size = super::scheduler::spill::page_size(shared.pacing.memory_queue);
         let now = redsol_actors::store::unix_now();
         let age = |queued_at: u64| Duration::from_secs(now.saturating_sub(queued_at));
-        let oldest = entries.iter().map(|e| age(e.queued_at)).max();
-        metrics::gauge!("redsol_outbox_oldest_seconds", "channel" => channel.as_str())
-            .set(oldest.unwrap_or_default().as_secs_f64());
-        let (mut offered, mut attempted) = (0, 0);
-        for entry in entries.into_iter().filter(|e| age(e.queued_at) >= min_age) {
-            let was_attempted = entry.attempted;
-            let out = Outbound {
-                key: entry.key,
-                reply: entry.reply,
-                in_reply_to: entry.in_reply_to,
-                outbox_id: Some(entry.id),
-                accepted_at: Instant::now(),
-                reply_to: entry.reply_to,
-                edit: entry.edit,
-                template: entry.template,
+        let (mut offered, mut attempted, mut after) = (0, 0, 0u64);
+        let mut oldest = None;
+        loop {
+            let page = match shared.store.outbox_page(channel, after, page_size).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::error!(channel = channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next sweep");
+                    return (offered, attempted, None);
+                }
             };
-            let resend = SenderMsg::Send {
-                out: Box::new(out),
-                resent: true,
-            };
-            if self.cast(resend) {
-                offered += 1;
-                attempted += usize::from(was_attempted);
+            let read = page.entries.len();
+            after = page.next;
+            for entry in page.entries {
+                oldest = oldest.or(Some(age(entry.queued_at)));
+                if age(entry.queued_at) < min_age || shared.ledger(|l| l.holds(&entry.id)) {
+                    continue;
+                }
+                let was_attempted = entry.attempted;
+                let resend = SenderMsg::Send {
+                    out: Box::new(super::scheduler::spill::outbound(entry)),
+                    resent: true,
+                };
+                if self.cast(resend) {
+                    offered += 1;
+                    attempted += usize::from(was_attempted);
+                }
+            }
+            if read < page_size {
+                break;
+            }
+            if offered >= shared.pacing.memory_queue {
+                return (offered, attempted, Some(after));
             }
         }
+        metrics::gauge!("redsol_outbox_oldest_seconds", "channel" => channel.as_str())
+            .set(oldest.unwrap_or_default().as_secs_f64());
         if offered > 0 {
             tracing::info!(
                 offered,
@@ -220,15 +226,17 @@ impl<P: Platform> ChannelSender<P> {
                 "unsent replies offered again from the outbox"
             );
         }
-        (offered, attempted)
+        (offered, attempted, None)
     }
 
-    /// At start (or restart): offers every reply the outbox holds unsent, counting in
+    /// At start (or restart): offers the replies the outbox holds unsent, counting in
     /// `redsol_resent_after_restart_total{channel}` those handed to the platform before
-    /// (accepted or not, nobody knows: they may arrive twice). Returns how many were offered.
+    /// (accepted or not, nobody knows: they may arrive twice). A backlog larger than
+    /// `memory_queue` is read back by the sender a page at a time as it drains. Returns how
+    /// many were offered now.
     pub async fn resend_pending(&self) -> usize {
         let channel = P::CHANNEL.as_str();
-        let (offered, attempted) = self.offer_outbox(Duration::ZERO).await;
+        let (offered, attempted, stopped) = self.offer_outbox(Duration::ZERO).await;
         metrics::counter!("redsol_resent_after_restart_total", "channel" => channel)
             .increment(attempted as u64);
         if attempted > 0 {
@@ -237,6 +245,9 @@ impl<P: Platform> ChannelSender<P> {
                 attempted,
                 "replies in flight when the last sender stopped are sent again; some may arrive twice"
             );
+        }
+        if let Some(after) = stopped {
+            self.cast(SenderMsg::Resume { after });
         }
         offered
     }
@@ -250,7 +261,8 @@ impl<P: Platform> ChannelSender<P> {
             loop {
                 let jitter = every.mul_f64(fastrand::f64() * 0.2);
                 tokio::time::sleep(every + jitter).await;
-                if !sender.stopped() {
+                // While the backlog waits on disk, the sender reads it back itself, in order.
+                if !sender.stopped() && sender.inner.shared.on_disk.get() == 0 {
                     sender.offer_outbox(every).await;
                 }
             }
@@ -285,8 +297,9 @@ impl<P: Platform> ChannelSender<P> {
 }
 
 impl<P: Platform> ReplySink for ChannelSender<P> {
+    /// Replies queued or in flight, and those waiting on disk.
     fn backlog(&self) -> usize {
-        self.pending()
+        self.pending() + self.inner.shared.on_disk.get()
     }
 
     /// Hands a conversation's reply to the sender. A reply of another channel, or one the

@@ -1,11 +1,13 @@
 //! A sender's jobs: one reply (its parts in order, paced, retried, its outbox entry kept), or
 //! one read receipt (best effort, one attempt).
 
+use super::coalesce::Batch;
+use super::scheduler::spill::OnDisk;
 use super::scheduler::{JobOutcome, Reporter};
 use super::{count_receipt, count_sent, Pacing, Platform, Verdict};
 use crate::outbox::Ledger;
 use crate::pacing::TokenBucket;
-use redsol_actors::model::{Opaque, Outbound};
+use redsol_actors::model::Opaque;
 use redsol_actors::store::Store;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,6 +23,8 @@ pub(crate) struct Shared<P: Platform> {
     /// What the sender knows of the outbox ids it has seen; it outlives a restart, so a reply
     /// sent before is not sent again, nor a part of a half-sent one.
     ledger: Mutex<Ledger>,
+    /// Replies left on disk while the backlog is read back (see [`super::spill`]).
+    pub on_disk: OnDisk,
 }
 
 impl<P: Platform> Shared<P> {
@@ -31,6 +35,7 @@ impl<P: Platform> Shared<P> {
             store,
             global: Mutex::new(TokenBucket::full(rate, rate, Instant::now())),
             ledger: Mutex::new(Ledger::new(pacing.retries.clone())),
+            on_disk: OnDisk::default(),
             pacing,
         }
     }
@@ -56,8 +61,14 @@ impl<P: Platform> Shared<P> {
         f(&mut guard)
     }
 
-    /// Waits for a token of the recipient (if any) and of the platform; `true` if it waited.
-    async fn pace(&self, recipient: Option<&mut TokenBucket>) -> bool {
+    /// Takes a token of the platform if one is there now; else how long until one is.
+    pub fn try_token(&self, now: Instant) -> Result<(), Duration> {
+        self.with_global(|b| b.try_take(now))
+    }
+
+    /// Waits for a token of the recipient (if any) and, unless `prepaid` (the scheduler gave
+    /// one), of the platform; `true` if it waited.
+    async fn pace(&self, recipient: Option<&mut TokenBucket>, prepaid: bool) -> bool {
         let mut waited = false;
         if let Some(bucket) = recipient {
             let wait = bucket.take(Instant::now());
@@ -65,6 +76,9 @@ impl<P: Platform> Shared<P> {
                 waited = true;
                 tokio::time::sleep(wait).await;
             }
+        }
+        if prepaid {
+            return waited;
         }
         let wait = self.with_global(|b| b.take(Instant::now()));
         if !wait.is_zero() {
@@ -92,7 +106,8 @@ enum Failure<E> {
     GaveUp(E),
 }
 
-/// Sends one message, paced, with the retries of the policy.
+/// Sends one message, paced, with the retries of the policy; `prepaid` when its first try
+/// has its token of the platform already.
 async fn send_with_retries<P: Platform>(
     shared: &Shared<P>,
     bucket: &mut TokenBucket,
@@ -100,12 +115,15 @@ async fn send_with_retries<P: Platform>(
     part: &P::Part,
     edit: Option<&str>,
     conversation: Opaque<'_>,
+    mut prepaid: bool,
 ) -> Result<(), Failure<P::Error>> {
     let retries = &shared.pacing.retries;
     let (mut transient, mut limited) = (0u32, 0u32);
     let mut counted = false;
     loop {
-        if shared.pace(Some(bucket)).await && !counted {
+        let waited = shared.pace(Some(bucket), prepaid).await;
+        prepaid = false;
+        if waited && !counted {
             counted = true;
             count_rate_limited::<P>();
         }
@@ -182,29 +200,37 @@ pub(crate) async fn close_outbox(store: &dyn Store, id: &str, conversation: Opaq
     }
 }
 
-/// The job of one reply to `to`: its messages in order, from part `skip` on.
+/// The job of one reply to `to` (several joined, see [`Batch`]): its messages in order, from
+/// part `skip` on, the first with the platform's token the scheduler took.
 pub(crate) async fn send_reply<P: Platform>(
     shared: Arc<Shared<P>>,
     mut reporter: Reporter,
     mut bucket: TokenBucket,
     to: String,
-    out: Outbound,
+    batch: Batch,
     skip: usize,
-    resent: bool,
 ) {
     let channel = P::CHANNEL;
-    let key = out.key.clone();
-    let conversation = key.opaque();
-    let parts = P::render(&to, &out);
+    let out = &batch.out;
+    let conversation = out.key.opaque();
+    let parts = P::render(&to, out);
     let total = parts.len();
     let mut outcome = JobOutcome::Sent;
-    if let Some(id) = &out.outbox_id {
+    let ids: Vec<&str> = batch
+        .members
+        .iter()
+        .filter_map(|m| m.outbox_id.as_deref())
+        .collect();
+    for id in &ids {
         crate::outbox::mark_attempted(shared.store.as_ref(), id, conversation).await;
     }
     // Only a one-part reply replaces a message; a longer one goes as new messages.
     let edit = out.edit.as_deref().filter(|_| total == 1);
+    let mut prepaid = true;
     for (i, part) in parts.iter().enumerate().skip(skip) {
-        match send_with_retries(&shared, &mut bucket, &to, part, edit, conversation).await {
+        let sent = send_with_retries(&shared, &mut bucket, &to, part, edit, conversation, prepaid);
+        prepaid = false;
+        match sent.await {
             Ok(()) => {
                 count_sent(channel, "ok");
                 reporter.accepted(i + 1);
@@ -214,6 +240,7 @@ pub(crate) async fn send_reply<P: Platform>(
                     kind = P::kind(part),
                     part = i + 1,
                     parts = total,
+                    replies = batch.members.len(),
                     "message accepted"
                 );
             }
@@ -223,7 +250,7 @@ pub(crate) async fn send_reply<P: Platform>(
                 close,
             }) => {
                 count_sent(channel, label);
-                let closed = close && out.outbox_id.is_some();
+                let closed = close && !ids.is_empty();
                 tracing::warn!(
                     channel = channel.as_str(),
                     conversation = %conversation,
@@ -235,8 +262,10 @@ pub(crate) async fn send_reply<P: Platform>(
                     outbox_closed = closed,
                     "the platform refused a message for good; not retried"
                 );
-                if let (true, Some(id)) = (closed, &out.outbox_id) {
-                    close_outbox(shared.store.as_ref(), id, conversation).await;
+                if closed {
+                    for id in &ids {
+                        close_outbox(shared.store.as_ref(), id, conversation).await;
+                    }
                 }
                 outcome = if closed {
                     JobOutcome::Closed
@@ -254,7 +283,7 @@ pub(crate) async fn send_reply<P: Platform>(
                     part = i + 1,
                     parts = total,
                     error = %error,
-                    durable = out.outbox_id.is_some(),
+                    durable = !ids.is_empty(),
                     "message not sent after its retries (a durable reply is offered again by the outbox sweep)"
                 );
                 outcome = JobOutcome::Failed;
@@ -263,11 +292,13 @@ pub(crate) async fn send_reply<P: Platform>(
         }
     }
     if outcome == JobOutcome::Sent {
-        if total > skip && !resent {
-            metrics::histogram!("redsol_response_seconds", "channel" => channel.as_str())
-                .record(out.accepted_at.elapsed().as_secs_f64());
+        if total > skip {
+            for member in batch.members.iter().filter(|m| !m.resent) {
+                metrics::histogram!("redsol_response_seconds", "channel" => channel.as_str())
+                    .record(member.accepted_at.elapsed().as_secs_f64());
+            }
         }
-        if let Some(id) = &out.outbox_id {
+        for id in &ids {
             close_outbox(shared.store.as_ref(), id, conversation).await;
         }
     }
@@ -282,7 +313,7 @@ pub(crate) async fn send_receipt<P: Platform>(
 ) {
     // Reports (the lane free again) when the job ends, whichever way.
     let _reporter = reporter;
-    shared.pace(None).await;
+    shared.pace(None, false).await;
     match shared.platform.mark_read(&message_id).await {
         Ok(()) => count_receipt(P::CHANNEL, "sent"),
         Err(error) => {

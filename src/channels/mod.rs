@@ -7,8 +7,12 @@
 //! - [`scheduler`]: the sender actor. One lane per recipient (its queue and its token bucket),
 //!   at most one job per lane at a time in a task of its own, so replies to one recipient go out
 //!   in order (the parts of a split reply together) and a recipient that is slow, rate limited
-//!   or failing never holds back the others. Read receipts have lanes of their own,
-//!   [`RECEIPT_LANES`] of them running side by side, paced by the platform's bucket only.
+//!   or failing never holds back the others. A lane's job starts when the platform's bucket
+//!   has a token, lanes in the order they became ready; the replies waiting in the lane then
+//!   leave as one message ([`coalesce`]). Past `memory_queue` replies waiting, the backlog
+//!   waits in the outbox on disk and is read back in order ([`scheduler::spill`]). Read
+//!   receipts have lanes of their own, [`RECEIPT_LANES`] of them running side by side, paced by
+//!   the platform's bucket only.
 //! - [`jobs`]: a job: pacing (a token of the platform's bucket, `send_per_second`, and of the
 //!   recipient's, `lane_burst` refilled at `lane_per_second`, on tokio's clock), retries (a rate
 //!   limit waits what the platform asks, else an exponential backoff with jitter, at most
@@ -25,8 +29,11 @@
 //! `redsol_response_seconds{channel}` when a reply's last part is accepted;
 //! `redsol_rate_limited_total{channel,direction="outbound"}` once per message that waited;
 //! `redsol_read_receipts_total{channel,outcome}` (`sent`, `failed`, `dropped` past
-//! [`MAX_QUEUED_RECEIPTS`]). Logs name a conversation by its opaque id, never by phone or text.
+//! [`MAX_QUEUED_RECEIPTS`]); `redsol_replies_coalesced_total{channel}` (replies that rode in
+//! another's message); `redsol_replies_spilled_total{channel}` (replies left on disk past
+//! `memory_queue`). Logs name a conversation by its opaque id, never by phone or text.
 
+mod coalesce;
 pub mod handle;
 mod jobs;
 pub mod media;
@@ -39,6 +46,8 @@ use redsol_actors::model::{Channel, Outbound};
 use std::future::Future;
 use std::time::Duration;
 
+/// Replies a sender holds in memory unless configured otherwise.
+pub const DEFAULT_MEMORY_QUEUE: usize = 10_000;
 /// How many read-receipt lanes run side by side.
 pub const RECEIPT_LANES: usize = 4;
 /// The most read receipts waiting; past it they are dropped (best effort, and counted).
@@ -75,6 +84,9 @@ pub struct Pacing {
     pub retries: Retries,
     /// Whether read receipts are sent.
     pub mark_read: bool,
+    /// The most replies held in memory; past it the backlog waits in the outbox on disk (see
+    /// [`spill`]).
+    pub memory_queue: usize,
 }
 
 impl Pacing {
@@ -93,6 +105,7 @@ impl Pacing {
             lane_per_second: lane_per_second.max(0.001),
             retries,
             mark_read: false,
+            memory_queue: DEFAULT_MEMORY_QUEUE,
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct WhatsAppTuning {
     pub backoff_base_ms: u64,
     pub backoff_max_secs: u64,
     pub mark_read: bool,
+    /// Replies the sender holds in memory; past it the backlog waits in the outbox on disk.
+    pub memory_queue: usize,
 }
 
 impl WhatsAppTuning {
@@ -44,6 +46,9 @@ impl WhatsAppTuning {
         }
         if self.send_per_second == 0 {
             return bad("send_per_second", &self.send_per_second, "must be positive");
+        }
+        if self.memory_queue == 0 {
+            return bad("memory_queue", &self.memory_queue, "must be positive");
         }
         if self.recipient_burst == 0 {
             return bad("recipient_burst", &self.recipient_burst, "must be positive");
@@ -89,6 +94,8 @@ pub struct TelegramTuning {
     pub backoff_base_ms: u64,
     pub backoff_max_secs: u64,
     pub groups: GroupMode,
+    /// Replies the sender holds in memory; past it the backlog waits in the outbox on disk.
+    pub memory_queue: usize,
 }
 
 impl TelegramTuning {
@@ -108,6 +115,9 @@ impl TelegramTuning {
         }
         if self.send_per_second == 0 {
             return bad("send_per_second", &self.send_per_second, "must be positive");
+        }
+        if self.memory_queue == 0 {
+            return bad("memory_queue", &self.memory_queue, "must be positive");
         }
         if self.chat_burst == 0 {
             return bad("chat_burst", &self.chat_burst, "must be positive");

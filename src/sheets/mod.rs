@@ -32,7 +32,7 @@ use redsol_actors::model::{
 };
 use redsol_actors::store::tickets::{ClosedElsewhere, Survey, Tickets};
 use redsol_actors::store::{
-    BoxFuture, JournalEntry, OutboxEntry, Store, StoreError, StoreResult, TurnCommit,
+    BoxFuture, JournalEntry, OutboxEntry, OutboxPage, Store, StoreError, StoreResult, TurnCommit,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

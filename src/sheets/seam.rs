@@ -224,6 +224,15 @@ impl Store for SheetsStore {
         self.local().outbox_pending(channel)
     }
 
+    fn outbox_page(
+        &self,
+        channel: Channel,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<OutboxPage>> {
+        self.local().outbox_page(channel, after, limit)
+    }
+
     fn prune(
         &self,
         now: u64,

@@ -33,7 +33,7 @@ pub type TelegramOutbound = ChannelSender<Telegram>;
 
 /// Limits and retries, from `[telegram]`.
 pub fn pacing(tuning: &TelegramTuning) -> Pacing {
-    Pacing::new(
+    let mut pacing = Pacing::new(
         tuning.send_per_second,
         tuning.chat_burst,
         tuning.chat_per_second,
@@ -42,7 +42,9 @@ pub fn pacing(tuning: &TelegramTuning) -> Pacing {
             tuning.backoff_base_ms,
             tuning.backoff_max_secs,
         ),
-    )
+    );
+    pacing.memory_queue = tuning.memory_queue;
+    pacing
 }
 
 /// Starts the Telegram sender (within a tokio runtime).

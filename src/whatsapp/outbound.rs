@@ -49,6 +49,7 @@ pub async fn spawn(
         ),
     );
     pacing.mark_read = tuning.mark_read;
+    pacing.memory_queue = tuning.memory_queue;
     ChannelSender::spawn(
         WhatsApp {
             client,

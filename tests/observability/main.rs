@@ -50,6 +50,8 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_csat",
     "redsol_incidents_linked_total",
     "redsol_read_receipts_total",
+    "redsol_replies_coalesced_total",
+    "redsol_replies_spilled_total",
     "redsol_outage_notices_total",
     "redsol_billing_queries_total",
     "redsol_payment_reports_total",

@@ -47,6 +47,7 @@ pub fn tuning(api_url: &str) -> TelegramTuning {
         backoff_base_ms: 10,
         backoff_max_secs: 1,
         groups: GroupMode::Commands,
+        memory_queue: 10_000,
     }
 }
 

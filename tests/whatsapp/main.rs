@@ -1,6 +1,7 @@
 //! The WhatsApp Cloud API channel against a fake Graph API (and, later, a signed webhook):
 //! one integration-test binary, so it builds once.
 
+mod backlog;
 mod billing;
 mod billing_sheets;
 mod binary;

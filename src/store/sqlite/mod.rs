@@ -16,8 +16,8 @@ use redsol_actors::model::{
     PendingRequest, Priority, Prospect,
 };
 use redsol_actors::store::{
-    format_utc, incident_id, now_utc, prospect_id, BoxFuture, JournalEntry, OutboxEntry, Store,
-    StoreError, StoreResult, TurnCommit,
+    format_utc, incident_id, now_utc, prospect_id, BoxFuture, JournalEntry, OutboxEntry,
+    OutboxPage, Store, StoreError, StoreResult, TurnCommit,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -390,6 +390,19 @@ impl Store for SqliteStore {
     }
 
     fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
-        Box::pin(self.run("outbox_pending", move |conn| outbox_pending(conn, channel)))
+        Box::pin(self.run("outbox_pending", move |conn| {
+            outbox_page(conn, channel, 0, usize::MAX).map(|page| page.entries)
+        }))
+    }
+
+    fn outbox_page(
+        &self,
+        channel: Channel,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<OutboxPage>> {
+        Box::pin(self.run("outbox_page", move |conn| {
+            outbox_page(conn, channel, after, limit)
+        }))
     }
 }

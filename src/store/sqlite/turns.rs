@@ -200,20 +200,26 @@ pub(super) fn count_unsent(conn: &Connection) -> rusqlite::Result<i64> {
     )
 }
 
-pub(super) fn outbox_pending(
+/// Unsent replies of a channel after position `after` (the outbox's `seq`), oldest first, at
+/// most `limit` of them, and the position of the last one read (`after` when none was).
+pub(super) fn outbox_page(
     conn: &mut Connection,
     channel: Channel,
-) -> StoreResult<Vec<OutboxEntry>> {
+    after: u64,
+    limit: usize,
+) -> StoreResult<OutboxPage> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, user, in_reply_to, reply, \
              COALESCE(CAST(strftime('%s', created_at) AS INTEGER), 0), reply_to, \
-             attempted_at IS NOT NULL, edit, template FROM outbox \
-             WHERE channel = ?1 AND sent_at IS NULL ORDER BY seq",
+             attempted_at IS NOT NULL, edit, template, seq FROM outbox \
+             WHERE channel = ?1 AND sent_at IS NULL AND seq > ?2 ORDER BY seq LIMIT ?3",
         )
         .map_err(db_err)?;
+    let after_seq = i64::try_from(after).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt
-        .query_map(params![channel.as_str()], |row| {
+        .query_map(params![channel.as_str(), after_seq, limit], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
@@ -224,13 +230,16 @@ pub(super) fn outbox_pending(
                 row.get::<_, bool>(6)?,
                 row.get::<_, Option<String>>(7)?,
                 row.get::<_, Option<String>>(8)?,
+                row.get::<_, i64>(9)?,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
+    let mut next = after;
     for row in rows {
-        let (id, user, in_reply_to, json, queued_at, reply_to, attempted, edit, template) =
+        let (id, user, in_reply_to, json, queued_at, reply_to, attempted, edit, template, seq) =
             row.map_err(db_err)?;
+        next = u64::try_from(seq).unwrap_or(next);
         let reply = serde_json::from_str(&json)
             .map_err(|e| StoreError::Invalid(format!("outbox reply {id}: {e}")))?;
         let template = match template {
@@ -252,5 +261,5 @@ pub(super) fn outbox_pending(
             template,
         });
     }
-    Ok(out)
+    Ok(OutboxPage { entries: out, next })
 }

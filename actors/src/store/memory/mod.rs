@@ -314,6 +314,32 @@ impl Store for MemoryStore {
         })))
     }
 
+    /// Positions are places in the outbox's order, from 1.
+    fn outbox_page(
+        &self,
+        channel: Channel,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<OutboxPage>> {
+        ready(Ok(self.with(|i| {
+            let mut page = OutboxPage {
+                entries: Vec::new(),
+                next: after,
+            };
+            let start = usize::try_from(after).unwrap_or(usize::MAX);
+            for (n, (e, sent)) in i.outbox.iter().enumerate().skip(start) {
+                if page.entries.len() >= limit {
+                    break;
+                }
+                if !sent && e.key.channel == channel {
+                    page.entries.push(e.clone());
+                    page.next = n as u64 + 1;
+                }
+            }
+            page
+        })))
+    }
+
     fn journal_pending(&self) -> BoxFuture<'_, StoreResult<Vec<JournalEntry>>> {
         ready(Ok(self.with(|i| {
             let mut pending: Vec<_> = i

@@ -1,0 +1,212 @@
+//! The backlog on disk: past `memory_queue` replies waiting, a sender stops holding new ones in
+//! memory. They are in the outbox already (a conversation commits its replies before handing
+//! them over), so the sender leaves them there and reads them back in the outbox's order, a
+//! page at a time, as its queues drain: memory stays flat however long the backlog grows, and
+//! each recipient's replies still leave in order, because while the sender reads back, every
+//! new reply waits on disk behind the older ones.
+//!
+//! The read-back ends when a page comes back short and no reply was left on disk since that
+//! page was asked for (one left meanwhile may have been committed after the read: the sender
+//! reads on).
+
+use super::{Job, Lane, SchedulerState, SenderMsg};
+use crate::channels::Platform;
+use ractor::ActorRef;
+use redsol_actors::model::{Channel, Outbound};
+use redsol_actors::store::{OutboxEntry, OutboxPage, Store, StoreResult};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a failed read waits before it is tried again.
+const READ_RETRY: Duration = Duration::from_secs(1);
+
+/// The read-back of a sender whose backlog waits on disk.
+#[derive(Debug)]
+pub struct Spill {
+    /// The outbox position read up to.
+    pub cursor: u64,
+    /// A page is being read.
+    pub reading: bool,
+    /// Replies left on disk since the spill began.
+    pub left: usize,
+    /// `left` when the page being read was asked for.
+    left_at_read: usize,
+    /// Started by a restart: replies read back that were handed to the platform before are
+    /// counted in `redsol_resent_after_restart_total`.
+    pub after_restart: bool,
+}
+
+impl Spill {
+    pub fn new(cursor: u64, after_restart: bool) -> Spill {
+        Spill {
+            cursor,
+            reading: false,
+            left: 0,
+            left_at_read: 0,
+            after_restart,
+        }
+    }
+
+    /// Marks a read as begun.
+    pub fn begin_read(&mut self) {
+        self.reading = true;
+        self.left_at_read = self.left;
+    }
+
+    /// Whether the read-back is over after a page of `read` entries of `asked`: the page was
+    /// short and nothing was left on disk since it was asked for.
+    pub fn over(&self, read: usize, asked: usize) -> bool {
+        read < asked && self.left == self.left_at_read
+    }
+}
+
+/// What the handle and the campaigns see of a sender's spill: replies waiting on disk.
+#[derive(Debug, Default)]
+pub struct OnDisk(AtomicUsize);
+
+impl OnDisk {
+    pub fn set(&self, n: usize) {
+        self.0.store(n, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// How many replies a read-back page holds, for a sender holding at most `memory_queue`.
+pub fn page_size(memory_queue: usize) -> usize {
+    (memory_queue / 4).clamp(1, 500)
+}
+
+/// Reads one page of a channel's outbox after `after`; a failure is logged and reported after
+/// a pause, so that the sender tries again.
+pub async fn read_page(
+    store: Arc<dyn Store>,
+    channel: Channel,
+    after: u64,
+    limit: usize,
+) -> StoreResult<OutboxPage> {
+    let page = store.outbox_page(channel, after, limit).await;
+    if let Err(e) = &page {
+        tracing::error!(
+            channel = channel.as_str(),
+            error = %e,
+            "cannot read the reply backlog from the outbox; trying again"
+        );
+        tokio::time::sleep(READ_RETRY).await;
+    }
+    page
+}
+
+/// A reply as the outbox holds it, ready for the sender.
+pub fn outbound(entry: OutboxEntry) -> Outbound {
+    Outbound {
+        key: entry.key,
+        reply: entry.reply,
+        in_reply_to: entry.in_reply_to,
+        outbox_id: Some(entry.id),
+        accepted_at: tokio::time::Instant::now(),
+        reply_to: entry.reply_to,
+        edit: entry.edit,
+        template: entry.template,
+    }
+}
+
+impl<P: Platform> SchedulerState<P> {
+    /// Leaves a durable reply on disk (see [`spill`]); starts the read-back if none runs.
+    pub(super) fn leave_on_disk(&mut self, myself: &ActorRef<SenderMsg>, out: &Outbound) {
+        if let Some(id) = &out.outbox_id {
+            self.shared.ledger(|l| l.dropped(id));
+        }
+        metrics::counter!("redsol_replies_spilled_total", "channel" => P::CHANNEL.as_str())
+            .increment(1);
+        let spill = self.spill.get_or_insert_with(|| {
+            tracing::warn!(
+                channel = P::CHANNEL.as_str(),
+                queued = self.queued_replies,
+                "send backlog over memory_queue; new replies wait in the outbox on disk and are read back in order"
+            );
+            Spill::new(0, false)
+        });
+        spill.left += 1;
+        self.shared.on_disk.set(spill.left);
+        self.finish_one();
+        self.read_back(myself);
+    }
+
+    /// Reads the next page of the backlog back from the outbox when the queues have room.
+    pub(super) fn read_back(&mut self, myself: &ActorRef<SenderMsg>) {
+        let memory = self.shared.pacing.memory_queue;
+        let Some(spill) = self.spill.as_mut() else {
+            return;
+        };
+        if spill.reading || self.queued_replies > memory / 2 {
+            return;
+        }
+        spill.begin_read();
+        let (store, after) = (self.shared.store.clone(), spill.cursor);
+        let actor = myself.clone();
+        tokio::spawn(async move {
+            let page = read_page(store, P::CHANNEL, after, page_size(memory)).await;
+            // Fails only when this instance stopped; the next one reads from the start.
+            let _ = actor.cast(SenderMsg::Page(page));
+        });
+    }
+
+    /// Queues a page read back, in order; ends the read-back when it reached the end.
+    pub(super) fn page_read(
+        &mut self,
+        myself: &ActorRef<SenderMsg>,
+        page: StoreResult<OutboxPage>,
+    ) {
+        let asked = page_size(self.shared.pacing.memory_queue);
+        let Some(spill) = self.spill.as_mut() else {
+            return;
+        };
+        spill.reading = false;
+        let Ok(page) = page else {
+            self.read_back(myself);
+            return;
+        };
+        spill.cursor = page.next;
+        let read = page.entries.len();
+        let (over, after_restart) = (spill.over(read, asked), spill.after_restart);
+        let mut resent_attempted = 0u64;
+        for entry in page.entries {
+            let attempted = entry.attempted;
+            let out = Box::new(outbound(entry));
+            if !self.shared.ledger(|l| l.admit_reply(&out, true)) {
+                continue;
+            }
+            resent_attempted += u64::from(attempted);
+            match P::address(&out) {
+                Some(to) => {
+                    // Counted as accepted, like a reply handed over by the handle.
+                    self.pending.add();
+                    self.enqueue(myself, Lane::To(to), Job::Reply { out, resent: true });
+                }
+                None => {
+                    if let Some(id) = out.outbox_id {
+                        self.shared.ledger(|l| l.dropped(&id));
+                    }
+                }
+            }
+        }
+        if after_restart && resent_attempted > 0 {
+            metrics::counter!("redsol_resent_after_restart_total", "channel" => P::CHANNEL.as_str())
+                .increment(resent_attempted);
+        }
+        if over {
+            self.spill = None;
+            self.shared.on_disk.set(0);
+            tracing::info!(
+                channel = P::CHANNEL.as_str(),
+                "reply backlog read back from the outbox; replies queue in memory again"
+            );
+        } else {
+            self.read_back(myself);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The sender under a backlog larger than it holds in memory (an outage storm): the rest
+//! waits in the outbox on disk and is read back in order, every reply leaves once, and a
+//! restart reads a large backlog back a page at a time. Paused time: the platform's budget is
+//! one message a second.
+
+use crate::sender_harness::*;
+use redsol::whatsapp::outbound;
+use redsol_actors::model::{Outbound, ReplySink};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Replies the sender holds in memory in these tests.
+const MEMORY: usize = 4;
+
+fn storm_tuning() -> redsol::settings::WhatsAppTuning {
+    let mut t = tuning();
+    t.send_per_second = 1;
+    t.memory_queue = MEMORY;
+    t
+}
+
+/// A phone of its own for reply `n`.
+fn user(n: usize) -> String {
+    format!("52155000{n:05}")
+}
+
+/// Lets the sender take what was handed to it (virtual time moves only when all is idle).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backlog_past_memory_waits_on_disk_and_leaves_in_order_once() {
+    let h = start(storm_tuning()).await;
+    // Ana's first reply is held in memory, her second waits on disk among the others', her
+    // third comes once the backlog was read back.
+    let mut order: Vec<(String, String)> = Vec::new();
+    let mut replies: Vec<Outbound> = Vec::new();
+    let mut add = |replies: &mut Vec<Outbound>, out: Outbound, to: &str| {
+        order.push((to.to_string(), out.reply.text.clone()));
+        replies.push(out);
+    };
+    let first = h.durable(ANA, "wamid.ANA1", reply("Ana uno", &[])).await;
+    add(&mut replies, first, ANA);
+    for n in 0..30 {
+        let to = user(n);
+        let out = h
+            .durable(
+                &to,
+                &format!("wamid.U{n}"),
+                reply(&format!("respuesta {n}"), &[]),
+            )
+            .await;
+        add(&mut replies, out, &to);
+    }
+    let second = h.durable(ANA, "wamid.ANA2", reply("Ana dos", &[])).await;
+    add(&mut replies, second, ANA);
+    for out in replies {
+        h.sink.deliver(out);
+    }
+    settle().await;
+    let sink: Arc<dyn ReplySink> = h.sink.clone();
+    assert!(
+        h.sender.pending() <= MEMORY + 1,
+        "memory holds at most {MEMORY} waiting and one sending: {}",
+        h.sender.pending()
+    );
+    assert!(
+        sink.backlog() >= 32 - MEMORY - 1,
+        "the backlog on disk still counts (campaigns wait): {}",
+        sink.backlog()
+    );
+    let sent = h.fake.wait_for_within(32, Duration::from_secs(120)).await;
+    let third = h.durable(ANA, "wamid.ANA3", reply("Ana tres", &[])).await;
+    h.sink.deliver(third);
+    let sent_all = h.fake.wait_for_within(33, Duration::from_secs(10)).await;
+    h.drain().await;
+
+    let got: Vec<(String, String)> = sent
+        .iter()
+        .map(|r| (r.to.clone(), r.body.clone()))
+        .collect();
+    assert_eq!(got, order, "every reply once, in the order handed over");
+    assert_eq!(sent_all.len(), 33);
+    assert_eq!(sent_all[32].body, "Ana tres");
+    assert!(h.unsent().await.is_empty());
+    // At the configured rate: one a second after the first token.
+    let span = sent[31].at - sent[0].at;
+    assert!(span >= Duration::from_secs(31), "{span:?}");
+    assert_eq!(h.sink.backlog(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_reads_a_large_backlog_back_a_page_at_a_time() {
+    let h = start(storm_tuning()).await;
+    let mut expected = Vec::new();
+    for n in 0..25 {
+        let to = user(n);
+        h.durable(
+            &to,
+            &format!("wamid.R{n}"),
+            reply(&format!("pendiente {n}"), &[]),
+        )
+        .await;
+        expected.push(format!("pendiente {n}"));
+    }
+    // A new sender over the same outbox, as after a kill -9.
+    let client = redsol::whatsapp::graph::GraphClient::new(
+        h.fake.base_url(),
+        VERSION,
+        PHONE_ID,
+        redsol::settings::Secret::new(TOKEN),
+        Duration::from_secs(10),
+    )
+    .expect("client");
+    let again = outbound::spawn(client, &storm_tuning(), h.store.clone(), None)
+        .await
+        .expect("sender starts");
+    let offered = again.resend_pending().await;
+    assert!(offered <= MEMORY, "offered at once: {offered}");
+    let sent = h.fake.wait_for_within(25, Duration::from_secs(60)).await;
+    let bodies: Vec<String> = sent.iter().map(|r| r.body.clone()).collect();
+    assert_eq!(bodies, expected, "each once, oldest first");
+    assert!(again.drain(DRAIN).await);
+    assert!(h.unsent().await.is_empty());
+}
