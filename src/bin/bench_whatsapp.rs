@@ -9,6 +9,9 @@
 //! cargo build --release --bins
 //! target/release/redsol-bench-whatsapp --rate 2000 --seconds 10 --users 5000 [--receipts 1]
 //! ```
+//! With `--storm 1 [--users 10000 --seconds 20 --kill-at 10]`, it runs the outage storm
+//! instead (see `bench_whatsapp/storm.rs`): Meta's default pacing, an outage declared, every
+//! user writing twice; `--kill-at` kills redsol with SIGKILL midway.
 //! With `--callgrind 1`, redsol runs under `valgrind --tool=callgrind` and the bench prints the
 //! instructions per message: those of the run less those of a run that starts and stops with
 //! no message, over the messages. A figure the noise of a shared machine does not move:
@@ -30,12 +33,16 @@ use std::time::{Duration, Instant};
 
 #[path = "bench_whatsapp/process.rs"]
 mod process;
+#[path = "bench_whatsapp/storm.rs"]
+mod storm;
 
 use process::{cpu_time, instructions_in, peak_rss_mib, start_redsol, stop_gracefully};
 
 const SECRET: &str = "bench-secret";
 const TOKEN: &str = "bench-token";
 const PHONE_ID: &str = "1000000001";
+/// The admin API's token (the storm declares an outage).
+const ADMIN_TOKEN: &str = "bench-admin-token";
 
 /// A user's script: what they write, turn after turn (then again from the start).
 const SCRIPT: [&str; 8] = [
@@ -53,10 +60,15 @@ const SCRIPT: [&str; 8] = [
 struct Sink {
     replies: Mutex<HashMap<String, Vec<Instant>>>,
     receipts: std::sync::atomic::AtomicUsize,
+    /// When every request arrived (messages and receipts: Meta paces them together).
+    requests: Mutex<Vec<Instant>>,
 }
 
 async fn graph(State(sink): State<Arc<Sink>>, body: Bytes) -> axum::Json<serde_json::Value> {
     let now = Instant::now();
+    if let Ok(mut r) = sink.requests.lock() {
+        r.push(now);
+    }
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
         if v.get("status").and_then(|s| s.as_str()) == Some("read") {
             sink.receipts
@@ -111,13 +123,24 @@ async fn main() -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let redsol = exe.with_file_name("redsol");
     let data = std::env::temp_dir().join(format!("redsol-bench-{}", std::process::id()));
+    if arg(&args, "--storm", 0) == 1 {
+        let kill_at = arg(&args, "--kill-at", 0);
+        let run = storm::Storm {
+            users: arg(&args, "--users", 10_000).max(1) as usize,
+            seconds: arg(&args, "--seconds", 20).max(1),
+            kill_at: (kill_at > 0).then_some(kill_at),
+        };
+        let result = storm::run(run, &redsol, &data, &graph_url, sink).await;
+        let _ = std::fs::remove_dir_all(&data);
+        return result;
+    }
     let config = format!(
         "[whatsapp]\nsend_per_second = 1000000\nrecipient_burst = 1000\nrecipient_per_second = 1000.0\nmark_read = {receipts}\n\
          [rules.limits]\ninbound_burst = 100000\ninbound_per_minute = 6000000\n"
     );
     // Kept after the run, for `callgrind_annotate`.
     let measure = callgrind.then(|| data.with_extension("callgrind.out"));
-    let (mut child, addr) = start_redsol(&redsol, &data, &config, &graph_url, measure.as_deref())?;
+    let (mut child, addr) = start_redsol(&redsol, &data, &config, &graph_url, measure.as_deref(), 0)?;
     let pid = child.id();
     let url = format!("http://{addr}/webhook");
     let http = reqwest::Client::builder()
@@ -219,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
             let idle_data = data.with_extension("idle");
             let idle_out = data.with_extension("idle.callgrind.out");
             let (mut idle, _) =
-                start_redsol(&redsol, &idle_data, &config, &graph_url, Some(&idle_out))?;
+                start_redsol(&redsol, &idle_data, &config, &graph_url, Some(&idle_out), 0)?;
             stop_gracefully(&mut idle)?;
             let idle_ir = instructions_in(&idle_out)?;
             let _ = std::fs::remove_dir_all(&idle_data);

@@ -28,7 +28,7 @@ impl Default for Training {
         Self {
             epochs: 15,
             learning_rate: 6.0,
-            l2: 1e-5,
+            l2: 1e-4,
             seed: 0x5eed_2026,
         }
     }

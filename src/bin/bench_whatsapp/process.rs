@@ -1,7 +1,7 @@
 //! The redsol under test: started (under callgrind when asked) and stopped, and what the
 //! kernel and callgrind say it used.
 
-use super::{PHONE_ID, SECRET, TOKEN};
+use super::{ADMIN_TOKEN, PHONE_ID, SECRET, TOKEN};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -24,26 +24,35 @@ pub fn cpu_time(pid: u32) -> Duration {
 }
 
 pub fn peak_rss_mib(pid: u32) -> f64 {
+    status_kib(pid, "VmHWM:") / 1024.0
+}
+
+/// The resident memory of a process now.
+pub fn rss_mib(pid: u32) -> f64 {
+    status_kib(pid, "VmRSS:") / 1024.0
+}
+
+fn status_kib(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<f64>().ok())
         })
-        .map(|kib| kib / 1024.0)
         .unwrap_or(0.0)
 }
 
 /// Starts redsol (under callgrind, writing to `callgrind_out`, when given) in `data` with
-/// `config`; the process and the address it listens on.
+/// `config`, listening on `port` (0: any); the process and the address it listens on.
 pub fn start_redsol(
     redsol: &Path,
     data: &Path,
     config: &str,
     graph_url: &str,
     callgrind_out: Option<&Path>,
+    port: u16,
 ) -> anyhow::Result<(Child, String)> {
     std::fs::create_dir_all(data)?;
     let config_file = data.join("bench.toml");
@@ -62,7 +71,8 @@ pub fn start_redsol(
         .args(["run", "--mode", "whatsapp"])
         .env("REDSOL_DATA_DIR", data)
         .env("REDSOL_CONFIG", &config_file)
-        .env("MESSAGING_PORT", "0")
+        .env("MESSAGING_PORT", port.to_string())
+        .env("REDSOL_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("RUST_LOG", "warn,redsol::app=info")
         .env("WHATSAPP_PHONE_NUMBER_ID", PHONE_ID)
         .env("WHATSAPP_ACCESS_TOKEN", TOKEN)
