@@ -140,7 +140,8 @@ async fn main() -> anyhow::Result<()> {
     );
     // Kept after the run, for `callgrind_annotate`.
     let measure = callgrind.then(|| data.with_extension("callgrind.out"));
-    let (mut child, addr) = start_redsol(&redsol, &data, &config, &graph_url, measure.as_deref(), 0)?;
+    let (mut child, addr) =
+        start_redsol(&redsol, &data, &config, &graph_url, measure.as_deref(), 0)?;
     let pid = child.id();
     let url = format!("http://{addr}/webhook");
     let http = reqwest::Client::builder()

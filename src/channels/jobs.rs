@@ -13,12 +13,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The platform bucket's burst: a tenth of a second's worth (at least one), so that no second
+/// sees more than about 1.1 times the rate (a burst of a whole second's worth on top of the
+/// rate would let through twice the platform's limit in one second).
+fn global_burst(rate: f64) -> f64 {
+    (rate / 10.0).max(1.0)
+}
+
 /// What a sender's jobs share, across restarts of its actor.
 pub(crate) struct Shared<P: Platform> {
     pub platform: P,
     pub store: Arc<dyn Store>,
     pub pacing: Pacing,
-    /// The platform's bucket: the whole bot or business number.
+    /// The platform's bucket: the whole bot or business number (see [`global_burst`]).
     global: Mutex<TokenBucket>,
     /// What the sender knows of the outbox ids it has seen; it outlives a restart, so a reply
     /// sent before is not sent again, nor a part of a half-sent one.
@@ -33,7 +40,7 @@ impl<P: Platform> Shared<P> {
         Shared {
             platform,
             store,
-            global: Mutex::new(TokenBucket::full(rate, rate, Instant::now())),
+            global: Mutex::new(TokenBucket::full(global_burst(rate), rate, Instant::now())),
             ledger: Mutex::new(Ledger::new(pacing.retries.clone())),
             on_disk: OnDisk::default(),
             pacing,

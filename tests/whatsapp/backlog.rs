@@ -124,3 +124,48 @@ async fn a_restart_reads_a_large_backlog_back_a_page_at_a_time() {
     assert!(again.drain(DRAIN).await);
     assert!(h.unsent().await.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn while_the_backlog_is_on_disk_a_reply_joins_its_recipients_waiting_one() {
+    let h = start(storm_tuning()).await;
+    // Beto's reply takes the one token; Ana's first reply and three others fill memory; the
+    // next one waits on disk.
+    h.sink.deliver(plain(BETO, "hola Beto"));
+    h.fake.wait_for_within(1, Duration::from_secs(10)).await;
+    let mut handed = vec![h.durable(ANA, "wamid.ANA1", reply("Ana uno", &[])).await];
+    for n in 0..4 {
+        let to = user(n);
+        let out = h
+            .durable(
+                &to,
+                &format!("wamid.J{n}"),
+                reply(&format!("respuesta {n}"), &[]),
+            )
+            .await;
+        handed.push(out);
+    }
+    // Ana writes again: her reply joins the one waiting in memory, ahead of the disk.
+    handed.push(h.durable(ANA, "wamid.ANA2", reply("Ana dos", &[])).await);
+    for out in handed {
+        h.sink.deliver(out);
+    }
+    let sent = h.fake.wait_for_within(6, Duration::from_secs(60)).await;
+    h.drain().await;
+    let to_ana: Vec<&str> = sent
+        .iter()
+        .filter(|r| r.to == ANA)
+        .map(|r| r.body.as_str())
+        .collect();
+    assert_eq!(to_ana, ["Ana uno\n\nAna dos"], "one message for both");
+    let others: Vec<&str> = sent
+        .iter()
+        .filter(|r| r.to != ANA && r.to != BETO)
+        .map(|r| r.body.as_str())
+        .collect();
+    assert_eq!(
+        others,
+        ["respuesta 0", "respuesta 1", "respuesta 2", "respuesta 3"]
+    );
+    assert_eq!(h.fake.sent().len(), 6);
+    assert!(h.unsent().await.is_empty());
+}

@@ -12,7 +12,6 @@
 use super::process::{rss_mib, start_redsol};
 use super::{percentile, Sink, ADMIN_TOKEN, PHONE_ID, SECRET};
 use redsol::whatsapp::signature::sign;
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Child;
 use std::sync::{Arc, Mutex};
@@ -30,6 +29,17 @@ const SECOND: [&str; 3] = [
     "ya reinicie el modem y nada",
     "para cuando regresa?",
 ];
+
+/// What the bench sees of redsol every second.
+#[derive(Clone, Copy)]
+struct Sample {
+    at: f64,
+    rss: f64,
+    /// `redsol_outbox_pending`.
+    backlog: f64,
+    /// Notices released by the campaign so far (since the last start).
+    released: f64,
+}
 
 pub struct Storm {
     pub users: usize,
@@ -55,17 +65,30 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Option<Duratio
     ok.then(|| t0.elapsed())
 }
 
-/// A value of redsol's `/metrics` (summed over its label sets), or 0.
-async fn metric(http: &reqwest::Client, addr: &str, name: &str) -> f64 {
-    let Ok(r) = http.get(format!("http://{addr}/metrics")).send().await else {
-        return 0.0;
+/// The values of redsol's `/metrics` whose lines start with each of `names` (summed over their
+/// label sets; 0 when missing).
+async fn metrics<const N: usize>(http: &reqwest::Client, addr: &str, names: [&str; N]) -> [f64; N] {
+    let text = match http.get(format!("http://{addr}/metrics")).send().await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
     };
-    let text = r.text().await.unwrap_or_default();
-    text.lines()
-        .filter(|l| l.starts_with(name))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    names.map(|name| {
+        text.lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    })
 }
+
+async fn metric(http: &reqwest::Client, addr: &str, name: &str) -> f64 {
+    metrics(http, addr, [name]).await[0]
+}
+
+/// Notices (outage and reminders) the campaign released so far.
+const RELEASED: [&str; 2] = [
+    "redsol_reminders_total{channel=\"whatsapp\",outcome=\"released\"}",
+    "redsol_outage_notices_total{channel=\"whatsapp\",outcome=\"released\"}",
+];
 
 pub async fn run(
     storm: Storm,
@@ -104,7 +127,7 @@ pub async fn run(
     let mut killed = false;
     let mut tasks = Vec::with_capacity(total);
     // RSS and backlog, sampled every second until the end.
-    let samples: Arc<Mutex<Vec<(f64, f64, f64)>>> = Arc::default();
+    let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
     let sampler = {
         let (child, samples, http, addr) =
             (child.clone(), samples.clone(), http.clone(), addr.clone());
@@ -112,9 +135,19 @@ pub async fn run(
             loop {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 let pid = child.lock().map(|c| c.id()).unwrap_or(0);
-                let backlog = metric(&http, &addr, "redsol_outbox_pending").await;
+                let [backlog, reminders, notices] = metrics(
+                    &http,
+                    &addr,
+                    ["redsol_outbox_pending", RELEASED[0], RELEASED[1]],
+                )
+                .await;
                 if let Ok(mut s) = samples.lock() {
-                    s.push((start.elapsed().as_secs_f64(), rss_mib(pid), backlog));
+                    s.push(Sample {
+                        at: start.elapsed().as_secs_f64(),
+                        rss: rss_mib(pid),
+                        backlog,
+                        released: reminders + notices,
+                    });
                 }
             }
         })
@@ -122,7 +155,10 @@ pub async fn run(
     for m in 0..total {
         let due = start + Duration::from_secs_f64(m as f64 / rate);
         tokio::time::sleep_until(due.into()).await;
-        if let Some(at) = storm.kill_at.filter(|at| !killed && due - start >= Duration::from_secs(*at)) {
+        if let Some(at) = storm
+            .kill_at
+            .filter(|at| !killed && due - start >= Duration::from_secs(*at))
+        {
             killed = true;
             restart(&child, redsol, data, config, graph_url, port)?;
             println!("killed with SIGKILL at {at} s and started again");
@@ -157,7 +193,10 @@ pub async fn run(
     }
     let offered_for = start.elapsed();
     // Meta posts again what was not acknowledged (redsol may still be starting).
-    let again: Vec<String> = unacked.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default();
+    let again: Vec<String> = unacked
+        .lock()
+        .map(|mut u| std::mem::take(&mut *u))
+        .unwrap_or_default();
     let redelivered = again.len();
     for body in again {
         let mut tries = 0;
@@ -189,7 +228,18 @@ pub async fn run(
         let _ = c.kill();
         let _ = c.wait();
     }
-    report(&storm, &sink, &acks, &samples, start, offered_for, redelivered, coalesced, spilled, &user);
+    report(
+        &storm,
+        &sink,
+        &acks,
+        &samples,
+        start,
+        offered_for,
+        redelivered,
+        coalesced,
+        spilled,
+        &user,
+    );
     Ok(())
 }
 
@@ -215,7 +265,7 @@ fn report(
     storm: &Storm,
     sink: &Sink,
     acks: &Mutex<Vec<Duration>>,
-    samples: &Mutex<Vec<(f64, f64, f64)>>,
+    samples: &Mutex<Vec<Sample>>,
     start: Instant,
     offered_for: Duration,
     redelivered: usize,
@@ -290,9 +340,12 @@ fn report(
         _ => println!("outage notices:     none"),
     }
     let samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
-    println!("   t (s)   RSS (MiB)   outbox pending");
+    println!("   t (s)   RSS (MiB)   outbox pending   notices released");
     let step = (samples.len() / 15).max(1);
-    for (t, rss, backlog) in samples.iter().step_by(step) {
-        println!("  {t:>6.0}   {rss:>9.1}   {backlog:>14.0}");
+    for s in samples.iter().step_by(step) {
+        println!(
+            "  {:>6.0}   {:>9.1}   {:>14.0}   {:>16.0}",
+            s.at, s.rss, s.backlog, s.released
+        );
     }
 }

@@ -10,6 +10,7 @@ mod receipts;
 mod report;
 pub(crate) mod spill;
 
+use super::coalesce::MAX_JOINED;
 use super::jobs::{self, Shared};
 use super::{count_sent, Platform};
 use crate::outbox::Finish;
@@ -218,12 +219,22 @@ impl<P: Platform> SchedulerState<P> {
             self.finish_one();
             return;
         };
+        let memory = self.shared.pacing.memory_queue;
         let durable = out.outbox_id.is_some();
-        if durable
-            && (self.spill.is_some() || self.queued_replies >= self.shared.pacing.memory_queue)
-        {
-            self.leave_on_disk(myself, &out);
-            return;
+        if durable && (self.spill.is_some() || self.queued_replies >= memory) {
+            // A reply to someone whose replies wait in memory, none on disk, joins them: it
+            // keeps its order and leaves in the same message (bounded: twice the memory).
+            let lane = Lane::To(to.clone());
+            let joins_waiting = self.queued_replies < 2 * memory
+                && self.spill.as_ref().is_some_and(|s| !s.has_on_disk(&to))
+                && self
+                    .lanes
+                    .get(&lane)
+                    .is_some_and(|l| (1..MAX_JOINED).contains(&l.queue.len()));
+            if !joins_waiting {
+                self.leave_on_disk(myself, &out, &to);
+                return;
+            }
         }
         if self.queued_replies >= MAX_QUEUED_REPLIES {
             count_sent(channel, "error");

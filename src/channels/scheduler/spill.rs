@@ -14,6 +14,7 @@ use crate::channels::Platform;
 use ractor::ActorRef;
 use redsol_actors::model::{Channel, Outbound};
 use redsol_actors::store::{OutboxEntry, OutboxPage, Store, StoreResult};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +36,13 @@ pub struct Spill {
     /// Started by a restart: replies read back that were handed to the platform before are
     /// counted in `redsol_resent_after_restart_total`.
     pub after_restart: bool,
+    /// Recipients with replies left on disk: a new reply to one of them waits on disk too,
+    /// behind them. `None` past [`MAX_TRACKED`] recipients: every new reply waits on disk.
+    on_disk_for: Option<HashSet<String>>,
 }
+
+/// The most recipients [`Spill`] remembers having replies on disk (memory stays bounded).
+const MAX_TRACKED: usize = 100_000;
 
 impl Spill {
     pub fn new(cursor: u64, after_restart: bool) -> Spill {
@@ -45,6 +52,24 @@ impl Spill {
             left: 0,
             left_at_read: 0,
             after_restart,
+            on_disk_for: Some(HashSet::new()),
+        }
+    }
+
+    /// Whether a recipient may have replies on disk.
+    pub fn has_on_disk(&self, to: &str) -> bool {
+        self.on_disk_for.as_ref().is_none_or(|s| s.contains(to))
+    }
+
+    /// Notes a reply to `to` left on disk.
+    fn left_for(&mut self, to: &str) {
+        self.left += 1;
+        if let Some(set) = &mut self.on_disk_for {
+            if set.len() >= MAX_TRACKED {
+                self.on_disk_for = None;
+            } else if !set.contains(to) {
+                set.insert(to.to_string());
+            }
         }
     }
 
@@ -115,8 +140,9 @@ pub fn outbound(entry: OutboxEntry) -> Outbound {
 }
 
 impl<P: Platform> SchedulerState<P> {
-    /// Leaves a durable reply on disk (see [`spill`]); starts the read-back if none runs.
-    pub(super) fn leave_on_disk(&mut self, myself: &ActorRef<SenderMsg>, out: &Outbound) {
+    /// Leaves a durable reply to `to` on disk (see [`spill`]); starts the read-back if none
+    /// runs.
+    pub(super) fn leave_on_disk(&mut self, myself: &ActorRef<SenderMsg>, out: &Outbound, to: &str) {
         if let Some(id) = &out.outbox_id {
             self.shared.ledger(|l| l.dropped(id));
         }
@@ -130,7 +156,7 @@ impl<P: Platform> SchedulerState<P> {
             );
             Spill::new(0, false)
         });
-        spill.left += 1;
+        spill.left_for(to);
         self.shared.on_disk.set(spill.left);
         self.finish_one();
         self.read_back(myself);
