@@ -1,6 +1,7 @@
 //! Benchmark: how much memory live conversations take, and how fast the tree answers.
 //!
-//! Starts the real actor tree and engine over an in-memory store, opens N conversations
+//! Starts the real actor tree and engine over the SQLite store (snapshots on disk, as in
+//! production; `--store memory` for the in-memory one), opens N conversations
 //! (default 100,000; `--conversations N`) with one message each, waits for every reply, and
 //! prints the time, the throughput and the process RSS before and after, per conversation.
 //! Run it with `cargo run --release --bin redsol-bench-conversations`.
@@ -88,14 +89,31 @@ async fn main() -> anyhow::Result<()> {
         return bare(n).await;
     }
 
+    // `--idle-secs S`: conversations passivate after S idle seconds (default: they stay live),
+    // and the bench waits for all to passivate, then prints the RSS of the known users.
+    let idle_secs = args
+        .iter()
+        .position(|a| a == "--idle-secs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse::<u64>().ok());
     let mut rules = redsol_actors::testing::rules();
-    rules.limits.idle_timeout_secs = 24 * 3600;
+    rules.limits.idle_timeout_secs = idle_secs.unwrap_or(24 * 3600);
     let rules = Arc::new(rules);
     let zones: Vec<String> = rules.zones.iter().map(|z| z.name.clone()).collect();
     let plans: Vec<(u32, u32)> = rules.plans.iter().map(|p| (p.mbps, p.price)).collect();
-    let store = Arc::new(MemoryStore::new(redsol_actors::demo::demo_clients(
-        536, &zones, &plans,
-    )));
+    let clients = redsol_actors::demo::demo_clients(536, &zones, &plans);
+    // As in production, snapshots on disk (SQLite); `--store memory` keeps them in the
+    // process (the in-memory store of the actor tests).
+    let data = std::env::temp_dir().join(format!("redsol-bench-conv-{}", std::process::id()));
+    let store: Arc<dyn redsol_actors::store::Store> = if args
+        .windows(2)
+        .any(|w| w[0] == "--store" && w[1] == "memory")
+    {
+        Arc::new(MemoryStore::new(clients))
+    } else {
+        Arc::new(redsol::store::sqlite::SqliteStore::open(&data, || clients)?)
+    };
+    let backend = store.backend();
     let engine = Engine::new(
         rules.clone(),
         Arc::new(OfflineBrain::new(rules.clone())),
@@ -115,10 +133,25 @@ async fn main() -> anyhow::Result<()> {
 
     let rss_before = rss_kib();
     let started = Instant::now();
+    // `--wave N`: conversations are opened N at a time, each wave answered before the next,
+    // as traffic arrives; without it all at once (then the turns in flight together, freed
+    // afterwards, stay in the RSS: the allocator keeps the pages).
+    let wave = args
+        .iter()
+        .position(|a| a == "--wave")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(n)
+        .max(1);
     let done = sink.done.notified();
     for i in 0..n {
         let key = ConversationKey::new(Channel::WhatsApp, format!("52146{i:08}"));
         router.route(Inbound::text(key, "hola, cuanto cuesta el de 50?"))?;
+        if (i + 1) % wave == 0 {
+            while sink.count.load(Ordering::Acquire) < i + 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        }
     }
     done.await;
     let elapsed = started.elapsed();
@@ -139,8 +172,22 @@ async fn main() -> anyhow::Result<()> {
         rss_after as f64 / 1024.0
     );
     println!(
-        "per conversation:       {:.1} KiB (actor, mailbox, state and its snapshot in the in-memory store)",
-        (rss_after.saturating_sub(rss_before)) as f64 / n.max(1) as f64
+        "per conversation:       {:.1} KiB (actor, mailbox and state; snapshots in the {backend} store)",
+        (rss_after.saturating_sub(rss_before)) as f64 / active.max(1) as f64
     );
+    if idle_secs.is_some() {
+        let deadline = Instant::now() + std::time::Duration::from_secs(600);
+        while router.active().await? > 0 && Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let rss = rss_kib();
+        println!(
+            "after passivation:      {} live, RSS {:.1} MiB for {n} known users ({:.0} bytes each over the start)",
+            router.active().await?,
+            rss as f64 / 1024.0,
+            rss.saturating_sub(rss_before) as f64 * 1024.0 / n.max(1) as f64
+        );
+    }
+    let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }
