@@ -24,6 +24,16 @@ fn user(n: usize) -> String {
     format!("52155000{n:05}")
 }
 
+/// Reply `n` to a user of its own ("respuesta n"), committed to the outbox.
+async fn to_user(h: &Harness, n: usize) -> Outbound {
+    h.durable(
+        &user(n),
+        &format!("wamid.U{n}"),
+        reply(&format!("respuesta {n}"), &[]),
+    )
+    .await
+}
+
 /// Lets the sender take what was handed to it (virtual time moves only when all is idle).
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(1)).await;
@@ -43,15 +53,8 @@ async fn a_backlog_past_memory_waits_on_disk_and_leaves_in_order_once() {
     let first = h.durable(ANA, "wamid.ANA1", reply("Ana uno", &[])).await;
     add(&mut replies, first, ANA);
     for n in 0..30 {
-        let to = user(n);
-        let out = h
-            .durable(
-                &to,
-                &format!("wamid.U{n}"),
-                reply(&format!("respuesta {n}"), &[]),
-            )
-            .await;
-        add(&mut replies, out, &to);
+        let out = to_user(&h, n).await;
+        add(&mut replies, out, &user(n));
     }
     let second = h.durable(ANA, "wamid.ANA2", reply("Ana dos", &[])).await;
     add(&mut replies, second, ANA);
@@ -134,15 +137,7 @@ async fn while_the_backlog_is_on_disk_a_reply_joins_its_recipients_waiting_one()
     h.fake.wait_for_within(1, Duration::from_secs(10)).await;
     let mut handed = vec![h.durable(ANA, "wamid.ANA1", reply("Ana uno", &[])).await];
     for n in 0..4 {
-        let to = user(n);
-        let out = h
-            .durable(
-                &to,
-                &format!("wamid.J{n}"),
-                reply(&format!("respuesta {n}"), &[]),
-            )
-            .await;
-        handed.push(out);
+        handed.push(to_user(&h, n).await);
     }
     // Ana writes again: her reply joins the one waiting in memory, ahead of the disk.
     handed.push(h.durable(ANA, "wamid.ANA2", reply("Ana dos", &[])).await);
