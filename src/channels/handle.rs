@@ -170,27 +170,26 @@ impl<P: Platform> ChannelSender<P> {
         }
     }
 
-    /// Queues the replies the outbox holds unsent and at least `min_age` old (after a crash,
-    /// a stop with work left, or retries run out), a page at a time, skipping those the sender
-    /// holds. Past `memory_queue` offered, it stops and returns the outbox position reached:
-    /// the sender reads on from there itself. Publishes the oldest one's age as
-    /// `redsol_outbox_oldest_seconds`. Returns how many were offered, how many of those were
-    /// handed to the platform before (they may arrive twice), and where it stopped early. A
-    /// store error is logged and offers no more: they stay in the outbox for the next sweep.
-    async fn offer_outbox(&self, min_age: Duration) -> (usize, usize, Option<u64>) {
+    /// Walks the replies the outbox holds unsent and at least `min_age` old, a page at a time,
+    /// skipping those the sender holds, and (when `offer`) queues them (after retries ran out,
+    /// or a stop with work left). Publishes the oldest one's age as
+    /// `redsol_outbox_oldest_seconds`. Returns how many were found, and how many of those were
+    /// handed to the platform before (they may arrive twice). A store error is logged and ends
+    /// the walk: the rest stay in the outbox for the next sweep.
+    async fn walk_outbox(&self, min_age: Duration, offer: bool) -> (usize, usize) {
         let channel = P::CHANNEL;
         let shared = &self.inner.shared;
         let page_size = super::scheduler::spill::page_size(shared.pacing.memory_queue);
         let now = redsol_actors::store::unix_now();
         let age = |queued_at: u64| Duration::from_secs(now.saturating_sub(queued_at));
-        let (mut offered, mut attempted, mut after) = (0, 0, 0u64);
+        let (mut found, mut attempted, mut after) = (0, 0, 0u64);
         let mut oldest = None;
         loop {
             let page = match shared.store.outbox_page(channel, after, page_size).await {
                 Ok(page) => page,
                 Err(e) => {
                     tracing::error!(channel = channel.as_str(), error = %e, "cannot read the outbox; its replies wait for the next sweep");
-                    return (offered, attempted, None);
+                    return (found, attempted);
                 }
             };
             let read = page.entries.len();
@@ -205,38 +204,34 @@ impl<P: Platform> ChannelSender<P> {
                     out: Box::new(super::scheduler::spill::outbound(entry)),
                     resent: true,
                 };
-                if self.cast(resend) {
-                    offered += 1;
+                if !offer || self.cast(resend) {
+                    found += 1;
                     attempted += usize::from(was_attempted);
                 }
             }
             if read < page_size {
                 break;
             }
-            if offered >= shared.pacing.memory_queue {
-                return (offered, attempted, Some(after));
-            }
         }
         metrics::gauge!("redsol_outbox_oldest_seconds", "channel" => channel.as_str())
             .set(oldest.unwrap_or_default().as_secs_f64());
-        if offered > 0 {
+        if offer && found > 0 {
             tracing::info!(
-                offered,
+                offered = found,
                 channel = channel.as_str(),
                 "unsent replies offered again from the outbox"
             );
         }
-        (offered, attempted, None)
+        (found, attempted)
     }
 
-    /// At start (or restart): offers the replies the outbox holds unsent, counting in
-    /// `redsol_resent_after_restart_total{channel}` those handed to the platform before
-    /// (accepted or not, nobody knows: they may arrive twice). A backlog larger than
-    /// `memory_queue` is read back by the sender a page at a time as it drains. Returns how
-    /// many were offered now.
+    /// At start (or restart): has the sender read back, in order, every reply the outbox holds
+    /// unsent, a page at a time as its queues drain (those handed to the platform before,
+    /// accepted or not, nobody knows, may arrive twice: they are counted in
+    /// `redsol_resent_after_restart_total{channel}`). Returns how many there were.
     pub async fn resend_pending(&self) -> usize {
         let channel = P::CHANNEL.as_str();
-        let (offered, attempted, stopped) = self.offer_outbox(Duration::ZERO).await;
+        let (waiting, attempted) = self.walk_outbox(Duration::ZERO, false).await;
         metrics::counter!("redsol_resent_after_restart_total", "channel" => channel)
             .increment(attempted as u64);
         if attempted > 0 {
@@ -246,10 +241,8 @@ impl<P: Platform> ChannelSender<P> {
                 "replies in flight when the last sender stopped are sent again; some may arrive twice"
             );
         }
-        if let Some(after) = stopped {
-            self.cast(SenderMsg::Resume { after });
-        }
-        offered
+        self.cast(SenderMsg::Resume { waiting });
+        waiting
     }
 
     /// Offers the unsent outbox replies again every `every` (with jitter) until the task is
@@ -262,8 +255,8 @@ impl<P: Platform> ChannelSender<P> {
                 let jitter = every.mul_f64(fastrand::f64() * 0.2);
                 tokio::time::sleep(every + jitter).await;
                 // While the backlog waits on disk, the sender reads it back itself, in order.
-                if !sender.stopped() && sender.inner.shared.on_disk.get() == 0 {
-                    sender.offer_outbox(every).await;
+                if !sender.stopped() && !sender.inner.shared.on_disk.active() {
+                    sender.walk_outbox(every, true).await;
                 }
             }
         })
@@ -299,7 +292,7 @@ impl<P: Platform> ChannelSender<P> {
 impl<P: Platform> ReplySink for ChannelSender<P> {
     /// Replies queued or in flight, and those waiting on disk.
     fn backlog(&self) -> usize {
-        self.pending() + self.inner.shared.on_disk.get()
+        self.pending() + self.inner.shared.on_disk.count()
     }
 
     /// Hands a conversation's reply to the sender. A reply of another channel, or one the

@@ -34,6 +34,21 @@ async fn to_user(h: &Harness, n: usize) -> Outbound {
     .await
 }
 
+/// A new sender over the same outbox and fake, as after a kill -9.
+async fn sender_after_a_kill(h: &Harness) -> outbound::WhatsAppOutbound {
+    let client = redsol::whatsapp::graph::GraphClient::new(
+        h.fake.base_url(),
+        VERSION,
+        PHONE_ID,
+        redsol::settings::Secret::new(TOKEN),
+        Duration::from_secs(10),
+    )
+    .expect("client");
+    outbound::spawn(client, &storm_tuning(), h.store.clone(), None)
+        .await
+        .expect("sender starts")
+}
+
 /// Lets the sender take what was handed to it (virtual time moves only when all is idle).
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(1)).await;
@@ -96,6 +111,9 @@ async fn a_backlog_past_memory_waits_on_disk_and_leaves_in_order_once() {
 #[tokio::test(start_paused = true)]
 async fn a_restart_reads_a_large_backlog_back_a_page_at_a_time() {
     let h = start(storm_tuning()).await;
+    // The first sender has read back its (empty) outbox, and stops: the process is gone.
+    settle().await;
+    h.sender.stop();
     let mut expected = Vec::new();
     for n in 0..25 {
         let to = user(n);
@@ -107,20 +125,14 @@ async fn a_restart_reads_a_large_backlog_back_a_page_at_a_time() {
         .await;
         expected.push(format!("pendiente {n}"));
     }
-    // A new sender over the same outbox, as after a kill -9.
-    let client = redsol::whatsapp::graph::GraphClient::new(
-        h.fake.base_url(),
-        VERSION,
-        PHONE_ID,
-        redsol::settings::Secret::new(TOKEN),
-        Duration::from_secs(10),
-    )
-    .expect("client");
-    let again = outbound::spawn(client, &storm_tuning(), h.store.clone(), None)
-        .await
-        .expect("sender starts");
-    let offered = again.resend_pending().await;
-    assert!(offered <= MEMORY, "offered at once: {offered}");
+    let again = sender_after_a_kill(&h).await;
+    assert_eq!(again.resend_pending().await, 25, "all 25 waiting");
+    settle().await;
+    assert!(
+        again.pending() <= MEMORY + 1,
+        "read back a page at a time, not all at once: {}",
+        again.pending()
+    );
     let sent = h.fake.wait_for_within(25, Duration::from_secs(60)).await;
     let bodies: Vec<String> = sent.iter().map(|r| r.body.clone()).collect();
     assert_eq!(bodies, expected, "each once, oldest first");
@@ -162,5 +174,29 @@ async fn while_the_backlog_is_on_disk_a_reply_joins_its_recipients_waiting_one()
         ["respuesta 0", "respuesta 1", "respuesta 2", "respuesta 3"]
     );
     assert_eq!(h.fake.sent().len(), 6);
+    assert!(h.unsent().await.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_restart_a_new_reply_waits_behind_the_old_ones() {
+    let h = start(storm_tuning()).await;
+    settle().await;
+    h.sender.stop();
+    h.durable(ANA, "wamid.OLD", reply("Ana, lo de antes", &[]))
+        .await;
+    // The new process: a conversation answers Ana before anyone asked for the outbox.
+    let again = sender_after_a_kill(&h).await;
+    let new = h
+        .durable(ANA, "wamid.NEW", reply("Ana, lo nuevo", &[]))
+        .await;
+    again.sink().deliver(new);
+    let sent = h.fake.wait_for_within(1, Duration::from_secs(10)).await;
+    assert!(again.drain(DRAIN).await);
+    settle().await;
+    let bodies: Vec<String> = h.fake.sent().iter().map(|r| r.body.clone()).collect();
+    assert_eq!(
+        sent[0].body, "Ana, lo de antes",
+        "the old reply first: {bodies:?}"
+    );
     assert!(h.unsent().await.is_empty());
 }

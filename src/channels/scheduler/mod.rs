@@ -68,9 +68,9 @@ pub enum SenderMsg {
     Tick,
     /// A page of the outbox read back (see [`spill`]).
     Page(StoreResult<OutboxPage>),
-    /// After a restart: the outbox holds more unsent replies after this position than were
-    /// offered; read them back a page at a time.
-    Resume { after: u64 },
+    /// At start or restart: read back, in order, the replies the outbox holds unsent (about
+    /// `waiting` of them), a page at a time.
+    Resume { waiting: usize },
 }
 
 /// The sender actor of platform `P`.
@@ -236,6 +236,10 @@ impl<P: Platform> SchedulerState<P> {
                 return;
             }
         }
+        if self.queued_replies >= MAX_QUEUED_REPLIES && durable {
+            self.leave_on_disk(myself, &out, &to);
+            return;
+        }
         if self.queued_replies >= MAX_QUEUED_REPLIES {
             count_sent(channel, "error");
             tracing::error!(
@@ -261,8 +265,9 @@ impl<P: Platform> Actor for Scheduler<P> {
         _myself: ActorRef<Self::Msg>,
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
-        // What a replaced instance left on disk is read back by the handle's resend.
-        args.shared.on_disk.set(0);
+        // An instance starts by reading back what the outbox holds unsent (left by the last
+        // run or the instance it replaces): until then every new reply waits behind it.
+        args.shared.on_disk.begin(0);
         Ok(SchedulerState {
             shared: args.shared,
             pending: args.pending,
@@ -273,8 +278,17 @@ impl<P: Platform> Actor for Scheduler<P> {
             queued_replies: 0,
             queued_receipts: 0,
             next_receipt_lane: 0,
-            spill: None,
+            spill: Some(Spill::from_start()),
         })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        state.read_back(&myself);
+        Ok(())
     }
 
     async fn handle(
@@ -292,12 +306,16 @@ impl<P: Platform> Actor for Scheduler<P> {
                 state.dispatch(&myself);
             }
             SenderMsg::Page(page) => state.page_read(&myself, page),
-            SenderMsg::Resume { after } => {
+            SenderMsg::Resume { waiting } => {
                 // Counted as pending by the handle's cast.
                 state.finish_one();
                 if state.spill.is_none() {
-                    state.spill = Some(Spill::new(after, true));
+                    state.spill = Some(Spill::from_start());
                 }
+                state
+                    .shared
+                    .on_disk
+                    .begin(waiting.max(state.shared.on_disk.count()));
                 state.read_back(&myself);
             }
         }

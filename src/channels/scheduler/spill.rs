@@ -10,14 +10,16 @@
 //! reads on).
 
 use super::{Job, Lane, SchedulerState, SenderMsg};
-use crate::channels::Platform;
+use crate::channels::{jobs, Platform};
+use crate::outbox::Finish;
 use ractor::ActorRef;
 use redsol_actors::model::{Channel, Outbound};
 use redsol_actors::store::{OutboxEntry, OutboxPage, Store, StoreResult};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long a failed read waits before it is tried again.
 const READ_RETRY: Duration = Duration::from_secs(1);
@@ -33,9 +35,6 @@ pub struct Spill {
     pub left: usize,
     /// `left` when the page being read was asked for.
     left_at_read: usize,
-    /// Started by a restart: replies read back that were handed to the platform before are
-    /// counted in `redsol_resent_after_restart_total`.
-    pub after_restart: bool,
     /// Recipients with replies left on disk: a new reply to one of them waits on disk too,
     /// behind them. `None` past [`MAX_TRACKED`] recipients: every new reply waits on disk.
     on_disk_for: Option<HashSet<String>>,
@@ -45,14 +44,25 @@ pub struct Spill {
 const MAX_TRACKED: usize = 100_000;
 
 impl Spill {
-    pub fn new(cursor: u64, after_restart: bool) -> Spill {
+    /// A read-back from the start of the outbox, of replies left by an earlier run or
+    /// instance: which recipients have replies there is unknown, so every new reply waits on
+    /// disk behind them until the read-back ends.
+    pub fn from_start() -> Spill {
         Spill {
-            cursor,
+            cursor: 0,
             reading: false,
             left: 0,
             left_at_read: 0,
-            after_restart,
+            on_disk_for: None,
+        }
+    }
+
+    /// A read-back of the replies this instance leaves on disk past `memory_queue` (older
+    /// ones may be there too: it reads from the start).
+    pub fn overflow() -> Spill {
+        Spill {
             on_disk_for: Some(HashSet::new()),
+            ..Spill::from_start()
         }
     }
 
@@ -86,17 +96,44 @@ impl Spill {
     }
 }
 
-/// What the handle and the campaigns see of a sender's spill: replies waiting on disk.
+/// What the handle and the campaigns see of a sender's read-back: whether one runs (the sweep
+/// stands aside), and about how many replies wait on disk.
 #[derive(Debug, Default)]
-pub struct OnDisk(AtomicUsize);
+pub struct OnDisk {
+    active: AtomicBool,
+    count: AtomicUsize,
+}
 
 impl OnDisk {
-    pub fn set(&self, n: usize) {
-        self.0.store(n, Ordering::Relaxed);
+    pub fn begin(&self, waiting: usize) {
+        self.active.store(true, Ordering::Relaxed);
+        self.count.store(waiting, Ordering::Relaxed);
     }
 
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
+    pub fn add(&self, n: usize) {
+        self.count.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` replies read back (saturating: the count is an estimate).
+    pub fn read(&self, n: usize) {
+        let _ = self
+            .count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                Some(c.saturating_sub(n))
+            });
+    }
+
+    pub fn end(&self) {
+        self.active.store(false, Ordering::Relaxed);
+        self.count.store(0, Ordering::Relaxed);
+    }
+
+    pub fn active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
     }
 }
 
@@ -154,10 +191,11 @@ impl<P: Platform> SchedulerState<P> {
                 queued = self.queued_replies,
                 "send backlog over memory_queue; new replies wait in the outbox on disk and are read back in order"
             );
-            Spill::new(0, false)
+            self.shared.on_disk.begin(0);
+            Spill::overflow()
         });
         spill.left_for(to);
-        self.shared.on_disk.set(spill.left);
+        self.shared.on_disk.add(1);
         self.finish_one();
         self.read_back(myself);
     }
@@ -198,15 +236,13 @@ impl<P: Platform> SchedulerState<P> {
         };
         spill.cursor = page.next;
         let read = page.entries.len();
-        let (over, after_restart) = (spill.over(read, asked), spill.after_restart);
-        let mut resent_attempted = 0u64;
+        self.shared.on_disk.read(read);
+        let over = spill.over(read, asked);
         for entry in page.entries {
-            let attempted = entry.attempted;
             let out = Box::new(outbound(entry));
             if !self.shared.ledger(|l| l.admit_reply(&out, true)) {
                 continue;
             }
-            resent_attempted += u64::from(attempted);
             match P::address(&out) {
                 Some(to) => {
                     // Counted as accepted, like a reply handed over by the handle.
@@ -214,19 +250,22 @@ impl<P: Platform> SchedulerState<P> {
                     self.enqueue(myself, Lane::To(to), Job::Reply { out, resent: true });
                 }
                 None => {
-                    if let Some(id) = out.outbox_id {
-                        self.shared.ledger(|l| l.dropped(&id));
+                    // Never sendable: closed, as `send` closes one (in a task: the store).
+                    let Outbound { key, outbox_id, .. } = *out;
+                    if let Some(id) = outbox_id {
+                        self.shared
+                            .ledger(|l| l.finished(id.clone(), Finish::Done, 0, Instant::now()));
+                        let store = self.shared.store.clone();
+                        tokio::spawn(async move {
+                            jobs::close_outbox(store.as_ref(), &id, key.opaque()).await;
+                        });
                     }
                 }
             }
         }
-        if after_restart && resent_attempted > 0 {
-            metrics::counter!("redsol_resent_after_restart_total", "channel" => P::CHANNEL.as_str())
-                .increment(resent_attempted);
-        }
         if over {
             self.spill = None;
-            self.shared.on_disk.set(0);
+            self.shared.on_disk.end();
             tracing::info!(
                 channel = P::CHANNEL.as_str(),
                 "reply backlog read back from the outbox; replies queue in memory again"
