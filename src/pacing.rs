@@ -132,21 +132,30 @@ impl TokenBucket {
         for_token.max(for_hold)
     }
 
-    /// Takes a token only if it is there now; else how long until one is (nothing reserved).
-    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+    /// How long until a token is there (zero when it is now); nothing taken or reserved.
+    pub fn ready_in(&mut self, now: Instant) -> Duration {
         self.refill(now);
         let held = self
             .held_until
             .map(|until| until.saturating_duration_since(now))
             .unwrap_or_default();
         if !held.is_zero() {
-            return Err(held);
+            return held;
         }
         if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            return Ok(());
+            return Duration::ZERO;
         }
-        Err(Duration::from_secs_f64((1.0 - self.tokens) / self.rate).max(Duration::from_micros(1)))
+        Duration::from_secs_f64((1.0 - self.tokens) / self.rate).max(Duration::from_micros(1))
+    }
+
+    /// Takes a token only if it is there now; else how long until one is (nothing reserved).
+    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+        let wait = self.ready_in(now);
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        self.tokens -= 1.0;
+        Ok(())
     }
 
     /// No token before `until` (a rate limit announced by Graph).

@@ -73,9 +73,8 @@ impl<P: Platform> Shared<P> {
         self.with_global(|b| b.try_take(now))
     }
 
-    /// Waits for a token of the recipient (if any) and, unless `prepaid` (the scheduler gave
-    /// one), of the platform; `true` if it waited.
-    async fn pace(&self, recipient: Option<&mut TokenBucket>, prepaid: bool) -> bool {
+    /// Waits for a token of the recipient (if any) and of the platform; `true` if it waited.
+    async fn pace(&self, recipient: Option<&mut TokenBucket>) -> bool {
         let mut waited = false;
         if let Some(bucket) = recipient {
             let wait = bucket.take(Instant::now());
@@ -83,9 +82,6 @@ impl<P: Platform> Shared<P> {
                 waited = true;
                 tokio::time::sleep(wait).await;
             }
-        }
-        if prepaid {
-            return waited;
         }
         let wait = self.with_global(|b| b.take(Instant::now()));
         if !wait.is_zero() {
@@ -114,7 +110,7 @@ enum Failure<E> {
 }
 
 /// Sends one message, paced, with the retries of the policy; `prepaid` when its first try
-/// has its token of the platform already.
+/// has its tokens (the platform's and the recipient's) already.
 async fn send_with_retries<P: Platform>(
     shared: &Shared<P>,
     bucket: &mut TokenBucket,
@@ -128,7 +124,8 @@ async fn send_with_retries<P: Platform>(
     let (mut transient, mut limited) = (0u32, 0u32);
     let mut counted = false;
     loop {
-        let waited = shared.pace(Some(bucket), prepaid).await;
+        // The first try's tokens, when the scheduler took them, are spent already.
+        let waited = !prepaid && shared.pace(Some(bucket)).await;
         prepaid = false;
         if waited && !counted {
             counted = true;
@@ -320,7 +317,7 @@ pub(crate) async fn send_receipt<P: Platform>(
 ) {
     // Reports (the lane free again) when the job ends, whichever way.
     let _reporter = reporter;
-    shared.pace(None, false).await;
+    shared.pace(None).await;
     match shared.platform.mark_read(&message_id).await {
         Ok(()) => count_receipt(P::CHANNEL, "sent"),
         Err(error) => {

@@ -13,6 +13,7 @@ mod media;
 mod notices;
 mod outages;
 mod outbound;
+mod pacing;
 #[allow(dead_code)]
 #[path = "../sheets/seed.rs"]
 mod seed;

@@ -6,46 +6,78 @@ use super::{Job, JobOutcome, JobReport, Lane, Reporter, SchedulerState, SenderMs
 use crate::channels::coalesce::Batch;
 use crate::channels::{jobs, Platform};
 use ractor::ActorRef;
+use std::time::Duration;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 impl<P: Platform> SchedulerState<P> {
-    /// Starts the ready lanes' next replies while the platform has tokens; else asks for a
-    /// tick when the next token is due.
+    /// Starts the ready lanes' next replies while the platform has tokens, each lane when its
+    /// recipient's bucket has one too (a lane still waiting for its own goes round to the back,
+    /// holding no token of the platform); else asks for a tick when the next token is due.
     pub(super) fn dispatch(&mut self, myself: &ActorRef<SenderMsg>) {
+        let mut resting: Option<Duration> = None;
+        let mut skipped = 0;
         while let Some(key) = self.ready.front() {
-            let waiting = self
+            let now = Instant::now();
+            let Some(lane) = self
                 .lanes
-                .get(key)
-                .is_some_and(|l| l.running.is_none() && !l.queue.is_empty());
-            if !waiting {
+                .get_mut(key)
+                .filter(|l| l.running.is_none() && !l.queue.is_empty())
+            else {
                 if let Some(lane) = self.lanes.get_mut(key) {
                     lane.ready = false;
                 }
                 self.ready.pop_front();
                 continue;
-            }
-            if let Err(wait) = self.shared.try_token(Instant::now()) {
-                if !self.tick_armed {
-                    self.tick_armed = true;
-                    let actor = myself.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(wait).await;
-                        // Fails only when this instance stopped; nobody waits then.
-                        let _ = actor.cast(SenderMsg::Tick);
-                    });
+            };
+            let own = lane
+                .bucket
+                .as_mut()
+                .map_or(Duration::ZERO, |b| b.ready_in(now));
+            if !own.is_zero() {
+                resting = Some(resting.map_or(own, |r| r.min(own)));
+                skipped += 1;
+                if skipped >= self.ready.len() {
+                    break;
                 }
+                self.ready.rotate_left(1);
+                continue;
+            }
+            if let Err(wait) = self.shared.try_token(now) {
+                self.arm_tick(myself, wait);
                 return;
+            }
+            if let Some(bucket) = lane.bucket.as_mut() {
+                // There now (checked above): both tokens are the job's first message's.
+                let _ = bucket.try_take(now);
             }
             let Some(key) = self.ready.pop_front() else {
                 return;
             };
+            skipped = 0;
             self.start_reply(myself, key);
+        }
+        if let Some(wait) = resting {
+            self.arm_tick(myself, wait);
         }
     }
 
+    /// Asks for a [`SenderMsg::Tick`] in `wait`, unless one is on its way.
+    fn arm_tick(&mut self, myself: &ActorRef<SenderMsg>, wait: Duration) {
+        if self.tick_armed {
+            return;
+        }
+        self.tick_armed = true;
+        let actor = myself.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            // Fails only when this instance stopped; nobody waits then.
+            let _ = actor.cast(SenderMsg::Tick);
+        });
+    }
+
     /// Starts the job of a ready lane's next reply, joined with the replies queued behind it
-    /// that may ride in the same message; the platform's token is taken already.
+    /// that may ride in the same message; the tokens of its first message are taken already.
     pub(super) fn start_reply(&mut self, myself: &ActorRef<SenderMsg>, key: Lane) {
         let Lane::To(to) = &key else {
             return;
