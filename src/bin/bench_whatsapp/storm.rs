@@ -298,13 +298,15 @@ fn report(
         .collect();
     let mut requests = sink.requests.lock().map(|r| r.clone()).unwrap_or_default();
     requests.sort();
-    let mut busiest = 0;
+    let (mut busiest, mut busiest_at) = (0, start);
     let mut j = 0;
     for i in 0..requests.len() {
         while requests[i] - requests[j] >= Duration::from_secs(1) {
             j += 1;
         }
-        busiest = busiest.max(i - j + 1);
+        if i - j + 1 > busiest {
+            (busiest, busiest_at) = (i - j + 1, requests[j]);
+        }
     }
     let secs = |t: Instant| t.duration_since(start).as_secs_f64();
     println!(
@@ -326,8 +328,9 @@ fn report(
     );
     println!("joined, on disk:    {coalesced} replies joined into another's, {spilled} left on disk (counted since the last start)");
     println!(
-        "sink:               {} requests (replies, notices, receipts), busiest second {busiest}; last reply to a storm user at {:.1} s",
+        "sink:               {} requests (replies, notices, receipts), busiest second {busiest} (from {:.1} s); last reply to a storm user at {:.1} s",
         requests.len(),
+        secs(busiest_at),
         secs(last_reply)
     );
     match (notices.iter().min(), notices.iter().max()) {
