@@ -6,15 +6,16 @@
 //! Issue 11's goals are higher (accuracy ≥ 95%, every recall ≥ 90%, out of scope taken as an
 //! action ≤ 2%): raise the floors as the model reaches them.
 //!
-//! `cargo test -p redsol-actors --test nlu_accuracy -- --nocapture` prints the figures.
+//! `cargo test -p redsol-actors --test nlu_accuracy -- --nocapture` prints the figures
+//! (`MISSES=1` the misses too: read them only to judge, never to write data or settings).
 
 use redsol_actors::model::Intent;
 use redsol_actors::nlu::corpus::{self, Example};
 use redsol_actors::nlu::Nlu;
 
-const MIN_ACCURACY: f64 = 0.94;
-const MIN_RECALL: f64 = 0.85;
-const MAX_FALSE_ACTION: f64 = 0.05;
+const MIN_ACCURACY: f64 = 0.945;
+const MIN_RECALL: f64 = 0.88;
+const MAX_FALSE_ACTION: f64 = 0.03;
 const MAX_ECE: f64 = 0.05;
 
 const TEST: &str = include_str!("../../config/nlu/test.tsv");
@@ -117,7 +118,11 @@ fn the_test_split_meets_the_goals() {
         false_action * 100.0
     );
     println!("expected calibration error (10 bins): {ece:.3}");
-    println!("misses:\n{}", misses.join("\n"));
+    // Only on request: whoever reads the test split's misses can no longer write data or
+    // choose settings without being swayed by them.
+    if std::env::var("MISSES").is_ok() {
+        println!("misses:\n{}", misses.join("\n"));
+    }
 
     assert!(
         accuracy >= MIN_ACCURACY,
