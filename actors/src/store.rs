@@ -182,8 +182,15 @@ pub trait Store: Send + Sync + 'static {
     /// crash, only replies so marked and not sent may reach the user twice.
     fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>>;
 
-    /// Unsent outbox replies of a channel, oldest first.
-    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
+    /// Unsent outbox replies of a channel, oldest first (all of them: [`Store::outbox_page`]
+    /// reads them a page at a time).
+    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
+        Box::pin(async move {
+            self.outbox_page(channel, 0, usize::MAX)
+                .await
+                .map(|page| page.entries)
+        })
+    }
 
     /// At most `limit` unsent outbox replies of a channel queued after position `after` (0:
     /// from the first), oldest first: how a sender reads back a backlog that waits on disk,

@@ -220,10 +220,6 @@ impl Store for SheetsStore {
         self.local().outbox_sent(id)
     }
 
-    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
-        self.local().outbox_pending(channel)
-    }
-
     fn outbox_page(
         &self,
         channel: Channel,

@@ -219,13 +219,14 @@ impl<P: Platform> SchedulerState<P> {
             self.finish_one();
             return;
         };
-        let memory = self.shared.pacing.memory_queue;
+        // Held in memory: `memory_queue`, and never past the hard cap.
+        let memory = self.shared.pacing.memory_queue.min(MAX_QUEUED_REPLIES);
         let durable = out.outbox_id.is_some();
         if durable && (self.spill.is_some() || self.queued_replies >= memory) {
             // A reply to someone whose replies wait in memory, none on disk, joins them: it
             // keeps its order and leaves in the same message (bounded: twice the memory).
             let lane = Lane::To(to.clone());
-            let joins_waiting = self.queued_replies < 2 * memory
+            let joins_waiting = self.queued_replies < (2 * memory).min(MAX_QUEUED_REPLIES)
                 && self.spill.as_ref().is_some_and(|s| !s.has_on_disk(&to))
                 && self
                     .lanes
@@ -235,10 +236,6 @@ impl<P: Platform> SchedulerState<P> {
                 self.leave_on_disk(myself, &out, &to);
                 return;
             }
-        }
-        if self.queued_replies >= MAX_QUEUED_REPLIES && durable {
-            self.leave_on_disk(myself, &out, &to);
-            return;
         }
         if self.queued_replies >= MAX_QUEUED_REPLIES {
             count_sent(channel, "error");

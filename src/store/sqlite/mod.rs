@@ -43,6 +43,7 @@ mod handoffs;
 mod notices;
 #[cfg(test)]
 mod notices_tests;
+mod observe;
 mod outages;
 mod payment_sheet;
 mod payments;
@@ -58,6 +59,7 @@ mod turn_tests;
 mod turns;
 mod worker;
 
+use observe::*;
 pub use payment_sheet::{Imported, PaymentChange, PAYMENT_CHANGE};
 use records::*;
 pub use retention::Pruned;
@@ -192,41 +194,6 @@ impl SqliteStore {
         };
         observe(op, started, &result);
         result
-    }
-}
-
-fn publish_unsent(unsent: &std::sync::atomic::AtomicI64, delta: i64) {
-    let n = unsent.fetch_add(delta, std::sync::atomic::Ordering::AcqRel) + delta;
-    metrics::gauge!("redsol_outbox_pending").set(n.max(0) as f64);
-}
-
-/// Records `redsol_store_request_seconds` and logs a failure (the op and the error, never user
-/// text: errors name tables and constraints, not values).
-fn observe<T>(op: &'static str, started: Instant, result: &StoreResult<T>) {
-    let outcome = if result.is_ok() { "ok" } else { "error" };
-    metrics::histogram!(
-        "redsol_store_request_seconds",
-        "backend" => "sqlite",
-        "op" => op,
-        "outcome" => outcome
-    )
-    .record(started.elapsed().as_secs_f64());
-    if let Err(e) = result {
-        tracing::error!(backend = "sqlite", op, error = %e, "store operation failed");
-    }
-}
-
-/// Maps a rusqlite error: bad data read back is `Invalid`, anything else (I/O, locks, full
-/// disk, constraint) is `Unavailable`.
-fn db_err(e: rusqlite::Error) -> StoreError {
-    match e {
-        rusqlite::Error::FromSqlConversionFailure(..)
-        | rusqlite::Error::IntegralValueOutOfRange(..)
-        | rusqlite::Error::InvalidColumnType(..)
-        | rusqlite::Error::ToSqlConversionFailure(..) => {
-            StoreError::Invalid(format!("sqlite: {e}"))
-        }
-        e => StoreError::Unavailable(format!("sqlite: {e}")),
     }
 }
 
@@ -387,12 +354,6 @@ impl Store for SqliteStore {
         retention: redsol_actors::store::Retention,
     ) -> BoxFuture<'_, StoreResult<()>> {
         Box::pin(async move { self.prune_at(now, retention).await.map(|_| ()) })
-    }
-
-    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
-        Box::pin(self.run("outbox_pending", move |conn| {
-            outbox_page(conn, channel, 0, usize::MAX).map(|page| page.entries)
-        }))
     }
 
     fn outbox_page(

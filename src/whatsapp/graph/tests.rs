@@ -1,7 +1,9 @@
 //! Rendering replies as Graph messages (splits, buttons, lists, JSON shapes), classifying
 //! Graph's errors, and the client's settings and secrecy.
 
+use super::render::DEFAULT_INTERACTIVE_BODY;
 use super::*;
+use redsol_actors::model::{QuickReply, Reply};
 
 fn reply(text: &str, options: &[(&str, &str)]) -> Reply {
     Reply {

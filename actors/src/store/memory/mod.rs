@@ -304,16 +304,6 @@ impl Store for MemoryStore {
         ready(Ok(()))
     }
 
-    fn outbox_pending(&self, channel: Channel) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
-        ready(Ok(self.with(|i| {
-            i.outbox
-                .iter()
-                .filter(|(e, sent)| !sent && e.key.channel == channel)
-                .map(|(e, _)| e.clone())
-                .collect()
-        })))
-    }
-
     /// Positions are places in the outbox's order, from 1.
     fn outbox_page(
         &self,
