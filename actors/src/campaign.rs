@@ -4,8 +4,9 @@
 //!
 //! A released notice is in the reply outbox (moved there in the transaction that marks it
 //! released), so the senders' own bookkeeping applies: sent once, offered again after a
-//! failure. A notice handed to the platform before a crash is not sent again
-//! (`Notices::close_attempted_notices`, at start): a notice arrives at most once.
+//! failure. A notice handed to the platform before a crash waits for the platform's
+//! confirmation on WhatsApp (`Notices::hold_attempted_notices`, at start) and is not sent
+//! again on Telegram (`Notices::close_attempted_notices`): none arrives twice.
 
 use crate::model::Outbound;
 use crate::rules::Notices;

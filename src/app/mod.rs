@@ -31,6 +31,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 mod core;
+mod in_flight;
 mod tasks;
 
 use self::core::left;
@@ -187,6 +188,9 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         telemetry::register_channel(Channel::Console);
         names.push("console");
     }
+    // Before any sender starts reading the outbox back.
+    let whatsapp_runs = plan.whatsapp && settings.whatsapp.is_some();
+    in_flight::settle_notices(store.as_ref(), &settings.rules.notices, whatsapp_runs).await;
     let mut whatsapp = None;
     if let (true, Some(w)) = (plan.whatsapp, &settings.whatsapp) {
         let t = &settings.whatsapp_tuning;
@@ -225,29 +229,6 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     }
 
     let notices = Arc::new(sinks.clone());
-    // A notice arrives at most once: one handed to a platform before the stop is not sent
-    // again. Those released and never handed over leave again at their campaign's pace.
-    match store.notices().close_attempted_notices().await {
-        Ok(closed) => {
-            for (channel, n) in closed {
-                metrics::counter!("redsol_outage_notices_total", "channel" => channel.as_str(), "outcome" => "maybe_sent")
-                    .increment(n);
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "could not close the notices in flight at the stop; they may arrive twice")
-        }
-    }
-    match store.notices().requeue_notices().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            notices = n,
-            "unsent notices of the last run back in their campaign"
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not requeue unsent notices; they are sent at once")
-        }
-    }
     let mut core = start_core(&settings, store.clone(), sinks).await?;
     // The root supervisor restarts a failed sender; it resumes from the outbox.
     let senders: Vec<(ractor::ActorCell, Arc<dyn Supervised>)> = whatsapp

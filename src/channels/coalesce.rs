@@ -5,10 +5,11 @@
 //! comes, the replies queued in it are joined into one, the same text said once. Only plain
 //! replies to the same conversation and chat are joined (no edit, template or attachment), and
 //! only while the result still goes as one platform message, so a failure can never have sent
-//! half of a joined reply.
+//! half of a joined reply. A notice is joined only as the first of a batch.
 
 use super::Platform;
 use redsol_actors::model::Outbound;
+use redsol_actors::store::notices::NOTICE_PREFIX;
 use tokio::time::Instant;
 
 /// The most replies joined into one message.
@@ -46,6 +47,14 @@ impl Batch {
         }
     }
 
+    /// A notice never joins a batch it does not lead: the platform's statuses name a message
+    /// by its first reply's id (WhatsApp's callback data), and a notice's must name it.
+    fn notice(out: &Outbound) -> bool {
+        out.outbox_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with(NOTICE_PREFIX))
+    }
+
     fn plain(out: &Outbound) -> bool {
         out.edit.is_none() && out.template.is_none() && out.reply.attachment.is_none()
     }
@@ -55,6 +64,7 @@ impl Batch {
     /// (and the batch unchanged) when it may not.
     pub fn join<P: Platform>(&mut self, to: &str, next: &Outbound, resent: bool) -> bool {
         if self.members.len() >= MAX_JOINED
+            || Self::notice(next)
             || next.key != self.out.key
             || next.reply_to != self.out.reply_to
             || !Self::plain(&self.out)

@@ -15,6 +15,7 @@ use crate::channels::{ChannelSender, Pacing, Platform, Verdict};
 use crate::pacing::Retries;
 use crate::settings::WhatsAppTuning;
 use redsol_actors::model::{Channel, Outbound};
+use redsol_actors::store::notices::NOTICE_PREFIX;
 use redsol_actors::store::Store;
 use std::sync::Arc;
 
@@ -30,6 +31,26 @@ pub struct WhatsApp {
 
 /// The WhatsApp sender.
 pub type WhatsAppOutbound = ChannelSender<WhatsApp>;
+
+/// The longest `biz_opaque_callback_data` Graph takes.
+const MAX_CALLBACK_CHARS: usize = 512;
+
+/// One Graph message of a reply, with what Graph hands back in its statuses: a notice's last
+/// message carries the notice's id, so that after a crash Graph's status of it tells whether
+/// it arrived (`Notices::confirm_notices`).
+#[derive(Debug)]
+pub struct GraphPart {
+    pub message: GraphMessage,
+    pub callback: Option<String>,
+}
+
+/// The id a reply's statuses carry: a notice's outbox id, when Graph takes it.
+fn callback(out: &Outbound) -> Option<String> {
+    out.outbox_id
+        .as_ref()
+        .filter(|id| id.starts_with(NOTICE_PREFIX) && id.chars().count() <= MAX_CALLBACK_CHARS)
+        .cloned()
+}
 
 /// Starts the WhatsApp sender (within a tokio runtime) for the client's business number.
 pub async fn spawn(
@@ -62,7 +83,7 @@ pub async fn spawn(
 }
 
 impl Platform for WhatsApp {
-    type Part = GraphMessage;
+    type Part = GraphPart;
     type Error = GraphError;
     const CHANNEL: Channel = Channel::WhatsApp;
 
@@ -71,8 +92,8 @@ impl Platform for WhatsApp {
     }
 
     /// A template when the reply carries one (outside the 24-hour window), else the reply.
-    fn render(to: &str, out: &Outbound) -> Vec<GraphMessage> {
-        match &out.template {
+    fn render(to: &str, out: &Outbound) -> Vec<GraphPart> {
+        let messages = match &out.template {
             Some(t) => vec![GraphMessage::Template {
                 to: to.to_string(),
                 name: t.name.clone(),
@@ -80,18 +101,27 @@ impl Platform for WhatsApp {
                 params: t.params.clone(),
             }],
             None => render(to, &out.reply),
-        }
+        };
+        let last = messages.len().saturating_sub(1);
+        messages
+            .into_iter()
+            .enumerate()
+            .map(|(i, message)| GraphPart {
+                message,
+                callback: if i == last { callback(out) } else { None },
+            })
+            .collect()
     }
 
-    fn kind(part: &GraphMessage) -> &'static str {
-        part.kind()
+    fn kind(part: &GraphPart) -> &'static str {
+        part.message.kind()
     }
 
     /// WhatsApp cannot replace a message's text: an edit goes as a new message.
     async fn send(
         &self,
         _to: &str,
-        part: &GraphMessage,
+        part: &GraphPart,
         _edit: Option<&str>,
     ) -> Result<(), GraphError> {
         let fetched = async {
@@ -103,7 +133,7 @@ impl Platform for WhatsApp {
                     code: None,
                     message: "no Telegram bot to fetch a staff member's file from".into(),
                 })?;
-            let file = match part {
+            let file = match &part.message {
                 GraphMessage::Media {
                     file: MediaFile::Telegram(id),
                     ..
@@ -119,7 +149,10 @@ impl Platform for WhatsApp {
                 },
             })
         };
-        self.client.send_media(part, fetched).await.map(|_wamid| ())
+        self.client
+            .send_media(&part.message, part.callback.as_deref(), fetched)
+            .await
+            .map(|_wamid| ())
     }
 
     async fn mark_read(&self, message_id: &str) -> Result<(), GraphError> {

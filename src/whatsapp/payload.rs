@@ -131,6 +131,8 @@ pub struct Status {
     pub status: String,
     #[serde(default)]
     pub errors: Vec<StatusError>,
+    /// What we sent with the message (`biz_opaque_callback_data`): a notice's id.
+    pub biz_opaque_callback_data: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,6 +149,8 @@ pub struct StatusEvent {
     pub message_id: Option<String>,
     /// `(code, title)` of each error of a failed message.
     pub errors: Vec<(i64, String)>,
+    /// The callback data we sent with the message (a notice's id), when it is an id.
+    pub callback: Option<String>,
 }
 
 /// What a delivery carries, parsed.
@@ -164,6 +168,9 @@ pub struct Parsed {
 const MAX_SENDER_DIGITS: usize = 20;
 /// The longest other id taken from a delivery (message ids, user ids).
 const MAX_ID_CHARS: usize = 256;
+
+/// The longest callback data taken from a status (Graph takes 512 characters).
+const MAX_CALLBACK_BYTES: usize = 2048;
 
 /// A phone number as WhatsApp sends it: digits only, at most [`MAX_SENDER_DIGITS`].
 fn is_phone_id(s: &str) -> bool {
@@ -214,6 +221,9 @@ impl Delivery {
                         .into_iter()
                         .map(|e| (e.code.unwrap_or(0), e.title.unwrap_or_default()))
                         .collect(),
+                    callback: s.biz_opaque_callback_data.filter(|c| {
+                        c.len() <= MAX_CALLBACK_BYTES && !c.chars().any(char::is_control)
+                    }),
                 });
             }
         }
@@ -332,7 +342,8 @@ mod tests {
               {"id":"2","changes":[{"field":"messages","value":{
                 "contacts":[{"profile":{"name":"Ana"},"wa_id":"5214641111111"}],
                 "messages":[{"from":"5214641111111","id":"wamid.A2","type":"location","location":{"latitude":20.5,"longitude":-101.2,"name":"Salamanca centro"}}],
-                "statuses":[{"id":"wamid.X","status":"failed","recipient_id":"521","errors":[{"code":131026,"title":"Message undeliverable"}]}]}}]}
+                "statuses":[{"id":"wamid.X","status":"failed","recipient_id":"521","errors":[{"code":131026,"title":"Message undeliverable"}]},
+                            {"id":"wamid.Y","status":"sent","recipient_id":"521","biz_opaque_callback_data":"notice:F-1:declared:whatsapp:521"}]}}]}
             ]}"#,
         );
         assert_eq!(p.messages.len(), 3);
@@ -342,9 +353,14 @@ mod tests {
         assert_eq!(p.messages[1].profile.name.as_deref(), Some("Luis"));
         assert_eq!(p.messages[1].content, Content::Choice("plan:50".into()));
         assert!(matches!(p.messages[2].content, Content::Location { .. }));
-        assert_eq!(p.statuses.len(), 1);
+        assert_eq!(p.statuses.len(), 2);
         assert_eq!(p.statuses[0].status, "failed");
         assert_eq!(p.statuses[0].errors[0].0, 131026);
+        assert_eq!(p.statuses[0].callback, None);
+        assert_eq!(
+            p.statuses[1].callback.as_deref(),
+            Some("notice:F-1:declared:whatsapp:521")
+        );
     }
 
     #[test]

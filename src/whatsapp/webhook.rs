@@ -147,12 +147,15 @@ async fn deliver(
             "a delivery for another business number (metadata.phone_number_id) dropped; check the app's webhook subscriptions"
         );
     }
-    for status in &parsed.statuses {
+    let mut arrived = Vec::new();
+    for status in parsed.statuses {
         metrics::counter!("redsol_whatsapp_statuses_total", "status" => status.status).increment(1);
         if status.status == "failed" {
             for (code, title) in &status.errors {
                 tracing::warn!(channel = "whatsapp", code, title = %title, "WhatsApp reports a message of ours failed");
             }
+        } else if let Some(id) = status.callback {
+            arrived.push(id);
         }
     }
     for inbound in parsed.messages {
@@ -173,6 +176,26 @@ async fn deliver(
                 // Not journaled or not routed: Meta retries the whole delivery; those already
                 // journaled are deduplicated then.
                 tracing::error!(channel = "whatsapp", error = %e, "could not accept a WhatsApp message; asking Meta to retry");
+                return (StatusCode::SERVICE_UNAVAILABLE, "retry later\n").into_response();
+            }
+        }
+    }
+    if !arrived.is_empty() {
+        // Graph confirms notices that arrived: one held since a crash is not sent again.
+        match state.store.notices().confirm_notices(arrived).await {
+            Ok(0) => {}
+            Ok(n) => {
+                metrics::counter!("redsol_outage_notices_total", "channel" => "whatsapp", "outcome" => "confirmed")
+                    .increment(n);
+                tracing::info!(
+                    channel = "whatsapp",
+                    notices = n,
+                    "notices in flight at a stop confirmed by Graph; not sent again"
+                );
+            }
+            Err(e) => {
+                // Meta retries the delivery; its messages are deduplicated then.
+                tracing::error!(channel = "whatsapp", error = %e, "could not record Graph's confirmation of notices; asking Meta to retry");
                 return (StatusCode::SERVICE_UNAVAILABLE, "retry later\n").into_response();
             }
         }

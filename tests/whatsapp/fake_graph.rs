@@ -8,14 +8,17 @@
 //! - the JSON body: `messaging_product` whatsapp; a text of at most 4096 characters; reply
 //!   buttons 1 to 3 with titles of at most 20 and ids of at most 256; a list of at most 10
 //!   rows with titles of at most 24; a read receipt with a message id; an image or document
-//!   by the id of a file uploaded to `/{version}/{phone_number_id}/media` (multipart).
-//!   Anything else, an unknown `type` included, is a 400 with code 100.
+//!   by the id of a file uploaded to `/{version}/{phone_number_id}/media` (multipart); a
+//!   `biz_opaque_callback_data` of at most 512 characters. Anything else, an unknown `type`
+//!   included, is a 400 with code 100.
 //!
 //! Accepted messages are recorded ([`Recorded`], with the tokio instant they arrived) and
 //! answered `{"messaging_product":"whatsapp","contacts":[...],"messages":[{"id":"wamid.N"}]}`
 //! (read receipts `{"success":true}`). Every request, accepted or not, is logged
 //! ([`Request`]). Tests script answers with [`Script`]: an error status and body, a
-//! `Retry-After`, a delay, for the next N requests (optionally to one recipient, after some).
+//! `Retry-After`, a delay (before or after the message is accepted), for the next N requests
+//! (optionally to one recipient, after some). Told where the app's webhook is, the fake posts
+//! each accepted message's `sent` status to it, signed, until acknowledged (see `status`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -33,6 +36,8 @@ use tokio::time::Instant;
 #[path = "fake_graph_media.rs"]
 mod media;
 pub use media::Upload;
+#[path = "fake_graph_status.rs"]
+mod status;
 
 /// How long [`FakeGraph::wait_for`] waits before failing the test.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -54,6 +59,8 @@ pub struct Recorded {
     pub titles: Vec<String>,
     /// The `wamid` it was given.
     pub wamid: String,
+    /// The `biz_opaque_callback_data` it carried, handed back in its statuses.
+    pub callback: Option<String>,
 }
 
 /// Any request, with the status it got.
@@ -75,6 +82,8 @@ pub struct Script {
     body: Value,
     retry_after: Option<u64>,
     delay: Option<Duration>,
+    /// Accepted (recorded, its status queued) before the delay, answered after it.
+    accepted_first: bool,
 }
 
 impl Script {
@@ -88,6 +97,7 @@ impl Script {
             body,
             retry_after: None,
             delay: None,
+            accepted_first: false,
         }
     }
 
@@ -123,6 +133,15 @@ impl Script {
             body: Value::Null,
             delay: Some(delay),
             ..Script::status(200, Value::Null)
+        }
+    }
+
+    /// Accepts the message at once (Graph has it, its status goes out) and answers only
+    /// after `delay`: a sender that dies meanwhile never learns that it arrived.
+    pub fn accepted_first(delay: Duration) -> Script {
+        Script {
+            accepted_first: true,
+            ..Script::delayed(delay)
         }
     }
 
@@ -171,6 +190,10 @@ struct Inner {
     next_id: u64,
     /// Files uploaded to the media endpoint.
     uploads: Vec<Upload>,
+    /// Statuses of accepted messages, for the app's webhook.
+    statuses: status::Statuses,
+    /// The recipients of requests that reached a scripted delay, in order.
+    delayed: Vec<String>,
 }
 
 struct FakeState {
@@ -248,6 +271,14 @@ impl FakeGraph {
     /// The messages accepted so far, in order.
     pub fn sent(&self) -> Vec<Recorded> {
         self.state.with(|i| i.sent.clone())
+    }
+
+    /// Waits until requests to `n` recipients reached a scripted delay.
+    pub async fn wait_delayed(&self, n: usize) {
+        self.wait_until(WAIT, "requests held by a scripted delay", |i| {
+            i.delayed.len() >= n
+        })
+        .await
     }
 
     /// Every request so far, in order.
@@ -417,9 +448,15 @@ fn check_message(v: &Value, at: Instant) -> Result<Recorded, Invalid> {
         ids: Vec::new(),
         titles: Vec::new(),
         wamid: String::new(),
+        callback: None,
     };
     if v["messaging_product"] != "whatsapp" {
         bad_param("The parameter messaging_product is required and must be whatsapp")?;
+    }
+    match &v["biz_opaque_callback_data"] {
+        Value::Null => {}
+        Value::String(c) if c.chars().count() <= 512 => rec.callback = Some(c.clone()),
+        _ => bad_param("biz_opaque_callback_data must be a string of at most 512 characters")?,
     }
     if v["status"] == "read" {
         let id = &v["message_id"];
@@ -585,7 +622,7 @@ async fn answer(
             "(#100) Invalid JSON for postcard",
         );
     };
-    let mut rec = match check_message(&v, at) {
+    let rec = match check_message(&v, at) {
         Ok(rec) => rec,
         Err(Invalid(message)) => return graph_error(StatusCode::BAD_REQUEST, 100, &message),
     };
@@ -595,7 +632,13 @@ async fn answer(
     let script = state.with(|i| take_script(i, &rec.to));
     if let Some(script) = &script {
         if let Some(delay) = script.delay {
+            let accepted = script.accepted_first.then(|| accept(state, rec.clone()));
+            state.with(|i| i.delayed.push(rec.to.clone()));
+            state.changed.notify_waiters();
             tokio::time::sleep(delay).await;
+            if let Some(reply) = accepted {
+                return (StatusCode::OK, Json(reply)).into_response();
+            }
         }
         if let Some(status) = script.status {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -608,7 +651,13 @@ async fn answer(
             return response;
         }
     }
-    let reply = state.with(|i| {
+    let reply = accept(state, rec);
+    (StatusCode::OK, Json(reply)).into_response()
+}
+
+/// Records an accepted message (its status queued) and gives Graph's answer to it.
+fn accept(state: &FakeState, mut rec: Recorded) -> Value {
+    state.with(|i| {
         i.next_id += 1;
         rec.wamid = format!("wamid.{}", i.next_id);
         let reply = if rec.kind == "read" {
@@ -620,8 +669,8 @@ async fn answer(
                 "messages": [{"id": rec.wamid}],
             })
         };
+        status::queue(i, &rec);
         i.sent.push(rec);
         reply
-    });
-    (StatusCode::OK, Json(reply)).into_response()
+    })
 }

@@ -9,6 +9,7 @@ mod campaign;
 #[path = "../sheets/fake.rs"]
 mod fake;
 mod fake_graph;
+mod in_flight;
 mod media;
 mod notices;
 mod outages;

@@ -2,6 +2,7 @@
 //! recipient's, and replies that wait together leaving as one message.
 
 use crate::sender_harness::*;
+use redsol_actors::model::Outbound;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -137,4 +138,38 @@ async fn replies_waiting_for_the_platform_leave_as_one_message() {
         3,
         "the short reply, then the long one in two parts"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_notice_leads_its_message_and_carries_its_id_for_graphs_statuses() {
+    // While Beto's reply takes the only token, Ana has a reply waiting, then a notice, then
+    // another reply. The notice does not join the reply ahead of it (the message's callback
+    // data would name that reply): it leads a message of its own, which carries its id, and
+    // the reply after it joins it.
+    let mut t = tuning();
+    t.send_per_second = 1;
+    let h = start(t).await;
+    h.sink.deliver(plain(BETO, "hola Beto"));
+    h.fake.wait_for_within(1, Duration::from_secs(10)).await;
+    h.sink.deliver(plain(BETO, "otra para Beto"));
+    let id = "notice:FALLA-000001:declared:whatsapp:5214641234567";
+    let notice = Outbound {
+        outbox_id: Some(id.to_string()),
+        ..plain(ANA, "⚠️ Aviso: falla en la zona Norte.")
+    };
+    h.sink.deliver(plain(ANA, "Tu reporte es FALLA-000001."));
+    h.sink.deliver(notice);
+    h.sink.deliver(plain(ANA, "¿Algo más?"));
+    h.drain().await;
+    let to_ana: Vec<_> = h.fake.sent().into_iter().filter(|r| r.to == ANA).collect();
+    let bodies: Vec<&str> = to_ana.iter().map(|r| r.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        [
+            "Tu reporte es FALLA-000001.",
+            "⚠️ Aviso: falla en la zona Norte.\n\n¿Algo más?"
+        ]
+    );
+    let callbacks: Vec<Option<&str>> = to_ana.iter().map(|r| r.callback.as_deref()).collect();
+    assert_eq!(callbacks, [None, Some(id)]);
 }

@@ -13,6 +13,11 @@ pub struct Notices {
     pub per_second: u32,
     /// Notices wait while a sender has more replies than this waiting: replies go first.
     pub max_backlog: usize,
+    /// After a stop, a WhatsApp notice that was handed to Graph and never marked sent waits
+    /// this long for Graph's status of it (which names the notice): confirmed, it is not sent
+    /// again; unconfirmed, it is sent again. Longer than Meta's webhook retries take to reach
+    /// a restarted process, so that a notice is neither lost nor sent twice.
+    pub confirm_wait_secs: u64,
     /// The country code put before a client's 10-digit phone to reach it on WhatsApp.
     pub whatsapp_country_code: String,
     /// The WhatsApp templates sent outside the 24-hour window (approved in the WhatsApp
@@ -30,6 +35,7 @@ impl Default for Notices {
         Self {
             per_second: 20,
             max_backlog: 100,
+            confirm_wait_secs: 600,
             whatsapp_country_code: "52".into(),
             template_language: "es_MX".into(),
             declared_template: "falla_zona".into(),

@@ -79,7 +79,25 @@ pub trait Notices: Send + Sync + 'static {
     /// how many.
     fn requeue_notices(&self) -> BoxFuture<'_, StoreResult<u64>>;
 
-    /// At start: notices handed to a platform before the stop and never confirmed are closed,
-    /// not sent again (a notice arrives at most once). Returns how many, per channel.
+    /// At start, on a channel whose platform confirms deliveries (WhatsApp's statuses carry
+    /// the notice's id): notices handed to it before the stop and not marked sent go back to
+    /// their campaign, held until `until` (Unix seconds). One confirmed before then
+    /// ([`Notices::confirm_notices`]) is never sent again; the others leave again after it.
+    /// Returns how many were held.
+    fn hold_attempted_notices(
+        &self,
+        channel: Channel,
+        until: u64,
+    ) -> BoxFuture<'_, StoreResult<u64>>;
+
+    /// The platform confirmed these notices arrived: those held
+    /// ([`Notices::hold_attempted_notices`]) are closed, never released again, and those handed
+    /// over in this run and not marked sent yet (the status came before the platform's answer)
+    /// are marked sent. Any other id changes nothing. Returns how many were held.
+    fn confirm_notices(&self, ids: Vec<String>) -> BoxFuture<'_, StoreResult<u64>>;
+
+    /// At start, after the holds: notices handed to a platform before the stop and never
+    /// confirmed are closed, not sent again (a notice arrives at most once). Returns how
+    /// many, per channel.
     fn close_attempted_notices(&self) -> BoxFuture<'_, StoreResult<Vec<(Channel, u64)>>>;
 }

@@ -94,16 +94,18 @@ fn queue(conn: &mut Connection, notices: &[Notice]) -> StoreResult<usize> {
 }
 
 fn release(conn: &mut Connection, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+    let now = redsol_actors::store::unix_now();
     let tx = conn.savepoint().map_err(db_err)?;
     let waiting = {
         let mut stmt = tx
             .prepare_cached(
                 "SELECT seq, id, channel, user, reply, template, created_at FROM notices \
-                 WHERE released_at IS NULL ORDER BY seq LIMIT ?1",
+                 WHERE released_at IS NULL AND COALESCE(hold_until, 0) <= ?2 \
+                 ORDER BY seq LIMIT ?1",
             )
             .map_err(db_err)?;
         let rows = stmt
-            .query_map(params![limit as i64], |row| {
+            .query_map(params![limit as i64, now as i64], |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,
@@ -142,8 +144,9 @@ fn release(conn: &mut Connection, limit: usize) -> StoreResult<Vec<OutboxEntry>>
     }
     let new = insert_replies(&tx, &entries)?;
     tx.execute(
-        "UPDATE notices SET released_at = ?1 WHERE released_at IS NULL AND seq <= ?2",
-        params![redsol_actors::store::unix_now() as i64, last],
+        "UPDATE notices SET released_at = ?1, hold_until = NULL \
+         WHERE released_at IS NULL AND COALESCE(hold_until, 0) <= ?1 AND seq <= ?2",
+        params![now as i64, last],
     )
     .map_err(db_err)?;
     tx.commit().map_err(db_err)?;
@@ -169,10 +172,59 @@ fn requeue(conn: &mut Connection) -> StoreResult<u64> {
     Ok(back as u64)
 }
 
+/// Notices in flight: handed to the platform, not marked sent.
+fn in_flight() -> String {
+    format!("id LIKE '{NOTICE_PREFIX}%' AND sent_at IS NULL AND attempted_at IS NOT NULL")
+}
+
+fn hold_attempted(conn: &mut Connection, channel: Channel, until: u64) -> StoreResult<u64> {
+    let tx = conn.savepoint().map_err(db_err)?;
+    let held = format!(
+        "SELECT id FROM outbox WHERE {} AND channel = ?1",
+        in_flight()
+    );
+    tx.execute(
+        &format!("UPDATE notices SET released_at = NULL, hold_until = ?2 WHERE id IN ({held})"),
+        params![channel.as_str(), until as i64],
+    )
+    .map_err(db_err)?;
+    let n = tx
+        .execute(
+            &format!("DELETE FROM outbox WHERE id IN ({held})"),
+            params![channel.as_str()],
+        )
+        .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(n as u64)
+}
+
+fn confirm(conn: &mut Connection, ids: &[String]) -> StoreResult<u64> {
+    let tx = conn.savepoint().map_err(db_err)?;
+    let now = redsol_actors::store::unix_now();
+    let mut confirmed = 0;
+    for id in ids.iter().filter(|id| id.starts_with(NOTICE_PREFIX)) {
+        // Handed to Graph in this run, its answer not in yet (the status came first).
+        tx.prepare_cached(
+            "UPDATE outbox SET sent_at = ?2 \
+             WHERE id = ?1 AND sent_at IS NULL AND attempted_at IS NOT NULL",
+        )
+        .and_then(|mut st| st.execute(params![id, redsol_actors::store::now_utc()]))
+        .map_err(db_err)?;
+        confirmed += tx
+            .prepare_cached(
+                "UPDATE notices SET released_at = ?2, hold_until = NULL \
+                 WHERE id = ?1 AND released_at IS NULL AND hold_until IS NOT NULL",
+            )
+            .and_then(|mut st| st.execute(params![id, now as i64]))
+            .map_err(db_err)? as u64;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(confirmed)
+}
+
 fn close_attempted(conn: &mut Connection) -> StoreResult<Vec<(Channel, u64)>> {
     let tx = conn.savepoint().map_err(db_err)?;
-    let filter =
-        format!("id LIKE '{NOTICE_PREFIX}%' AND sent_at IS NULL AND attempted_at IS NOT NULL");
+    let filter = in_flight();
     let counts = {
         let mut stmt = tx
             .prepare(&format!(
@@ -238,6 +290,20 @@ impl Notices for SqliteStore {
 
     fn requeue_notices(&self) -> BoxFuture<'_, StoreResult<u64>> {
         Box::pin(self.run("requeue_notices", requeue))
+    }
+
+    fn hold_attempted_notices(
+        &self,
+        channel: Channel,
+        until: u64,
+    ) -> BoxFuture<'_, StoreResult<u64>> {
+        Box::pin(self.run("hold_attempted_notices", move |conn| {
+            hold_attempted(conn, channel, until)
+        }))
+    }
+
+    fn confirm_notices(&self, ids: Vec<String>) -> BoxFuture<'_, StoreResult<u64>> {
+        Box::pin(self.run("confirm_notices", move |conn| confirm(conn, &ids)))
     }
 
     fn close_attempted_notices(&self) -> BoxFuture<'_, StoreResult<Vec<(Channel, u64)>>> {

@@ -165,6 +165,96 @@ async fn notices_handed_to_a_platform_before_a_stop_are_closed_not_sent_again() 
 }
 
 #[tokio::test]
+async fn notices_in_flight_wait_for_their_confirmation_and_only_the_unconfirmed_leave_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), seed3).expect("open");
+    let campaign: Vec<Notice> = (0..4)
+        .map(|n| notice(&format!("52464000002{n}"), false))
+        .collect();
+    store.queue_notices(campaign.clone()).await.expect("queue");
+    store.release_notices(4).await.expect("release");
+    for n in &campaign[..3] {
+        store.outbox_attempted(&n.id).await.expect("attempted");
+    }
+    store.outbox_sent(&campaign[2].id).await.expect("sent");
+    // In this run, a status before Graph's answer: the entry is sent at once.
+    store
+        .confirm_notices(vec![campaign[1].id.clone()])
+        .await
+        .expect("confirm");
+    let past = redsol_actors::store::unix_now() - 1;
+
+    // At start: only [0] is in flight (attempted, unsent); it is held, not closed.
+    let held = store
+        .hold_attempted_notices(Channel::WhatsApp, past + 3_600)
+        .await
+        .expect("hold");
+    assert_eq!(held, 1);
+    assert!(store
+        .close_attempted_notices()
+        .await
+        .expect("close")
+        .is_empty());
+    assert_eq!(store.notices_waiting().await.expect("waiting"), 1);
+    let pending: Vec<String> = store
+        .outbox_pending(Channel::WhatsApp)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        pending,
+        [campaign[3].id.clone()],
+        "never handed over: waits"
+    );
+    assert!(
+        store.release_notices(10).await.expect("release").is_empty(),
+        "a held notice waits for its hold"
+    );
+
+    // Confirmed by its status (twice, and with ids that are not held): closed once.
+    let ids = vec![
+        campaign[0].id.clone(),
+        campaign[3].id.clone(),
+        "whatsapp:wamid.Y:0".into(),
+    ];
+    assert_eq!(
+        store.confirm_notices(ids.clone()).await.expect("confirm"),
+        1
+    );
+    assert_eq!(store.confirm_notices(ids).await.expect("again"), 0);
+    assert_eq!(store.notices_waiting().await.expect("waiting"), 0);
+
+    // Another run: [3] in flight and never confirmed leaves again once its hold is over.
+    store
+        .outbox_attempted(&campaign[3].id)
+        .await
+        .expect("attempted");
+    let held = store
+        .hold_attempted_notices(Channel::WhatsApp, past)
+        .await
+        .expect("hold");
+    assert_eq!(held, 1);
+    let again: Vec<String> = store
+        .release_notices(10)
+        .await
+        .expect("release")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(again, [campaign[3].id.clone()], "only the unconfirmed one");
+    assert!(
+        store
+            .hold_attempted_notices(Channel::Telegram, past)
+            .await
+            .expect("hold")
+            == 0,
+        "another channel's notices are not held"
+    );
+}
+
+#[tokio::test]
 async fn contacts_keep_their_latest_message_their_phone_and_their_opt_out() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path(), seed3).expect("open");

@@ -246,6 +246,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE payments ADD COLUMN sheet_seen TEXT;
     "#,
+    // 15: notices in flight at a stop, held for their platform's confirmation (Unix seconds).
+    r#"
+    ALTER TABLE notices ADD COLUMN hold_until INTEGER;
+    "#,
 ];
 
 pub(super) fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -109,10 +109,12 @@ impl GraphClient {
             })
     }
 
-    /// Sends a message; a media message's Telegram file is `fetched` and uploaded first.
+    /// Sends a message (with its `callback`, see [`GraphClient::send_tagged`]); a media
+    /// message's Telegram file is `fetched` and uploaded first.
     pub async fn send_media(
         &self,
         message: &GraphMessage,
+        callback: Option<&str>,
         fetched: impl std::future::Future<Output = Result<Fetched, GraphError>>,
     ) -> Result<Option<String>, GraphError> {
         match message {
@@ -123,15 +125,15 @@ impl GraphClient {
                 caption,
             } => {
                 let id = self.upload(&fetched.await?).await?;
-                self.send(&GraphMessage::Media {
+                let uploaded = GraphMessage::Media {
                     to: to.clone(),
                     kind: *kind,
                     file: MediaFile::Uploaded(id),
                     caption: caption.clone(),
-                })
-                .await
+                };
+                self.send_tagged(&uploaded, callback).await
             }
-            other => self.send(other).await,
+            other => self.send_tagged(other, callback).await,
         }
     }
 }

@@ -38,7 +38,7 @@ struct MemoryInner {
     linked: Vec<(String, ConversationKey)>,
     contacts: HashMap<ConversationKey, super::notices::Contact>,
     /// Notices in the order queued, with whether they were released.
-    notices: Vec<(super::notices::Notice, bool)>,
+    notices: Vec<notices::Queued>,
     payments: Vec<super::payments::Payment>,
 }
 

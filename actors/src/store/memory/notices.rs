@@ -3,6 +3,14 @@
 use super::super::notices::{Contact, Notice, Notices, NOTICE_PREFIX};
 use super::*;
 
+/// A notice in its campaign.
+pub(super) struct Queued {
+    notice: Notice,
+    released: bool,
+    /// Not released before (Unix seconds): held for its platform's confirmation.
+    hold_until: u64,
+}
+
 impl Notices for MemoryStore {
     fn touch_contact(
         &self,
@@ -51,8 +59,12 @@ impl Notices for MemoryStore {
         ready(Ok(self.with(|i| {
             let mut new = 0;
             for n in notices {
-                if !i.notices.iter().any(|(q, _)| q.id == n.id) {
-                    i.notices.push((n, false));
+                if !i.notices.iter().any(|q| q.notice.id == n.id) {
+                    i.notices.push(Queued {
+                        notice: n,
+                        released: false,
+                        hold_until: 0,
+                    });
                     new += 1;
                 }
             }
@@ -63,8 +75,11 @@ impl Notices for MemoryStore {
     fn release_notices(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
         ready(Ok(self.with(|i| {
             let mut entries = Vec::new();
-            for (n, released) in i.notices.iter_mut().filter(|(_, r)| !r).take(limit) {
-                *released = true;
+            let now = crate::store::unix_now();
+            let releasable = |q: &&mut Queued| !q.released && q.hold_until <= now;
+            for q in i.notices.iter_mut().filter(releasable).take(limit) {
+                q.released = true;
+                let n = &q.notice;
                 entries.push(OutboxEntry {
                     id: n.id.clone(),
                     key: n.key.clone(),
@@ -88,18 +103,62 @@ impl Notices for MemoryStore {
             let back: Vec<String> = i
                 .outbox
                 .iter()
-                .filter(|(e, sent)| {
-                    !sent && !e.attempted && e.id.starts_with(super::super::notices::NOTICE_PREFIX)
-                })
+                .filter(|(e, sent)| !sent && !e.attempted && e.id.starts_with(NOTICE_PREFIX))
                 .map(|(e, _)| e.id.clone())
                 .collect();
             i.outbox.retain(|(e, _)| !back.contains(&e.id));
-            for (n, released) in i.notices.iter_mut() {
-                if back.contains(&n.id) {
-                    *released = false;
+            for q in i.notices.iter_mut() {
+                if back.contains(&q.notice.id) {
+                    q.released = false;
                 }
             }
             back.len() as u64
+        })))
+    }
+
+    fn hold_attempted_notices(
+        &self,
+        channel: Channel,
+        until: u64,
+    ) -> BoxFuture<'_, StoreResult<u64>> {
+        ready(Ok(self.with(|i| {
+            let held: Vec<String> = i
+                .outbox
+                .iter()
+                .filter(|(e, sent)| {
+                    !sent
+                        && e.attempted
+                        && e.key.channel == channel
+                        && e.id.starts_with(NOTICE_PREFIX)
+                })
+                .map(|(e, _)| e.id.clone())
+                .collect();
+            i.outbox.retain(|(e, _)| !held.contains(&e.id));
+            for q in i.notices.iter_mut().filter(|q| held.contains(&q.notice.id)) {
+                q.released = false;
+                q.hold_until = until;
+            }
+            held.len() as u64
+        })))
+    }
+
+    fn confirm_notices(&self, ids: Vec<String>) -> BoxFuture<'_, StoreResult<u64>> {
+        ready(Ok(self.with(|i| {
+            let notice = |e: &OutboxEntry| {
+                e.attempted && e.id.starts_with(NOTICE_PREFIX) && ids.contains(&e.id)
+            };
+            for (_, sent) in i.outbox.iter_mut().filter(|(e, _)| notice(e)) {
+                *sent = true;
+            }
+            let mut confirmed = 0;
+            for q in i.notices.iter_mut() {
+                if !q.released && q.hold_until > 0 && ids.contains(&q.notice.id) {
+                    q.released = true;
+                    q.hold_until = 0;
+                    confirmed += 1;
+                }
+            }
+            confirmed
         })))
     }
 
@@ -121,7 +180,7 @@ impl Notices for MemoryStore {
 
     fn notices_waiting(&self) -> BoxFuture<'_, StoreResult<u64>> {
         ready(Ok(self.with(|i| {
-            i.notices.iter().filter(|(_, r)| !r).count() as u64
+            i.notices.iter().filter(|q| !q.released).count() as u64
         })))
     }
 }
