@@ -57,7 +57,7 @@ fn refilled_at(refilled_ms: Option<u64>, now_ms: u64, now: Instant) -> Instant {
 /// Messages a conversation handles.
 pub enum ConversationMsg {
     /// A user message, numbered by the supervisor.
-    Inbound { seq: u64, inbound: Box<Inbound> },
+    Inbound { seq: u64, inbound: Arc<Inbound> },
     /// Finish what is queued, then stop (graceful shutdown).
     Shutdown,
 }
@@ -225,7 +225,8 @@ impl ConversationActorState {
         Ok(())
     }
 
-    async fn handle_inbound(&mut self, seq: u64, inbound: Inbound) -> Result<(), String> {
+    async fn handle_inbound(&mut self, seq: u64, inbound: Arc<Inbound>) -> Result<(), String> {
+        let inbound = &*inbound;
         self.load().await;
         // The console is a local operator's terminal, and staff answer customers through the
         // bot: neither is rate limited.
@@ -331,7 +332,7 @@ impl Actor for ConversationActor {
                 // largest future it awaits inline, for as long as the actor lives. Boxed, an
                 // idle conversation holds a pointer, and the turn's state exists only during
                 // the turn (`redsol-bench-conversations` measures the difference).
-                Box::pin(state.handle_inbound(seq, *inbound)).await?;
+                Box::pin(state.handle_inbound(seq, inbound)).await?;
             }
             ConversationMsg::Shutdown => myself.stop(Some("shutdown".into())),
         }

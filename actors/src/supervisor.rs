@@ -28,8 +28,9 @@ use tokio::time::Instant;
 
 /// Messages of the conversation supervisor.
 pub enum SupervisorMsg {
-    /// A user message for its conversation.
-    Route(Box<Inbound>),
+    /// A user message for its conversation (shared with it: the supervisor keeps it until
+    /// it is answered, for redelivery, without a copy).
+    Route(Arc<Inbound>),
     /// Passivate the conversations idle for longer than the timeout.
     Sweep,
     /// Return silent handoffs to the bot, post cards queued out of hours.
@@ -55,7 +56,7 @@ struct Child {
     actor: ActorRef<ConversationMsg>,
     progress: Arc<Progress>,
     /// Messages routed and maybe not yet answered, with their sequence numbers.
-    unacked: VecDeque<(u64, Inbound)>,
+    unacked: VecDeque<(u64, Arc<Inbound>)>,
     next_seq: u64,
     last_routed: Instant,
 }
@@ -88,7 +89,11 @@ pub struct SupervisorState {
 pub struct ConversationSupervisor;
 
 impl SupervisorState {
-    async fn spawn(
+    /// Starts a conversation without waiting for it: routing never waits on a spawn, and the
+    /// messages cast meanwhile wait in its mailbox. Its `pre_start` cannot fail (it only
+    /// builds the state; the snapshot loads on the first message), so it is always linked
+    /// to this supervisor before it handles anything.
+    fn spawn(
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
         key: &ConversationKey,
@@ -98,7 +103,7 @@ impl SupervisorState {
             return Err(format!("no reply sink for channel {}", key.channel).into());
         }
         let progress = Arc::new(Progress::default());
-        let (actor, _) = Actor::spawn_linked(
+        let (actor, _started) = ractor::ActorRuntime::spawn_linked_instant(
             None,
             ConversationActor,
             ConversationArgs {
@@ -109,8 +114,7 @@ impl SupervisorState {
                 clean,
             },
             myself.get_cell(),
-        )
-        .await?;
+        )?;
         self.by_id.insert(actor.get_id(), key.clone());
         self.children.insert(
             key.clone(),
@@ -142,16 +146,16 @@ impl SupervisorState {
         metrics::gauge!("redsol_conversations_active", "channel" => channel.as_str()).set(n as f64);
     }
 
-    async fn route(
+    fn route(
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
-        inbound: Inbound,
+        inbound: Arc<Inbound>,
     ) -> Result<(), ActorProcessingErr> {
-        let key = inbound.key.clone();
-        if !self.children.contains_key(&key) {
-            self.spawn(myself, &key, false).await?;
+        let key = &inbound.key;
+        if !self.children.contains_key(key) {
+            self.spawn(myself, key, false)?;
         }
-        let Some(child) = self.children.get_mut(&key) else {
+        let Some(child) = self.children.get_mut(key) else {
             return Ok(());
         };
         child.prune();
@@ -161,10 +165,7 @@ impl SupervisorState {
         child.unacked.push_back((seq, inbound.clone()));
         if child
             .actor
-            .cast(ConversationMsg::Inbound {
-                seq,
-                inbound: Box::new(inbound),
-            })
+            .cast(ConversationMsg::Inbound { seq, inbound })
             .is_err()
         {
             // The conversation is stopping; its supervision event will redeliver what it left.
@@ -182,7 +183,8 @@ impl SupervisorState {
         failed: bool,
     ) -> Result<(), ActorProcessingErr> {
         child.prune();
-        let mut pending: VecDeque<Inbound> = child.unacked.into_iter().map(|(_, m)| m).collect();
+        let mut pending: VecDeque<Arc<Inbound>> =
+            child.unacked.into_iter().map(|(_, m)| m).collect();
         let mut clean = false;
         if failed {
             metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation")
@@ -246,9 +248,9 @@ impl SupervisorState {
         if self.draining.is_some() && !failed {
             return Ok(());
         }
-        self.spawn(myself, &key, clean).await?;
+        self.spawn(myself, &key, clean)?;
         for inbound in pending {
-            self.route(myself, inbound).await?;
+            self.route(myself, inbound)?;
         }
         Ok(())
     }
@@ -321,7 +323,7 @@ impl Actor for ConversationSupervisor {
                     );
                     return Ok(());
                 }
-                if let Err(e) = state.route(&myself, *inbound).await {
+                if let Err(e) = state.route(&myself, inbound) {
                     tracing::error!(error = %e, "could not start a conversation");
                 }
             }

@@ -5,7 +5,8 @@
 //! trait: address a reply, render it as the platform's messages, send one, classify an error.
 //! Everything else is written once, here:
 //! - [`scheduler`]: the sender actor. One lane per recipient (its queue and its token bucket),
-//!   at most one job per lane at a time in a task of its own, so replies to one recipient go out
+//!   at most one job per lane at a time (the jobs of all lanes polled together on one task, not
+//!   a task per send), so replies to one recipient go out
 //!   in order (the parts of a split reply together) and a recipient that is slow, rate limited
 //!   or failing never holds back the others. A lane's job starts when the platform's bucket
 //!   has a token, lanes in the order they became ready; the replies waiting in the lane then

@@ -3,6 +3,7 @@
 use super::SupervisorMsg;
 use crate::model::Inbound;
 use ractor::ActorRef;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A cheap handle that channels use to hand messages to the conversations.
@@ -26,7 +27,7 @@ impl Router {
         metrics::counter!("redsol_messages_received_total", "channel" => inbound.key.channel.as_str())
             .increment(1);
         self.actor
-            .cast(SupervisorMsg::Route(Box::new(inbound)))
+            .cast(SupervisorMsg::Route(Arc::new(inbound)))
             .map_err(|_| RouteError)
     }
 

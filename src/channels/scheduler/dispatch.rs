@@ -7,7 +7,6 @@ use crate::channels::coalesce::Batch;
 use crate::channels::{jobs, Platform};
 use ractor::ActorRef;
 use std::time::Duration;
-use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 impl<P: Platform> SchedulerState<P> {
@@ -22,7 +21,7 @@ impl<P: Platform> SchedulerState<P> {
             let Some(lane) = self
                 .lanes
                 .get_mut(key)
-                .filter(|l| l.running.is_none() && !l.queue.is_empty())
+                .filter(|l| !l.running && !l.queue.is_empty())
             else {
                 if let Some(lane) = self.lanes.get_mut(key) {
                     lane.ready = false;
@@ -140,30 +139,9 @@ impl<P: Platform> SchedulerState<P> {
             batch,
             skip,
         );
-        let handle = self.run(Box::pin(job));
+        self.runner.run(Box::pin(job));
         if let Some(lane) = self.lanes.get_mut(&key) {
-            lane.running = Some(handle);
+            lane.running = true;
         }
-    }
-
-    /// Runs a job in a task of its own, cut short when this instance is replaced.
-    pub(super) fn run(
-        &self,
-        job: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
-    ) -> AbortHandle {
-        let mut cancel = self.cancel.clone();
-        let task = tokio::spawn(async move {
-            let replaced = async {
-                // A dropped handle never cancels: only a restart does.
-                if cancel.wait_for(|c| *c).await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            };
-            tokio::select! {
-                () = job => {}
-                () = replaced => {}
-            }
-        });
-        task.abort_handle()
     }
 }

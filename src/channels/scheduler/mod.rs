@@ -8,6 +8,7 @@
 mod dispatch;
 mod receipts;
 mod report;
+mod runner;
 pub(crate) mod spill;
 
 use super::coalesce::MAX_JOINED;
@@ -24,7 +25,6 @@ use std::collections::{HashMap, VecDeque};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use tokio::sync::watch;
-use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 /// The most replies without an outbox entry waiting in the queues (they cannot wait on disk);
@@ -47,8 +47,8 @@ enum Job {
 
 struct LaneState {
     queue: VecDeque<Job>,
-    /// The running job's task, if one runs.
-    running: Option<AbortHandle>,
+    /// A job of this lane runs.
+    running: bool,
     /// The recipient's bucket; lent to the running job.
     bucket: Option<TokenBucket>,
     /// In the turn for a token of the platform.
@@ -62,7 +62,7 @@ pub enum SenderMsg {
     Send { out: Box<Outbound>, resent: bool },
     /// A read receipt for an inbound message id.
     MarkRead(String),
-    /// A job finished (from its task).
+    /// A job finished (or was cut).
     Done(Box<JobReport>),
     /// A token of the platform may be there: start the lanes waiting for one.
     Tick,
@@ -95,7 +95,8 @@ pub struct SchedulerState<P: Platform> {
     shared: Arc<Shared<P>>,
     /// Jobs accepted by the handle and not finished (queued, running or in the mailbox).
     pending: InFlight,
-    cancel: watch::Receiver<bool>,
+    /// Where the jobs run.
+    runner: runner::Runner,
     lanes: HashMap<Lane, LaneState>,
     /// Recipient lanes whose next reply waits for a token of the platform, in turn.
     ready: VecDeque<Lane>,
@@ -119,7 +120,7 @@ impl<P: Platform> SchedulerState<P> {
         if self.lanes.len() >= LANES_SWEEP_AT && !self.lanes.contains_key(&lane) {
             let now = Instant::now();
             self.lanes.retain(|_, l| {
-                l.running.is_some()
+                l.running
                     || !l.queue.is_empty()
                     || l.bucket.as_mut().is_some_and(|b| !b.is_full(now))
             });
@@ -131,7 +132,7 @@ impl<P: Platform> SchedulerState<P> {
         let shared = &self.shared;
         let state = self.lanes.entry(lane.clone()).or_insert_with(|| LaneState {
             queue: VecDeque::new(),
-            running: None,
+            running: false,
             bucket: match &lane {
                 Lane::To(_) => Some(shared.lane_bucket(Instant::now())),
                 Lane::Receipts(_) => None,
@@ -141,7 +142,7 @@ impl<P: Platform> SchedulerState<P> {
         state.queue.push_back(job);
         match lane {
             Lane::To(_) => {
-                if state.running.is_none() && !state.ready {
+                if !state.running && !state.ready {
                     state.ready = true;
                     self.ready.push_back(lane);
                 }
@@ -169,13 +170,13 @@ impl<P: Platform> SchedulerState<P> {
         match &report.lane {
             Lane::Receipts(_) => {
                 if let Some(lane) = self.lanes.get_mut(&report.lane) {
-                    lane.running = None;
+                    lane.running = false;
                 }
                 self.pump_receipts(myself, &report.lane);
             }
             Lane::To(_) => {
                 if let Some(lane) = self.lanes.get_mut(&report.lane) {
-                    lane.running = None;
+                    lane.running = false;
                     lane.bucket = Some(
                         report
                             .bucket
@@ -268,7 +269,7 @@ impl<P: Platform> Actor for Scheduler<P> {
         Ok(SchedulerState {
             shared: args.shared,
             pending: args.pending,
-            cancel: args.cancel,
+            runner: runner::Runner::start(args.cancel),
             lanes: HashMap::new(),
             ready: VecDeque::new(),
             tick_armed: false,
@@ -325,11 +326,7 @@ impl<P: Platform> Actor for Scheduler<P> {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         // Jobs cut here leave their outbox entries unsent, for the next start.
-        for lane in state.lanes.values() {
-            if let Some(task) = &lane.running {
-                task.abort();
-            }
-        }
+        state.runner.stop();
         Ok(())
     }
 }

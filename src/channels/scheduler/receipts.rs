@@ -12,7 +12,7 @@ impl<P: Platform> SchedulerState<P> {
         let Some(lane) = self.lanes.get(key) else {
             return;
         };
-        if lane.running.is_some() {
+        if lane.running {
             return;
         }
         let next = self.lanes.get_mut(key).and_then(|l| l.queue.pop_front());
@@ -33,9 +33,9 @@ impl<P: Platform> SchedulerState<P> {
             }),
         };
         let job = jobs::send_receipt(self.shared.clone(), reporter, message_id);
-        let handle = self.run(Box::pin(job));
+        self.runner.run(Box::pin(job));
         if let Some(lane) = self.lanes.get_mut(key) {
-            lane.running = Some(handle);
+            lane.running = true;
         }
     }
 

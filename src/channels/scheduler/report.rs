@@ -1,4 +1,4 @@
-//! What a finished job tells the sender actor, sent even when its task is cut short.
+//! What a finished job tells the sender actor, sent even when it is cut short.
 
 use super::{Lane, SenderMsg};
 use crate::pacing::TokenBucket;
@@ -30,7 +30,7 @@ pub struct JobReport {
     pub(super) outcome: JobOutcome,
 }
 
-/// Sends the job's report when dropped: when the job ends, and also if its task is cancelled
+/// Sends the job's report when dropped: when the job ends, and also if it is cancelled
 /// or panics, so that its lane never stays busy.
 pub(crate) struct Reporter {
     pub(super) actor: ActorRef<SenderMsg>,
