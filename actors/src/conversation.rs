@@ -240,7 +240,7 @@ impl ConversationActorState {
             );
             let reply = self
                 .engine
-                .turn(&mut self.conversation, &inbound)
+                .turn(&mut self.conversation, inbound)
                 .instrument(span.clone())
                 .await;
             // Staff data asked in a group goes to the private chat; the group is told so.
@@ -263,7 +263,7 @@ impl ConversationActorState {
                     .into_iter()
                     .map(|a| (a.key, a.reply, None, a.edit)),
             );
-            self.commit_and_send(&inbound, replies)
+            self.commit_and_send(inbound, replies)
                 .instrument(span)
                 .await?;
         } else {
@@ -289,7 +289,7 @@ impl ConversationActorState {
                     None,
                 ));
             }
-            self.commit_and_send(&inbound, replies).await?;
+            self.commit_and_send(inbound, replies).await?;
         }
         self.progress.finish(seq);
         Ok(())

@@ -9,7 +9,7 @@
 
 use super::Platform;
 use redsol_actors::model::Outbound;
-use redsol_actors::store::notices::NOTICE_PREFIX;
+use redsol_actors::store::notices::is_notice;
 use tokio::time::Instant;
 
 /// The most replies joined into one message.
@@ -50,9 +50,7 @@ impl Batch {
     /// A notice never joins a batch it does not lead: the platform's statuses name a message
     /// by its first reply's id (WhatsApp's callback data), and a notice's must name it.
     fn notice(out: &Outbound) -> bool {
-        out.outbox_id
-            .as_deref()
-            .is_some_and(|id| id.starts_with(NOTICE_PREFIX))
+        is_notice(out.outbox_id.as_deref())
     }
 
     fn plain(out: &Outbound) -> bool {

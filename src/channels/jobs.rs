@@ -8,6 +8,7 @@ use super::{count_receipt, count_sent, Pacing, Platform, Verdict};
 use crate::outbox::Ledger;
 use crate::pacing::TokenBucket;
 use redsol_actors::model::Opaque;
+use redsol_actors::store::notices::is_notice;
 use redsol_actors::store::Store;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -297,7 +298,12 @@ pub(crate) async fn send_reply<P: Platform>(
     }
     if outcome == JobOutcome::Sent {
         if total > skip {
-            for member in batch.members.iter().filter(|m| !m.resent) {
+            // Answers to messages only: a notice answers none.
+            let answers = batch
+                .members
+                .iter()
+                .filter(|m| !m.resent && !is_notice(m.outbox_id.as_deref()));
+            for member in answers {
                 metrics::histogram!("redsol_response_seconds", "channel" => channel.as_str())
                     .record(member.accepted_at.elapsed().as_secs_f64());
             }

@@ -27,7 +27,8 @@
 //!
 //! Metrics: `redsol_messages_sent_total{channel,outcome}` once per platform message (`ok`,
 //! `error` when retries ran out, and the platform's refusals: `rejected`, `blocked`);
-//! `redsol_response_seconds{channel}` when a reply's last part is accepted;
+//! `redsol_response_seconds{channel}` when a reply's last part is accepted (answers only, not
+//! notices);
 //! `redsol_rate_limited_total{channel,direction="outbound"}` once per message that waited;
 //! `redsol_read_receipts_total{channel,outcome}` (`sent`, `failed`, `dropped` past
 //! [`MAX_QUEUED_RECEIPTS`]); `redsol_replies_coalesced_total{channel}` (replies that rode in

@@ -2,6 +2,7 @@
 //! recipient's, and replies that wait together leaving as one message.
 
 use crate::sender_harness::*;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use redsol_actors::model::Outbound;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -145,7 +146,11 @@ async fn a_notice_leads_its_message_and_carries_its_id_for_graphs_statuses() {
     // While Beto's reply takes the only token, Ana has a reply waiting, then a notice, then
     // another reply. The notice does not join the reply ahead of it (the message's callback
     // data would name that reply): it leads a message of its own, which carries its id, and
-    // the reply after it joins it.
+    // the reply after it joins it. The notice answers no message: it is not timed as a
+    // response.
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _local = metrics::set_default_local_recorder(&recorder);
     let mut t = tuning();
     t.send_per_second = 1;
     let h = start(t).await;
@@ -172,4 +177,15 @@ async fn a_notice_leads_its_message_and_carries_its_id_for_graphs_statuses() {
     );
     let callbacks: Vec<Option<&str>> = to_ana.iter().map(|r| r.callback.as_deref()).collect();
     assert_eq!(callbacks, [None, Some(id)]);
+    let timed: usize = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(k, _, _, _)| k.key().name() == "redsol_response_seconds")
+        .map(|(_, _, _, v)| match v {
+            DebugValue::Histogram(samples) => samples.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(timed, 4, "Beto's two replies and Ana's two, not the notice");
 }

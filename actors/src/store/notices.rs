@@ -17,6 +17,12 @@ pub const NOTICE_PREFIX: &str = "notice:";
 /// The prefix of a payment reminder's id (a notice too).
 pub const REMINDER_PREFIX: &str = "notice:reminder:";
 
+/// Whether an outbox id is a notice's (an outage notice or a payment reminder): sent on the
+/// bot's own initiative, not in answer to a message.
+pub fn is_notice(outbox_id: Option<&str>) -> bool {
+    outbox_id.is_some_and(|id| id.starts_with(NOTICE_PREFIX))
+}
+
 /// Someone who wrote to the bot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contact {
