@@ -1,6 +1,8 @@
 //! Text utilities for Spanish as it is typed on a phone: normalization (accents, case,
 //! punctuation, repeated letters, phone spellings) and typo-tolerant matching.
 
+use std::borrow::Cow;
+
 /// Lowercases, strips accents, turns punctuation into spaces and squeezes whitespace.
 /// Keeps ASCII letters, digits and spaces only (emojis and symbols are dropped).
 pub fn fold(text: &str) -> String {
@@ -12,7 +14,7 @@ pub fn fold(text: &str) -> String {
 
 /// A semicolon typed between two letters is an "ñ" on a keyboard without it ("se;al" is
 /// "señal", "ma;ana" is "mañana"): Spanish keyboards have "ñ" where English ones have ";".
-pub fn keyboard_fix(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn keyboard_fix(text: &str) -> Cow<'_, str> {
     if !text.contains(';') {
         return text.into();
     }
@@ -84,12 +86,13 @@ fn fold_char(ch: char) -> char {
 }
 
 /// Collapses runs of the same letter longer than two ("holaaaa" → "hola", "buenooo" → "bueno";
-/// a double letter such as "ll" or "rr" is kept). Digits are left alone.
-pub fn squeeze(word: &str) -> String {
-    let mut out = String::with_capacity(word.len());
+/// a double letter such as "ll" or "rr" is kept). Digits are left alone. Borrows the word when
+/// nothing collapses (most words): no allocation.
+pub fn squeeze(word: &str) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
     let mut prev = '\0';
     let mut run = 0;
-    for c in word.chars() {
+    for (at, c) in word.char_indices() {
         if c == prev && c.is_ascii_alphabetic() {
             run += 1;
         } else {
@@ -101,18 +104,24 @@ pub fn squeeze(word: &str) -> String {
         } else {
             run <= 2
         };
-        if keep {
-            out.push(c);
+        match (&mut out, keep) {
+            (Some(out), true) => out.push(c),
+            (Some(_), false) => {}
+            (None, true) => {}
+            (None, false) => out = Some(word[..at].to_string()),
         }
     }
-    out
+    match out {
+        Some(out) => Cow::Owned(out),
+        None => Cow::Borrowed(word),
+    }
 }
 
 /// Rewrites a folded token as it would be spelled: "k" for "qu" ("kiero" → "quiero"),
-/// "q" alone for "que", "x" for "por", common phone abbreviations.
-pub fn respell(token: &str) -> String {
+/// "q" alone for "que", "x" for "por", common phone abbreviations. Borrows where it can.
+pub fn respell(token: &str) -> Cow<'_, str> {
     let t = squeeze(token);
-    let fixed = match t.as_str() {
+    let fixed = match t.as_ref() {
         "q" | "k" | "ke" | "qe" => "que",
         "x" => "por",
         "xq" | "xk" | "pq" | "porq" | "pk" => "porque",
@@ -139,15 +148,15 @@ pub fn respell(token: &str) -> String {
         _ => "",
     };
     if !fixed.is_empty() {
-        return fixed.to_string();
+        return Cow::Borrowed(fixed);
     }
     // "k" spelled for "qu" / "c" before e/i: kiero, kien, ke, porke, aki.
     if t.contains('k') {
         let mut s = String::with_capacity(t.len() + 2);
-        let chars: Vec<char> = t.chars().collect();
-        for (i, &c) in chars.iter().enumerate() {
+        let mut chars = t.chars().peekable();
+        while let Some(c) = chars.next() {
             if c == 'k' {
-                match chars.get(i + 1) {
+                match chars.peek() {
                     Some('e') | Some('i') => s.push_str("qu"),
                     _ => s.push('c'),
                 }
@@ -155,7 +164,7 @@ pub fn respell(token: &str) -> String {
                 s.push(c);
             }
         }
-        return s;
+        return Cow::Owned(s);
     }
     t
 }
@@ -165,7 +174,7 @@ pub fn tokens(text: &str) -> Vec<String> {
     fold(text)
         .split(' ')
         .filter(|t| !t.is_empty())
-        .map(respell)
+        .map(|t| respell(t).into_owned())
         .collect()
 }
 
@@ -378,6 +387,19 @@ mod tests {
         );
         assert_eq!(tokens("holaaaa buenasss"), ["hola", "buenas"]);
         assert_eq!(tokens("50 megas"), ["50", "megas"]);
+    }
+
+    #[test]
+    fn squeezing_and_respelling_copy_only_what_changes() {
+        assert_eq!(squeeze("holaaaa"), "hola");
+        assert_eq!(squeeze("llorrra"), "llorra");
+        assert_eq!(squeeze("buenooo"), "buenoo");
+        assert!(matches!(squeeze("internet"), Cow::Borrowed("internet")));
+        assert!(matches!(squeeze("calle"), Cow::Borrowed("calle")));
+        assert!(matches!(respell("contratar"), Cow::Borrowed("contratar")));
+        assert!(matches!(respell("ke"), Cow::Borrowed("que")));
+        assert_eq!(respell("porke"), "porque");
+        assert_eq!(respell("kasa"), "casa");
     }
 
     #[test]

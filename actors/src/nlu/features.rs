@@ -52,6 +52,9 @@ fn shape(token: &str) -> std::borrow::Cow<'_, str> {
     "<mixed>".into()
 }
 
+/// The longest padded token whose character n-grams are all taken (`<`, 62 bytes, `>`).
+const PADDED_MAX: usize = 64;
+
 /// The tokens of an utterance as the classifier reads them: folded, respelled, shaped.
 pub fn tokens(utterance: &str) -> Vec<String> {
     text::fold(utterance)
@@ -95,12 +98,14 @@ pub(crate) fn from_tokens<T: AsRef<str>>(toks: &[T], lexicon: &[f32]) -> Vec<Fea
         if t.starts_with('<') {
             continue;
         }
-        let padded: Vec<u8> = std::iter::once(b'<')
-            .chain(t.bytes())
-            .chain(std::iter::once(b'>'))
-            .collect();
+        // "<token>" on the stack (a longer token is cut: its first grams are enough).
+        let mut padded = [0u8; PADDED_MAX];
+        let len = t.len().min(PADDED_MAX - 2);
+        padded[0] = b'<';
+        padded[1..=len].copy_from_slice(&t.as_bytes()[..len]);
+        padded[len + 1] = b'>';
         for n in 3..=4 {
-            for gram in padded.windows(n) {
+            for gram in padded[..len + 2].windows(n) {
                 buckets.push((hash(b'c', &[gram]), 1.0));
             }
         }

@@ -155,9 +155,9 @@ pub(crate) fn nlu_token(word: &str) -> String {
     let respelled = text::respell(word);
     if respelled == "ok" || respelled == "telefono" {
         let squeezed = text::squeeze(word);
-        if matches!(squeezed.as_str(), "va" | "sale" | "numero") {
-            return squeezed;
+        if matches!(squeezed.as_ref(), "va" | "sale" | "numero") {
+            return squeezed.into_owned();
         }
     }
-    respelled
+    respelled.into_owned()
 }
