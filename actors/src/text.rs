@@ -169,6 +169,17 @@ pub fn respell(token: &str) -> Cow<'_, str> {
     t
 }
 
+/// Whether `phrase` is in the folded text `folded` as whole words ("no hay" is in "ya no hay
+/// luz", not in "no haya"), with no allocation.
+pub fn has_phrase(folded: &str, phrase: &str) -> bool {
+    let bytes = folded.as_bytes();
+    !phrase.is_empty()
+        && folded.match_indices(phrase).any(|(at, _)| {
+            (at == 0 || bytes[at - 1] == b' ')
+                && bytes.get(at + phrase.len()).is_none_or(|b| *b == b' ')
+        })
+}
+
 /// Folds and splits into respelled tokens.
 pub fn tokens(text: &str) -> Vec<String> {
     fold(text)
@@ -387,6 +398,21 @@ mod tests {
         );
         assert_eq!(tokens("holaaaa buenasss"), ["hola", "buenas"]);
         assert_eq!(tokens("50 megas"), ["50", "megas"]);
+    }
+
+    #[test]
+    fn a_phrase_is_found_as_whole_words_only() {
+        assert!(has_phrase("ya no hay luz", "no hay"));
+        assert!(has_phrase("no hay", "no hay"));
+        assert!(has_phrase("siempre si", "si"));
+        assert!(!has_phrase("no haya luz", "no hay"));
+        assert!(!has_phrase("nono hay", "no hay"));
+        assert!(!has_phrase("casi", "si"));
+        assert!(
+            has_phrase("casi si", "si"),
+            "a later whole occurrence counts"
+        );
+        assert!(!has_phrase("hola", ""));
     }
 
     #[test]

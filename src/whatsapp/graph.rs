@@ -375,7 +375,8 @@ pub struct GraphClient {
     http: reqwest::Client,
     /// The business phone number's node: `{base}/{version}/{phone_number_id}`.
     node: String,
-    endpoint: String,
+    /// The messages endpoint, parsed once (not per message).
+    endpoint: reqwest::Url,
     token: Secret,
 }
 
@@ -423,9 +424,11 @@ impl GraphClient {
             .build()
             .context("cannot build the Graph API HTTP client")?;
         let node = format!("{base}/{version}/{phone}");
+        let endpoint = reqwest::Url::parse(&format!("{node}/messages"))
+            .context("the Graph API base URL is not a URL")?;
         Ok(GraphClient {
             http,
-            endpoint: format!("{node}/messages"),
+            endpoint,
             node,
             token: access_token,
         })
@@ -447,7 +450,7 @@ impl GraphClient {
 
     /// The messages endpoint (no secret in it).
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        self.endpoint.as_str()
     }
 
     /// Asks Graph about the business phone number (sends nothing): whether the token is
@@ -491,7 +494,7 @@ impl GraphClient {
         }
         let response = self
             .http
-            .post(&self.endpoint)
+            .post(self.endpoint.clone())
             .bearer_auth(self.token.expose())
             .json(&body)
             .send()

@@ -58,11 +58,13 @@ pub fn signal(message: &str) -> Option<Signal> {
         return Some(s);
     }
     let folded = text::fold(message);
-    let squeezed: String = folded
-        .split(' ')
-        .map(text::squeeze)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let mut squeezed = String::with_capacity(folded.len());
+    for (i, word) in folded.split(' ').enumerate() {
+        if i > 0 {
+            squeezed.push(' ');
+        }
+        squeezed.push_str(&text::squeeze(word));
+    }
     let f = squeezed.as_str();
     let words = f.split(' ').count();
     if is_one_of(f, RESUME) || (words <= 5 && contains_phrase_any(f, &["siempre si"])) {
@@ -119,8 +121,7 @@ pub fn is_question(message: &str) -> bool {
 }
 
 fn contains_phrase_any(f: &str, phrases: &[&str]) -> bool {
-    let padded = format!(" {f} ");
-    phrases.iter().any(|p| padded.contains(&format!(" {p} ")))
+    phrases.iter().any(|p| text::has_phrase(f, p))
 }
 
 /// Whether an answer to "¿desde cuándo?" is a date or a duration ("ayer", "desde el lunes",

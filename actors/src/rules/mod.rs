@@ -4,12 +4,14 @@
 //! the zones' and plans' names.
 
 mod billing;
+mod faq;
 mod hours;
 mod names;
 mod notices;
 mod validate;
 
 pub use billing::Billing;
+pub use faq::Faq;
 pub use hours::Handoff;
 pub use notices::{NoticeEvent, Notices};
 
@@ -98,15 +100,6 @@ pub struct Staff {
     /// go to every staff member's private chat.
     #[serde(default)]
     pub telegram_chat_id: Option<String>,
-}
-
-/// A question the config answers.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Faq {
-    /// Phrases that ask it (matched folded, as whole words).
-    pub phrases: Vec<String>,
-    pub answer: String,
 }
 
 /// Everything the conversation engine decides by.
@@ -323,24 +316,6 @@ impl Rules {
             Some(IncidentKind::Slow | IncidentKind::Intermittent) => Priority::Media,
             _ => self.default_priority,
         }
-    }
-
-    /// The answer of the config's question asked in a short message, if any.
-    pub fn faq_answer(&self, message: &str) -> Option<&str> {
-        // Compared respelled: "a q hora abren" is "a que hora abren".
-        let words = text::tokens(message);
-        if words.len() > 15 {
-            return None;
-        }
-        let said = format!(" {} ", words.join(" "));
-        self.faq
-            .iter()
-            .find(|f| {
-                f.phrases
-                    .iter()
-                    .any(|p| said.contains(&format!(" {} ", text::tokens(p).join(" "))))
-            })
-            .map(|f| f.answer.as_str())
     }
 
     /// How a request kept for later is named ("tu cambio de plan").

@@ -97,8 +97,8 @@ pub(crate) fn fill_register(
 
 /// A plan named by how it compares: "el más barato", "el más rápido", "el de en medio".
 pub(crate) fn plan_by_words(t: &str, rules: &Rules) -> Option<u32> {
-    let folded = format!(" {} ", text::fold(t));
-    let has = |w: &str| folded.contains(&format!(" {w} "));
+    let folded = text::fold(t);
+    let has = |w: &str| text::has_phrase(&folded, w);
     // A plan's speed said alone, at the plan question ("20", "el 50").
     let speed = folded
         .split(' ')
