@@ -6,7 +6,7 @@
 
 use crate::binary::{self, App};
 use crate::fake_graph::FakeGraph;
-use crate::notices::{demo_phones, is_outage_notice};
+use crate::notices::{declare_norte, demo_phones, is_outage_notice};
 use crate::support::{counter, http_get, metric, Server};
 use std::collections::HashMap;
 use std::path::Path;
@@ -53,15 +53,7 @@ async fn a_campaign_survives_a_kill_with_every_client_told_exactly_once_at_the_r
     let data = tempfile::tempdir().expect("tempdir");
     let graph = FakeGraph::start(TOKEN, "v23.0", PHONE_ID).await;
     let mut server = start(data.path(), &graph);
-    let status = reqwest::Client::new()
-        .post(server.url("/admin/outages"))
-        .bearer_auth(ADMIN)
-        .json(&serde_json::json!({"zone": "Norte", "cause": "corte de fibra", "eta": "3 h"}))
-        .send()
-        .await
-        .expect("declare")
-        .status();
-    assert!(status.is_success(), "{status}");
+    declare_norte(&server, ADMIN).await;
     let half = norte.len() / 2;
     graph
         .wait_sent_within(Duration::from_secs(120), "half the campaign", |s| {

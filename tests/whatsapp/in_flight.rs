@@ -8,7 +8,7 @@
 
 use crate::binary::{self, App};
 use crate::fake_graph::{FakeGraph, Recorded, Script};
-use crate::notices::{demo_phones, is_outage_notice};
+use crate::notices::{declare_norte, demo_phones, is_outage_notice};
 use crate::support::{counter, http_get, Server};
 use std::collections::HashMap;
 use std::path::Path;
@@ -62,15 +62,7 @@ async fn notices_in_flight_at_a_kill_reach_every_client_exactly_once() {
     graph.script(Script::accepted_first(HANG).to(&arrived));
     graph.script(Script::delayed(HANG).to(&cut));
     let mut server = start(data.path(), &graph);
-    let status = reqwest::Client::new()
-        .post(server.url("/admin/outages"))
-        .bearer_auth(ADMIN)
-        .json(&serde_json::json!({"zone": "Norte", "cause": "corte de fibra", "eta": "3 h"}))
-        .send()
-        .await
-        .expect("declare")
-        .status();
-    assert!(status.is_success(), "{status}");
+    declare_norte(&server, ADMIN).await;
     // Every other client told, and both requests waiting at Graph.
     graph.wait_delayed(2).await;
     graph

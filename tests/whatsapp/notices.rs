@@ -57,6 +57,19 @@ async fn post(http: &reqwest::Client, server: &Server, path: &str, body: &Value)
     assert!(status.is_success(), "{path}: {status}");
 }
 
+/// Declares an outage in Norte through the admin API (cause "corte de fibra", ETA "3 h").
+pub async fn declare_norte(server: &Server, admin: &str) {
+    let status = reqwest::Client::new()
+        .post(server.url("/admin/outages"))
+        .bearer_auth(admin)
+        .json(&json!({"zone": "Norte", "cause": "corte de fibra", "eta": "3 h"}))
+        .send()
+        .await
+        .expect("declare")
+        .status();
+    assert!(status.is_success(), "{status}");
+}
+
 /// Whether a message is an outage notice: one of the notices' templates, or a notice's text.
 /// Payment reminders (which the demo clients get on the days before a due date) are not.
 pub fn is_outage_notice(r: &Recorded) -> bool {

@@ -29,6 +29,17 @@ fn notice(user: &str, template: bool) -> Notice {
     }
 }
 
+/// The ids waiting in the WhatsApp outbox, in order.
+async fn pending_ids(store: &SqliteStore) -> Vec<String> {
+    store
+        .outbox_pending(Channel::WhatsApp)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
 #[tokio::test]
 async fn a_campaign_is_queued_once_and_released_in_order_into_the_outbox() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -107,13 +118,7 @@ async fn notices_released_and_never_handed_over_go_back_to_their_campaign_at_sta
 
     assert_eq!(store.requeue_notices().await.expect("requeue"), 1);
     assert_eq!(store.notices_waiting().await.expect("count"), 1);
-    let ids: Vec<String> = store
-        .outbox_pending(Channel::WhatsApp)
-        .await
-        .expect("outbox")
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let ids = pending_ids(&store).await;
     assert_eq!(
         ids,
         [campaign[0].id.clone(), "whatsapp:wamid.X:0".to_string()]
@@ -145,13 +150,7 @@ async fn notices_handed_to_a_platform_before_a_stop_are_closed_not_sent_again() 
 
     let closed = store.close_attempted_notices().await.expect("close");
     assert_eq!(closed, [(Channel::WhatsApp, 1)], "only the one in flight");
-    let ids: Vec<String> = store
-        .outbox_pending(Channel::WhatsApp)
-        .await
-        .expect("outbox")
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let ids = pending_ids(&store).await;
     assert_eq!(
         ids,
         [campaign[2].id.clone()],
@@ -196,13 +195,7 @@ async fn notices_in_flight_wait_for_their_confirmation_and_only_the_unconfirmed_
         .expect("close")
         .is_empty());
     assert_eq!(store.notices_waiting().await.expect("waiting"), 1);
-    let pending: Vec<String> = store
-        .outbox_pending(Channel::WhatsApp)
-        .await
-        .expect("outbox")
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let pending = pending_ids(&store).await;
     assert_eq!(
         pending,
         [campaign[3].id.clone()],
