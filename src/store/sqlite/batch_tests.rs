@@ -42,7 +42,7 @@ async fn a_batch_commits_what_succeeded_and_fails_only_what_failed() {
             // Two statements in a savepoint; the second fails: the first is undone too.
             bad.push(tokio::spawn(async move {
                 s.run("fails", move |conn| -> StoreResult<()> {
-                    let sp = conn.savepoint().map_err(db_err)?;
+                    let sp = savepoint(conn).map_err(db_err)?;
                     sp.execute(
                         "INSERT INTO journal (channel, user, message_id, payload, done, received_at) \
                          VALUES ('whatsapp', 'ghost', ?1, '{}', 0, 'now')",

@@ -90,7 +90,7 @@ fn by_id(conn: &Connection, id: &str) -> StoreResult<Option<Handoff>> {
 }
 
 fn open_handoff(conn: &mut Connection, new: &NewHandoff) -> StoreResult<(Handoff, bool)> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let found = match &new.source {
         Some(source) => select(&tx, "source = ?1", params![source])?.pop(),
         None => None,
@@ -141,7 +141,7 @@ fn claim(
     at: u64,
     source: Option<&str>,
 ) -> StoreResult<Claim> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let took = tx
         .execute(
             "UPDATE handoffs SET owner_channel = ?2, owner_user = ?3, owner_name = ?4, \
@@ -191,7 +191,7 @@ fn end(
     at: u64,
     source: Option<&str>,
 ) -> StoreResult<Option<Handoff>> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let found = match select(&tx, "id = ?1 AND ended IS NULL", params![id])?.pop() {
         Some(open) => {
             tx.execute(

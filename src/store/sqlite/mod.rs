@@ -49,6 +49,7 @@ mod payment_sheet;
 mod payments;
 mod records;
 mod retention;
+mod savepoint;
 mod schema;
 mod sheet_rows;
 #[cfg(test)]
@@ -63,6 +64,7 @@ use observe::*;
 pub use payment_sheet::{Imported, PaymentChange, PAYMENT_CHANGE};
 use records::*;
 pub use retention::Pruned;
+use savepoint::savepoint;
 use schema::*;
 pub use sheet_rows::{SheetRow, INCIDENTS, PROSPECTS};
 pub use tickets::{StatusChange, SurveyRecord, INCIDENT_STATUS, SURVEYS};

@@ -61,7 +61,7 @@ fn contacts(conn: &Connection) -> StoreResult<Vec<Contact>> {
 }
 
 fn queue(conn: &mut Connection, notices: &[Notice]) -> StoreResult<usize> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let mut new = 0;
     for n in notices {
         let reply = serde_json::to_string(&n.reply)
@@ -95,7 +95,7 @@ fn queue(conn: &mut Connection, notices: &[Notice]) -> StoreResult<usize> {
 
 fn release(conn: &mut Connection, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
     let now = redsol_actors::store::unix_now();
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let waiting = {
         let mut stmt = tx
             .prepare_cached(
@@ -155,7 +155,7 @@ fn release(conn: &mut Connection, limit: usize) -> StoreResult<Vec<OutboxEntry>>
 }
 
 fn requeue(conn: &mut Connection) -> StoreResult<u64> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let unsent = format!(
         "SELECT id FROM outbox WHERE id LIKE '{NOTICE_PREFIX}%' \
          AND sent_at IS NULL AND attempted_at IS NULL"
@@ -178,7 +178,7 @@ fn in_flight() -> String {
 }
 
 fn hold_attempted(conn: &mut Connection, channel: Channel, until: u64) -> StoreResult<u64> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let held = format!(
         "SELECT id FROM outbox WHERE {} AND channel = ?1",
         in_flight()
@@ -199,7 +199,7 @@ fn hold_attempted(conn: &mut Connection, channel: Channel, until: u64) -> StoreR
 }
 
 fn confirm(conn: &mut Connection, ids: &[String]) -> StoreResult<u64> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let now = redsol_actors::store::unix_now();
     let mut confirmed = 0;
     for id in ids.iter().filter(|id| id.starts_with(NOTICE_PREFIX)) {
@@ -223,7 +223,7 @@ fn confirm(conn: &mut Connection, ids: &[String]) -> StoreResult<u64> {
 }
 
 fn close_attempted(conn: &mut Connection) -> StoreResult<Vec<(Channel, u64)>> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let filter = in_flight();
     let counts = {
         let mut stmt = tx

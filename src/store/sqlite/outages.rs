@@ -35,7 +35,7 @@ fn select(
 }
 
 fn declare(conn: &mut Connection, new: &NewOutage) -> StoreResult<(Outage, bool)> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     if let Some(source) = &new.source {
         if let Some(o) = select(&tx, "source = ?1", params![source])?.pop() {
             return Ok((o, false));
@@ -78,7 +78,7 @@ fn resolve(
     source: Option<&str>,
     at: u64,
 ) -> StoreResult<Option<Outage>> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let open = match (zone, source) {
         (_, Some(source)) => select(&tx, "source = ?1 AND resolved_at IS NULL", params![source])?,
         (Some(zone), None) => select(&tx, "zone = ?1 AND resolved_at IS NULL", params![zone])?,
@@ -103,7 +103,7 @@ fn link(
     customer: &ConversationKey,
     at: u64,
 ) -> StoreResult<bool> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let new = tx
         .execute(
             "INSERT OR IGNORE INTO outage_reports (outage, channel, user, created_at) \

@@ -96,7 +96,7 @@ fn waiting(tx: &Connection) -> StoreResult<HashSet<String>> {
 }
 
 fn import(conn: &mut Connection, rows: &[Payment]) -> StoreResult<Imported> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let waiting = waiting(&tx)?;
     let in_sheet: HashSet<&str> = rows.iter().map(|p| p.id.as_str()).collect();
     let mut done = Imported::default();

@@ -58,7 +58,7 @@ fn report(
     reporter: &ConversationKey,
     queue: bool,
 ) -> StoreResult<(Option<Payment>, bool)> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     if let Some(p) = select(
         &tx,
         "client_id = ?1 AND receipt = ?2",
@@ -103,7 +103,7 @@ fn settle(
     on: &str,
     queue: bool,
 ) -> StoreResult<(Option<Payment>, bool)> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let Some(p) = select(&tx, "id = ?1 AND status = 'Por confirmar'", params![id])?.pop() else {
         return Ok((None, false));
     };
@@ -132,7 +132,7 @@ fn settle(
 }
 
 fn seed(conn: &mut Connection, make: impl FnOnce() -> Vec<Payment>) -> StoreResult<usize> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let count: i64 = tx
         .query_row("SELECT COUNT(*) FROM payments", [], |row| row.get(0))
         .map_err(db_err)?;

@@ -137,7 +137,7 @@ pub(super) fn save_prospect(
     queue: bool,
 ) -> StoreResult<(Prospect, bool)> {
     let created_at = now_utc();
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     if let Some(found) = data
         .source
         .as_deref()
@@ -192,7 +192,7 @@ pub(super) fn create_incident(
     queue: bool,
 ) -> StoreResult<(Incident, bool)> {
     let created_at = now_utc();
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     if let Some(source) = data.source.as_deref() {
         let found = tx
             .query_row(

@@ -35,7 +35,7 @@ fn cutoff(now: u64, days: u32) -> String {
 
 /// Deletes what is older than the retention at `now`, in one transaction, then frees pages.
 pub(super) fn prune(conn: &mut Connection, now: u64, r: Retention) -> StoreResult<Pruned> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let delete = |sql: &str, days: u32| -> StoreResult<usize> {
         tx.execute(sql, params![cutoff(now, days)]).map_err(db_err)
     };

@@ -63,7 +63,7 @@ impl SqliteStore {
     pub async fn sheet_rows_done(&self, ids: Vec<String>) -> StoreResult<()> {
         let removed = self
             .run("sheet_rows_done", move |conn| {
-                let tx = conn.savepoint().map_err(db_err)?;
+                let tx = savepoint(conn).map_err(db_err)?;
                 let mut removed = 0;
                 for id in &ids {
                     removed += tx
@@ -81,7 +81,7 @@ impl SqliteStore {
     /// Marks rows whose append may have landed: the next attempt checks the sheet first.
     pub async fn sheet_rows_uncertain(&self, ids: Vec<String>) -> StoreResult<()> {
         self.run("sheet_rows_uncertain", move |conn| {
-            let tx = conn.savepoint().map_err(db_err)?;
+            let tx = savepoint(conn).map_err(db_err)?;
             for id in &ids {
                 tx.execute(
                     "UPDATE sheet_outbox SET uncertain = 1 WHERE id = ?1",
@@ -98,7 +98,7 @@ impl SqliteStore {
     /// need not look for them first.
     pub async fn sheet_rows_certain(&self, ids: Vec<String>) -> StoreResult<()> {
         self.run("sheet_rows_certain", move |conn| {
-            let tx = conn.savepoint().map_err(db_err)?;
+            let tx = savepoint(conn).map_err(db_err)?;
             for id in &ids {
                 tx.execute(
                     "UPDATE sheet_outbox SET uncertain = 0 WHERE id = ?1",
@@ -146,7 +146,7 @@ impl SqliteStore {
             return Err(StoreError::Invalid(format!("no ID sequence for {table}")));
         }
         self.run("reserve_ids", move |conn| {
-            let tx = conn.savepoint().map_err(db_err)?;
+            let tx = savepoint(conn).map_err(db_err)?;
             let current: i64 = tx
                 .query_row(
                     "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?1), 0)",

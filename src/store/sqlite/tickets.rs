@@ -73,7 +73,7 @@ fn set_status(
         source,
     } = change;
     let (status, at, source) = (status.as_str(), *at, source.as_deref());
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let Some(mut incident) = incident_where(&tx, from, id)? else {
         // A replay of the message that made this change finds the ticket as it left it.
         let replayed = match source {
@@ -126,7 +126,7 @@ fn set_status(
 
 /// Records a rating; with `queue`, for the `Encuestas` tab too. `(recorded, queued)`.
 fn answer_survey(conn: &mut Connection, survey: &Survey, queue: bool) -> StoreResult<(bool, bool)> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     if let Some(source) = &survey.source {
         let replayed: bool = tx
             .query_row(
@@ -190,7 +190,7 @@ fn note_sheet_statuses(
     conn: &mut Connection,
     seen: &[(String, String)],
 ) -> StoreResult<Vec<(String, String)>> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let mut closed = Vec::new();
     for (id, status) in seen {
         let known: Option<(Option<String>, String)> = tx

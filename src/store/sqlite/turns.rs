@@ -145,14 +145,14 @@ pub(super) fn queue_replies(
     conn: &mut Connection,
     replies: &[OutboxEntry],
 ) -> StoreResult<Vec<String>> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let queued = insert_replies(&tx, replies)?;
     tx.commit().map_err(db_err)?;
     Ok(queued)
 }
 
 pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreResult<usize> {
-    let tx = conn.savepoint().map_err(db_err)?;
+    let tx = savepoint(conn).map_err(db_err)?;
     let channel = commit.key.channel.as_str();
     tx.prepare_cached(
         "INSERT INTO snapshots (channel, user, state, updated_at) VALUES (?1, ?2, ?3, ?4) \

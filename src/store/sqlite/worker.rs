@@ -68,7 +68,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
             continue;
         }
         if open.is_none() {
-            if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            if let Err(e) = super::savepoint::run(conn, "BEGIN IMMEDIATE") {
                 if let Some(handover) = run_caught(conn, job) {
                     handover(Some(db_err(e)));
                 }
@@ -88,9 +88,9 @@ fn commit(conn: &mut Connection, open: Option<Vec<Handover>>) {
     let Some(done) = open else {
         return;
     };
-    let failed = conn.execute_batch("COMMIT").err().map(|e| {
+    let failed = super::savepoint::run(conn, "COMMIT").err().map(|e| {
         tracing::error!(backend = "sqlite", error = %e, operations = done.len(), "a batch of store operations could not be committed; each fails");
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = super::savepoint::run(conn, "ROLLBACK");
         db_err(e)
     });
     for handover in done {
