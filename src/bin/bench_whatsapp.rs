@@ -16,6 +16,9 @@
 //! instructions per message: those of the run less those of a run that starts and stops with
 //! no message, over the messages. A figure the noise of a shared machine does not move:
 //! `--rate 100 --seconds 100 --users 2000 --receipts 1 --callgrind 1` is the README's.
+//! With `--idle-secs S`, conversations idle for S seconds are passivated: each user writes
+//! every `users / rate` seconds, so above S every message after a user's first finds their
+//! conversation passivated and read back from its snapshot (first messages open new ones).
 //! The load is a conversation, not one sentence: `--users` users (default: one per message)
 //! take turns, each going through a varied script (a greeting, a price question, a coverage
 //! question, a fault report and its answers...), so most messages land on a live, multi-turn
@@ -108,6 +111,9 @@ async fn main() -> anyhow::Result<()> {
     let per_delivery = arg(&args, "--per-delivery", 1).max(1) as usize;
     let concurrency = arg(&args, "--concurrency", 256).max(1) as usize;
     let receipts = arg(&args, "--receipts", 0) == 1;
+    // Conversations idle this long are passivated (0: the config's 15 minutes, so every
+    // conversation stays live during a run).
+    let idle_secs = arg(&args, "--idle-secs", 0);
     let callgrind = arg(&args, "--callgrind", 0) == 1;
 
     // The fake Graph sink.
@@ -134,14 +140,23 @@ async fn main() -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&data);
         return result;
     }
+    let idle = if idle_secs > 0 {
+        println!(
+            "conversations:      passivated after {idle_secs} s idle: a user who writes again after that finds theirs passivated (its snapshot read back)"
+        );
+        format!("idle_timeout_secs = {idle_secs}\n")
+    } else {
+        String::new()
+    };
     // No payment reminders to the demo clients (none wrote, and outside the window they need
     // a template): on the days before a due date they would go out during the run, and the
     // figures would depend on the date.
     let config = format!(
         "[whatsapp]\nsend_per_second = 1000000\nrecipient_burst = 1000\nrecipient_per_second = 1000.0\nmark_read = {receipts}\n\
-         [rules.limits]\ninbound_burst = 100000\ninbound_per_minute = 6000000\n\
+         [rules.limits]\ninbound_burst = 100000\ninbound_per_minute = 6000000\n{idle}\
          [billing]\nreminder_template = \"\"\n"
     );
+
     // Kept after the run, for `callgrind_annotate`.
     let measure = callgrind.then(|| data.with_extension("callgrind.out"));
     let (mut child, addr) =
