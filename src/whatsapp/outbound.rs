@@ -15,7 +15,7 @@ use crate::channels::{ChannelSender, Pacing, Platform, Verdict};
 use crate::pacing::Retries;
 use crate::settings::WhatsAppTuning;
 use redsol_actors::model::{Channel, Outbound};
-use redsol_actors::store::notices::NOTICE_PREFIX;
+use redsol_actors::store::notices::is_notice;
 use redsol_actors::store::Store;
 use std::sync::Arc;
 
@@ -48,7 +48,7 @@ pub struct GraphPart {
 fn callback(out: &Outbound) -> Option<String> {
     out.outbox_id
         .as_ref()
-        .filter(|id| id.starts_with(NOTICE_PREFIX) && id.chars().count() <= MAX_CALLBACK_CHARS)
+        .filter(|id| is_notice(Some(id)) && id.chars().count() <= MAX_CALLBACK_CHARS)
         .cloned()
 }
 

@@ -79,18 +79,24 @@ async fn a_recipient_waiting_for_their_own_pace_holds_no_token_of_the_number() {
     assert!(ana >= Duration::from_secs(5), "Ana's pace: {ana:?}");
 }
 
+/// A sender of one message a second for the whole number, its first token spent on Beto and
+/// his second reply waiting for the next: whatever comes now waits in its lane.
+async fn beto_holds_the_number() -> Harness {
+    let mut t = tuning();
+    t.send_per_second = 1;
+    let h = start(t).await;
+    h.sink.deliver(plain(BETO, "hola Beto"));
+    h.fake.wait_for_within(1, Duration::from_secs(10)).await;
+    h.sink.deliver(plain(BETO, "otra para Beto"));
+    h
+}
+
 #[tokio::test(start_paused = true)]
 async fn replies_waiting_for_the_platform_leave_as_one_message() {
     // One message a second for the whole number: while Beto's reply takes the token, Ana's
     // three replies wait in her lane and leave together, the same text said once, with the
     // buttons of the latest.
-    let mut t = tuning();
-    t.send_per_second = 1;
-    let h = start(t).await;
-    // The bucket starts full (one token): spend it.
-    h.sink.deliver(plain(BETO, "hola Beto"));
-    h.fake.wait_for_within(1, Duration::from_secs(10)).await;
-    h.sink.deliver(plain(BETO, "otra para Beto"));
+    let h = beto_holds_the_number().await;
     let known = "⚠️ Ya sabemos de la falla en Norte.";
     let first = h.durable(ANA, "wamid.A1", reply(known, &[])).await;
     let second = h.durable(ANA, "wamid.A2", reply(known, &[])).await;
@@ -151,12 +157,7 @@ async fn a_notice_leads_its_message_and_carries_its_id_for_graphs_statuses() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let _local = metrics::set_default_local_recorder(&recorder);
-    let mut t = tuning();
-    t.send_per_second = 1;
-    let h = start(t).await;
-    h.sink.deliver(plain(BETO, "hola Beto"));
-    h.fake.wait_for_within(1, Duration::from_secs(10)).await;
-    h.sink.deliver(plain(BETO, "otra para Beto"));
+    let h = beto_holds_the_number().await;
     let id = "notice:FALLA-000001:declared:whatsapp:5214641234567";
     let notice = Outbound {
         outbox_id: Some(id.to_string()),

@@ -4,6 +4,7 @@
 use super::render::DEFAULT_INTERACTIVE_BODY;
 use super::*;
 use redsol_actors::model::{QuickReply, Reply};
+use serde_json::json;
 
 fn reply(text: &str, options: &[(&str, &str)]) -> Reply {
     Reply {
