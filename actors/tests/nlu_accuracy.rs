@@ -2,9 +2,8 @@
 //! reads: per-intent precision and recall, the confusion matrix, how often an out-of-scope
 //! request would be taken as an action, and the expected calibration error.
 //!
-//! The floors below are where the model stands, so that a change that makes it worse fails.
-//! Issue 11's goals are higher (accuracy ≥ 95%, every recall ≥ 90%, out of scope taken as an
-//! action ≤ 2%): raise the floors as the model reaches them.
+//! The floors below are issue 11's goals: accuracy ≥ 95%, every intent's recall ≥ 90%, out of
+//! scope taken as an action ≤ 2%, ECE ≤ 0.05.
 //!
 //! `cargo test -p redsol-actors --test nlu_accuracy -- --nocapture` prints the figures
 //! (`MISSES=1` the misses too: read them only to judge, never to write data or settings).
@@ -13,9 +12,9 @@ use redsol_actors::model::Intent;
 use redsol_actors::nlu::corpus::{self, Example};
 use redsol_actors::nlu::Nlu;
 
-const MIN_ACCURACY: f64 = 0.945;
-const MIN_RECALL: f64 = 0.88;
-const MAX_FALSE_ACTION: f64 = 0.03;
+const MIN_ACCURACY: f64 = 0.95;
+const MIN_RECALL: f64 = 0.90;
+const MAX_FALSE_ACTION: f64 = 0.02;
 const MAX_ECE: f64 = 0.05;
 
 const TEST: &str = include_str!("../../config/nlu/test.tsv");

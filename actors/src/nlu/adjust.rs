@@ -12,6 +12,9 @@ use Intent::*;
 const ISP_THINGS: &str = "plan paquete servicio internet instalacion conexion modem router \
     antena cambio reconexion mes mensualidad renta megas velocidad wifi mas que promocion equipo \
     contrato repetidor extensor cable traslado domicilio visita tecnico";
+/// Companies whose service is not ours: carriers, the power company, other providers.
+const OTHER_COMPANIES: &str = "telcel movistar unefon bait att cfe izzi totalplay telmex \
+    infinitum megacable starlink axtel dish sky";
 /// Score corrections that need more than one pattern's view.
 pub(super) fn adjust(scores: &mut [f32; Intent::ALL.len()], prepared: &Prepared) {
     let idx = Intent::index;
@@ -25,7 +28,12 @@ pub(super) fn adjust(scores: &mut [f32; Intent::ALL.len()], prepared: &Prepared)
 
     // Somebody else's service (a mobile carrier, the power company): not ours to answer.
     let at_t = tokens.windows(2).any(|w| w[0] == "at" && w[1] == "te");
-    if at_t || any("telcel movistar unefon bait att cfe") {
+    let theirs = at_t || any(OTHER_COMPANIES);
+    // "me paso de izzi a ustedes", "me voy a telmex, cancelen lo mío": us beside them.
+    let us = any(
+        "ustedes uds usted ud mio mia suyo redsol soluciones baja cancel cancelar cancelen cancelo",
+    );
+    if theirs && !us {
         let ours = [
             Register,
             Plans,
