@@ -157,6 +157,21 @@ pub trait Store: Send + Sync + 'static {
     /// when that message id was journaled before (a redelivery, to be answered once).
     fn journal_inbound(&self, entry: JournalEntry) -> BoxFuture<'_, StoreResult<bool>>;
 
+    /// Journals the messages of one delivery together (one transaction where the backend has
+    /// them): for each, whether it was new. All or none are journaled.
+    fn journal_inbound_all(
+        &self,
+        entries: Vec<JournalEntry>,
+    ) -> BoxFuture<'_, StoreResult<Vec<bool>>> {
+        Box::pin(async move {
+            let mut new = Vec::with_capacity(entries.len());
+            for entry in entries {
+                new.push(self.journal_inbound(entry).await?);
+            }
+            Ok(new)
+        })
+    }
+
     /// Marks a journaled message as answered.
     fn journal_done(
         &self,

@@ -19,7 +19,7 @@ pub use crate::root::{start, RootMsg, RootSupervisor, Supervised};
 
 mod inbound;
 mod router;
-pub use inbound::{accept, replay_journal, AcceptError, Accepted};
+pub use inbound::{accept, accept_all, replay_journal, AcceptError, Accepted};
 pub use router::{RouteError, Router};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

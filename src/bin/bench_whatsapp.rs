@@ -19,27 +19,36 @@
 //! With `--idle-secs S`, conversations idle for S seconds are passivated: each user writes
 //! every `users / rate` seconds, so above S every message after a user's first finds their
 //! conversation passivated and read back from its snapshot (first messages open new ones).
-//! The load is a conversation, not one sentence: `--users` users (default: one per message)
-//! take turns, each going through a varied script (a greeting, a price question, a coverage
-//! question, a fault report and its answers...), so most messages land on a live, multi-turn
-//! conversation. Each message gets one reply, matched in order per user. Meta's pacing limits
-//! and each user's inbound limit are lifted in the redsol under test (we measure redsol, not
-//! Meta's quota or the limiter); `--receipts 1` marks every message read, as production does.
+//! With `--find 1`, it searches the sustained rate: runs of `--seconds` each, doubling from
+//! `--rate` while a run holds (p99 ≤ 50 ms, nothing lost or duplicated), then halving the gap
+//! to the first rate that failed, until the two are within 10%; one line per run, then the
+//! sustained run's figures.
+//!
+//! The load is conversations, not one sentence: `--users` users (default: two seconds of
+//! messages, so each writes every two seconds) walk multi-turn scripts (a registration, a fault
+//! report and its status, questions) whose opening lines are drawn from the NLU corpus
+//! (`bench_whatsapp/scripts.rs`), so most messages land on a live, multi-turn conversation.
+//! Each message gets one reply, matched in order per user. Meta's pacing limits and each
+//! user's inbound limit are lifted in the redsol under test (we measure redsol, not Meta's
+//! quota or the limiter); `--receipts 1` marks every message read, as production does.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
-use redsol::whatsapp::signature::sign;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[path = "bench_whatsapp/process.rs"]
 mod process;
+#[path = "bench_whatsapp/scripts.rs"]
+mod scripts;
+#[path = "bench_whatsapp/steady.rs"]
+mod steady;
 #[path = "bench_whatsapp/storm.rs"]
 mod storm;
 
-use process::{cpu_time, instructions_in, peak_rss_mib, start_redsol, stop_gracefully};
+use steady::{Figures, Load};
 
 const SECRET: &str = "bench-secret";
 const TOKEN: &str = "bench-token";
@@ -47,24 +56,37 @@ const PHONE_ID: &str = "1000000001";
 /// The admin API's token (the storm declares an outage).
 const ADMIN_TOKEN: &str = "bench-admin-token";
 
-/// A user's script: what they write, turn after turn (then again from the start).
-const SCRIPT: [&str; 8] = [
-    "hola buenas tardes",
-    "cuanto cuesta el de 50?",
-    "llegan a la colonia centro?",
-    "no tengo internet desde ayer",
-    "desde ayer en la tarde",
-    "si ya lo reinicie",
-    "si",
-    "gracias",
-];
-
 #[derive(Default)]
 struct Sink {
     replies: Mutex<HashMap<String, Vec<Instant>>>,
     receipts: std::sync::atomic::AtomicUsize,
     /// When every request arrived (messages and receipts: Meta paces them together).
     requests: Mutex<Vec<Instant>>,
+}
+
+impl Sink {
+    /// Forgets every request seen (a new run begins).
+    fn clear(&self) {
+        if let Ok(mut r) = self.replies.lock() {
+            r.clear();
+        }
+        if let Ok(mut r) = self.requests.lock() {
+            r.clear();
+        }
+        self.receipts.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many replies went to the users in `sent` (redsol may write to others meanwhile).
+    fn replies_to(&self, sent: &Mutex<HashMap<String, Vec<Instant>>>) -> usize {
+        match (self.replies.lock(), sent.lock()) {
+            (Ok(r), Ok(sent)) => r
+                .iter()
+                .filter(|(user, _)| sent.contains_key(*user))
+                .map(|(_, times)| times.len())
+                .sum(),
+            _ => 0,
+        }
+    }
 }
 
 async fn graph(State(sink): State<Arc<Sink>>, body: Bytes) -> axum::Json<serde_json::Value> {
@@ -108,13 +130,6 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let rate = arg(&args, "--rate", 1000).max(1);
     let seconds = arg(&args, "--seconds", 10).max(1);
-    let per_delivery = arg(&args, "--per-delivery", 1).max(1) as usize;
-    let concurrency = arg(&args, "--concurrency", 256).max(1) as usize;
-    let receipts = arg(&args, "--receipts", 0) == 1;
-    // Conversations idle this long are passivated (0: the config's 15 minutes, so every
-    // conversation stays live during a run).
-    let idle_secs = arg(&args, "--idle-secs", 0);
-    let callgrind = arg(&args, "--callgrind", 0) == 1;
 
     // The fake Graph sink.
     let sink = Arc::new(Sink::default());
@@ -140,206 +155,100 @@ async fn main() -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&data);
         return result;
     }
-    let idle = if idle_secs > 0 {
-        println!(
-            "conversations:      passivated after {idle_secs} s idle: a user who writes again after that finds theirs passivated (its snapshot read back)"
-        );
-        format!("idle_timeout_secs = {idle_secs}\n")
-    } else {
-        String::new()
+
+    let per_delivery = arg(&args, "--per-delivery", 1).max(1) as usize;
+    let users_given = args.iter().any(|a| a == "--users");
+    // Two seconds of messages: each user writes every two seconds.
+    let users_for = |rate: u64| {
+        let default = 2 * rate * per_delivery as u64;
+        arg(&args, "--users", default).max(1) as usize
     };
-    // No payment reminders to the demo clients (none wrote, and outside the window they need
-    // a template): on the days before a due date they would go out during the run, and the
-    // figures would depend on the date.
-    let config = format!(
-        "[whatsapp]\nsend_per_second = 1000000\nrecipient_burst = 1000\nrecipient_per_second = 1000.0\nmark_read = {receipts}\n\
-         [rules.limits]\ninbound_burst = 100000\ninbound_per_minute = 6000000\n{idle}\
-         [billing]\nreminder_template = \"\"\n"
+    let load = Load {
+        rate,
+        seconds,
+        users: users_for(rate),
+        per_delivery,
+        concurrency: arg(&args, "--concurrency", 256).max(1) as usize,
+        receipts: arg(&args, "--receipts", 0) == 1,
+        idle_secs: arg(&args, "--idle-secs", 0),
+        // Kept after the run, for `callgrind_annotate`.
+        callgrind: (arg(&args, "--callgrind", 0) == 1)
+            .then(|| data.with_extension("callgrind.out")),
+    };
+    let utterances = scripts::Utterances::load()?;
+    println!(
+        "load:               users walk scripts drawn from {} corpus lines; each user's inbound limit and Meta's pacing are lifted",
+        utterances.corpus_lines()
     );
-
-    // Kept after the run, for `callgrind_annotate`.
-    let measure = callgrind.then(|| data.with_extension("callgrind.out"));
-    let (mut child, addr) =
-        start_redsol(&redsol, &data, &config, &graph_url, measure.as_deref(), 0)?;
-    let pid = child.id();
-    let url = format!("http://{addr}/webhook");
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
-
-    // Offer deliveries at a fixed rate.
-    let total = (rate * seconds) as usize;
-    let users = arg(&args, "--users", (total * per_delivery) as u64).max(1) as usize;
-    let cpu_before = cpu_time(pid);
-    // When each user's messages were sent, in order.
-    let sent_at: Arc<Mutex<HashMap<String, Vec<Instant>>>> =
-        Arc::new(Mutex::new(HashMap::with_capacity(users)));
-    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let start = Instant::now();
-    let mut tasks = Vec::with_capacity(total);
-    for d in 0..total {
-        let due = start + Duration::from_secs_f64(d as f64 / rate as f64);
-        tokio::time::sleep_until(due.into()).await;
-        // Message n goes to user n % users: its turn n / users of the script.
-        let batch: Vec<(String, usize)> = (0..per_delivery)
-            .map(|m| {
-                let n = d * per_delivery + m;
-                (format!("521{:010}", n % users), n)
-            })
-            .collect();
-        let messages: Vec<serde_json::Value> = batch
-            .iter()
-            .map(|(u, n)| serde_json::json!({"from": u, "id": format!("wamid.{n}"), "type": "text", "text": {"body": SCRIPT[(n / users) % SCRIPT.len()]}}))
-            .collect();
-        let users_of_batch: Vec<String> = batch.into_iter().map(|(u, _)| u).collect();
-        let users_here = users_of_batch.clone();
-        let contacts: Vec<serde_json::Value> = users_here
-            .iter()
-            .map(|u| serde_json::json!({"wa_id": u, "profile": {"name": "Bench"}}))
-            .collect();
-        let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": PHONE_ID}, "contacts": contacts, "messages": messages}}]}]}).to_string();
-        let signature = sign(SECRET.as_bytes(), body.as_bytes());
-        let permit = permits.clone().acquire_owned().await?;
-        let (http, url, sent_at, accepted) =
-            (http.clone(), url.clone(), sent_at.clone(), accepted.clone());
-        tasks.push(tokio::spawn(async move {
-            let now = Instant::now();
-            if let Ok(mut s) = sent_at.lock() {
-                for u in &users_of_batch {
-                    s.entry(u.clone()).or_default().push(now);
-                }
-            }
-            let ok = http
-                .post(&url)
-                .header("X-Hub-Signature-256", signature)
-                .body(body)
-                .send()
-                .await
-                .map(|r| r.status().is_success())
-                .unwrap_or(false);
-            if ok {
-                accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-            drop(permit);
-        }));
+    if load.idle_secs > 0 {
+        println!(
+            "conversations:      passivated after {} s idle: a user who writes again after that finds theirs passivated (its snapshot read back)",
+            load.idle_secs
+        );
     }
-    for t in tasks {
-        let _ = t.await;
+    if arg(&args, "--find", 0) != 1 {
+        let figures = steady::run(&load, &utterances, &redsol, &data, &graph_url, &sink).await?;
+        figures.print(&load);
+        return Ok(());
     }
-    let offered_for = start.elapsed();
 
-    // Wait for the replies: until all are in, or nothing new arrives for 10 s.
-    let expected = total * per_delivery;
-    let mut last = (0, Instant::now());
-    loop {
-        // Replies to the bench's users only: redsol may write to others meanwhile (payment
-        // reminders to the demo clients on the days before a due date).
-        let n = match (sink.replies.lock(), sent_at.lock()) {
-            (Ok(r), Ok(sent)) => r
-                .iter()
-                .filter(|(user, _)| sent.contains_key(*user))
-                .map(|(_, times)| times.len())
-                .sum::<usize>(),
-            _ => 0,
+    // The search: double while a run holds, then bisect between the last rate that held and
+    // the first that did not.
+    let (mut held, mut failed): (Option<(u64, Figures)>, Option<u64>) = (None, None);
+    let mut rate = rate;
+    for _ in 0..12 {
+        let load = Load {
+            rate,
+            users: if users_given {
+                load.users
+            } else {
+                users_for(rate)
+            },
+            ..load.clone()
         };
-        if n >= expected || last.1.elapsed() > Duration::from_secs(10) {
-            break;
-        }
-        if n != last.0 {
-            last = (n, Instant::now());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let done_at = start.elapsed();
-    let rss = peak_rss_mib(pid);
-    let cpu = cpu_time(pid).saturating_sub(cpu_before);
-    // Instructions: this run's, less those of a run that starts and stops with no message.
-    let instructions = match &measure {
-        Some(out) => {
-            stop_gracefully(&mut child)?;
-            let loaded = instructions_in(out)?;
-            let idle_data = data.with_extension("idle");
-            let idle_out = data.with_extension("idle.callgrind.out");
-            let (mut idle, _) =
-                start_redsol(&redsol, &idle_data, &config, &graph_url, Some(&idle_out), 0)?;
-            stop_gracefully(&mut idle)?;
-            let idle_ir = instructions_in(&idle_out)?;
-            let _ = std::fs::remove_dir_all(&idle_data);
-            Some((loaded, idle_ir))
-        }
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            None
-        }
-    };
-    let _ = std::fs::remove_dir_all(&data);
-
-    let replies = sink.replies.lock().map(|r| r.clone()).unwrap_or_default();
-    let sent = sent_at.lock().map(|s| s.clone()).unwrap_or_default();
-    let mut latencies: Vec<Duration> = Vec::with_capacity(expected);
-    let (mut lost, mut duplicated) = (0usize, 0usize);
-    let mut last_reply = start;
-    for (user, sent_times) in &sent {
-        // Replies to one user leave in order: the k-th reply answers the k-th message.
-        let times = replies.get(user).map(Vec::as_slice).unwrap_or_default();
-        lost += sent_times.len().saturating_sub(times.len());
-        duplicated += times.len().saturating_sub(sent_times.len());
-        for (t0, t1) in sent_times.iter().zip(times) {
-            latencies.push(t1.saturating_duration_since(*t0));
-            last_reply = last_reply.max(*t1);
-        }
-    }
-    latencies.sort();
-    let answered = latencies.len();
-    let acc = accepted.load(std::sync::atomic::Ordering::Relaxed);
-    println!("offered:            {total} deliveries × {per_delivery} message(s) at {rate}/s for {seconds} s (sent in {:.2} s)", offered_for.as_secs_f64());
-    println!(
-        "accepted:           {acc} deliveries ({:.0}/s, {:.0} messages/s)",
-        acc as f64 / offered_for.as_secs_f64(),
-        (acc * per_delivery) as f64 / offered_for.as_secs_f64()
-    );
-    println!(
-        "replies at sink:    {answered} ({:.0}/s over {:.2} s)",
-        answered as f64 / last_reply.duration_since(start).as_secs_f64().max(0.001),
-        last_reply.duration_since(start).as_secs_f64()
-    );
-    println!(
-        "end to end:         p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
-    );
-    println!(
-        "users:              {users} (about {} messages each)",
-        expected / users
-    );
-    println!("lost replies:       {lost}");
-    println!("duplicated replies: {duplicated}");
-    println!(
-        "read receipts:      {} ({})",
-        sink.receipts.load(std::sync::atomic::Ordering::Relaxed),
-        if receipts { "on" } else { "off" }
-    );
-    println!("redsol peak RSS:    {rss:.1} MiB");
-    println!(
-        "redsol CPU:         {:.2} s, {:.3} ms per message",
-        cpu.as_secs_f64(),
-        cpu.as_secs_f64() * 1e3 / expected.max(1) as f64
-    );
-    if let Some((loaded, idle)) = instructions {
+        let f = steady::run(&load, &utterances, &redsol, &data, &graph_url, &sink).await?;
         println!(
-            "instructions:       {:.0} per message ({loaded} in the run, {idle} starting and stopping with no message; callgrind)",
-            loaded.saturating_sub(idle) as f64 / expected.max(1) as f64
+            "  {rate:>6}/s  {:>6} users  refused {:>5}  p50 {:>6.1} ms  p99 {:>7.1} ms  lost {:>5}  duplicated {:>3}  CPU {:.3} ms/message  RSS {:.0} MiB  {}",
+            load.users,
+            f.offered - f.accepted,
+            f.p50.as_secs_f64() * 1e3,
+            f.p99.as_secs_f64() * 1e3,
+            f.lost,
+            f.duplicated,
+            f.cpu_per_message_ms(&load),
+            f.rss_mib,
+            if f.sustained() { "holds" } else { "fails" }
         );
-        if let Some(out) = &measure {
-            println!(
-                "callgrind output:   {} (callgrind_annotate it)",
-                out.display()
-            );
+        if f.sustained() {
+            held = Some((rate, f));
+        } else {
+            failed = Some(rate);
         }
+        let low = held.as_ref().map(|(r, _)| *r);
+        rate = match (low, failed) {
+            (Some(l), Some(h)) if h <= l + (l / 10).max(10) => break,
+            (Some(l), Some(h)) => (l + h) / 2,
+            (Some(l), None) => l * 2,
+            (None, Some(h)) if h <= 10 => break,
+            (None, Some(h)) => h / 2,
+            (None, None) => break,
+        };
     }
-    println!("(waited {:.2} s in all)", done_at.as_secs_f64());
+    match held {
+        Some((rate, f)) => {
+            println!("sustained rate:     {rate} messages/s (p99 ≤ 50 ms, nothing lost or duplicated); its run:");
+            let users = if users_given {
+                load.users
+            } else {
+                users_for(rate)
+            };
+            f.print(&Load {
+                rate,
+                users,
+                ..load
+            });
+        }
+        None => println!("sustained rate:     none of the rates tried held"),
+    }
     Ok(())
 }

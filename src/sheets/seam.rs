@@ -192,6 +192,13 @@ impl Store for SheetsStore {
         self.local().journal_inbound(entry)
     }
 
+    fn journal_inbound_all(
+        &self,
+        entries: Vec<JournalEntry>,
+    ) -> BoxFuture<'_, StoreResult<Vec<bool>>> {
+        self.local().journal_inbound_all(entries)
+    }
+
     fn journal_done(
         &self,
         key: &ConversationKey,

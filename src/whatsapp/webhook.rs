@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use redsol_actors::store::Store;
-use redsol_actors::supervisor::{accept, AcceptError, Accepted, Router as Conversations};
+use redsol_actors::supervisor::{accept_all, AcceptError, Accepted, Router as Conversations};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -158,26 +158,29 @@ async fn deliver(
             arrived.push(id);
         }
     }
-    for inbound in parsed.messages {
-        let id = inbound.message_id.clone();
-        match accept(state.store.as_ref(), &state.conversations, inbound).await {
-            Ok(Accepted::New) => {
-                if let Some(id) = id {
-                    (state.mark_read)(id);
+    let ids: Vec<Option<String>> = parsed
+        .messages
+        .iter()
+        .map(|m| m.message_id.clone())
+        .collect();
+    match accept_all(state.store.as_ref(), &state.conversations, parsed.messages).await {
+        Ok(accepted) => {
+            for (id, accepted) in ids.into_iter().zip(accepted) {
+                match (accepted, id) {
+                    (Accepted::New, Some(id)) => (state.mark_read)(id),
+                    (Accepted::New, None) => {}
+                    (Accepted::Duplicate, _) => tracing::info!(
+                        channel = "whatsapp",
+                        "redelivered message answered once already; skipped"
+                    ),
                 }
             }
-            Ok(Accepted::Duplicate) => {
-                tracing::info!(
-                    channel = "whatsapp",
-                    "redelivered message answered once already; skipped"
-                );
-            }
-            Err(e @ AcceptError::Journal(_)) | Err(e @ AcceptError::Route(_)) => {
-                // Not journaled or not routed: Meta retries the whole delivery; those already
-                // journaled are deduplicated then.
-                tracing::error!(channel = "whatsapp", error = %e, "could not accept a WhatsApp message; asking Meta to retry");
-                return (StatusCode::SERVICE_UNAVAILABLE, "retry later\n").into_response();
-            }
+        }
+        Err(e @ AcceptError::Journal(_)) | Err(e @ AcceptError::Route(_)) => {
+            // Not journaled or not routed: Meta retries the whole delivery; those already
+            // journaled are deduplicated then.
+            tracing::error!(channel = "whatsapp", error = %e, "could not accept a WhatsApp delivery; asking Meta to retry");
+            return (StatusCode::SERVICE_UNAVAILABLE, "retry later\n").into_response();
         }
     }
     if !arrived.is_empty() {

@@ -2,6 +2,7 @@
 //! a redelivery is answered once), and the replay of what the journal holds unanswered.
 
 use super::*;
+use crate::store::JournalEntry;
 
 /// What [`accept`] did with a message.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,16 +30,51 @@ pub async fn accept(
     router: &Router,
     inbound: Inbound,
 ) -> Result<Accepted, AcceptError> {
-    let inbound = inbound.bounded(crate::nlu::MAX_UNDERSTOOD_CHARS);
-    if let Some(entry) = inbound.journal_entry() {
-        if !store.journal_inbound(entry).await? {
+    let mut accepted = accept_all(store, router, vec![inbound]).await?;
+    Ok(accepted.pop().unwrap_or(Accepted::Duplicate))
+}
+
+/// [`accept`] for the messages of one delivery, in order: they are journaled together (one
+/// store operation, one transaction), then each new one is handed to its conversation.
+pub async fn accept_all(
+    store: &dyn crate::store::Store,
+    router: &Router,
+    inbounds: Vec<Inbound>,
+) -> Result<Vec<Accepted>, AcceptError> {
+    let inbounds: Vec<Inbound> = inbounds
+        .into_iter()
+        .map(|i| i.bounded(crate::nlu::MAX_UNDERSTOOD_CHARS))
+        .collect();
+    // A message without a platform id is not journaled: it is always new.
+    let entries: Vec<Option<JournalEntry>> = inbounds.iter().map(Inbound::journal_entry).collect();
+    let journaled: Vec<bool> = entries.iter().map(Option::is_some).collect();
+    let entries: Vec<JournalEntry> = entries.into_iter().flatten().collect();
+    let asked = entries.len();
+    let new = if entries.is_empty() {
+        Vec::new()
+    } else {
+        store.journal_inbound_all(entries).await?
+    };
+    if new.len() != asked {
+        return Err(crate::store::StoreError::Invalid(format!(
+            "the journal answered for {} of {asked} messages",
+            new.len()
+        ))
+        .into());
+    }
+    let mut new = new.into_iter();
+    let mut accepted = Vec::with_capacity(inbounds.len());
+    for (inbound, journaled) in inbounds.into_iter().zip(journaled) {
+        if journaled && !new.next().unwrap_or(false) {
             metrics::counter!("redsol_duplicates_total", "channel" => inbound.key.channel.as_str())
                 .increment(1);
-            return Ok(Accepted::Duplicate);
+            accepted.push(Accepted::Duplicate);
+            continue;
         }
+        router.route(inbound)?;
+        accepted.push(Accepted::New);
     }
-    router.route(inbound)?;
-    Ok(Accepted::New)
+    Ok(accepted)
 }
 
 /// Hands the journaled messages that were never answered (the process stopped first) to their

@@ -95,10 +95,18 @@ pub fn start_redsol(
         .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        // Events already shown: a warning repeated for every user is shown once.
+        let mut shown = std::collections::HashSet::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             // redsol's warnings and errors are part of the result.
             if line.contains(" WARN ") || line.contains(" ERROR ") {
-                eprintln!("redsol: {line}");
+                let event = line
+                    .split_whitespace()
+                    .find(|w| w.starts_with("event="))
+                    .map(str::to_string);
+                if event.is_none_or(|e| shown.insert(e)) {
+                    eprintln!("redsol: {line}");
+                }
             }
             if let Some(i) = line.find("local=") {
                 let _ = tx.send(

@@ -300,6 +300,15 @@ impl Store for SqliteStore {
         Box::pin(self.run("journal_inbound", move |conn| journal_inbound(conn, &entry)))
     }
 
+    fn journal_inbound_all(
+        &self,
+        entries: Vec<JournalEntry>,
+    ) -> BoxFuture<'_, StoreResult<Vec<bool>>> {
+        Box::pin(self.run("journal_inbound", move |conn| {
+            journal_inbound_all(conn, &entries)
+        }))
+    }
+
     fn journal_done(
         &self,
         key: &ConversationKey,

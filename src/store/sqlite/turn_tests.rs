@@ -114,6 +114,32 @@ async fn journal_dedupes_across_reopening_and_tracks_pending() {
 }
 
 #[tokio::test]
+async fn a_delivery_is_journaled_at_once_with_each_message_deduplicated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), Vec::new).expect("open");
+    assert!(store.journal_inbound(entry("a", "m1")).await.expect("m1"));
+    let delivery = vec![
+        entry("a", "m1"),
+        entry("a", "m2"),
+        entry("b", "m2"),
+        // Meta may repeat a message within one delivery.
+        entry("a", "m2"),
+    ];
+    let new = store.journal_inbound_all(delivery).await.expect("delivery");
+    assert_eq!(new, [false, true, true, false]);
+    let pending = store.journal_pending().await.expect("pending");
+    assert_eq!(
+        pending,
+        vec![entry("a", "m1"), entry("a", "m2"), entry("b", "m2")]
+    );
+    assert!(store
+        .journal_inbound_all(Vec::new())
+        .await
+        .expect("empty")
+        .is_empty());
+}
+
+#[tokio::test]
 async fn a_turn_commits_snapshot_journal_and_outbox_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let e = entry("a", "m1");

@@ -37,7 +37,7 @@ pub(super) fn delete_snapshot(conn: &mut Connection, key: &ConversationKey) -> S
         .map_err(db_err)
 }
 
-pub(super) fn journal_inbound(conn: &mut Connection, entry: &JournalEntry) -> StoreResult<bool> {
+pub(super) fn journal_inbound(conn: &Connection, entry: &JournalEntry) -> StoreResult<bool> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO journal (channel, user, message_id, payload, done, received_at) \
          VALUES (?1, ?2, ?3, ?4, 0, ?5)",
@@ -53,6 +53,20 @@ pub(super) fn journal_inbound(conn: &mut Connection, entry: &JournalEntry) -> St
     })
     .map(|changed| changed == 1)
     .map_err(db_err)
+}
+
+/// Journals a delivery's messages in one savepoint: all or none.
+pub(super) fn journal_inbound_all(
+    conn: &mut Connection,
+    entries: &[JournalEntry],
+) -> StoreResult<Vec<bool>> {
+    let sp = savepoint(conn).map_err(db_err)?;
+    let new = entries
+        .iter()
+        .map(|entry| journal_inbound(&sp, entry))
+        .collect::<StoreResult<Vec<bool>>>()?;
+    sp.commit().map_err(db_err)?;
+    Ok(new)
 }
 
 pub(super) fn journal_done(
