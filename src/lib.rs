@@ -27,6 +27,7 @@ pub mod http;
 pub mod outbox;
 pub mod pacing;
 pub mod settings;
+pub mod shared_rate;
 pub mod sheets;
 pub mod store;
 pub mod telegram;

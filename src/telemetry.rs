@@ -106,6 +106,10 @@ fn describe() {
         "Messages held back by rate limits, by channel and direction."
     );
     describe_counter!(
+        "redsol_shared_rate_claims_total",
+        "Claims of a platform account's rate shared by replicas (Redis), by channel and outcome."
+    );
+    describe_counter!(
         "redsol_actor_restarts_total",
         "Actor restarts after a failure, by actor."
     );

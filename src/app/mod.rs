@@ -13,9 +13,7 @@ use crate::http::{self, HttpState};
 use crate::settings::{BrainTuning, Settings};
 use crate::sheets::SheetsStore;
 use crate::store::sqlite::SqliteStore;
-use crate::telegram::TelegramChannel;
 use crate::telemetry;
-use crate::whatsapp::graph::GraphClient;
 use crate::whatsapp::webhook::{self, WebhookState};
 use anyhow::Context as _;
 use redsol_actors::brain::{Brain, HybridBrain, HybridTuning, OfflineBrain};
@@ -30,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+mod channels;
 mod core;
 mod in_flight;
 mod tasks;
@@ -177,56 +176,14 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     telemetry::register_common();
     let store = open_store(&settings).await?;
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
-
-    let mut sinks: Sinks = HashMap::new();
-    let mut names = Vec::new();
-    let mut console_replies = None;
-    if plan.console {
-        let (sink, replies) = ConsoleSink::new();
-        sinks.insert(Channel::Console, Arc::new(sink));
-        console_replies = Some(replies);
-        telemetry::register_channel(Channel::Console);
-        names.push("console");
-    }
-    // Before any sender starts reading the outbox back.
-    let whatsapp_runs = plan.whatsapp && settings.whatsapp.is_some();
-    in_flight::settle_notices(store.as_ref(), &settings.rules.notices, whatsapp_runs).await;
-    let mut whatsapp = None;
-    if let (true, Some(w)) = (plan.whatsapp, &settings.whatsapp) {
-        let t = &settings.whatsapp_tuning;
-        let client = GraphClient::new(
-            &w.api_url,
-            &t.api_version,
-            &w.phone_number_id,
-            w.access_token.clone(),
-            Duration::from_secs(t.request_timeout_secs),
-        )?;
-        // Staff answer on Telegram: their photos and documents are fetched from there.
-        let staff_files = match (&settings.telegram, plan.telegram) {
-            (Some(tg), true) => {
-                let api = crate::telegram::api::Api::new(&tg.token, &tg.api_url)?;
-                let files = crate::telegram::media::TelegramFiles::new(api, &tg.token);
-                Some(Arc::new(files) as Arc<dyn crate::channels::media::MediaSource>)
-            }
-            _ => None,
-        };
-        let outbound =
-            crate::whatsapp::outbound::spawn(client, t, store.clone(), staff_files).await?;
-        sinks.insert(Channel::WhatsApp, outbound.sink());
-        telemetry::register_channel(Channel::WhatsApp);
-        telemetry::register_whatsapp();
-        names.push("whatsapp");
-        whatsapp = Some(outbound);
-    }
-
-    let mut telegram = None;
-    if let (true, Some(t)) = (plan.telegram, &settings.telegram) {
-        let channel = TelegramChannel::prepare(t, &settings.telegram_tuning, store.clone()).await?;
-        sinks.insert(Channel::Telegram, channel.sink());
-        telemetry::register_channel(Channel::Telegram);
-        names.push("telegram");
-        telegram = Some(channel);
-    }
+    let started = channels::start(&settings, &plan, store.clone()).await?;
+    let channels::Started {
+        sinks,
+        names,
+        console_replies,
+        whatsapp,
+        mut telegram,
+    } = started;
 
     let notices = Arc::new(sinks.clone());
     let mut core = start_core(&settings, store.clone(), sinks).await?;

@@ -2,6 +2,7 @@
 //! one read receipt (best effort, one attempt).
 
 use super::coalesce::Batch;
+use super::quota::{self, Quota, Take};
 use super::scheduler::spill::OnDisk;
 use super::scheduler::{JobOutcome, Reporter};
 use super::{count_receipt, count_sent, Pacing, Platform, Verdict};
@@ -17,7 +18,7 @@ use tokio::time::Instant;
 /// The platform bucket's burst: a tenth of a second's worth (at least one), so that no second
 /// sees more than about 1.1 times the rate (a burst of a whole second's worth on top of the
 /// rate would let through twice the platform's limit in one second).
-fn global_burst(rate: f64) -> f64 {
+pub(super) fn global_burst(rate: f64) -> f64 {
     (rate / 10.0).max(1.0)
 }
 
@@ -26,8 +27,9 @@ pub(crate) struct Shared<P: Platform> {
     pub platform: P,
     pub store: Arc<dyn Store>,
     pub pacing: Pacing,
-    /// The platform's bucket: the whole bot or business number (see [`global_burst`]).
-    global: Mutex<TokenBucket>,
+    /// The platform's tokens: the whole bot or business number (see [`global_burst`]), this
+    /// sender's own or shared by replicas.
+    global: Arc<Mutex<Quota>>,
     /// What the sender knows of the outbox ids it has seen; it outlives a restart, so a reply
     /// sent before is not sent again, nor a part of a half-sent one.
     ledger: Mutex<Ledger>,
@@ -38,10 +40,18 @@ pub(crate) struct Shared<P: Platform> {
 impl<P: Platform> Shared<P> {
     pub fn new(platform: P, pacing: Pacing, store: Arc<dyn Store>) -> Shared<P> {
         let rate = pacing.send_per_second;
+        let global = match &pacing.shared {
+            Some(shared) => quota::fed(P::CHANNEL, shared.clone(), pacing.fallback_share),
+            None => Arc::new(Mutex::new(Quota::Own(TokenBucket::full(
+                global_burst(rate),
+                rate,
+                Instant::now(),
+            )))),
+        };
         Shared {
             platform,
             store,
-            global: Mutex::new(TokenBucket::full(global_burst(rate), rate, Instant::now())),
+            global,
             ledger: Mutex::new(Ledger::new(pacing.retries.clone())),
             on_disk: OnDisk::default(),
             pacing,
@@ -61,7 +71,7 @@ impl<P: Platform> Shared<P> {
         f(&mut guard)
     }
 
-    fn with_global<T>(&self, f: impl FnOnce(&mut TokenBucket) -> T) -> T {
+    fn with_global<T>(&self, f: impl FnOnce(&mut Quota) -> T) -> T {
         let mut guard = match self.global.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -84,12 +94,21 @@ impl<P: Platform> Shared<P> {
                 tokio::time::sleep(wait).await;
             }
         }
-        let wait = self.with_global(|b| b.take(Instant::now()));
-        if !wait.is_zero() {
-            waited = true;
-            tokio::time::sleep(wait).await;
+        loop {
+            match self.with_global(|q| q.take(Instant::now())) {
+                Take::After(wait) => {
+                    if !wait.is_zero() {
+                        waited = true;
+                        tokio::time::sleep(wait).await;
+                    }
+                    return waited;
+                }
+                Take::Retry(wait) => {
+                    waited = true;
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
-        waited
     }
 }
 

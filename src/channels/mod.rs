@@ -39,11 +39,13 @@ mod coalesce;
 pub mod handle;
 mod jobs;
 pub mod media;
+mod quota;
 mod scheduler;
 
 pub use handle::ChannelSender;
 
 use crate::pacing::Retries;
+use crate::shared_rate::{SharedRate, Sharing};
 use redsol_actors::model::{Channel, Outbound};
 use std::future::Future;
 use std::time::Duration;
@@ -89,6 +91,11 @@ pub struct Pacing {
     /// The most replies held in memory; past it the backlog waits in the outbox on disk (see
     /// [`spill`]).
     pub memory_queue: usize,
+    /// The account's rate, when replicas share it (`REDSOL_REDIS_URL`); else this sender's own.
+    pub shared: Option<SharedRate>,
+    /// The part of `send_per_second` a sender uses on its own while the shared rate cannot be
+    /// reached.
+    pub fallback_share: f64,
 }
 
 impl Pacing {
@@ -108,7 +115,23 @@ impl Pacing {
             retries,
             mark_read: false,
             memory_queue: DEFAULT_MEMORY_QUEUE,
+            shared: None,
+            fallback_share: 1.0,
         }
+    }
+
+    /// Shares the account's rate as `sharing` says (its bucket named by `account`); one
+    /// process keeps its own without it.
+    pub fn shared_through(mut self, sharing: Option<&Sharing>, account: &str) -> Pacing {
+        if let Some(sharing) = sharing {
+            let rate = self.send_per_second;
+            let bucket = sharing
+                .store
+                .bucket(account.to_string(), rate, jobs::global_burst(rate));
+            self.shared = Some(bucket);
+            self.fallback_share = sharing.fallback_share.clamp(0.01, 1.0);
+        }
+        self
     }
 }
 

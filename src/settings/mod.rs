@@ -17,47 +17,6 @@ use std::time::Duration;
 /// The configuration shipped in `config/default.toml`.
 pub const DEFAULT_CONFIG: &str = redsol_actors::testing::DEFAULT_CONFIG;
 
-/// A secret value: printing it shows `[redacted]`, and its memory is wiped when it is dropped
-/// (`secrecy`).
-pub struct Secret(secrecy::SecretString);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(secrecy::SecretString::from(value.into()))
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        secrecy::ExposeSecret::expose_secret(&self.0)
-    }
-}
-
-impl Clone for Secret {
-    fn clone(&self) -> Self {
-        Self::new(self.expose())
-    }
-}
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Self) -> bool {
-        crate::http::constant_time_eq(self.expose().as_bytes(), other.expose().as_bytes())
-    }
-}
-
-impl Eq for Secret {}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
@@ -105,6 +64,7 @@ impl StoreSettings {
 mod complete;
 mod env;
 mod errors;
+mod secret;
 #[cfg(test)]
 mod tests;
 mod tuning;
@@ -114,6 +74,7 @@ pub use complete::{Incomplete, IncompleteConfig};
 use env::*;
 pub use env::{Env, ProcessEnv};
 use errors::*;
+pub use secret::Secret;
 pub use tuning::*;
 
 /// The configuration file's shape.
@@ -126,6 +87,7 @@ struct FileSettings {
     telegram: TelegramTuning,
     brain: BrainTuning,
     sheets: SheetsTuning,
+    cluster: ClusterTuning,
     rules: Rules,
     #[serde(default)]
     handoff: redsol_actors::rules::Handoff,
@@ -193,6 +155,7 @@ pub struct Settings {
     pub telegram_tuning: TelegramTuning,
     pub brain: BrainTuning,
     pub sheets_tuning: SheetsTuning,
+    pub cluster: ClusterTuning,
     pub rules: Rules,
     pub telegram: Option<TelegramSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
@@ -200,6 +163,8 @@ pub struct Settings {
     pub sheets: Option<SheetsSettings>,
     /// `REDSOL_ADMIN_TOKEN`: the bearer token of the admin API (`/admin/*`), off without it.
     pub admin_token: Option<Secret>,
+    /// `REDSOL_REDIS_URL`: replicas share the platforms' rates there (it may hold a password).
+    pub redis_url: Option<Secret>,
     /// Where each layer came from, for `redsol status`.
     pub sources: Vec<String>,
 }
@@ -296,6 +261,7 @@ impl Settings {
         file.telegram.validate()?;
         file.brain.validate()?;
         file.sheets.validate()?;
+        file.cluster.validate()?;
         if file.server.host.trim().is_empty() {
             return Err(invalid(
                 "server.host",
@@ -393,12 +359,14 @@ impl Settings {
             telegram_tuning: file.telegram,
             brain: file.brain,
             sheets_tuning: file.sheets,
+            cluster: file.cluster,
             rules: file.rules,
             telegram,
             whatsapp,
             gemini,
             sheets,
             admin_token: secret(env, "REDSOL_ADMIN_TOKEN")?,
+            redis_url: secret(env, "REDSOL_REDIS_URL")?,
             sources,
         })
     }

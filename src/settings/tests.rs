@@ -297,3 +297,30 @@ fn status_and_run_agree_on_what_whatsapp_needs() {
         }
     }
 }
+
+#[test]
+fn the_shared_rate_comes_from_redsol_redis_url_and_its_share_is_checked() {
+    let s = Settings::load_from(&env(&[])).expect("loads");
+    assert!(s.redis_url.is_none(), "one process keeps its own rate");
+    assert_eq!(s.cluster.fallback_share, 0.34);
+    let s = Settings::load_from(&env(&[(
+        "REDSOL_REDIS_URL",
+        "redis://:s3cret-pass@127.0.0.1:6379/0",
+    )]))
+    .expect("loads");
+    let url = s.redis_url.expect("the URL is kept");
+    assert!(
+        !format!("{url:?} {url}").contains("s3cret"),
+        "never printed"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[cluster]\nfallback_share = 0.0\n").expect("write");
+    let err = Settings::load_from(&env(&[("REDSOL_CONFIG", bad.to_str().unwrap_or_default())]))
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("cluster.fallback_share"),
+        "{err:#}"
+    );
+}

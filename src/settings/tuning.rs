@@ -1,5 +1,5 @@
-//! The tuning sections of the config: WhatsApp, Telegram, Google Sheets and the language model
-//! (limits, retries, timeouts), each with its checks.
+//! The tuning sections of the config: WhatsApp, Telegram, Google Sheets, the language model and
+//! the cluster (limits, retries, timeouts), each with its checks.
 
 use super::*;
 
@@ -293,5 +293,36 @@ impl BrainTuning {
 
     pub fn turn_budget(&self) -> Duration {
         Duration::from_millis(self.turn_budget_ms)
+    }
+}
+
+/// Replicas (`[cluster]`): how they share the platforms' rates through Redis
+/// (`REDSOL_REDIS_URL`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterTuning {
+    /// Each Redis call's timeout.
+    pub redis_timeout_ms: u64,
+    /// The part of an account's rate one replica uses alone while Redis cannot be reached.
+    pub fallback_share: f64,
+}
+
+impl ClusterTuning {
+    pub(super) fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=60_000).contains(&self.redis_timeout_ms) {
+            return Err(invalid(
+                "cluster.redis_timeout_ms",
+                &self.redis_timeout_ms,
+                "1 to 60000",
+            ));
+        }
+        if !(self.fallback_share > 0.0 && self.fallback_share <= 1.0) {
+            return Err(invalid(
+                "cluster.fallback_share",
+                &self.fallback_share,
+                "more than 0, at most 1",
+            ));
+        }
+        Ok(())
     }
 }

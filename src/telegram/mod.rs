@@ -36,6 +36,7 @@ pub mod updates;
 pub mod webhook;
 
 use crate::settings::{Secret, TelegramSettings, TelegramTuning};
+use crate::shared_rate::Sharing;
 use anyhow::Context as _;
 use api::{Api, TelegramError, CALL_TIMEOUT};
 use inbound::Receiver;
@@ -136,6 +137,16 @@ impl TelegramChannel {
         tuning: &TelegramTuning,
         store: Arc<dyn Store>,
     ) -> anyhow::Result<TelegramChannel> {
+        Self::prepare_shared(settings, tuning, store, None).await
+    }
+
+    /// [`prepare`](Self::prepare), the bot's rate shared by replicas as `sharing` says.
+    pub async fn prepare_shared(
+        settings: &TelegramSettings,
+        tuning: &TelegramTuning,
+        store: Arc<dyn Store>,
+        sharing: Option<&Sharing>,
+    ) -> anyhow::Result<TelegramChannel> {
         // The rule `redsol status` reports with, in one place.
         if let Some(missing) = settings.missing().first() {
             anyhow::bail!(
@@ -176,7 +187,10 @@ impl TelegramChannel {
                 tracing::warn!(error = %e, "could not set the bot's commands in Telegram; they still work when typed")
             }
         }
-        let outbound = outbound::spawn(api.clone(), tuning, store.clone()).await?;
+        // The bot's id names its bucket: the token never leaves the process.
+        let pacing =
+            outbound::pacing(tuning).shared_through(sharing, &format!("telegram:{}", identity.id));
+        let outbound = outbound::spawn_paced(api.clone(), pacing, store.clone()).await?;
         let (mode, webhook) = match webhook {
             Some((url, state)) => (TelegramMode::Webhook { url }, Some(state)),
             None => (TelegramMode::Polling, None),

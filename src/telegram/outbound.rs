@@ -53,7 +53,16 @@ pub async fn spawn(
     tuning: &TelegramTuning,
     store: Arc<dyn Store>,
 ) -> anyhow::Result<TelegramOutbound> {
-    ChannelSender::spawn(Telegram { api }, pacing(tuning), store).await
+    spawn_paced(api, pacing(tuning), store).await
+}
+
+/// [`spawn`] with `pacing` (say, [`pacing`] with the bot's rate shared by replicas).
+pub async fn spawn_paced(
+    api: Api,
+    pacing: Pacing,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<TelegramOutbound> {
+    ChannelSender::spawn(Telegram { api }, pacing, store).await
 }
 
 impl Platform for Telegram {

@@ -52,13 +52,8 @@ fn callback(out: &Outbound) -> Option<String> {
         .cloned()
 }
 
-/// Starts the WhatsApp sender (within a tokio runtime) for the client's business number.
-pub async fn spawn(
-    client: GraphClient,
-    tuning: &WhatsAppTuning,
-    store: Arc<dyn Store>,
-    staff_files: Option<Arc<dyn MediaSource>>,
-) -> anyhow::Result<WhatsAppOutbound> {
+/// Limits and retries, from `[whatsapp]`.
+pub fn pacing(tuning: &WhatsAppTuning) -> Pacing {
     let mut pacing = Pacing::new(
         tuning.send_per_second,
         tuning.recipient_burst,
@@ -71,6 +66,26 @@ pub async fn spawn(
     );
     pacing.mark_read = tuning.mark_read;
     pacing.memory_queue = tuning.memory_queue;
+    pacing
+}
+
+/// Starts the WhatsApp sender (within a tokio runtime) for the client's business number.
+pub async fn spawn(
+    client: GraphClient,
+    tuning: &WhatsAppTuning,
+    store: Arc<dyn Store>,
+    staff_files: Option<Arc<dyn MediaSource>>,
+) -> anyhow::Result<WhatsAppOutbound> {
+    spawn_paced(client, pacing(tuning), store, staff_files).await
+}
+
+/// [`spawn`] with `pacing` (say, [`pacing`] with the number's rate shared by replicas).
+pub async fn spawn_paced(
+    client: GraphClient,
+    pacing: Pacing,
+    store: Arc<dyn Store>,
+    staff_files: Option<Arc<dyn MediaSource>>,
+) -> anyhow::Result<WhatsAppOutbound> {
     ChannelSender::spawn(
         WhatsApp {
             client,

@@ -56,6 +56,7 @@ const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_billing_queries_total",
     "redsol_payment_reports_total",
     "redsol_reminders_total",
+    "redsol_shared_rate_claims_total",
 ];
 
 /// How long any single wait may last.

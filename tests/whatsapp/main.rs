@@ -20,6 +20,7 @@ mod pacing;
 mod seed;
 mod sender_harness;
 mod sender_outbox;
+mod shared_rate;
 #[path = "../support/mod.rs"]
 mod support;
 mod webhook;
