@@ -35,6 +35,19 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
             settings.store.data_dir.display()
         )?,
     }
+    if settings.database_url.is_some() {
+        writeln!(
+            out,
+            "database: REDSOL_DATABASE_URL set (PostgreSQL); not complete in this build, `redsol run` refuses it"
+        )?;
+    }
+    if settings.redis_url.is_some() {
+        writeln!(
+            out,
+            "replicas: platform rates shared through REDSOL_REDIS_URL (fallback share {})",
+            settings.cluster.fallback_share
+        )?;
+    }
     writeln!(out, "channel console: available")?;
     let incomplete = settings.incomplete();
     match &settings.telegram {
@@ -112,6 +125,16 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
         }
         .unwrap_or_else(|e| format!("FAILED: {e:#}"));
         writeln!(out, "check store: {store_ok}")?;
+        if let Some(url) = &settings.database_url {
+            let settings = crate::store::postgres::PgSettings::default();
+            match crate::store::postgres::PgStore::check(url.expose(), &settings).await {
+                Ok((at, known)) => writeln!(
+                    out,
+                    "check database: ok (PostgreSQL reachable, schema version {at}; this build migrates it to {known})"
+                )?,
+                Err(e) => writeln!(out, "check database: FAILED: {e:#}")?,
+            }
+        }
         if let Some(t) = &settings.telegram {
             match crate::telegram::TelegramChannel::check(t).await {
                 Ok(bot) => writeln!(out, "check telegram: ok, the token belongs to {bot}")?,

@@ -7,6 +7,14 @@ use super::*;
 /// `GOOGLE_SHEETS_ID` and credentials are set, else the embedded store alone, seeded with demo
 /// clients on first start.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    if settings.database_url.is_some() {
+        // Refused rather than ignored: an operator who set it expects the data there.
+        anyhow::bail!(
+            "REDSOL_DATABASE_URL is set, but this build's PostgreSQL store is not complete yet \
+             (handoffs, tickets, outages, notices and payments are still to come); unset it to \
+             run on the embedded SQLite store"
+        );
+    }
     match &settings.sheets {
         Some(sheets) => {
             let local = open_sqlite(settings, false)?;

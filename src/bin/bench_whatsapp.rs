@@ -174,6 +174,7 @@ async fn main() -> anyhow::Result<()> {
         // Kept after the run, for `callgrind_annotate`.
         callgrind: (arg(&args, "--callgrind", 0) == 1)
             .then(|| data.with_extension("callgrind.out")),
+        patience: Duration::from_secs(arg(&args, "--wait-secs", 10).max(1)),
     };
     let utterances = scripts::Utterances::load()?;
     println!(

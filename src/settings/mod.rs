@@ -165,6 +165,8 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
     /// `REDSOL_REDIS_URL`: replicas share the platforms' rates there (it may hold a password).
     pub redis_url: Option<Secret>,
+    /// `REDSOL_DATABASE_URL`: the PostgreSQL store (it may hold a password).
+    pub database_url: Option<Secret>,
     /// Where each layer came from, for `redsol status`.
     pub sources: Vec<String>,
 }
@@ -367,6 +369,7 @@ impl Settings {
             sheets,
             admin_token: secret(env, "REDSOL_ADMIN_TOKEN")?,
             redis_url: secret(env, "REDSOL_REDIS_URL")?,
+            database_url: secret(env, "REDSOL_DATABASE_URL")?,
             sources,
         })
     }

@@ -313,6 +313,16 @@ fn the_shared_rate_comes_from_redsol_redis_url_and_its_share_is_checked() {
         !format!("{url:?} {url}").contains("s3cret"),
         "never printed"
     );
+    let s = Settings::load_from(&env(&[(
+        "REDSOL_DATABASE_URL",
+        "postgres://redsol:s3cret-pass@db:5432/redsol",
+    )]))
+    .expect("loads");
+    let url = s.database_url.expect("the URL is kept");
+    assert!(
+        !format!("{url:?} {url}").contains("s3cret"),
+        "never printed"
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.toml");

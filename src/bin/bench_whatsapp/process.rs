@@ -145,3 +145,27 @@ pub fn instructions_in(out: &Path) -> anyhow::Result<u64> {
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| anyhow::anyhow!("no summary line in {}", out.display()))
 }
+
+/// The values of redsol's `/metrics` (at `addr`) whose lines start with each of `names`
+/// (summed over their label sets; 0 when missing or unreadable).
+pub async fn metrics<const N: usize>(
+    http: &reqwest::Client,
+    addr: &str,
+    names: [&str; N],
+) -> [f64; N] {
+    let text = match http.get(format!("http://{addr}/metrics")).send().await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    names.map(|name| {
+        text.lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    })
+}
+
+/// One metric of [`metrics`].
+pub async fn metric(http: &reqwest::Client, addr: &str, name: &str) -> f64 {
+    metrics(http, addr, [name]).await[0]
+}

@@ -1,7 +1,9 @@
 //! One steady run: signed deliveries offered open loop at a fixed rate, users walking the
 //! scripts of [`super::scripts`], every reply matched to its message; and the figures.
 
-use super::process::{cpu_time, instructions_in, peak_rss_mib, start_redsol, stop_gracefully};
+use super::process::{
+    cpu_time, instructions_in, metric, peak_rss_mib, start_redsol, stop_gracefully,
+};
 use super::scripts::Utterances;
 use super::{percentile, Sink, PHONE_ID, SECRET};
 use redsol::whatsapp::signature::sign;
@@ -27,6 +29,8 @@ pub struct Load {
     pub idle_secs: u64,
     /// Where callgrind writes its counts, when the run is measured under it.
     pub callgrind: Option<std::path::PathBuf>,
+    /// How long the run waits for a new reply before it counts the rest as lost.
+    pub patience: Duration,
 }
 
 /// What one run measured.
@@ -39,7 +43,10 @@ pub struct Figures {
     pub p50: Duration,
     pub p99: Duration,
     pub max: Duration,
+    /// Accepted messages answered by no reply, alone or joined into another's.
     pub lost: usize,
+    /// Replies that left inside another reply's message.
+    pub joined: usize,
     pub duplicated: usize,
     pub receipts: usize,
     pub rss_mib: f64,
@@ -98,8 +105,12 @@ impl Figures {
             load.users as f64 / (load.rate as f64 * load.per_delivery as f64)
         );
         println!(
-            "lost replies:       {} (accepted messages never answered)",
+            "lost replies:       {} (accepted messages never answered, alone or joined)",
             self.lost
+        );
+        println!(
+            "joined replies:     {} (left inside another reply's message: the user wrote again first)",
+            self.joined
         );
         println!("duplicated replies: {}", self.duplicated);
         println!(
@@ -248,12 +259,12 @@ pub async fn run(
     }
     let offered_for = start.elapsed();
 
-    // Wait for the replies: until all are in, or nothing new arrives for 10 s.
+    // Wait for the replies: until all are in, or nothing new arrives for `patience`.
     let expected = accepted.load(Ordering::Relaxed) * load.per_delivery;
     let mut last = (0, Instant::now());
     loop {
         let n = sink.replies_to(&sent_at);
-        if n >= expected || last.1.elapsed() > Duration::from_secs(10) {
+        if n >= expected || last.1.elapsed() > load.patience {
             break;
         }
         if n != last.0 {
@@ -262,6 +273,9 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let waited = start.elapsed();
+    // Replies that left joined into another's message (a user who wrote again before the
+    // first reply left): one message at the sink answers several.
+    let joined = metric(&http, &addr, "redsol_replies_coalesced_total").await as usize;
     let rss_mib = peak_rss_mib(pid);
     let cpu = cpu_time(pid).saturating_sub(cpu_before);
     // Instructions: this run's, less those of a run that starts and stops with no message.
@@ -289,12 +303,12 @@ pub async fn run(
     let replies = sink.replies.lock().map(|r| r.clone()).unwrap_or_default();
     let sent = sent_at.lock().map(|s| s.clone()).unwrap_or_default();
     let mut latencies: Vec<Duration> = Vec::with_capacity(expected);
-    let (mut lost, mut duplicated) = (0usize, 0usize);
+    let (mut unanswered, mut duplicated) = (0usize, 0usize);
     let mut last_reply = start;
     for (user, sent_times) in &sent {
         // Replies to one user leave in order: the k-th reply answers the k-th message.
         let times = replies.get(user).map(Vec::as_slice).unwrap_or_default();
-        lost += sent_times.len().saturating_sub(times.len());
+        unanswered += sent_times.len().saturating_sub(times.len());
         duplicated += times.len().saturating_sub(sent_times.len());
         for (t0, t1) in sent_times.iter().zip(times) {
             latencies.push(t1.saturating_duration_since(*t0));
@@ -311,7 +325,8 @@ pub async fn run(
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
         max: latencies.last().copied().unwrap_or_default(),
-        lost,
+        lost: unanswered.saturating_sub(joined),
+        joined,
         duplicated,
         receipts: sink.receipts.load(Ordering::Relaxed),
         rss_mib,

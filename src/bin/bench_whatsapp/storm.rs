@@ -9,7 +9,7 @@
 //! without an answer or answered more often than they wrote, redsol's RSS as the backlog
 //! grows and drains, and when the campaign of outage notices ran against the replies.
 
-use super::process::{rss_mib, start_redsol};
+use super::process::{metric, metrics, rss_mib, start_redsol};
 use super::{percentile, Sink, ADMIN_TOKEN, PHONE_ID, SECRET};
 use redsol::whatsapp::signature::sign;
 use std::path::Path;
@@ -63,25 +63,6 @@ async fn post(http: &reqwest::Client, url: &str, body: String) -> Option<Duratio
         .await
         .is_ok_and(|r| r.status().is_success());
     ok.then(|| t0.elapsed())
-}
-
-/// The values of redsol's `/metrics` whose lines start with each of `names` (summed over their
-/// label sets; 0 when missing).
-async fn metrics<const N: usize>(http: &reqwest::Client, addr: &str, names: [&str; N]) -> [f64; N] {
-    let text = match http.get(format!("http://{addr}/metrics")).send().await {
-        Ok(r) => r.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    names.map(|name| {
-        text.lines()
-            .filter(|l| l.starts_with(name))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    })
-}
-
-async fn metric(http: &reqwest::Client, addr: &str, name: &str) -> f64 {
-    metrics(http, addr, [name]).await[0]
 }
 
 /// Notices (outage and reminders) the campaign released so far.

@@ -1,0 +1,219 @@
+//! The PostgreSQL store (`REDSOL_DATABASE_URL=postgres://…`), for replicas that share one
+//! system of record.
+//!
+//! A small pool of `tokio-postgres` connections (deadpool), each with a statement timeout;
+//! every operation also has a deadline of its own, so a slow database degrades an answer and
+//! never hangs a conversation. The schema is versioned ([`schema`]) and migrated at start under
+//! an advisory lock. Records keep SQLite's shapes (ids, text dates), so both backends read
+//! back the same values.
+//!
+//! Built so far: the connection, the migrations, the clients and the records of the
+//! conversation path (prospects, incidents, requests, snapshots, the journal, turn commits and
+//! the outbox), tested against a real server. Not yet: the handoff, ticket, outage, notice and
+//! payment seams, so the store cannot be selected by `REDSOL_DATABASE_URL` until they are in;
+//! `redsol status --check` already reports the database and its schema version.
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use redsol_actors::model::{Channel, Client};
+use redsol_actors::store::{StoreError, StoreResult};
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+mod records;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod turns;
+
+/// How the store reaches the database.
+#[derive(Clone, Debug)]
+pub struct PgSettings {
+    /// Connections kept at most.
+    pub pool_size: usize,
+    /// Connecting, and waiting for a free connection, each at most this long.
+    pub connect_timeout: Duration,
+    /// One operation (its statements and the wait for a connection) at most this long.
+    pub op_timeout: Duration,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        PgSettings {
+            pool_size: 8,
+            connect_timeout: Duration::from_secs(5),
+            op_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The PostgreSQL store. Cheap to clone (the pool is shared).
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    clients: Arc<Vec<Client>>,
+    version: i64,
+    op_timeout: Duration,
+}
+
+impl std::fmt::Debug for PgStore {
+    // The URL may hold a password: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("schema_version", &self.version)
+            .field("clients", &self.clients.len())
+            .finish()
+    }
+}
+
+/// The pool for `url`; `options` are the server settings of each connection (`-c name=value`).
+fn pool(url: &str, settings: &PgSettings, options: &str) -> anyhow::Result<Pool> {
+    // The parser's error may quote the URL, password included: not passed on.
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|_| {
+        anyhow::anyhow!(
+            "REDSOL_DATABASE_URL is not a PostgreSQL URL (postgres://user[:password]@host[:port]/database)"
+        )
+    })?;
+    config.connect_timeout(settings.connect_timeout);
+    config.application_name("redsol");
+    let statement_ms = settings.op_timeout.as_millis();
+    config.options(format!("-c statement_timeout={statement_ms} {options}").trim());
+    let manager = Manager::from_config(
+        config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(settings.pool_size.max(1))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(settings.connect_timeout))
+        .create_timeout(Some(settings.connect_timeout))
+        .recycle_timeout(Some(settings.connect_timeout))
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot build the PostgreSQL pool: {e}"))
+}
+
+impl PgStore {
+    /// Connects to `url`, migrates the schema and loads the clients; when there are none,
+    /// `seed()` is called and its clients inserted in one transaction (the first start).
+    pub async fn connect(
+        url: &str,
+        settings: &PgSettings,
+        seed: impl FnOnce() -> Vec<Client>,
+    ) -> anyhow::Result<PgStore> {
+        Self::connect_with(url, settings, "", seed).await
+    }
+
+    /// [`Self::connect`] with extra server settings for every connection (the tests give each
+    /// a schema of its own with `-c search_path=…`).
+    pub async fn connect_with(
+        url: &str,
+        settings: &PgSettings,
+        options: &str,
+        seed: impl FnOnce() -> Vec<Client>,
+    ) -> anyhow::Result<PgStore> {
+        let pool = pool(url, settings, options)?;
+        let mut client = pool
+            .get()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
+        let version = schema::migrate(&mut client).await?;
+        records::seed_clients(&mut client, seed).await?;
+        let clients = records::load_clients(&client).await?;
+        drop(client);
+        tracing::info!(
+            schema_version = version,
+            clients = clients.len(),
+            "PostgreSQL store open"
+        );
+        Ok(PgStore {
+            pool,
+            clients: Arc::new(clients),
+            version,
+            op_timeout: settings.op_timeout,
+        })
+    }
+
+    /// The schema version of `url`'s database, and the version this build brings it to: for
+    /// `redsol status --check` (nothing is changed).
+    pub async fn check(url: &str, settings: &PgSettings) -> anyhow::Result<(i64, i64)> {
+        let pool = pool(url, settings, "")?;
+        let client = pool
+            .get()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
+        let at = schema::version(&client)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the schema version: {e}"))?;
+        Ok((at, schema::MIGRATIONS.len() as i64))
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> i64 {
+        self.version
+    }
+
+    /// Every client (loaded at start).
+    pub fn clients(&self) -> Arc<Vec<Client>> {
+        Arc::clone(&self.clients)
+    }
+
+    /// A connection of the pool.
+    async fn conn(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("postgres: no connection: {e}")))
+    }
+
+    /// Runs one operation within its deadline, timing it and logging a failure.
+    async fn timed<T>(
+        &self,
+        op: &'static str,
+        work: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
+        let started = Instant::now();
+        let result = match tokio::time::timeout(self.op_timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "postgres: {op} took longer than {:?}",
+                self.op_timeout
+            ))),
+        };
+        observe(op, started, &result);
+        result
+    }
+}
+
+/// Records `redsol_store_request_seconds` and logs a failure (the op and the error: errors name
+/// tables and constraints, not values).
+fn observe<T>(op: &'static str, started: Instant, result: &StoreResult<T>) {
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::histogram!(
+        "redsol_store_request_seconds",
+        "backend" => "postgres",
+        "op" => op,
+        "outcome" => outcome
+    )
+    .record(started.elapsed().as_secs_f64());
+    if let Err(e) = result {
+        tracing::error!(backend = "postgres", op, error = %e, "store operation failed");
+    }
+}
+
+/// Maps a database error to a store error: every one of them is the database's trouble.
+fn db_err(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Unavailable(format!("postgres: {e}"))
+}
+
+fn parse_channel(s: &str) -> StoreResult<Channel> {
+    Channel::parse(s).ok_or_else(|| StoreError::Invalid("unknown channel in the store".into()))
+}
+
+/// A number read back that does not fit its field.
+fn out_of_range(what: &str) -> StoreError {
+    StoreError::Invalid(format!("postgres: {what} out of range"))
+}
