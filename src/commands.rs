@@ -21,25 +21,24 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
         "http: {}:{} (/health /ready /metrics)",
         settings.server.host, settings.server.port
     )?;
-    match &settings.sheets {
-        Some(s) => writeln!(
+    match (&settings.database_url, &settings.sheets) {
+        (Some(_), _) => writeln!(
+            out,
+            "store: postgresql (REDSOL_DATABASE_URL; replicas share it); the log id key in {}",
+            settings.store.data_dir.display()
+        )?,
+        (None, Some(s)) => writeln!(
             out,
             "store: google sheets (sheet {}, key file {}), redsol's own state in {}",
             s.sheet_id,
             s.credentials_file.display(),
             settings.store.data_dir.display()
         )?,
-        None => writeln!(
+        (None, None) => writeln!(
             out,
-            "store: sqlite (embedded) in {}; set GOOGLE_SHEETS_ID and GOOGLE_APPLICATION_CREDENTIALS for Google Sheets",
+            "store: sqlite (embedded) in {}; set GOOGLE_SHEETS_ID and GOOGLE_APPLICATION_CREDENTIALS for Google Sheets, or REDSOL_DATABASE_URL for PostgreSQL",
             settings.store.data_dir.display()
         )?,
-    }
-    if settings.database_url.is_some() {
-        writeln!(
-            out,
-            "database: REDSOL_DATABASE_URL set (PostgreSQL); not complete in this build, `redsol run` refuses it"
-        )?;
     }
     if settings.redis_url.is_some() {
         writeln!(
@@ -114,27 +113,26 @@ pub async fn status(settings: &Settings, check: bool, out: &mut dyn Write) -> an
         settings.rules.staff.console_users.len()
     )?;
     if check {
-        let store_ok = match &settings.sheets {
+        let store_ok = match (&settings.database_url, &settings.sheets) {
+            // Reads the schema version only: migrating is `redsol run`'s.
+            (Some(url), _) => {
+                let pg = crate::store::postgres::PgSettings::default();
+                crate::store::postgres::PgStore::check(url.expose(), &pg)
+                    .await
+                    .map(|(at, known)| {
+                        format!("ok (postgresql: schema version {at}; this build migrates it to {known})")
+                    })
+            }
             // Only reads the header rows: a running redsol may own the outbox.
-            Some(sheets) => SheetsStore::probe(sheets, &settings.sheets_tuning)
+            (None, Some(sheets)) => SheetsStore::probe(sheets, &settings.sheets_tuning)
                 .await
                 .map(|()| "ok (sheets: every tab has its columns)".to_string()),
-            None => crate::app::open_store(settings)
+            (None, None) => crate::app::open_store(settings)
                 .await
                 .map(|store| format!("ok ({})", store.backend())),
         }
         .unwrap_or_else(|e| format!("FAILED: {e:#}"));
         writeln!(out, "check store: {store_ok}")?;
-        if let Some(url) = &settings.database_url {
-            let settings = crate::store::postgres::PgSettings::default();
-            match crate::store::postgres::PgStore::check(url.expose(), &settings).await {
-                Ok((at, known)) => writeln!(
-                    out,
-                    "check database: ok (PostgreSQL reachable, schema version {at}; this build migrates it to {known})"
-                )?,
-                Err(e) => writeln!(out, "check database: FAILED: {e:#}")?,
-            }
-        }
         if let Some(t) = &settings.telegram {
             match crate::telegram::TelegramChannel::check(t).await {
                 Ok(bot) => writeln!(out, "check telegram: ok, the token belongs to {bot}")?,

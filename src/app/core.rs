@@ -3,17 +3,12 @@
 
 use super::*;
 
-/// Opens the store: Google Sheets (over the embedded store for redsol's own state) when
-/// `GOOGLE_SHEETS_ID` and credentials are set, else the embedded store alone, seeded with demo
-/// clients on first start.
+/// Opens the store: PostgreSQL when `REDSOL_DATABASE_URL` is set; Google Sheets (over the
+/// embedded store for redsol's own state) when `GOOGLE_SHEETS_ID` and credentials are set; else
+/// the embedded store alone. A new database is seeded with demo clients on first start.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    if settings.database_url.is_some() {
-        // Refused rather than ignored: an operator who set it expects the data there.
-        anyhow::bail!(
-            "REDSOL_DATABASE_URL is set, but this build's PostgreSQL store is not complete yet \
-             (handoffs, tickets, outages, notices and payments are still to come); unset it to \
-             run on the embedded SQLite store"
-        );
+    if let Some(url) = &settings.database_url {
+        return open_postgres(settings, url.expose()).await;
     }
     match &settings.sheets {
         Some(sheets) => {
@@ -31,6 +26,48 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// The PostgreSQL store (`REDSOL_DATABASE_URL`), seeded like the embedded one when empty.
+async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if settings.sheets.is_some() {
+        anyhow::bail!(
+            "REDSOL_DATABASE_URL and GOOGLE_SHEETS_ID are both set: Google Sheets as the system \
+             of record on top of PostgreSQL is not built yet; set one of them"
+        );
+    }
+    set_opaque_id_key(settings)?;
+    let count = settings.store.demo_clients;
+    let store = PgStore::connect(url, &PgSettings::default(), || {
+        if count > 0 {
+            tracing::info!(count, "seeding the PostgreSQL store with demo clients");
+        }
+        settings.demo_clients(count)
+    })
+    .await
+    .context("cannot open the PostgreSQL store (REDSOL_DATABASE_URL)")?;
+    if count > 0 {
+        let payments = demo_payments(settings, store.clients());
+        let seeded = store.seed_payments(payments).await?;
+        if seeded > 0 {
+            tracing::info!(
+                payments = seeded,
+                "seeding the PostgreSQL store with demo payments"
+            );
+        }
+    }
+    Ok(Arc::new(store))
+}
+
+/// What makes the demo clients' payments: the last three periods as of today.
+fn demo_payments(
+    settings: &Settings,
+    clients: Arc<Vec<redsol_actors::model::Client>>,
+) -> impl FnOnce() -> Vec<redsol_actors::store::payments::Payment> + Send + 'static {
+    let billing = settings.rules.billing.clone();
+    let today =
+        redsol_actors::store::civil_from_days((redsol_actors::store::unix_now() / 86_400) as i64);
+    move || redsol_actors::demo::payments::demo_payments(&clients, &billing, today)
+}
+
 /// The demo clients' payments (the last three periods as of today), into an empty payments
 /// table of the embedded store.
 async fn seed_demo_payments(settings: &Settings, store: &SqliteStore) -> anyhow::Result<()> {
@@ -38,13 +75,8 @@ async fn seed_demo_payments(settings: &Settings, store: &SqliteStore) -> anyhow:
         return Ok(());
     }
     let clients = store.clients().await?;
-    let billing = settings.rules.billing.clone();
-    let today =
-        redsol_actors::store::civil_from_days((redsol_actors::store::unix_now() / 86_400) as i64);
     let seeded = store
-        .seed_payments(move || {
-            redsol_actors::demo::payments::demo_payments(&clients, &billing, today)
-        })
+        .seed_payments(demo_payments(settings, clients))
         .await?;
     if seeded > 0 {
         tracing::info!(
@@ -55,9 +87,8 @@ async fn seed_demo_payments(settings: &Settings, store: &SqliteStore) -> anyhow:
     Ok(())
 }
 
-/// The embedded SQLite store; `demo` seeds demo clients into an empty one.
-fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
-    let count = if demo { settings.store.demo_clients } else { 0 };
+/// The secret of opaque conversation ids in logs, kept in the data directory.
+fn set_opaque_id_key(settings: &Settings) -> anyhow::Result<()> {
     let key = crate::store::opaque_id_key(&settings.store.data_dir).with_context(|| {
         format!(
             "cannot keep the log id key in {} (set REDSOL_DATA_DIR to a writable directory)",
@@ -65,6 +96,13 @@ fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
         )
     })?;
     redsol_actors::model::set_opaque_id_key(key);
+    Ok(())
+}
+
+/// The embedded SQLite store; `demo` seeds demo clients into an empty one.
+fn open_sqlite(settings: &Settings, demo: bool) -> anyhow::Result<SqliteStore> {
+    let count = if demo { settings.store.demo_clients } else { 0 };
+    set_opaque_id_key(settings)?;
     SqliteStore::open(&settings.store.data_dir, || {
         if count > 0 {
             tracing::info!(count, "seeding the embedded store with demo clients");

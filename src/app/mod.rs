@@ -12,6 +12,7 @@ use crate::gemini::GeminiModel;
 use crate::http::{self, HttpState};
 use crate::settings::{BrainTuning, Settings};
 use crate::sheets::SheetsStore;
+use crate::store::postgres::{PgSettings, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::telemetry;
 use crate::whatsapp::webhook::{self, WebhookState};

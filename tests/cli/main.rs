@@ -6,6 +6,7 @@ mod admin;
 mod chat;
 mod classify;
 mod config_errors;
+mod postgres;
 mod run;
 mod status;
 #[path = "../support/mod.rs"]

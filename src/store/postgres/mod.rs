@@ -21,10 +21,23 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod handoffs;
+mod notices;
+#[cfg(test)]
+mod notices_tests;
+mod outages;
+mod payments;
+#[cfg(test)]
+mod payments_tests;
 mod records;
+#[cfg(test)]
+mod replica_tests;
+mod retention;
 mod schema;
+mod seam;
 #[cfg(test)]
 mod tests;
+mod tickets;
 mod turns;
 
 /// How the store reaches the database.
@@ -78,7 +91,9 @@ fn pool(url: &str, settings: &PgSettings, options: &str) -> anyhow::Result<Pool>
     config.connect_timeout(settings.connect_timeout);
     config.application_name("redsol");
     let statement_ms = settings.op_timeout.as_millis();
-    config.options(format!("-c statement_timeout={statement_ms} {options}").trim());
+    // The URL's own `options` (say, a search_path) are kept.
+    let given = config.get_options().unwrap_or_default().to_string();
+    config.options(format!("-c statement_timeout={statement_ms} {given} {options}").trim());
     let manager = Manager::from_config(
         config,
         tokio_postgres::NoTls,

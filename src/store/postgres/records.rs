@@ -93,10 +93,11 @@ pub(super) async fn load_clients(client: &impl GenericClient) -> anyhow::Result<
 }
 
 /// The columns [`incident`] reads, in its order.
-const INCIDENT_COLUMNS: &str = "id, status, created_at, technician, client_id, client_name, \
+pub(super) const INCIDENT_COLUMNS: &str =
+    "id, status, created_at, technician, client_id, client_name, \
      kind, description, priority, zone, phone, channel, user_id, source";
 
-fn incident(row: &Row) -> StoreResult<Incident> {
+pub(super) fn incident(row: &Row) -> StoreResult<Incident> {
     let kind: String = row.get(6);
     let priority: String = row.get(8);
     let channel: String = row.get(11);
@@ -120,6 +121,10 @@ fn incident(row: &Row) -> StoreResult<Incident> {
         },
     })
 }
+
+/// The columns [`prospect`] reads, selected.
+const PROSPECT_SELECT: &str = "SELECT id, created_at, status, name, phone, zone, plan_mbps, \
+     price, channel, user_id, source FROM prospects";
 
 fn prospect(row: &Row) -> StoreResult<Prospect> {
     let status: String = row.get(2);
@@ -148,6 +153,16 @@ impl PgStore {
         self.timed("save_prospect", async {
             let mut conn = self.conn().await?;
             let tx = conn.transaction().await.map_err(db_err)?;
+            // A replay finds its prospect (the unique source still decides a race).
+            if let Some(source) = &data.source {
+                let found = tx
+                    .query_opt(&format!("{PROSPECT_SELECT} WHERE source = $1"), &[source])
+                    .await
+                    .map_err(db_err)?;
+                if let Some(row) = found {
+                    return prospect(&row);
+                }
+            }
             let (mbps, price) = (
                 to_i32(data.plan_mbps, "plan")?,
                 to_i32(data.price, "price")?,
@@ -195,11 +210,7 @@ impl PgStore {
                     .get(0),
             };
             let row = tx
-                .query_one(
-                    "SELECT id, created_at, status, name, phone, zone, plan_mbps, price, \
-                     channel, user_id, source FROM prospects WHERE seq = $1",
-                    &[&seq],
-                )
+                .query_one(&format!("{PROSPECT_SELECT} WHERE seq = $1"), &[&seq])
                 .await
                 .map_err(db_err)?;
             let saved = prospect(&row)?;
@@ -215,6 +226,19 @@ impl PgStore {
         self.timed("create_incident", async {
             let mut conn = self.conn().await?;
             let tx = conn.transaction().await.map_err(db_err)?;
+            // A replay finds its incident (the unique source still decides a race).
+            if let Some(source) = &data.source {
+                let found = tx
+                    .query_opt(
+                        &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE source = $1"),
+                        &[source],
+                    )
+                    .await
+                    .map_err(db_err)?;
+                if let Some(row) = found {
+                    return incident(&row);
+                }
+            }
             let inserted = tx
                 .query_opt(
                     "INSERT INTO incidents (status, created_at, technician, client_id, \

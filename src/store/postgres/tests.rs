@@ -9,7 +9,7 @@ use redsol_actors::model::{
 use redsol_actors::store::{JournalEntry, OutboxEntry, TurnCommit};
 
 /// A store in a fresh schema, and the schema's name; `None` (said) without a database.
-async fn store(seed: Vec<Client>) -> Option<(PgStore, String)> {
+pub(super) async fn store(seed: Vec<Client>) -> Option<(PgStore, String)> {
     let Ok(url) = std::env::var("REDSOL_TEST_DATABASE_URL") else {
         eprintln!(
             "skipped: REDSOL_TEST_DATABASE_URL is not set (a PostgreSQL database; .ci/run sets it)"
@@ -43,7 +43,7 @@ async fn store(seed: Vec<Client>) -> Option<(PgStore, String)> {
     Some((store, schema))
 }
 
-async fn drop_schema(store: PgStore, schema: &str) {
+pub(super) async fn drop_schema(store: PgStore, schema: &str) {
     if let Ok(conn) = store.pool.get().await {
         let _ = conn
             .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
@@ -51,7 +51,7 @@ async fn drop_schema(store: PgStore, schema: &str) {
     }
 }
 
-fn client(n: u32) -> Client {
+pub(super) fn client(n: u32) -> Client {
     Client {
         id: format!("CLI-{n:04}"),
         name: format!("Cliente {n}"),
@@ -65,7 +65,7 @@ fn client(n: u32) -> Client {
     }
 }
 
-fn key(user: &str) -> ConversationKey {
+pub(super) fn key(user: &str) -> ConversationKey {
     ConversationKey::new(Channel::WhatsApp, user)
 }
 
@@ -308,3 +308,30 @@ async fn an_unreachable_database_is_a_clear_error_without_the_password() {
     assert!(err.contains("REDSOL_DATABASE_URL"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+/// Runs a conformance case (`crate::store::conformance`) on a fresh schema.
+macro_rules! conformance {
+    ($name:ident, $case:path) => {
+        #[tokio::test]
+        async fn $name() {
+            let Some((store, schema)) = store(Vec::new()).await else {
+                return;
+            };
+            $case(&store).await;
+            drop_schema(store, &schema).await;
+        }
+    };
+}
+
+conformance!(
+    one_open_handoff_per_customer_and_one_winner_per_handoff,
+    crate::store::conformance::handoffs::one_open_handoff_per_customer_and_one_winner_per_handoff
+);
+conformance!(
+    one_open_outage_per_zone_declared_once_per_source,
+    crate::store::conformance::outages::one_open_outage_per_zone_declared_once_per_source
+);
+conformance!(
+    a_ticket_is_closed_once_rated_once_and_reopened,
+    crate::store::conformance::tickets::a_ticket_is_closed_once_rated_once_and_reopened
+);

@@ -29,7 +29,7 @@ async fn journal_one(conn: &impl GenericClient, entry: &JournalEntry) -> StoreRe
 
 /// Queues replies in the outbox (one already there, by id, is left alone); the ids of those
 /// that were new.
-async fn insert_replies(
+pub(super) async fn insert_replies(
     conn: &impl GenericClient,
     replies: &[OutboxEntry],
 ) -> StoreResult<Vec<String>> {

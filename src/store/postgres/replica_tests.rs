@@ -1,0 +1,157 @@
+//! Two replicas on one database at once: a campaign's notices released by both, none twice.
+
+use super::notices_tests::*;
+use super::tests::{client, drop_schema, store};
+use super::*;
+use redsol_actors::store::notices::Notice;
+use std::collections::HashSet;
+
+#[tokio::test]
+async fn a_campaign_is_queued_once_and_released_in_order_into_the_outbox() {
+    let Some((store, schema)) = store(vec![client(1)]).await else {
+        return;
+    };
+    let campaign: Vec<Notice> = (0..5)
+        .map(|n| notice(&format!("52464000000{n}"), n % 2 == 0))
+        .collect();
+    assert_eq!(
+        store.queue_notices(campaign.clone()).await.expect("queue"),
+        5
+    );
+    // Declared again (a replay, an alert repeated): nothing new.
+    assert_eq!(
+        store.queue_notices(campaign.clone()).await.expect("queue"),
+        0
+    );
+    assert_eq!(store.notices_waiting().await.expect("count"), 5);
+
+    let first = store.release_notices(2).await.expect("release");
+    let ids: Vec<&str> = first.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [campaign[0].id.as_str(), campaign[1].id.as_str()]);
+    assert_eq!(first[0].template, campaign[0].template);
+    assert_eq!(first[1].template, None);
+    let queued = outbox(&store).await;
+    assert_eq!(queued.len(), 2, "released notices are in the reply outbox");
+    assert_eq!(
+        queued[0].template, campaign[0].template,
+        "the template survives the outbox"
+    );
+    assert_eq!(queued, first, "the outbox reads back what was released");
+
+    // A restart: what was not released still waits; what was is not released again.
+    drop(store);
+    let Some(store) = reopen(&schema).await else {
+        return;
+    };
+    assert_eq!(store.notices_waiting().await.expect("count"), 3);
+    let rest = store.release_notices(10).await.expect("release");
+    assert_eq!(rest.len(), 3);
+    assert!(store.release_notices(10).await.expect("release").is_empty());
+    assert_eq!(store.queue_notices(campaign).await.expect("queue"), 0);
+    assert_eq!(
+        outbox(&store).await.len(),
+        5,
+        "each notice once in the outbox"
+    );
+    drop_schema(store, &schema).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_releasing_at_once_never_release_a_notice_twice() {
+    let Some((store, schema)) = store(Vec::new()).await else {
+        return;
+    };
+    let campaign: Vec<Notice> = (0..60)
+        .map(|n| notice(&format!("5246400{n:04}"), n % 3 == 0))
+        .collect();
+    assert_eq!(
+        store.queue_notices(campaign.clone()).await.expect("queue"),
+        60
+    );
+
+    async fn drain(store: PgStore) -> Vec<String> {
+        let mut released = Vec::new();
+        loop {
+            let batch = store.release_notices(7).await.expect("release");
+            if batch.is_empty() {
+                return released;
+            }
+            released.extend(batch.into_iter().map(|e| e.id));
+        }
+    }
+    // Once a few at a time, then once all at once.
+    let (a, b) = tokio::join!(
+        tokio::spawn(drain(store.clone())),
+        tokio::spawn(drain(store.clone()))
+    );
+    let (a, b) = (a.expect("replica a"), b.expect("replica b"));
+    let mut all: Vec<String> = a.iter().chain(&b).cloned().collect();
+    let distinct: HashSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), all.len(), "a notice released twice");
+    all.sort();
+    let mut expected: Vec<String> = campaign.iter().map(|n| n.id.clone()).collect();
+    expected.sort();
+    assert_eq!(all, expected, "every notice released, once");
+    assert_eq!(store.notices_waiting().await.expect("waiting"), 0);
+    assert_eq!(outbox(&store).await.len(), 60);
+
+    let more: Vec<Notice> = (0..40)
+        .map(|n| notice(&format!("5246500{n:04}"), false))
+        .collect();
+    assert_eq!(store.queue_notices(more).await.expect("queue"), 40);
+    let (a, b) = tokio::join!(
+        tokio::spawn({
+            let store = store.clone();
+            async move { store.release_notices(40).await.expect("release a") }
+        }),
+        tokio::spawn({
+            let store = store.clone();
+            async move { store.release_notices(40).await.expect("release b") }
+        })
+    );
+    let (a, b) = (a.expect("replica a"), b.expect("replica b"));
+    let ids: HashSet<&str> = a.iter().chain(&b).map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), a.len() + b.len(), "a notice released twice");
+    let rest = store.release_notices(40).await.expect("rest");
+    assert_eq!(ids.len() + rest.len(), 40, "every notice released, once");
+    assert_eq!(outbox(&store).await.len(), 100);
+
+    // A replica in the middle of a release holds its notices: another passes over them at
+    // once (no wait, no second release), and finds them released after its commit.
+    let last: Vec<Notice> = (0..4)
+        .map(|n| notice(&format!("5246600{n:04}"), false))
+        .collect();
+    assert_eq!(store.queue_notices(last.clone()).await.expect("queue"), 4);
+    let mut conn = store.conn().await.expect("conn");
+    let other = conn.transaction().await.expect("begin");
+    let taken = other
+        .query(
+            "SELECT seq FROM notices WHERE released_at IS NULL ORDER BY seq LIMIT 2 FOR UPDATE",
+            &[],
+        )
+        .await
+        .expect("lock");
+    assert_eq!(taken.len(), 2);
+    let passed = store
+        .release_notices(10)
+        .await
+        .expect("release past the locked");
+    let ids: Vec<&str> = passed.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [last[2].id.as_str(), last[3].id.as_str()]);
+    other
+        .execute(
+            "UPDATE notices SET released_at = 1 WHERE released_at IS NULL AND seq IN \
+             (SELECT seq FROM notices WHERE released_at IS NULL ORDER BY seq LIMIT 2)",
+            &[],
+        )
+        .await
+        .expect("released by the other");
+    other.commit().await.expect("commit");
+    drop(conn);
+    assert!(store
+        .release_notices(10)
+        .await
+        .expect("nothing left")
+        .is_empty());
+    drop_schema(store, &schema).await;
+}
