@@ -3,5 +3,6 @@
 //! suite, two backends.
 
 pub mod handoffs;
+pub mod notices;
 pub mod outages;
 pub mod tickets;
