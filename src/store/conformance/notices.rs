@@ -3,13 +3,11 @@
 //! released still waiting after a restart, notices in flight at a stop held, confirmed or
 //! closed, never sent twice.
 
+use super::Reopen;
 use redsol_actors::model::{Channel, ConversationKey, Reply, Template};
 use redsol_actors::store::notices::Notice;
-use redsol_actors::store::{BoxFuture, OutboxEntry, Store};
+use redsol_actors::store::{OutboxEntry, Store};
 use std::sync::Arc;
-
-/// Opens the same database again (a restart, or another replica).
-pub type Reopen = Box<dyn Fn() -> BoxFuture<'static, Arc<dyn Store>> + Send + Sync>;
 
 fn wa(user: &str) -> ConversationKey {
     ConversationKey::new(Channel::WhatsApp, user)

@@ -2,40 +2,18 @@
 //! backend runs (`crate::store::conformance::notices`); two replicas at once in
 //! `replica_tests.rs`.
 
-use super::tests::{drop_schema, store};
+use super::tests::{drop_schema, reopener, store};
 use super::*;
 use crate::store::conformance::notices as cases;
-use redsol_actors::store::Store;
-
-/// Another replica on the same schema (a restart, or a second process).
-async fn reopen(schema: &str) -> Option<PgStore> {
-    let url = std::env::var("REDSOL_TEST_DATABASE_URL").ok()?;
-    let store = PgStore::connect_with(
-        &url,
-        &PgSettings::default(),
-        &format!("-c search_path={schema}"),
-        Vec::new,
-    )
-    .await
-    .expect("reopens");
-    Some(store)
-}
 
 #[tokio::test]
 async fn a_campaign_is_queued_once_and_released_in_order_into_the_outbox() {
     let Some((store, schema)) = store(Vec::new()).await else {
         return;
     };
-    let again = schema.clone();
-    let reopen: cases::Reopen = Box::new(move || {
-        let schema = again.clone();
-        Box::pin(async move {
-            Arc::new(reopen(&schema).await.expect("the database is there")) as Arc<dyn Store>
-        })
-    });
     cases::a_campaign_is_queued_once_and_released_in_order_into_the_outbox(
         Arc::new(store.clone()),
-        reopen,
+        reopener(&schema),
     )
     .await;
     drop_schema(store, &schema).await;

@@ -4,9 +4,8 @@
 
 use super::*;
 use redsol_actors::model::{
-    ConversationKey, IncidentKind, NewIncident, NewProspect, PendingRequest, Priority, Reply,
+    ConversationKey, IncidentKind, NewIncident, NewProspect, PendingRequest, Priority,
 };
-use redsol_actors::store::{JournalEntry, OutboxEntry, TurnCommit};
 
 /// A store in a fresh schema, and the schema's name; `None` (said) without a database.
 pub(super) async fn store(seed: Vec<Client>) -> Option<(PgStore, String)> {
@@ -67,32 +66,6 @@ pub(super) fn client(n: u32) -> Client {
 
 pub(super) fn key(user: &str) -> ConversationKey {
     ConversationKey::new(Channel::WhatsApp, user)
-}
-
-fn entry(user: &str, message_id: &str) -> JournalEntry {
-    JournalEntry {
-        key: key(user),
-        message_id: message_id.into(),
-        payload: format!("{{\"text\":\"{message_id}\"}}"),
-    }
-}
-
-fn reply_entry(user: &str, id: &str, text: &str) -> OutboxEntry {
-    OutboxEntry {
-        id: id.into(),
-        key: key(user),
-        reply: Reply {
-            text: text.into(),
-            quick_replies: Vec::new(),
-            attachment: None,
-        },
-        in_reply_to: Some("m1".into()),
-        queued_at: 1_765_000_000,
-        reply_to: None,
-        attempted: false,
-        edit: None,
-        template: None,
-    }
 }
 
 #[tokio::test]
@@ -208,82 +181,6 @@ async fn a_replayed_message_finds_its_records_instead_of_writing_twice() {
 }
 
 #[tokio::test]
-async fn the_journal_dedupes_and_a_turn_commits_snapshot_journal_and_outbox_at_once() {
-    let Some((store, schema)) = store(Vec::new()).await else {
-        return;
-    };
-    assert!(store.journal_inbound(entry("a", "m1")).await.expect("m1"));
-    let delivery = vec![
-        entry("a", "m1"),
-        entry("a", "m2"),
-        entry("b", "m1"),
-        entry("a", "m2"),
-    ];
-    assert_eq!(
-        store.journal_inbound_all(delivery).await.expect("delivery"),
-        [false, true, true, false]
-    );
-    assert_eq!(
-        store.journal_pending().await.expect("pending"),
-        vec![entry("a", "m1"), entry("a", "m2"), entry("b", "m1")]
-    );
-
-    store
-        .commit_turn(TurnCommit {
-            key: key("a"),
-            message_id: Some("m1".into()),
-            snapshot: "{\"step\":1}".into(),
-            replies: vec![
-                reply_entry("a", "a:m1:0", "hola"),
-                reply_entry("a", "a:m1:1", "¿zona?"),
-            ],
-        })
-        .await
-        .expect("commit");
-    assert_eq!(
-        store.load_snapshot(&key("a")).await.expect("snapshot"),
-        Some("{\"step\":1}".into())
-    );
-    assert_eq!(
-        store.journal_pending().await.expect("pending"),
-        vec![entry("a", "m2"), entry("b", "m1")]
-    );
-    // A replayed turn queues nothing twice.
-    let queued = store
-        .queue_replies(vec![
-            reply_entry("a", "a:m1:0", "hola"),
-            reply_entry("b", "b:n:0", "aviso"),
-        ])
-        .await
-        .expect("queue");
-    assert_eq!(queued, ["b:n:0"]);
-
-    let page = store
-        .outbox_page(Channel::WhatsApp, 0, 2)
-        .await
-        .expect("page");
-    let ids: Vec<&str> = page.entries.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, ["a:m1:0", "a:m1:1"]);
-    assert_eq!(page.entries[0], reply_entry("a", "a:m1:0", "hola"));
-    store.outbox_attempted("a:m1:0").await.expect("attempted");
-    store.outbox_sent("a:m1:0").await.expect("sent");
-    let rest = store
-        .outbox_page(Channel::WhatsApp, 0, 10)
-        .await
-        .expect("rest");
-    let ids: Vec<&str> = rest.entries.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, ["a:m1:1", "b:n:0"]);
-    let after = store
-        .outbox_page(Channel::WhatsApp, page.next, 10)
-        .await
-        .expect("after");
-    assert_eq!(after.entries.len(), 1, "read on from the page's position");
-    store.delete_snapshot(&key("a")).await.expect("delete");
-    assert_eq!(store.load_snapshot(&key("a")).await.expect("gone"), None);
-    drop_schema(store, &schema).await;
-}
-
-#[tokio::test]
 async fn an_unreachable_database_is_a_clear_error_without_the_password() {
     let settings = PgSettings {
         connect_timeout: Duration::from_millis(500),
@@ -335,3 +232,74 @@ conformance!(
     a_ticket_is_closed_once_rated_once_and_reopened,
     crate::store::conformance::tickets::a_ticket_is_closed_once_rated_once_and_reopened
 );
+
+/// Opens the database of `schema` again (a restart, or another replica).
+pub(super) fn reopener(schema: &str) -> crate::store::conformance::Reopen {
+    let schema = schema.to_string();
+    Box::new(move || {
+        let schema = schema.clone();
+        Box::pin(async move {
+            let url = std::env::var("REDSOL_TEST_DATABASE_URL").unwrap_or_default();
+            let store = PgStore::connect_with(
+                &url,
+                &PgSettings::default(),
+                &format!("-c search_path={schema}"),
+                Vec::new,
+            )
+            .await
+            .expect("reopens");
+            Arc::new(store) as Arc<dyn redsol_actors::store::Store>
+        })
+    })
+}
+
+/// Runs a conformance case that restarts its store, on a fresh schema.
+macro_rules! conformance_reopened {
+    ($name:ident, $case:path) => {
+        #[tokio::test]
+        async fn $name() {
+            let Some((store, schema)) = store(Vec::new()).await else {
+                return;
+            };
+            $case(Arc::new(store.clone()), reopener(&schema)).await;
+            drop_schema(store, &schema).await;
+        }
+    };
+}
+
+conformance!(
+    snapshots_save_load_replace_delete,
+    crate::store::conformance::turns::snapshots_save_load_replace_delete
+);
+conformance!(
+    a_delivery_is_journaled_at_once_with_each_message_deduplicated,
+    crate::store::conformance::turns::a_delivery_is_journaled_at_once_with_each_message_deduplicated
+);
+conformance!(
+    incidents_for_is_newest_first_and_only_that_conversation,
+    crate::store::conformance::records::incidents_for_is_newest_first_and_only_that_conversation
+);
+conformance_reopened!(
+    journal_dedupes_across_reopening_and_tracks_pending,
+    crate::store::conformance::turns::journal_dedupes_across_reopening_and_tracks_pending
+);
+conformance_reopened!(
+    a_turn_commits_snapshot_journal_and_outbox_at_once,
+    crate::store::conformance::turns::a_turn_commits_snapshot_journal_and_outbox_at_once
+);
+conformance_reopened!(
+    ids_are_sequential_and_survive_reopening,
+    crate::store::conformance::records::ids_are_sequential_and_survive_reopening
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_prospects_all_land_with_distinct_ids() {
+    let Some((store, schema)) = store(Vec::new()).await else {
+        return;
+    };
+    crate::store::conformance::records::concurrent_prospects_all_land_with_distinct_ids(Arc::new(
+        store.clone(),
+    ))
+    .await;
+    drop_schema(store, &schema).await;
+}

@@ -13,7 +13,7 @@ fn open(dir: &std::path::Path) -> SqliteStore {
 async fn a_campaign_is_queued_once_and_released_in_order_into_the_outbox() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().to_path_buf();
-    let reopen: cases::Reopen = Box::new(move || {
+    let reopen: crate::store::conformance::Reopen = Box::new(move || {
         let path = path.clone();
         Box::pin(async move { Arc::new(open(&path)) as Arc<dyn Store> })
     });

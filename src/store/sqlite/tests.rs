@@ -1,6 +1,7 @@
 //! The SQLite store against a real database file.
 
 use super::*;
+use crate::store::conformance::{self, Reopen};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub(super) fn client(n: u32) -> Client {
@@ -21,39 +22,10 @@ pub(super) fn seed3() -> Vec<Client> {
     (1..=3).map(client).collect()
 }
 
+pub(super) use crate::store::conformance::{incident, key, prospect};
+
 fn no_seed() -> Vec<Client> {
     panic!("seed must not be called")
-}
-
-pub(super) fn key(user: &str) -> ConversationKey {
-    ConversationKey::new(Channel::Telegram, user)
-}
-
-pub(super) fn prospect(user: &str, name: &str) -> NewProspect {
-    NewProspect {
-        name: name.into(),
-        phone: Some("4641234567".into()),
-        zone: "Valtierrilla".into(),
-        plan_mbps: 50,
-        price: 600,
-        key: key(user),
-        outside_coverage: false,
-        source: None,
-    }
-}
-
-pub(super) fn incident(key: ConversationKey, priority: Priority, description: &str) -> NewIncident {
-    NewIncident {
-        client_id: Some("CLI-0001".into()),
-        client_name: "José Hernández".into(),
-        kind: IncidentKind::Slow,
-        description: description.into(),
-        priority,
-        zone: None,
-        phone: Some("4641234567".into()),
-        key,
-        source: None,
-    }
 }
 
 #[test]
@@ -114,82 +86,6 @@ async fn clients_are_cached() {
     assert!(Arc::ptr_eq(&a, &b));
     assert_eq!(a.len(), 3);
     assert_eq!(store.backend(), "sqlite");
-}
-
-#[tokio::test]
-async fn ids_are_sequential_and_survive_reopening() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    {
-        let store = SqliteStore::open(dir.path(), seed3).expect("open");
-        let p1 = store.save_prospect(prospect("1", "Ana")).await.expect("p1");
-        let p2 = store
-            .save_prospect(prospect("2", "Luis"))
-            .await
-            .expect("p2");
-        assert_eq!(p1.id, "PRO-000001");
-        assert_eq!(p2.id, "PRO-000002");
-        assert_eq!(p1.status, "Nuevo");
-        assert_eq!(p1.data, prospect("1", "Ana"));
-        let lead = NewProspect {
-            outside_coverage: true,
-            ..prospect("3", "Eva")
-        };
-        let saved = store.save_prospect(lead).await.expect("lead");
-        assert_eq!(saved.status, "Sin cobertura", "a place we do not reach");
-        let i1 = store
-            .create_incident(incident(key("1"), Priority::Alta, "sin internet"))
-            .await
-            .expect("i1");
-        assert_eq!(i1.id, "INC-000001");
-        assert_eq!(i1.status, "Nuevo");
-        assert_eq!(i1.technician, "Sin asignar");
-        assert_eq!(i1.created_at.len(), 19);
-    }
-    let store = SqliteStore::open(dir.path(), no_seed).expect("reopen");
-    let p3 = store
-        .save_prospect(prospect("3", "Rosa"))
-        .await
-        .expect("p3");
-    assert_eq!(p3.id, "PRO-000004");
-    let i2 = store
-        .create_incident(incident(key("1"), Priority::Baja, "lento"))
-        .await
-        .expect("i2");
-    assert_eq!(i2.id, "INC-000002");
-    let mine = store.incidents_for(&key("1")).await.expect("incidents");
-    let ids: Vec<_> = mine.iter().map(|i| i.id.as_str()).collect();
-    assert_eq!(ids, ["INC-000002", "INC-000001"]);
-    assert_eq!(
-        mine[1].data,
-        incident(key("1"), Priority::Alta, "sin internet")
-    );
-}
-
-#[tokio::test]
-async fn incidents_for_is_newest_first_and_only_that_conversation() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(dir.path(), Vec::new).expect("open");
-    let a = key("100");
-    let b = ConversationKey::new(Channel::WhatsApp, "100");
-    let c = key("200");
-    for (k, d) in [(&a, "a1"), (&b, "b1"), (&a, "a2"), (&c, "c1"), (&a, "a3")] {
-        store
-            .create_incident(incident(k.clone(), Priority::Media, d))
-            .await
-            .expect("create");
-    }
-    let mine = store.incidents_for(&a).await.expect("for a");
-    let descriptions: Vec<_> = mine.iter().map(|i| i.data.description.as_str()).collect();
-    assert_eq!(descriptions, ["a3", "a2", "a1"]);
-    assert!(mine.iter().all(|i| i.data.key == a));
-    let theirs = store.incidents_for(&b).await.expect("for b");
-    assert_eq!(theirs.len(), 1);
-    assert_eq!(theirs[0].data.key.channel, Channel::WhatsApp);
-    assert!(store
-        .incidents_for(&key("nobody"))
-        .await
-        .expect("none")
-        .is_empty());
 }
 
 #[tokio::test]
@@ -303,4 +199,38 @@ async fn a_replayed_message_finds_its_records_instead_of_writing_them_twice() {
         3,
         "one sheet row per record, none for a replay"
     );
+}
+
+/// A SQLite store in `dir`, and a way to open it again.
+pub(super) fn open_and_reopen(dir: &std::path::Path) -> (Arc<dyn Store>, Reopen) {
+    let path = dir.to_path_buf();
+    let reopen: Reopen = Box::new(move || {
+        let path = path.clone();
+        Box::pin(async move {
+            Arc::new(SqliteStore::open(&path, Vec::new).expect("reopen")) as Arc<dyn Store>
+        })
+    });
+    let store = SqliteStore::open(dir, Vec::new).expect("open");
+    (Arc::new(store), reopen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_prospects_all_land_with_distinct_ids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, _) = open_and_reopen(dir.path());
+    conformance::records::concurrent_prospects_all_land_with_distinct_ids(store).await;
+}
+
+#[tokio::test]
+async fn ids_are_sequential_and_survive_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, reopen) = open_and_reopen(dir.path());
+    conformance::records::ids_are_sequential_and_survive_reopening(store, reopen).await;
+}
+
+#[tokio::test]
+async fn incidents_for_is_newest_first_and_only_that_conversation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path(), Vec::new).expect("open");
+    conformance::records::incidents_for_is_newest_first_and_only_that_conversation(&store).await;
 }
