@@ -217,6 +217,12 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'_, StoreResult<OutboxPage>>;
 
+    /// Whether the backend answers now: a remote one is asked (within its timeout); a local
+    /// one is always there. `/ready` turns 503 while it does not.
+    fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
     /// On shutdown: gives writes still queued for a remote backend up to `within` to land
     /// (they stay queued for the next start otherwise). Local backends have nothing to do.
     fn flush(&self, _within: std::time::Duration) -> BoxFuture<'_, ()> {

@@ -37,7 +37,7 @@ mod tasks;
 use self::core::left;
 pub use self::core::{hybrid_tuning, open_store, start_core, Core};
 pub use tasks::shutdown_signal;
-use tasks::{prune_hourly, remind_hourly, run_console_stdio, tell_closed};
+use tasks::{prune_hourly, remind_hourly, run_console_stdio, tell_closed, watch_store};
 
 /// Which channels `redsol run` starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -283,6 +283,14 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         let sender = channel.sender().clone();
         checks.push(Box::new(move || {
             sender.stopped().then_some("the Telegram sender")
+        }));
+    }
+    // A remote store that stops answering makes the replica not ready (its turns would fail).
+    if store.backend() == "postgres" {
+        let up = Arc::new(AtomicBool::new(true));
+        sweeps.push(tokio::spawn(watch_store(store.clone(), up.clone())));
+        checks.push(Box::new(move || {
+            (!up.load(Ordering::Acquire)).then_some("the database")
         }));
     }
     let addr = format!("{}:{}", settings.server.host, settings.server.port);

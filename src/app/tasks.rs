@@ -96,3 +96,24 @@ pub(super) async fn tell_closed(
         }
     }
 }
+
+/// How often a remote store is asked whether it answers.
+const PING_EVERY: Duration = Duration::from_secs(5);
+
+/// Asks the store every few seconds whether it answers, and keeps the answer in `up` (for
+/// `/ready`); says so in the log when it changes.
+pub(super) async fn watch_store(store: Arc<dyn Store>, up: Arc<AtomicBool>) {
+    loop {
+        let answers = store.ping().await.is_ok();
+        let before = up.swap(answers, Ordering::AcqRel);
+        if before && !answers {
+            tracing::error!(
+                backend = store.backend(),
+                "the store does not answer; /ready is 503 until it does"
+            );
+        } else if !before && answers {
+            tracing::info!(backend = store.backend(), "the store answers again");
+        }
+        tokio::time::sleep(PING_EVERY).await;
+    }
+}

@@ -90,3 +90,113 @@ fn a_registration_in_the_console_lands_in_postgresql() {
         Box::pin(async move { c.batch_execute(&drop).await.expect("drop") })
     });
 }
+
+/// A TCP proxy to the database that can be cut (every connection dropped, new ones refused)
+/// and restored, as a network partition would.
+struct Proxy {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Proxy {
+    fn to(upstream: String) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (c, o) = (cut.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                if c.load(Ordering::Acquire) {
+                    continue; // dropped: the connection is refused
+                }
+                let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone(), server.try_clone()),
+                    (server.try_clone(), client.try_clone()),
+                ]
+                .into_iter()
+                .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
+                {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+                if let Ok(mut o) = o.lock() {
+                    o.extend([client, server]);
+                }
+            }
+        });
+        Proxy { port, cut, open }
+    }
+
+    fn cut(&self, cut: bool) {
+        self.cut.store(cut, std::sync::atomic::Ordering::Release);
+        if cut {
+            if let Ok(mut open) = self.open.lock() {
+                for s in open.drain(..) {
+                    let _ = s.shutdown(std::net::Shutdown::Both);
+                }
+            }
+        }
+    }
+}
+
+/// Polls `/ready` (bounded) until its status line starts with `status`; the last answer.
+fn ready_becomes(addr: &str, status: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let answer = crate::support::http_get(addr, "/ready");
+        if answer.starts_with(status) || std::time::Instant::now() > deadline {
+            return answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn ready_is_503_while_the_database_does_not_answer() {
+    let Ok(url) = std::env::var("REDSOL_TEST_DATABASE_URL") else {
+        eprintln!(
+            "skipped: REDSOL_TEST_DATABASE_URL is not set (a PostgreSQL database; .ci/run sets it)"
+        );
+        return;
+    };
+    let config: tokio_postgres::Config = url.parse().expect("a PostgreSQL URL");
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let proxy = Proxy::to(format!("127.0.0.1:{port}"));
+    let schema = format!("ready_{}", std::process::id());
+    let create = format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}");
+    sql(&url, |c| {
+        Box::pin(async move { c.batch_execute(&create).await.expect("schema") })
+    });
+    let user = config.get_user().unwrap_or("postgres").to_string();
+    let db = config.get_dbname().unwrap_or("test").to_string();
+    let through = format!(
+        "postgres://{user}@127.0.0.1:{}/{db}?connect_timeout=2&options=-c%20search_path%3D{schema}",
+        proxy.port
+    );
+
+    let data = tempfile::tempdir().expect("tempdir");
+    let server =
+        crate::support::Server::start(&[], data.path(), &[("REDSOL_DATABASE_URL", &through)]);
+    assert!(ready_becomes(&server.addr, "HTTP/1.1 200").starts_with("HTTP/1.1 200"));
+    proxy.cut(true);
+    let down = ready_becomes(&server.addr, "HTTP/1.1 503");
+    assert!(down.starts_with("HTTP/1.1 503"), "{down}");
+    assert!(down.contains("the database is down"), "{down}");
+    proxy.cut(false);
+    let back = ready_becomes(&server.addr, "HTTP/1.1 200");
+    assert!(back.starts_with("HTTP/1.1 200"), "{back}");
+    let (ok, _) = server.terminate();
+    assert!(ok, "graceful exit on SIGTERM");
+    let drop = format!("DROP SCHEMA {schema} CASCADE");
+    sql(&url, |c| {
+        Box::pin(async move { c.batch_execute(&drop).await.expect("drop") })
+    });
+}

@@ -166,6 +166,16 @@ impl PgStore {
         Ok((at, schema::MIGRATIONS.len() as i64))
     }
 
+    /// Whether the database answers a trivial query now.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.timed("ping", async {
+            let conn = self.conn().await?;
+            conn.query_one("SELECT 1", &[]).await.map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
     /// The schema version the database is at.
     pub fn schema_version(&self) -> i64 {
         self.version

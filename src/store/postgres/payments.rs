@@ -95,42 +95,41 @@ impl PgStore {
                 return Ok(0);
             }
             let payments = make();
-            let insert = tx
-                .prepare(
+            // Two statements for the whole seed, not two a row: the demo is 1,608 rows.
+            let column = |f: fn(&Payment) -> String| payments.iter().map(f).collect::<Vec<_>>();
+            let amounts: Vec<i64> = payments.iter().map(|p| i64::from(p.amount)).collect();
+            let paid_on: Vec<Option<String>> = payments.iter().map(|p| p.paid_on.clone()).collect();
+            let rows = tx
+                .query(
                     "INSERT INTO payments (client_id, period, amount, due, status, reference, \
-                     paid_on) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     paid_on) SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], \
+                     $4::text[], $5::text[], $6::text[], $7::text[]) \
                      ON CONFLICT (client_id, period) DO NOTHING RETURNING seq",
+                    &[
+                        &column(|p| p.client_id.clone()),
+                        &column(|p| p.period.clone()),
+                        &amounts,
+                        &column(|p| p.due.clone()),
+                        &column(|p| p.status.as_str().to_string()),
+                        &column(|p| p.reference.clone()),
+                        &paid_on,
+                    ],
                 )
                 .await
                 .map_err(db_err)?;
-            let mut seeded = 0;
-            for p in &payments {
-                let inserted = tx
-                    .query_opt(
-                        &insert,
-                        &[
-                            &p.client_id,
-                            &p.period,
-                            &i64::from(p.amount),
-                            &p.due,
-                            &p.status.as_str(),
-                            &p.reference,
-                            &p.paid_on,
-                        ],
-                    )
-                    .await
-                    .map_err(db_err)?;
-                if let Some(row) = inserted {
-                    let seq: i64 = row.get(0);
-                    tx.execute(
-                        "UPDATE payments SET id = $1 WHERE seq = $2",
-                        &[&payment_id(seq.max(0) as u64), &seq],
-                    )
-                    .await
-                    .map_err(db_err)?;
-                    seeded += 1;
-                }
-            }
+            let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            let ids: Vec<String> = seqs
+                .iter()
+                .map(|s| payment_id((*s).max(0) as u64))
+                .collect();
+            tx.execute(
+                "UPDATE payments SET id = n.id FROM UNNEST($1::text[], $2::bigint[]) AS n(id, seq) \
+                 WHERE payments.seq = n.seq",
+                &[&ids, &seqs],
+            )
+            .await
+            .map_err(db_err)?;
+            let seeded = seqs.len();
             tx.commit().await.map_err(db_err)?;
             Ok(seeded)
         })

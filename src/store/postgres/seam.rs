@@ -135,6 +135,10 @@ impl Store for PgStore {
         Box::pin(PgStore::outbox_page(self, channel, after, limit))
     }
 
+    fn ping(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(PgStore::ping(self))
+    }
+
     fn prune(&self, now: u64, retention: Retention) -> BoxFuture<'_, StoreResult<()>> {
         Box::pin(async move { self.prune_at(now, retention).await.map(|_| ()) })
     }
