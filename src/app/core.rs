@@ -34,9 +34,17 @@ async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Arc<dyn
              of record on top of PostgreSQL is not built yet; set one of them"
         );
     }
-    set_opaque_id_key(settings)?;
+    let key = set_opaque_id_key(settings)?;
+    // Named after the data directory's key: the same name across restarts, another per
+    // directory (a restarted process takes its own outbox replies back at once).
+    let name =
+        <sha2::Sha256 as sha2::Digest>::digest([b"redsol replica ".as_slice(), &key].concat());
+    let pg = PgSettings {
+        replica: Some(hex::encode(&name[..8])),
+        ..PgSettings::default()
+    };
     let count = settings.store.demo_clients;
-    let store = PgStore::connect(url, &PgSettings::default(), || {
+    let store = PgStore::connect(url, &pg, || {
         if count > 0 {
             tracing::info!(count, "seeding the PostgreSQL store with demo clients");
         }
@@ -87,8 +95,8 @@ async fn seed_demo_payments(settings: &Settings, store: &SqliteStore) -> anyhow:
     Ok(())
 }
 
-/// The secret of opaque conversation ids in logs, kept in the data directory.
-fn set_opaque_id_key(settings: &Settings) -> anyhow::Result<()> {
+/// The secret of opaque conversation ids in logs, kept in the data directory; returned too.
+fn set_opaque_id_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
     let key = crate::store::opaque_id_key(&settings.store.data_dir).with_context(|| {
         format!(
             "cannot keep the log id key in {} (set REDSOL_DATA_DIR to a writable directory)",
@@ -96,7 +104,7 @@ fn set_opaque_id_key(settings: &Settings) -> anyhow::Result<()> {
         )
     })?;
     redsol_actors::model::set_opaque_id_key(key);
-    Ok(())
+    Ok(key)
 }
 
 /// The embedded SQLite store; `demo` seeds demo clients into an empty one.

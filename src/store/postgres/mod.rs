@@ -7,11 +7,10 @@
 //! an advisory lock. Records keep SQLite's shapes (ids, text dates), so both backends read
 //! back the same values.
 //!
-//! Built so far: the connection, the migrations, the clients and the records of the
-//! conversation path (prospects, incidents, requests, snapshots, the journal, turn commits and
-//! the outbox), tested against a real server. Not yet: the handoff, ticket, outage, notice and
-//! payment seams, so the store cannot be selected by `REDSOL_DATABASE_URL` until they are in;
-//! `redsol status --check` already reports the database and its schema version.
+//! Replicas share the outbox: each claims the replies it makes (`claimed_by`, renewed at every
+//! sweep), reads back only its own, nobody's or those whose claim lapsed, and takes them with
+//! `FOR UPDATE SKIP LOCKED`; a replica that stops leaves its replies to the others once its
+//! claim runs out.
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use redsol_actors::model::{Channel, Client};
@@ -49,6 +48,12 @@ pub struct PgSettings {
     pub connect_timeout: Duration,
     /// One operation (its statements and the wait for a connection) at most this long.
     pub op_timeout: Duration,
+    /// How long a replica's claim on the outbox replies it made holds without being renewed
+    /// (its sender renews it at every sweep); past it another replica takes them over.
+    pub outbox_lease: Duration,
+    /// This process's name among the replicas, the same across its restarts (so a restarted
+    /// process finds its replies its own at once); `None`: a random one.
+    pub replica: Option<String>,
 }
 
 impl Default for PgSettings {
@@ -57,6 +62,8 @@ impl Default for PgSettings {
             pool_size: 8,
             connect_timeout: Duration::from_secs(5),
             op_timeout: Duration::from_secs(5),
+            outbox_lease: Duration::from_secs(60),
+            replica: None,
         }
     }
 }
@@ -68,6 +75,9 @@ pub struct PgStore {
     clients: Arc<Vec<Client>>,
     version: i64,
     op_timeout: Duration,
+    /// This process among the replicas (random at start): its claims on outbox replies.
+    replica: Arc<str>,
+    outbox_lease: Duration,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -149,6 +159,13 @@ impl PgStore {
             clients: Arc::new(clients),
             version,
             op_timeout: settings.op_timeout,
+            replica: settings
+                .replica
+                .clone()
+                .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_hexdigit()))
+                .unwrap_or_else(|| format!("{:016x}", fastrand::u64(..)))
+                .into(),
+            outbox_lease: settings.outbox_lease,
         })
     }
 
@@ -174,6 +191,25 @@ impl PgStore {
             Ok(())
         })
         .await
+    }
+
+    /// This replica's claim on outbox replies from now: `(replica, until)`.
+    fn claim(&self) -> (String, i64) {
+        let until = redsol_actors::store::unix_now().saturating_add(self.outbox_lease.as_secs());
+        (
+            self.replica.to_string(),
+            i64::try_from(until).unwrap_or(i64::MAX),
+        )
+    }
+
+    /// The outbox rows this replica may take: its own, nobody's, or those whose claim lapsed
+    /// (their replica stopped). The replica id is hex made here, so it is safe in SQL text.
+    fn claimable(&self) -> String {
+        format!(
+            "(claimed_by IS NULL OR claimed_by = '{}' OR claimed_until < {})",
+            self.replica,
+            redsol_actors::store::unix_now()
+        )
     }
 
     /// The schema version the database is at.

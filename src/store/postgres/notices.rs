@@ -191,7 +191,7 @@ impl PgStore {
                     template,
                 });
             }
-            let new = insert_replies(&tx, &entries).await?;
+            let new = insert_replies(&tx, &entries, &self.claim()).await?;
             tx.execute(
                 "UPDATE notices SET released_at = $1, hold_until = NULL WHERE seq = ANY($2)",
                 &[&now, &seqs],
@@ -235,7 +235,8 @@ impl PgStore {
                 .query(
                     &format!(
                         "DELETE FROM outbox WHERE id LIKE '{NOTICE_PREFIX}%' \
-                         AND sent_at IS NULL AND attempted_at IS NULL RETURNING id"
+                         AND sent_at IS NULL AND attempted_at IS NULL AND {} RETURNING id",
+                        self.claimable()
                     ),
                     &[],
                 )
@@ -266,8 +267,9 @@ impl PgStore {
             let ids: Vec<String> = tx
                 .query(
                     &format!(
-                        "DELETE FROM outbox WHERE {} AND channel = $1 RETURNING id",
-                        in_flight()
+                        "DELETE FROM outbox WHERE {} AND {} AND channel = $1 RETURNING id",
+                        in_flight(),
+                        self.claimable()
                     ),
                     &[&channel.as_str()],
                 )
@@ -334,10 +336,11 @@ impl PgStore {
             let rows = conn
                 .query(
                     &format!(
-                        "WITH closed AS (UPDATE outbox SET sent_at = $1 WHERE {} \
+                        "WITH closed AS (UPDATE outbox SET sent_at = $1 WHERE {} AND {} \
                          RETURNING channel) \
                          SELECT channel, COUNT(*) FROM closed GROUP BY channel ORDER BY channel",
-                        in_flight()
+                        in_flight(),
+                        self.claimable()
                     ),
                     &[&now_utc()],
                 )

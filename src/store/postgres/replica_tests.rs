@@ -3,6 +3,7 @@
 use super::tests::{drop_schema, store};
 use super::*;
 use crate::store::conformance::notices::notice;
+use redsol_actors::model::ConversationKey;
 use redsol_actors::store::notices::Notice;
 use std::collections::HashSet;
 
@@ -114,4 +115,115 @@ async fn two_replicas_releasing_at_once_never_release_a_notice_twice() {
         .expect("nothing left")
         .is_empty());
     drop_schema(store, &schema).await;
+}
+
+/// Another replica named `name` on the database of `schema`.
+async fn replica(schema: &str, name: &str) -> PgStore {
+    let url = std::env::var("REDSOL_TEST_DATABASE_URL").unwrap_or_default();
+    let settings = PgSettings {
+        replica: Some(name.into()),
+        ..PgSettings::default()
+    };
+    PgStore::connect_with(
+        &url,
+        &settings,
+        &format!("-c search_path={schema}"),
+        Vec::new,
+    )
+    .await
+    .expect("a replica connects")
+}
+
+/// A reply of `user`'s conversation, as a turn commits it.
+fn reply(user: &str, n: usize) -> redsol_actors::store::OutboxEntry {
+    let key = ConversationKey::new(Channel::WhatsApp, user);
+    redsol_actors::store::OutboxEntry {
+        id: redsol_actors::store::OutboxEntry::id_for(&key, &format!("wamid.{n}"), 0),
+        key,
+        reply: redsol_actors::model::Reply {
+            text: format!("respuesta {n}"),
+            quick_replies: Vec::new(),
+            attachment: None,
+        },
+        in_reply_to: Some(format!("wamid.{n}")),
+        queued_at: 1_000,
+        reply_to: None,
+        attempted: false,
+        edit: None,
+        template: None,
+    }
+}
+
+async fn page(store: &PgStore) -> Vec<String> {
+    store
+        .outbox_page(Channel::WhatsApp, 0, 1_000)
+        .await
+        .expect("page")
+        .entries
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn each_replica_reads_back_its_own_replies_until_its_claim_lapses() {
+    let Some((first, schema)) = store(Vec::new()).await else {
+        return;
+    };
+    drop(first);
+    let (a, b) = (
+        replica(&schema, "aaaa").await,
+        replica(&schema, "bbbb").await,
+    );
+    a.queue_replies(vec![reply("5214641", 1)])
+        .await
+        .expect("a's reply");
+    b.queue_replies(vec![reply("5214642", 2)])
+        .await
+        .expect("b's reply");
+    // Each reads back only what it made: the other's live replica sends its own.
+    assert_eq!(page(&a).await, [reply("5214641", 1).id]);
+    assert_eq!(page(&b).await, [reply("5214642", 2).id]);
+    // A stopped a while ago: its claim lapsed, and B takes its reply over, once.
+    let conn = b.conn().await.expect("conn");
+    conn.execute(
+        "UPDATE outbox SET claimed_until = 0 WHERE claimed_by = 'aaaa'",
+        &[],
+    )
+    .await
+    .expect("lapse");
+    drop(conn);
+    assert_eq!(
+        page(&b).await,
+        [reply("5214641", 1).id, reply("5214642", 2).id]
+    );
+    assert!(page(&a).await.is_empty(), "taken over: no longer a's");
+    // A restarted under the same name finds nothing of its own to send twice.
+    let a_again = replica(&schema, "aaaa").await;
+    assert!(page(&a_again).await.is_empty());
+
+    // Fifty replies of a replica that stopped: two replicas read them back at once, and
+    // every one goes to exactly one of them.
+    let orphans: Vec<_> = (100..150).map(|n| reply("5214643", n)).collect();
+    a.queue_replies(orphans.clone()).await.expect("orphans");
+    let conn = b.conn().await.expect("conn");
+    conn.execute(
+        "UPDATE outbox SET claimed_until = 0 WHERE claimed_by = 'aaaa'",
+        &[],
+    )
+    .await
+    .expect("lapse");
+    drop(conn);
+    let c = replica(&schema, "cccc").await;
+    let (from_b, from_c) = tokio::join!(page(&b), page(&c));
+    let taken: HashSet<String> = from_b
+        .iter()
+        .chain(&from_c)
+        .filter(|id| orphans.iter().any(|o| &o.id == *id))
+        .cloned()
+        .collect();
+    let twice = from_b.iter().filter(|id| from_c.contains(id)).count();
+    assert_eq!(twice, 0, "a reply read back by two replicas");
+    assert_eq!(taken.len(), orphans.len(), "every orphan taken over");
+    drop_schema(b, &schema).await;
 }

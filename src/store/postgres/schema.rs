@@ -205,6 +205,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UNIQUE (client_id, period)
     );
     "#,
+    // 2: replicas share the outbox: who made (or took over) a reply, until when.
+    r#"
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
+    "#,
 ];
 
 /// Any number, the same for every replica: the advisory lock held while migrating.

@@ -33,7 +33,7 @@ pub(super) async fn store(seed: Vec<Client>) -> Option<(PgStore, String)> {
         .expect("create schema");
     let store = PgStore::connect_with(
         &url,
-        &PgSettings::default(),
+        &one_process(),
         &format!("-c search_path={schema}"),
         move || seed,
     )
@@ -233,7 +233,16 @@ conformance!(
     crate::store::conformance::tickets::a_ticket_is_closed_once_rated_once_and_reopened
 );
 
-/// Opens the database of `schema` again (a restart, or another replica).
+/// The settings of one process, the same name across its restarts (its outbox replies stay
+/// its own; `replica_tests.rs` names others).
+fn one_process() -> PgSettings {
+    PgSettings {
+        replica: Some("a1".into()),
+        ..PgSettings::default()
+    }
+}
+
+/// Opens the database of `schema` again (a restart of the same process).
 pub(super) fn reopener(schema: &str) -> crate::store::conformance::Reopen {
     let schema = schema.to_string();
     Box::new(move || {
@@ -242,7 +251,7 @@ pub(super) fn reopener(schema: &str) -> crate::store::conformance::Reopen {
             let url = std::env::var("REDSOL_TEST_DATABASE_URL").unwrap_or_default();
             let store = PgStore::connect_with(
                 &url,
-                &PgSettings::default(),
+                &one_process(),
                 &format!("-c search_path={schema}"),
                 Vec::new,
             )

@@ -32,6 +32,7 @@ async fn journal_one(conn: &impl GenericClient, entry: &JournalEntry) -> StoreRe
 pub(super) async fn insert_replies(
     conn: &impl GenericClient,
     replies: &[OutboxEntry],
+    (claimed_by, claimed_until): &(String, i64),
 ) -> StoreResult<Vec<String>> {
     let mut queued = Vec::new();
     for reply in replies {
@@ -47,7 +48,8 @@ pub(super) async fn insert_replies(
         let inserted = conn
             .execute(
                 "INSERT INTO outbox (id, channel, user_id, in_reply_to, reply, created_at, \
-                 reply_to, edit, template) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 reply_to, edit, template, claimed_by, claimed_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT (id) DO NOTHING",
                 &[
                     &reply.id,
@@ -59,6 +61,8 @@ pub(super) async fn insert_replies(
                     &reply.reply_to,
                     &reply.edit,
                     &template,
+                    claimed_by,
+                    claimed_until,
                 ],
             )
             .await
@@ -210,7 +214,7 @@ impl PgStore {
                 .await
                 .map_err(db_err)?;
             }
-            insert_replies(&tx, &commit.replies).await?;
+            insert_replies(&tx, &commit.replies, &self.claim()).await?;
             tx.commit().await.map_err(db_err)
         })
         .await
@@ -221,7 +225,7 @@ impl PgStore {
         self.timed("queue_replies", async {
             let mut conn = self.conn().await?;
             let tx = conn.transaction().await.map_err(db_err)?;
-            let queued = insert_replies(&tx, &replies).await?;
+            let queued = insert_replies(&tx, &replies, &self.claim()).await?;
             tx.commit().await.map_err(db_err)?;
             Ok(queued)
         })
@@ -269,15 +273,27 @@ impl PgStore {
             let conn = self.conn().await?;
             let after_seq = i64::try_from(after).unwrap_or(i64::MAX);
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = conn
+            // Takes (and renews) the claim on what it reads: replies another live replica
+            // made stay with it, and two replicas never read the same free reply at once.
+            let (me, until) = self.claim();
+            let mut rows = conn
                 .query(
-                    "SELECT id, user_id, in_reply_to, reply, created_at, reply_to, \
-                     attempted_at IS NOT NULL, edit, template, seq FROM outbox \
-                     WHERE channel = $1 AND sent_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
-                    &[&channel.as_str(), &after_seq, &limit],
+                    &format!(
+                        "WITH page AS (SELECT seq FROM outbox WHERE channel = $1 \
+                         AND sent_at IS NULL AND seq > $2 AND {} ORDER BY seq LIMIT $3 \
+                         FOR UPDATE SKIP LOCKED) \
+                         UPDATE outbox SET claimed_by = $4, claimed_until = $5 FROM page \
+                         WHERE outbox.seq = page.seq RETURNING outbox.id, outbox.user_id, \
+                         outbox.in_reply_to, outbox.reply, outbox.created_at, outbox.reply_to, \
+                         outbox.attempted_at IS NOT NULL, outbox.edit, outbox.template, \
+                         outbox.seq",
+                        self.claimable()
+                    ),
+                    &[&channel.as_str(), &after_seq, &limit, &me, &until],
                 )
                 .await
                 .map_err(db_err)?;
+            rows.sort_by_key(|row| row.get::<_, i64>(9));
             let mut entries = Vec::with_capacity(rows.len());
             let mut next = after;
             for row in rows {
