@@ -105,6 +105,10 @@ fn describe() {
         "redsol_rate_limited_total",
         "Messages held back by rate limits, by channel and direction."
     );
+    describe_gauge!(
+        "redsol_leader",
+        "1 while this replica leads (campaigns, reminders, retention run here), else 0."
+    );
     describe_counter!(
         "redsol_shared_rate_claims_total",
         "Claims of a platform account's rate shared by replicas (Redis), by channel and outcome."

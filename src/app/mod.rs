@@ -37,7 +37,9 @@ mod tasks;
 use self::core::left;
 pub use self::core::{hybrid_tuning, open_store, start_core, Core};
 pub use tasks::shutdown_signal;
-use tasks::{prune_hourly, remind_hourly, run_console_stdio, tell_closed, watch_store};
+use tasks::{
+    prune_hourly, remind_hourly, run_console_stdio, tell_closed, watch_store, while_leading,
+};
 
 /// Which channels `redsol run` starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -206,19 +208,30 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
     let notifier = Notifier::new(store.clone(), notices.clone());
 
     let sweep_every = Duration::from_secs(settings.store.outbox_sweep_secs.max(1));
-    let mut sweeps = vec![tokio::spawn(prune_hourly(
-        store.clone(),
-        settings.store.retention(),
-    ))];
-    if whatsapp.is_some() || telegram.is_some() {
-        // Outage notices and payment reminders, at [notices] per_second, after the replies.
-        sweeps.push(tokio::spawn(redsol_actors::campaign::run(
-            store.clone(),
-            notices,
-            settings.rules.notices.clone(),
-        )));
-        sweeps.push(tokio::spawn(remind_hourly(core.engine.clone())));
-    }
+    // What must run once among replicas runs on the leader: retention, and (with a platform)
+    // outage notices and payment reminders at [notices] per_second, after the replies.
+    let leadership = match &settings.database_url {
+        Some(url) => crate::store::postgres::leader::elect(url.expose(), &PgSettings::default())?,
+        None => crate::store::postgres::leader::alone(),
+    };
+    let singletons = {
+        let (store, engine) = (store.clone(), core.engine.clone());
+        let (retention, rules) = (settings.store.retention(), settings.rules.notices.clone());
+        let platforms = whatsapp.is_some() || telegram.is_some();
+        move || {
+            let mut tasks = vec![tokio::spawn(prune_hourly(store.clone(), retention))];
+            if platforms {
+                tasks.push(tokio::spawn(redsol_actors::campaign::run(
+                    store.clone(),
+                    notices.clone(),
+                    rules.clone(),
+                )));
+                tasks.push(tokio::spawn(remind_hourly(engine.clone())));
+            }
+            tasks
+        }
+    };
+    let mut sweeps = vec![while_leading(leadership, singletons)];
     let mut routes = axum::Router::new();
     if let (Some(outbound), Some(w)) = (&whatsapp, &settings.whatsapp) {
         let resent = outbound.resend_pending().await;

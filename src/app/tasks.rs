@@ -117,3 +117,35 @@ pub(super) async fn watch_store(store: Arc<dyn Store>, up: Arc<AtomicBool>) {
         tokio::time::sleep(PING_EVERY).await;
     }
 }
+
+/// Tasks aborted when dropped (with the task that holds them).
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+/// Runs what `start` starts while this replica leads: started when it becomes the leader,
+/// aborted when it stops leading (or when the returned task is aborted).
+pub(super) fn while_leading(
+    mut leadership: crate::store::postgres::leader::Leadership,
+    start: impl Fn() -> Vec<tokio::task::JoinHandle<()>> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut running = AbortOnDrop(Vec::new());
+        loop {
+            let leading = *leadership.borrow_and_update();
+            if leading && running.0.is_empty() {
+                running.0 = start();
+            } else if !leading {
+                running.0.drain(..).for_each(|t| t.abort());
+            }
+            if leadership.changed().await.is_err() {
+                // No more elections: what runs now runs until the stop.
+                std::future::pending::<()>().await;
+            }
+        }
+    })
+}

@@ -200,3 +200,75 @@ fn ready_is_503_while_the_database_does_not_answer() {
         Box::pin(async move { c.batch_execute(&drop).await.expect("drop") })
     });
 }
+
+/// `redsol_leader` of a running replica (None while /metrics does not answer).
+fn leads(server: &crate::support::Server) -> Option<bool> {
+    let text = crate::support::http_get(&server.addr, "/metrics");
+    text.lines()
+        .find(|l| l.starts_with("redsol_leader "))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v == 1.0)
+}
+
+#[test]
+fn one_replica_leads_and_another_takes_over_when_it_dies() {
+    let Ok(url) = std::env::var("REDSOL_TEST_DATABASE_URL") else {
+        eprintln!(
+            "skipped: REDSOL_TEST_DATABASE_URL is not set (a PostgreSQL database; .ci/run sets it)"
+        );
+        return;
+    };
+    let schema = format!("leader_{}", std::process::id());
+    let create = format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}");
+    sql(&url, |c| {
+        Box::pin(async move { c.batch_execute(&create).await.expect("schema") })
+    });
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let in_schema = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let envs = [("REDSOL_DATABASE_URL", in_schema.as_str())];
+    let (one, two) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let mut replicas = vec![
+        crate::support::Server::start(&[], one.path(), &envs),
+        crate::support::Server::start(&[], two.path(), &envs),
+    ];
+    // Bounded polls: elections run every two seconds.
+    let until = |what: &dyn Fn(&[crate::support::Server]) -> bool,
+                 servers: &[crate::support::Server]| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !what(servers) {
+            assert!(std::time::Instant::now() < deadline, "no leader in time");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let leaders = |servers: &[crate::support::Server]| {
+        servers.iter().filter(|s| leads(s) == Some(true)).count()
+    };
+    until(&|s| leaders(s) == 1, &replicas);
+    let leader = replicas
+        .iter()
+        .position(|s| leads(s) == Some(true))
+        .expect("a leader");
+    // Never two at once while both live.
+    for _ in 0..5 {
+        assert_eq!(leaders(&replicas), 1);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    // kill -9: the database ends its session, and the other replica takes over.
+    let mut dead = replicas.remove(leader);
+    dead.child.kill().expect("kill -9");
+    let _ = dead.child.wait();
+    let taken = std::time::Instant::now();
+    until(&|s| leaders(s) == 1, &replicas);
+    eprintln!("leader failover: {:?}", taken.elapsed());
+    for server in replicas {
+        let (ok, _) = server.terminate();
+        assert!(ok);
+    }
+    let drop = format!("DROP SCHEMA {schema} CASCADE");
+    sql(&url, |c| {
+        Box::pin(async move { c.batch_execute(&drop).await.expect("drop") })
+    });
+}

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod handoffs;
+pub mod leader;
 mod notices;
 #[cfg(test)]
 mod notices_tests;
@@ -92,20 +93,8 @@ impl std::fmt::Debug for PgStore {
 
 /// The pool for `url`; `options` are the server settings of each connection (`-c name=value`).
 fn pool(url: &str, settings: &PgSettings, options: &str) -> anyhow::Result<Pool> {
-    // The parser's error may quote the URL, password included: not passed on.
-    let mut config = tokio_postgres::Config::from_str(url).map_err(|_| {
-        anyhow::anyhow!(
-            "REDSOL_DATABASE_URL is not a PostgreSQL URL (postgres://user[:password]@host[:port]/database)"
-        )
-    })?;
-    config.connect_timeout(settings.connect_timeout);
-    config.application_name("redsol");
-    let statement_ms = settings.op_timeout.as_millis();
-    // The URL's own `options` (say, a search_path) are kept.
-    let given = config.get_options().unwrap_or_default().to_string();
-    config.options(format!("-c statement_timeout={statement_ms} {given} {options}").trim());
     let manager = Manager::from_config(
-        config,
+        config(url, settings, options)?,
         tokio_postgres::NoTls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -119,6 +108,28 @@ fn pool(url: &str, settings: &PgSettings, options: &str) -> anyhow::Result<Pool>
         .recycle_timeout(Some(settings.connect_timeout))
         .build()
         .map_err(|e| anyhow::anyhow!("cannot build the PostgreSQL pool: {e}"))
+}
+
+/// How a connection to `url` is made: its timeouts, and `options` (server settings, `-c
+/// name=value`) after the URL's own.
+fn config(
+    url: &str,
+    settings: &PgSettings,
+    options: &str,
+) -> anyhow::Result<tokio_postgres::Config> {
+    // The parser's error may quote the URL, password included: not passed on.
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|_| {
+        anyhow::anyhow!(
+            "REDSOL_DATABASE_URL is not a PostgreSQL URL (postgres://user[:password]@host[:port]/database)"
+        )
+    })?;
+    config.connect_timeout(settings.connect_timeout);
+    config.application_name("redsol");
+    let statement_ms = settings.op_timeout.as_millis();
+    // The URL's own `options` (say, a search_path) are kept.
+    let given = config.get_options().unwrap_or_default().to_string();
+    config.options(format!("-c statement_timeout={statement_ms} {given} {options}").trim());
+    Ok(config)
 }
 
 impl PgStore {
