@@ -5,6 +5,7 @@
 pub mod handoffs;
 pub mod notices;
 pub mod outages;
+pub mod payments;
 pub mod records;
 pub mod tickets;
 pub mod turns;

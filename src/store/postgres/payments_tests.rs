@@ -3,6 +3,7 @@
 //! answer applied once, and two replicas at once taking turns.
 
 use super::tests::{client, drop_schema, key, store};
+use crate::store::conformance::payments as cases;
 use redsol_actors::store::payments::{Payment, PaymentStatus, Verdict};
 
 fn payment(client_id: &str, period: &str, status: PaymentStatus) -> Payment {
@@ -115,58 +116,8 @@ async fn a_receipt_is_reported_once_against_the_oldest_period_owed() {
     let Some((store, schema)) = store(Vec::new()).await else {
         return;
     };
-    store.seed_payments(demo).await.expect("seed");
-    let customer = key("524421110001");
-    let reported = store
-        .report_payment("CLI-0001", "MEDIA-1", &customer)
-        .await
-        .expect("report")
-        .expect("something owed");
-    assert_eq!(
-        (reported.id.as_str(), reported.status),
-        ("PAG-000001", PaymentStatus::PorConfirmar),
-        "the oldest owed period"
-    );
-    assert_eq!(reported.receipt.as_deref(), Some("MEDIA-1"));
-    assert_eq!(reported.reporter.as_ref(), Some(&customer));
-    // The same receipt again (a redelivery): the same payment, nothing else changed.
-    let again = store
-        .report_payment("CLI-0001", "MEDIA-1", &customer)
-        .await
-        .expect("again");
-    assert_eq!(again.as_ref(), Some(&reported));
-    let ana = store.payments_of("CLI-0001").await.expect("payments");
-    assert_eq!(ana[1], reported);
-    assert_eq!(ana[2].status, PaymentStatus::Pendiente);
-    // Another receipt: the next period owed.
-    let second = store
-        .report_payment("CLI-0001", "MEDIA-2", &customer)
-        .await
-        .expect("report")
-        .expect("still owed");
-    assert_eq!(second.id, "PAG-000003");
-    // Nothing owed any more, or never: nothing.
-    assert_eq!(
-        store
-            .report_payment("CLI-0001", "MEDIA-3", &customer)
-            .await
-            .expect("report"),
-        None
-    );
-    assert_eq!(
-        store
-            .report_payment("CLI-0003", "MEDIA-4", &customer)
-            .await
-            .expect("paid up"),
-        None
-    );
-    assert_eq!(
-        store
-            .report_payment("CLI-0099", "MEDIA-5", &customer)
-            .await
-            .expect("unknown"),
-        None
-    );
+    store.seed_payments(cases::demo).await.expect("seed");
+    cases::a_receipt_is_reported_once_against_the_oldest_period_owed(&store).await;
     drop_schema(store, &schema).await;
 }
 
@@ -175,72 +126,8 @@ async fn staff_answer_a_report_once_paid_or_owed_again() {
     let Some((store, schema)) = store(Vec::new()).await else {
         return;
     };
-    store.seed_payments(demo).await.expect("seed");
-    let customer = key("524421110001");
-    // Not waiting for an answer (pending, or unknown): nothing.
-    assert_eq!(
-        store
-            .settle_payment("PAG-000003", Verdict::Confirmed, "2026-12-06")
-            .await
-            .expect("settle"),
-        None
-    );
-    assert_eq!(
-        store
-            .settle_payment("PAG-999999", Verdict::Confirmed, "2026-12-06")
-            .await
-            .expect("settle"),
-        None
-    );
-    store
-        .report_payment("CLI-0001", "MEDIA-1", &customer)
-        .await
-        .expect("report");
-    let paid = store
-        .settle_payment("PAG-000001", Verdict::Confirmed, "2026-12-06")
-        .await
-        .expect("settle")
-        .expect("waiting");
-    assert_eq!(
-        (paid.status, paid.paid_on.as_deref()),
-        (PaymentStatus::Pagado, Some("2026-12-06"))
-    );
-    assert_eq!(paid.receipt.as_deref(), Some("MEDIA-1"));
-    assert_eq!(
-        store
-            .settle_payment("PAG-000001", Verdict::Rejected, "2026-12-06")
-            .await
-            .expect("again"),
-        None,
-        "answered once"
-    );
-
-    // Rejected before its due date: pending again; after it: overdue.
-    let reported = store
-        .report_payment("CLI-0001", "MEDIA-2", &customer)
-        .await
-        .expect("report")
-        .expect("owed");
-    assert_eq!(reported.id, "PAG-000003");
-    let back = store
-        .settle_payment("PAG-000003", Verdict::Rejected, "2026-12-10")
-        .await
-        .expect("reject")
-        .expect("waiting");
-    assert_eq!(
-        (back.status, back.paid_on.as_deref()),
-        (PaymentStatus::Pendiente, None)
-    );
-    store
-        .report_payment("CLI-0002", "MEDIA-3", &key("524421110002"))
-        .await
-        .expect("report");
-    let late = store
-        .settle_payment("PAG-000004", Verdict::Rejected, "2026-12-11")
-        .await
-        .expect("reject")
-        .expect("waiting");
-    assert_eq!(late.status, PaymentStatus::Vencido);
+    store.seed_payments(cases::demo).await.expect("seed");
+    cases::staff_answer_a_report_once_paid_or_owed_again(&store).await;
     drop_schema(store, &schema).await;
 }
 
