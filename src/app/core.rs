@@ -35,10 +35,15 @@ async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Arc<dyn
         );
     }
     let key = set_opaque_id_key(settings)?;
-    // Named after the data directory's key: the same name across restarts, another per
-    // directory (a restarted process takes its own outbox replies back at once).
-    let name =
-        <sha2::Sha256 as sha2::Digest>::digest([b"redsol replica ".as_slice(), &key].concat());
+    // Named after the host and the data directory's key: the same name across restarts (a
+    // restarted process takes its own outbox replies back at once), another per host even
+    // when replicas share one volume.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_default();
+    let name = <sha2::Sha256 as sha2::Digest>::digest(
+        [b"redsol replica ".as_slice(), host.trim().as_bytes(), &key].concat(),
+    );
     let pg = PgSettings {
         replica: Some(hex::encode(&name[..8])),
         ..PgSettings::default()

@@ -143,8 +143,11 @@ pub(super) fn while_leading(
                 running.0.drain(..).for_each(|t| t.abort());
             }
             if leadership.changed().await.is_err() {
-                // No more elections: what runs now runs until the stop.
-                std::future::pending::<()>().await;
+                // The election ended (it never should): this replica no longer knows it leads.
+                tracing::error!(
+                    "the leader election stopped; what runs only on the leader stops here"
+                );
+                return;
             }
         }
     })

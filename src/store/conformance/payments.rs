@@ -9,7 +9,8 @@ fn key(user: &str) -> ConversationKey {
     ConversationKey::new(Channel::Telegram, user)
 }
 
-fn payment(client_id: &str, period: &str, status: PaymentStatus) -> Payment {
+/// A payment of `client_id` for `period` (`YYYY-MM`), due on the 10th.
+pub fn payment(client_id: &str, period: &str, status: PaymentStatus) -> Payment {
     Payment {
         id: String::new(),
         client_id: client_id.into(),

@@ -19,15 +19,22 @@ pub type Leadership = watch::Receiver<bool>;
 
 /// A leadership that never changes: a single process leads.
 pub fn alone() -> Leadership {
-    // No sender left: receivers read `true` for good, and no change ever comes.
-    let (_, rx) = watch::channel(true);
+    let (tx, rx) = watch::channel(true);
+    // Never dropped: no change ever comes (a dropped sender means an election that ended).
+    std::mem::forget(tx);
     metrics::gauge!("redsol_leader").set(1.0);
     rx
 }
 
 /// Starts the election among the replicas of `url`'s database (and schema).
 pub fn elect(url: &str, settings: &PgSettings) -> anyhow::Result<Leadership> {
-    let config = config(url, settings, "")?;
+    // The server probes the session: a leader whose machine died or was cut off loses its
+    // session, and the lock, within some ten seconds, not at the kernel's two hours.
+    let config = config(
+        url,
+        settings,
+        "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3",
+    )?;
     let (tx, rx) = watch::channel(false);
     metrics::gauge!("redsol_leader").set(0.0);
     tokio::spawn(async move {
@@ -73,13 +80,17 @@ async fn campaign(config: &tokio_postgres::Config, tx: &watch::Sender<bool>) {
     };
     loop {
         let leading = *tx.borrow();
+        // A leader checks it still holds the lock on this very session (through a pooler in
+        // transaction mode it would not: session pooling is required).
         let query = if leading {
-            "SELECT TRUE"
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' \
+             AND pid = pg_backend_pid() AND granted)"
         } else {
-            "SELECT pg_try_advisory_lock(hashtext('redsol leader ' || current_schema()))"
+            "SELECT COALESCE(pg_try_advisory_lock(hashtext('redsol leader ' || \
+             COALESCE(current_schema(), ''))), FALSE)"
         };
         match tokio::time::timeout(CHECK_TIMEOUT, client.query_one(query, &[])).await {
-            Ok(Ok(row)) => set(tx, row.get::<_, bool>(0)),
+            Ok(Ok(row)) => set(tx, row.try_get::<_, bool>(0).unwrap_or(false)),
             // The session is gone or too slow: whatever it held, this replica no longer leads.
             _ => {
                 set(tx, false);

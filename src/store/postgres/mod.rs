@@ -69,6 +69,11 @@ impl Default for PgSettings {
     }
 }
 
+/// The database's clock in Unix seconds, for claims that replicas compare.
+const NOW: &str = "(extract(epoch FROM now()))::bigint";
+/// How often a replica renews its claim on its unsent replies (well within the lease).
+const RENEW_EVERY: Duration = Duration::from_secs(20);
+
 /// The PostgreSQL store. Cheap to clone (the pool is shared).
 #[derive(Clone)]
 pub struct PgStore {
@@ -165,7 +170,7 @@ impl PgStore {
             clients = clients.len(),
             "PostgreSQL store open"
         );
-        Ok(PgStore {
+        let store = PgStore {
             pool,
             clients: Arc::new(clients),
             version,
@@ -177,7 +182,9 @@ impl PgStore {
                 .unwrap_or_else(|| format!("{:016x}", fastrand::u64(..)))
                 .into(),
             outbox_lease: settings.outbox_lease,
-        })
+        };
+        store.renew_claims();
+        Ok(store)
     }
 
     /// The schema version of `url`'s database, and the version this build brings it to: for
@@ -204,12 +211,12 @@ impl PgStore {
         .await
     }
 
-    /// This replica's claim on outbox replies from now: `(replica, until)`.
+    /// This replica's claim on outbox replies: `(replica, lease in seconds)`; the claim runs
+    /// until the database's clock ([`NOW`]) plus the lease, so replicas' clocks do not matter.
     fn claim(&self) -> (String, i64) {
-        let until = redsol_actors::store::unix_now().saturating_add(self.outbox_lease.as_secs());
         (
             self.replica.to_string(),
-            i64::try_from(until).unwrap_or(i64::MAX),
+            i64::try_from(self.outbox_lease.as_secs()).unwrap_or(i64::MAX),
         )
     }
 
@@ -217,10 +224,51 @@ impl PgStore {
     /// (their replica stopped). The replica id is hex made here, so it is safe in SQL text.
     fn claimable(&self) -> String {
         format!(
-            "(claimed_by IS NULL OR claimed_by = '{}' OR claimed_until < {})",
-            self.replica,
-            redsol_actors::store::unix_now()
+            "(claimed_by IS NULL OR claimed_by = '{}' OR claimed_until < {NOW})",
+            self.replica
         )
+    }
+
+    /// Renews this replica's claim on every reply it has not sent, every [`RENEW_EVERY`],
+    /// whatever its sender is doing (a long backlog never lets a claim lapse under it). Ends
+    /// when the store is dropped.
+    fn renew_claims(&self) {
+        // The task holds the name, not the store's Arc: it ends once the store is dropped.
+        let (pool, replica) = (self.pool.clone(), self.replica.to_string());
+        let lease = i64::try_from(self.outbox_lease.as_secs()).unwrap_or(i64::MAX);
+        let timeout = self.op_timeout;
+        let weak = std::sync::Arc::downgrade(&self.replica);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                if weak.upgrade().is_none() {
+                    return;
+                }
+                let renew = async {
+                    let conn = pool.get().await.ok()?;
+                    conn.execute(
+                        &format!(
+                            "UPDATE outbox SET claimed_until = {NOW} + $2 \
+                             WHERE claimed_by = $1 AND sent_at IS NULL"
+                        ),
+                        &[&replica, &lease],
+                    )
+                    .await
+                    .ok()
+                };
+                if tokio::time::timeout(timeout, renew)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_none()
+                {
+                    tracing::warn!(
+                        backend = "postgres",
+                        "could not renew this replica's claim on its unsent replies"
+                    );
+                }
+            }
+        });
     }
 
     /// The schema version the database is at.
@@ -247,12 +295,21 @@ impl PgStore {
         op: &'static str,
         work: impl Future<Output = StoreResult<T>>,
     ) -> StoreResult<T> {
+        self.timed_within(op, self.op_timeout, work).await
+    }
+
+    /// [`Self::timed`] with a deadline of its own (housekeeping that may take long).
+    async fn timed_within<T>(
+        &self,
+        op: &'static str,
+        deadline: Duration,
+        work: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
         let started = Instant::now();
-        let result = match tokio::time::timeout(self.op_timeout, work).await {
+        let result = match tokio::time::timeout(deadline, work).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Unavailable(format!(
-                "postgres: {op} took longer than {:?}",
-                self.op_timeout
+                "postgres: {op} took longer than {deadline:?}"
             ))),
         };
         observe(op, started, &result);

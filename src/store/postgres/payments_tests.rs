@@ -3,34 +3,8 @@
 //! answer applied once, and two replicas at once taking turns.
 
 use super::tests::{client, drop_schema, key, store};
-use crate::store::conformance::payments as cases;
+use crate::store::conformance::payments::{self as cases, demo, payment};
 use redsol_actors::store::payments::{Payment, PaymentStatus, Verdict};
-
-fn payment(client_id: &str, period: &str, status: PaymentStatus) -> Payment {
-    Payment {
-        id: String::new(),
-        client_id: client_id.into(),
-        period: period.into(),
-        amount: 450,
-        due: format!("{period}-10"),
-        status,
-        reference: format!("RS-{client_id}"),
-        paid_on: (status == PaymentStatus::Pagado).then(|| format!("{period}-08")),
-        receipt: None,
-        reporter: None,
-    }
-}
-
-/// Ana owes two periods (one overdue), Beto's is pending, Carla paid. Seeded out of order.
-fn demo() -> Vec<Payment> {
-    vec![
-        payment("CLI-0001", "2026-11", PaymentStatus::Vencido),
-        payment("CLI-0001", "2026-10", PaymentStatus::Pagado),
-        payment("CLI-0001", "2026-12", PaymentStatus::Pendiente),
-        payment("CLI-0002", "2026-12", PaymentStatus::Pendiente),
-        payment("CLI-0003", "2026-12", PaymentStatus::Pagado),
-    ]
-}
 
 fn statuses(payments: &[Payment]) -> Vec<(&str, &str, PaymentStatus)> {
     payments

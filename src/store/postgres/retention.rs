@@ -5,6 +5,9 @@
 use super::{db_err, PgStore};
 use redsol_actors::store::{format_utc, Retention, StoreResult};
 
+/// The longest one retention pass may take.
+const PRUNE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The tables whose rows are counted in `redsol_store_rows`.
 const COUNTED: &[&str] = &[
     "journal",
@@ -25,9 +28,17 @@ impl PgStore {
     /// Deletes what is older than `retention` at `now` (Unix seconds), in one transaction;
     /// how many rows went.
     pub async fn prune_at(&self, now: u64, retention: Retention) -> StoreResult<u64> {
-        self.timed("prune", async {
+        self.timed_within("prune", PRUNE_DEADLINE, async {
             let mut conn = self.conn().await?;
             let tx = conn.transaction().await.map_err(db_err)?;
+            // A large backlog takes a while; the connection's short statement timeout is for
+            // the conversations' operations.
+            tx.batch_execute(&format!(
+                "SET LOCAL statement_timeout = {}",
+                PRUNE_DEADLINE.as_millis()
+            ))
+            .await
+            .map_err(db_err)?;
             let mut deleted = 0;
             for (sql, days) in [
                 (

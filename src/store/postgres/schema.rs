@@ -240,6 +240,8 @@ pub(super) async fn migrate(client: &mut Client) -> anyhow::Result<i64> {
     let known = MIGRATIONS.len() as i64;
     loop {
         let tx = client.transaction().await?;
+        // Waiting for another replica's migration, or a long one, is not a slow statement.
+        tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await?;
         tx.batch_execute(

@@ -312,3 +312,53 @@ async fn concurrent_prospects_all_land_with_distinct_ids() {
     .await;
     drop_schema(store, &schema).await;
 }
+
+#[tokio::test]
+async fn retention_forgets_answered_messages_once_old_and_keeps_the_rest() {
+    let Some((store, schema)) = store(Vec::new()).await else {
+        return;
+    };
+    let journal = |user: &str, id: &str| redsol_actors::store::JournalEntry {
+        key: key(user),
+        message_id: id.into(),
+        payload: "{}".into(),
+    };
+    for (user, id) in [("a", "old"), ("a", "new"), ("b", "pending")] {
+        store
+            .journal_inbound(journal(user, id))
+            .await
+            .expect("journal");
+    }
+    store.journal_done(&key("a"), "old").await.expect("done");
+    store.journal_done(&key("a"), "new").await.expect("done");
+    let conn = store.conn().await.expect("conn");
+    conn.execute(
+        "UPDATE journal SET received_at = '2020-01-01 00:00:00' WHERE message_id IN ('old', 'pending')",
+        &[],
+    )
+    .await
+    .expect("age");
+    drop(conn);
+    let retention = redsol_actors::store::Retention {
+        journal_days: 7,
+        outbox_days: 7,
+        snapshot_days: 180,
+        request_days: 365,
+    };
+    let deleted = store
+        .prune_at(redsol_actors::store::unix_now(), retention)
+        .await
+        .expect("prune");
+    assert_eq!(deleted, 1, "only the old answered message");
+    let pending = store.journal_pending().await.expect("pending");
+    assert_eq!(
+        pending,
+        vec![journal("b", "pending")],
+        "unanswered is kept however old"
+    );
+    assert!(!store
+        .journal_inbound(journal("a", "new"))
+        .await
+        .expect("dup"));
+    drop_schema(store, &schema).await;
+}

@@ -2,7 +2,7 @@
 //! message id with a unique key, so a redelivery to any replica is answered once), the turn
 //! commit and the outbox of replies.
 
-use super::{db_err, parse_channel, PgStore};
+use super::{db_err, parse_channel, PgStore, NOW};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::{Channel, ConversationKey};
 use redsol_actors::store::{
@@ -32,7 +32,7 @@ async fn journal_one(conn: &impl GenericClient, entry: &JournalEntry) -> StoreRe
 pub(super) async fn insert_replies(
     conn: &impl GenericClient,
     replies: &[OutboxEntry],
-    (claimed_by, claimed_until): &(String, i64),
+    (claimed_by, lease): &(String, i64),
 ) -> StoreResult<Vec<String>> {
     let mut queued = Vec::new();
     for reply in replies {
@@ -47,10 +47,12 @@ pub(super) async fn insert_replies(
         let queued_at = i64::try_from(reply.queued_at).unwrap_or(i64::MAX);
         let inserted = conn
             .execute(
-                "INSERT INTO outbox (id, channel, user_id, in_reply_to, reply, created_at, \
-                 reply_to, edit, template, claimed_by, claimed_until) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (id) DO NOTHING",
+                &format!(
+                    "INSERT INTO outbox (id, channel, user_id, in_reply_to, reply, created_at, \
+                     reply_to, edit, template, claimed_by, claimed_until) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, {NOW} + $11) \
+                     ON CONFLICT (id) DO NOTHING"
+                ),
                 &[
                     &reply.id,
                     &reply.key.channel.as_str(),
@@ -62,7 +64,7 @@ pub(super) async fn insert_replies(
                     &reply.edit,
                     &template,
                     claimed_by,
-                    claimed_until,
+                    lease,
                 ],
             )
             .await
@@ -275,21 +277,21 @@ impl PgStore {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             // Takes (and renews) the claim on what it reads: replies another live replica
             // made stay with it, and two replicas never read the same free reply at once.
-            let (me, until) = self.claim();
+            let (me, lease) = self.claim();
             let mut rows = conn
                 .query(
                     &format!(
                         "WITH page AS (SELECT seq FROM outbox WHERE channel = $1 \
                          AND sent_at IS NULL AND seq > $2 AND {} ORDER BY seq LIMIT $3 \
                          FOR UPDATE SKIP LOCKED) \
-                         UPDATE outbox SET claimed_by = $4, claimed_until = $5 FROM page \
+                         UPDATE outbox SET claimed_by = $4, claimed_until = {NOW} + $5 FROM page \
                          WHERE outbox.seq = page.seq RETURNING outbox.id, outbox.user_id, \
                          outbox.in_reply_to, outbox.reply, outbox.created_at, outbox.reply_to, \
                          outbox.attempted_at IS NOT NULL, outbox.edit, outbox.template, \
                          outbox.seq",
                         self.claimable()
                     ),
-                    &[&channel.as_str(), &after_seq, &limit, &me, &until],
+                    &[&channel.as_str(), &after_seq, &limit, &me, &lease],
                 )
                 .await
                 .map_err(db_err)?;
