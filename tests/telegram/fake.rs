@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -23,6 +23,16 @@ use tokio::time::Instant;
 
 #[path = "fake_media.rs"]
 mod media;
+#[path = "fake_methods.rs"]
+mod methods;
+/// Builders of the updates Telegram sends.
+#[path = "fake_update.rs"]
+pub mod update;
+#[path = "fake_wire.rs"]
+mod wire;
+
+use methods::{edit_message_text, get_updates, send_message, utf16_len};
+use wire::{int, params};
 
 /// The bot the fake pretends to be.
 pub const BOT_ID: i64 = 7_000_000_001;
@@ -162,63 +172,6 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// The parameters of a request: JSON, multipart form data, or none.
-fn params(headers: &HeaderMap, body: &[u8]) -> Result<Value, String> {
-    let ctype = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if body.is_empty() {
-        return Ok(json!({}));
-    }
-    if ctype.starts_with("application/json") {
-        return serde_json::from_slice(body).map_err(|e| format!("bad JSON: {e}"));
-    }
-    if ctype.starts_with("multipart/form-data") {
-        let boundary = ctype
-            .split(';')
-            .filter_map(|p| p.trim().strip_prefix("boundary="))
-            .next()
-            .ok_or("multipart without boundary")?
-            .trim_matches('"');
-        return multipart(body, boundary);
-    }
-    Err(format!("unexpected content type {ctype:?}"))
-}
-
-/// Text fields of a multipart body; fields that hold JSON (arrays, objects) are parsed.
-fn multipart(body: &[u8], boundary: &str) -> Result<Value, String> {
-    let text = String::from_utf8_lossy(body);
-    let delimiter = format!("--{boundary}");
-    let mut fields = Map::new();
-    for part in text.split(delimiter.as_str()).skip(1) {
-        if part.starts_with("--") {
-            break;
-        }
-        let part = part.strip_prefix("\r\n").unwrap_or(part);
-        let (head, value) = part.split_once("\r\n\r\n").ok_or("part without headers")?;
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let name = head
-            .split(';')
-            .filter_map(|p| p.trim().strip_prefix("name="))
-            .next()
-            .ok_or("part without name")?
-            .trim_matches('"')
-            .to_string();
-        let v = match serde_json::from_str::<Value>(value) {
-            Ok(v @ (Value::Array(_) | Value::Object(_) | Value::Bool(_))) => v,
-            _ => Value::String(value.to_string()),
-        };
-        fields.insert(name, v);
-    }
-    Ok(Value::Object(fields))
-}
-
-fn int(v: &Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-}
-
 async fn handle(
     State(shared): State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
@@ -341,183 +294,6 @@ async fn dispatch(shared: &Shared, method: &str, params: &Value) -> Response {
         "editmessagetext" => edit_message_text(shared, params),
         _ => error(404, "Not Found", None),
     }
-}
-
-async fn get_updates(shared: &Shared, params: &Value) -> Response {
-    let offset = params.get("offset").and_then(int).unwrap_or(0);
-    let timeout = params.get("timeout").and_then(int).unwrap_or(0).max(0) as u64;
-    let limit = params
-        .get("limit")
-        .and_then(int)
-        .unwrap_or(100)
-        .clamp(1, 100) as usize;
-    let deadline = Instant::now() + Duration::from_secs(timeout);
-    loop {
-        let notified = shared.updates.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        {
-            let mut inner = shared.lock();
-            if inner.webhook.is_some() {
-                return error(
-                    409,
-                    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
-                    None,
-                );
-            }
-            // An update is confirmed once getUpdates is called with an offset above its id.
-            inner
-                .queue
-                .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
-            let ready: Vec<Value> = inner.queue.iter().take(limit).cloned().collect();
-            if !ready.is_empty() || Instant::now() >= deadline {
-                return ok(Value::Array(ready));
-            }
-        }
-        if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            // One last look, then the empty answer of an expired long poll.
-            continue;
-        }
-    }
-}
-
-fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
-/// `editMessageText` of a message the bot sent: its text and inline keyboard replaced, refused
-/// like Telegram refuses an unknown message or an edit that changes nothing.
-fn edit_message_text(shared: &Shared, params: &Value) -> Response {
-    let (Some(chat_id), Some(message_id)) = (
-        params.get("chat_id").and_then(int),
-        params.get("message_id").and_then(int),
-    ) else {
-        return error(
-            400,
-            "Bad Request: message identifier is not specified",
-            None,
-        );
-    };
-    let text = params.get("text").and_then(Value::as_str).unwrap_or("");
-    if text.trim().is_empty() {
-        return error(400, "Bad Request: message text is empty", None);
-    }
-    let buttons: Vec<String> = params
-        .get("reply_markup")
-        .and_then(|m| m.get("inline_keyboard"))
-        .and_then(Value::as_array)
-        .map(|rows| {
-            rows.iter()
-                .filter_map(Value::as_array)
-                .flatten()
-                .filter_map(|b| b.get("callback_data").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut inner = shared.lock();
-    let Some(sent) = inner
-        .sent
-        .iter_mut()
-        .find(|m| m.chat_id == chat_id && m.message_id == message_id)
-    else {
-        return error(400, "Bad Request: message to edit not found", None);
-    };
-    if sent.text == text && sent.buttons == buttons {
-        return error(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message", None);
-    }
-    sent.text = text.to_string();
-    sent.buttons = buttons;
-    sent.edits += 1;
-    ok(json!({
-        "message_id": message_id,
-        "from": bot_user(),
-        "chat": chat(chat_id),
-        "date": now_unix(),
-        "edit_date": now_unix(),
-        "text": text,
-    }))
-}
-
-fn send_message(shared: &Shared, params: &Value) -> Response {
-    let Some(chat_id) = params.get("chat_id").and_then(int) else {
-        return error(400, "Bad Request: chat not found", None);
-    };
-    let text = params.get("text").and_then(Value::as_str).unwrap_or("");
-    if text.trim().is_empty() {
-        return error(400, "Bad Request: message text is empty", None);
-    }
-    if utf16_len(text) > 4096 {
-        return error(400, "Bad Request: message is too long", None);
-    }
-    let markup = params.get("reply_markup").cloned();
-    let mut buttons = Vec::new();
-    let mut contact_button = false;
-    if let Some(m) = &markup {
-        if let Some(rows) = m.get("inline_keyboard").and_then(Value::as_array) {
-            for b in rows.iter().filter_map(Value::as_array).flatten() {
-                let data = b.get("callback_data").and_then(Value::as_str).unwrap_or("");
-                let label = b.get("text").and_then(Value::as_str).unwrap_or("");
-                if data.is_empty() || data.len() > 64 || label.is_empty() {
-                    return error(400, "Bad Request: BUTTON_DATA_INVALID", None);
-                }
-                buttons.push(data.to_string());
-            }
-        } else if let Some(rows) = m.get("keyboard").and_then(Value::as_array) {
-            for b in rows.iter().filter_map(Value::as_array).flatten() {
-                if b.get("text")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .is_empty()
-                {
-                    return error(400, "Bad Request: keyboard button text is empty", None);
-                }
-                if b.get("request_contact") == Some(&json!(true)) {
-                    contact_button = true;
-                }
-            }
-        } else {
-            return error(
-                400,
-                "Bad Request: can't parse reply keyboard markup JSON object",
-                None,
-            );
-        }
-    }
-    let mut inner = shared.lock();
-    if let Some(failure) = inner.failures.pop_front() {
-        return match failure {
-            Failure::RetryAfter(secs) => error(
-                429,
-                &format!("Too Many Requests: retry after {secs}"),
-                Some(json!({"retry_after": secs})),
-            ),
-            Failure::ServerError => error(500, "Internal Server Error", None),
-            Failure::Blocked => error(403, "Forbidden: bot was blocked by the user", None),
-        };
-    }
-    inner.next_message_id += 1;
-    let message_id = inner.next_message_id;
-    inner.sent.push(Sent {
-        chat_id,
-        text: text.to_string(),
-        buttons,
-        contact_button,
-        message_id,
-        edits: 0,
-        file: None,
-    });
-    let mut message = json!({
-        "message_id": message_id,
-        "from": bot_user(),
-        "chat": chat(chat_id),
-        "date": now_unix(),
-        "text": text,
-    });
-    if let Some(m) = markup.filter(|m| m.get("inline_keyboard").is_some()) {
-        message["reply_markup"] = m;
-    }
-    ok(message)
 }
 
 impl FakeTelegram {
@@ -667,95 +443,5 @@ impl FakeTelegram {
         self.wait_until(&format!("{n} sent message(s)"), |f| f.sent().len() >= n)
             .await;
         self.sent()
-    }
-}
-
-/// Builders of the updates Telegram sends.
-pub mod update {
-    use super::*;
-
-    pub fn user(id: i64, first: &str, last: Option<&str>) -> Value {
-        let mut u = json!({"id": id, "is_bot": false, "first_name": first, "language_code": "es"});
-        if let Some(l) = last {
-            u["last_name"] = json!(l);
-        }
-        u
-    }
-
-    fn private(user_id: i64, first: &str) -> Value {
-        json!({"id": user_id, "type": "private", "first_name": first})
-    }
-
-    /// A message in the user's private chat with the fields of `content`.
-    pub fn message(from: &Value, content: Value) -> Value {
-        let id = from["id"].as_i64().unwrap_or(0);
-        let first = from["first_name"].as_str().unwrap_or("");
-        let mut m = json!({
-            "message_id": fastrand::i32(1..1_000_000),
-            "date": now_unix(),
-            "from": from,
-            "chat": private(id, first),
-        });
-        if let (Some(m), Some(c)) = (m.as_object_mut(), content.as_object()) {
-            for (k, v) in c {
-                m.insert(k.clone(), v.clone());
-            }
-        }
-        m
-    }
-
-    pub fn text(from: &Value, text: &str) -> Value {
-        let mut content = json!({ "text": text });
-        if text.starts_with('/') {
-            let len = text
-                .split_whitespace()
-                .next()
-                .map_or(0, |c| c.encode_utf16().count());
-            content["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
-        }
-        message(from, content)
-    }
-
-    pub fn group_text(from: &Value, group_id: i64, text: &str) -> Value {
-        let mut m = text_in(from, text);
-        m["chat"] = json!({"id": group_id, "type": "supergroup", "title": "Vecinos"});
-        m
-    }
-
-    fn text_in(from: &Value, text: &str) -> Value {
-        self::text(from, text)
-    }
-
-    /// A tap on an inline button of a message (`message_id`) the bot sent to a group.
-    pub fn group_callback(
-        from: &Value,
-        group_id: i64,
-        message_id: i64,
-        query_id: &str,
-        data: &str,
-    ) -> Value {
-        let mut q = callback(from, query_id, data);
-        q["message"]["chat"] = json!({"id": group_id, "type": "supergroup", "title": "Soporte"});
-        q["message"]["message_id"] = json!(message_id);
-        q
-    }
-
-    /// A tap on an inline button of a message the bot sent to the user.
-    pub fn callback(from: &Value, query_id: &str, data: &str) -> Value {
-        let id = from["id"].as_i64().unwrap_or(0);
-        let first = from["first_name"].as_str().unwrap_or("");
-        json!({
-            "id": query_id,
-            "from": from,
-            "chat_instance": "-4242",
-            "data": data,
-            "message": {
-                "message_id": 1,
-                "date": now_unix(),
-                "from": bot_user(),
-                "chat": private(id, first),
-                "text": "…",
-            }
-        })
     }
 }
