@@ -231,7 +231,11 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
             tasks
         }
     };
-    let mut sweeps = vec![while_leading(leadership, singletons)];
+    let mut sweeps = vec![while_leading(leadership.clone(), singletons)];
+    if let Some(channel) = telegram.as_mut() {
+        // Telegram gives a bot's updates to one poller: the leader's.
+        channel.lead_with(leadership);
+    }
     let mut routes = axum::Router::new();
     if let (Some(outbound), Some(w)) = (&whatsapp, &settings.whatsapp) {
         let resent = outbound.resend_pending().await;

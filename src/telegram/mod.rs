@@ -92,6 +92,8 @@ pub struct TelegramChannel {
     outbound: TelegramOutbound,
     webhook: Option<Arc<WebhookState>>,
     inbound: InboundSide,
+    /// Whether this replica leads (polling runs only on the leader); `None`: always.
+    leadership: Option<watch::Receiver<bool>>,
 }
 
 /// Checks a webhook secret as Telegram wants it: 1-256 of `A-Z a-z 0-9 _ -`.
@@ -209,6 +211,7 @@ impl TelegramChannel {
             outbound,
             webhook,
             inbound: InboundSide::Idle,
+            leadership: None,
         })
     }
 
@@ -276,12 +279,19 @@ impl TelegramChannel {
                     receiver,
                     retries: outbound::pacing(&self.tuning).retries,
                     timeout_secs: self.tuning.poll_timeout_secs,
+                    leadership: self.leadership.clone(),
                 };
                 let task = tokio::spawn(poller.run(stop_rx));
                 self.inbound = InboundSide::Polling { stop, task };
             }
         }
         Ok(())
+    }
+
+    /// Polls only while `leadership` says this replica leads (replicas share the bot, and
+    /// Telegram gives its updates to one poller); call before [`Self::start_inbound`].
+    pub fn lead_with(&mut self, leadership: watch::Receiver<bool>) {
+        self.leadership = Some(leadership);
     }
 
     /// The HTTP routes of the channel: `POST /telegram/webhook` in webhook mode (503 until the

@@ -35,6 +35,31 @@ pub struct Poller {
     pub receiver: Receiver,
     pub retries: Retries,
     pub timeout_secs: u32,
+    /// Whether this replica leads: only the leader polls (Telegram gives a bot's updates to
+    /// one poller). `None`: a single process, which always polls.
+    pub leadership: Option<watch::Receiver<bool>>,
+}
+
+/// Whether `leadership` (when there is one) says this replica leads now.
+fn leads(leadership: &mut Option<watch::Receiver<bool>>) -> bool {
+    leadership.as_mut().is_none_or(|l| *l.borrow_and_update())
+}
+
+/// Resolves once `leadership` says this replica stopped leading (never without one).
+async fn lost(leadership: &mut Option<watch::Receiver<bool>>) {
+    match leadership {
+        Some(l) => {
+            let _ = l.wait_for(|leading| !*leading).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Confirms every update below `offset` to Telegram, so the next poller (this process after a
+/// restart, or the next leader) does not get them again; whether Telegram took it.
+async fn commit(api: &super::api::Api, offset: i32) -> bool {
+    let request = api.bot().get_updates().offset(offset).timeout(0).limit(1);
+    api.call(request, CALL_TIMEOUT).await.is_ok()
 }
 
 fn count_error(kind: &'static str) {
@@ -48,7 +73,7 @@ fn offset_after(update_id: u32) -> i32 {
 
 impl Poller {
     /// Polls until `stop` turns true (or its sender is dropped), then commits the offset.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let api = self.receiver.api.clone();
         // The offset to ask with next (every update below it was taken), and the offset
         // Telegram was last told (what it has forgotten).
@@ -64,6 +89,34 @@ impl Poller {
             if *stop.borrow() {
                 break;
             }
+            if !leads(&mut self.leadership) {
+                // Another replica polls: hand over what was taken, then wait to lead.
+                if let (Some(o), true) = (offset, offset != told) {
+                    if commit(&api, o).await {
+                        told = offset;
+                    }
+                }
+                tracing::info!(
+                    channel = "telegram",
+                    "not the leader: Telegram polling waits"
+                );
+                let Some(leadership) = self.leadership.as_mut() else {
+                    continue;
+                };
+                tokio::select! {
+                    changed = leadership.wait_for(|leading| *leading) => {
+                        if changed.is_err() {
+                            break;
+                        }
+                    }
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+                tracing::info!(
+                    channel = "telegram",
+                    "the leader now: Telegram polling resumes"
+                );
+                continue;
+            }
             let mut request = api
                 .bot()
                 .get_updates()
@@ -77,6 +130,9 @@ impl Poller {
             let result = tokio::select! {
                 r = api.call(request, limit) => r,
                 _ = stop.wait_for(|s| *s) => break,
+                // No longer the leader: the request is dropped, the next one is the new
+                // leader's.
+                _ = lost(&mut self.leadership) => continue,
             };
             let wait = match result {
                 Ok(updates) => {
@@ -131,17 +187,16 @@ impl Poller {
             }
         }
         if let (Some(o), true) = (offset, offset != told) {
-            let request = api.bot().get_updates().offset(o).timeout(0).limit(1);
-            match api.call(request, CALL_TIMEOUT).await {
-                Ok(_) => tracing::info!(
+            if commit(&api, o).await {
+                tracing::info!(
                     channel = "telegram",
                     "Telegram polling stopped; offset committed"
-                ),
-                Err(e) => tracing::warn!(
+                );
+            } else {
+                tracing::warn!(
                     channel = "telegram",
-                    error = %e,
                     "Telegram polling stopped, but the offset could not be committed; the last updates will come again and be answered once"
-                ),
+                );
             }
         } else {
             tracing::info!(channel = "telegram", "Telegram polling stopped");

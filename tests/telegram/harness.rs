@@ -106,11 +106,25 @@ impl Bot {
         settings: TelegramSettings,
         tuning: TelegramTuning,
     ) -> Bot {
+        Self::start_led(fake, store, settings, tuning, None).await
+    }
+
+    /// [`Bot::start_with`], polling only while `leadership` says this replica leads.
+    pub async fn start_led(
+        fake: &FakeTelegram,
+        store: Arc<MemoryStore>,
+        settings: TelegramSettings,
+        tuning: TelegramTuning,
+        leadership: Option<tokio::sync::watch::Receiver<bool>>,
+    ) -> Bot {
         let _ = fake;
         let store_dyn: Arc<dyn Store> = store.clone();
         let mut channel = TelegramChannel::prepare(&settings, &tuning, store_dyn.clone())
             .await
             .expect("channel prepares");
+        if let Some(leadership) = leadership {
+            channel.lead_with(leadership);
+        }
         let (router, root, root_handle, rules) = start_tree(&channel, store.clone(), rules()).await;
         supervisor::replay_journal(store_dyn.as_ref(), &router)
             .await

@@ -59,3 +59,39 @@ async fn a_webhook_set_elsewhere_is_survived_and_polling_resumes() {
     bot.stop().await;
     assert_eq!(fake.unconfirmed(), 0, "the stop committed the offset");
 }
+
+#[tokio::test]
+async fn only_the_leader_polls_and_hands_over_its_offset_when_it_stops_leading() {
+    let fake = FakeTelegram::start(TOKEN).await;
+    let store = demo_store(&rules());
+    let (lead, leadership) = tokio::sync::watch::channel(false);
+    let bot = Bot::start_led(
+        &fake,
+        store,
+        settings(&fake),
+        tuning(&fake.url),
+        Some(leadership),
+    )
+    .await;
+    let ana = update::user(5_001, "Ana", None);
+    fake.push("message", update::text(&ana, "hola"));
+    // A follower does not poll: an ungated poller asks at once, well within this window.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let led_at = tokio::time::Instant::now();
+    assert!(fake.calls("getupdates").is_empty(), "a follower polled");
+    assert!(fake.sent().is_empty());
+
+    // Leading now: the update is taken and answered.
+    lead.send_replace(true);
+    let sent = fake.wait_for(1).await;
+    assert_eq!(sent.len(), 1);
+    assert!(fake.calls("getupdates").iter().all(|c| c.at >= led_at));
+
+    // No longer leading: it confirms what it took to Telegram, so the next leader does not
+    // get it again, and stops asking.
+    lead.send_replace(false);
+    fake.wait_until("the offset handed over", |f| f.unconfirmed() == 0)
+        .await;
+    bot.stop().await;
+    assert_eq!(fake.sent().len(), 1, "answered once");
+}
