@@ -2,7 +2,7 @@
 //! taken by one conditional `UPDATE` and ended by another, so two staff members tapping
 //! together, on any replicas, cannot both win.
 
-use super::{db_err, parse_channel, PgStore};
+use super::{db_err, name_row, parse_channel, PgStore};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::ConversationKey;
 use redsol_actors::store::handoff::{handoff_id, Claim, Ended, Handoff, NewHandoff, Owner};
@@ -113,11 +113,7 @@ impl PgStore {
                 .map_err(db_err)?;
             let found = match inserted {
                 Some(row) => {
-                    let seq: i64 = row.get(0);
-                    let id = handoff_id(secs(seq));
-                    tx.execute("UPDATE handoffs SET id = $1 WHERE seq = $2", &[&id, &seq])
-                        .await
-                        .map_err(db_err)?;
+                    let id = name_row(&tx, "handoffs", row.get(0), handoff_id).await?;
                     one(&tx, "id = $1", &[&id]).await?.map(|h| (h, true))
                 }
                 None => existing(&tx, &new).await?.map(|h| (h, false)),

@@ -342,6 +342,24 @@ fn parse_channel(s: &str) -> StoreResult<Channel> {
     Channel::parse(s).ok_or_else(|| StoreError::Invalid("unknown channel in the store".into()))
 }
 
+/// Names the new row `seq` of `table` after its place in the insertion order (`make(seq)`:
+/// `PRO-000001`, `INC-000001`...), as the embedded store does; the id.
+async fn name_row(
+    conn: &impl deadpool_postgres::GenericClient,
+    table: &str,
+    seq: i64,
+    make: fn(u64) -> String,
+) -> StoreResult<String> {
+    let id = make(u64::try_from(seq).unwrap_or(0));
+    conn.execute(
+        &format!("UPDATE {table} SET id = $1 WHERE seq = $2"),
+        &[&id, &seq],
+    )
+    .await
+    .map_err(db_err)?;
+    Ok(id)
+}
+
 /// A number read back that does not fit its field.
 fn out_of_range(what: &str) -> StoreError {
     StoreError::Invalid(format!("postgres: {what} out of range"))

@@ -2,7 +2,7 @@
 //! source (Alertmanager's fingerprint, the staff message), reports linked once per customer.
 //! The unique keys decide between replicas declaring or linking together.
 
-use super::{db_err, PgStore};
+use super::{db_err, name_row, PgStore};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::ConversationKey;
 use redsol_actors::store::outages::{outage_id, NewOutage, Outage};
@@ -87,11 +87,7 @@ impl PgStore {
                 .map_err(db_err)?;
             let declared = match inserted {
                 Some(row) => {
-                    let seq: i64 = row.get(0);
-                    let id = outage_id(secs(seq));
-                    tx.execute("UPDATE outages SET id = $1 WHERE seq = $2", &[&id, &seq])
-                        .await
-                        .map_err(db_err)?;
+                    let id = name_row(&tx, "outages", row.get(0), outage_id).await?;
                     one(&tx, "id = $1", &[&id]).await?.map(|o| (o, true))
                 }
                 None => existing(&tx, &new).await?.map(|o| (o, false)),

@@ -2,7 +2,7 @@
 //! message is keyed by it (`source`), so a replayed message, on any replica, finds its record
 //! instead of writing a second one: the unique key decides, not a check before the insert.
 
-use super::{db_err, out_of_range, parse_channel, PgStore};
+use super::{db_err, name_row, out_of_range, parse_channel, PgStore};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::{
     Client, ConversationKey, Incident, IncidentKind, NewIncident, NewProspect, PendingRequest,
@@ -191,12 +191,7 @@ impl PgStore {
             let seq: i64 = match inserted {
                 Some(row) => {
                     let seq: i64 = row.get(0);
-                    tx.execute(
-                        "UPDATE prospects SET id = $1 WHERE seq = $2",
-                        &[&prospect_id(seq.max(0) as u64), &seq],
-                    )
-                    .await
-                    .map_err(db_err)?;
+                    name_row(&tx, "prospects", seq, prospect_id).await?;
                     seq
                 }
                 // The one the same message made before.
@@ -266,12 +261,7 @@ impl PgStore {
             let seq: i64 = match inserted {
                 Some(row) => {
                     let seq: i64 = row.get(0);
-                    tx.execute(
-                        "UPDATE incidents SET id = $1 WHERE seq = $2",
-                        &[&incident_id(seq.max(0) as u64), &seq],
-                    )
-                    .await
-                    .map_err(db_err)?;
+                    name_row(&tx, "incidents", seq, incident_id).await?;
                     seq
                 }
                 None => tx
