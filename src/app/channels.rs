@@ -1,9 +1,9 @@
-//! The channels of a run, started before the conversations: the console, the WhatsApp and
-//! Telegram senders (their rates shared by replicas when `REDSOL_REDIS_URL` says so), and the
-//! sinks the conversations answer through.
+//! The channels of a run: which ones the mode and the configuration allow (and what enables
+//! the others), then, before the conversations, the console, the WhatsApp and Telegram senders
+//! (their rates shared by replicas when `REDSOL_REDIS_URL` says so), and the sinks the
+//! conversations answer through.
 
 use super::in_flight;
-use super::ChannelPlan;
 use crate::console::ConsoleSink;
 use crate::settings::Settings;
 use crate::shared_rate::Sharing;
@@ -18,6 +18,112 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// Which channels `redsol run` starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Auto,
+    Telegram,
+    Whatsapp,
+    Console,
+}
+
+/// The variables that enable each channel, for the operator.
+pub fn channel_hints(settings: &Settings) -> Vec<String> {
+    let mut hints = Vec::new();
+    if settings.telegram.is_none() {
+        hints.push(
+            "Telegram: set TELEGRAM_BOT_TOKEN (and TELEGRAM_WEBHOOK_URL for webhook mode)"
+                .to_string(),
+        );
+    }
+    if settings.whatsapp.is_none() {
+        hints.push(
+            "WhatsApp: set WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_VERIFY_TOKEN and WHATSAPP_APP_SECRET"
+                .to_string(),
+        );
+    }
+    hints
+}
+
+/// The channels `run` starts, decided from the mode and what is configured.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ChannelPlan {
+    pub console: bool,
+    pub whatsapp: bool,
+    pub telegram: bool,
+}
+
+/// Decides which channels to start; a mode whose channel is not configured is an error that
+/// names the variables to set.
+pub fn plan_channels(settings: &Settings, mode: Mode) -> anyhow::Result<ChannelPlan> {
+    let whatsapp_ready = || -> anyhow::Result<()> {
+        let Some(w) = &settings.whatsapp else {
+            anyhow::bail!("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN");
+        };
+        // The rule `redsol status` reports with, in one place.
+        let missing = w.missing();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "WhatsApp needs {} (the app secret verifies webhook signatures, the verify token the subscription)",
+                missing.join(" and ")
+            );
+        }
+        Ok(())
+    };
+    let telegram_ready = || -> anyhow::Result<()> {
+        match &settings.telegram {
+            Some(_) => Ok(()),
+            None => anyhow::bail!("Telegram is not configured: set TELEGRAM_BOT_TOKEN"),
+        }
+    };
+    let none = ChannelPlan {
+        console: false,
+        whatsapp: false,
+        telegram: false,
+    };
+    match mode {
+        Mode::Console => Ok(ChannelPlan {
+            console: true,
+            ..none
+        }),
+        Mode::Whatsapp => {
+            whatsapp_ready()?;
+            Ok(ChannelPlan {
+                whatsapp: true,
+                ..none
+            })
+        }
+        Mode::Telegram => {
+            telegram_ready()?;
+            Ok(ChannelPlan {
+                telegram: true,
+                ..none
+            })
+        }
+        Mode::Auto => {
+            let plan = ChannelPlan {
+                whatsapp: settings.whatsapp.is_some(),
+                telegram: settings.telegram.is_some(),
+                ..none
+            };
+            if plan.whatsapp {
+                whatsapp_ready()?;
+            }
+            if plan.whatsapp || plan.telegram {
+                return Ok(plan);
+            }
+            tracing::info!("no messaging platform configured: starting the console channel");
+            for hint in channel_hints(settings) {
+                tracing::info!("to enable {hint}");
+            }
+            Ok(ChannelPlan {
+                console: true,
+                ..none
+            })
+        }
+    }
+}
 
 /// The channels started, and where their replies go.
 pub(super) struct Started {

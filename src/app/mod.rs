@@ -36,37 +36,11 @@ mod tasks;
 
 use self::core::left;
 pub use self::core::{hybrid_tuning, open_store, start_core, Core};
+pub use channels::{channel_hints, plan_channels, ChannelPlan, Mode};
 pub use tasks::shutdown_signal;
 use tasks::{
     prune_hourly, remind_hourly, run_console_stdio, tell_closed, watch_store, while_leading,
 };
-
-/// Which channels `redsol run` starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Mode {
-    Auto,
-    Telegram,
-    Whatsapp,
-    Console,
-}
-
-/// The variables that enable each channel, for the operator.
-pub fn channel_hints(settings: &Settings) -> Vec<String> {
-    let mut hints = Vec::new();
-    if settings.telegram.is_none() {
-        hints.push(
-            "Telegram: set TELEGRAM_BOT_TOKEN (and TELEGRAM_WEBHOOK_URL for webhook mode)"
-                .to_string(),
-        );
-    }
-    if settings.whatsapp.is_none() {
-        hints.push(
-            "WhatsApp: set WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_VERIFY_TOKEN and WHATSAPP_APP_SECRET"
-                .to_string(),
-        );
-    }
-    hints
-}
 
 /// `redsol chat`: an interactive console conversation, no HTTP.
 pub async fn chat(settings: Settings, opts: ConsoleOptions) -> anyhow::Result<()> {
@@ -91,85 +65,6 @@ fn console_sinks(sink: ConsoleSink) -> Sinks {
     let mut sinks: Sinks = HashMap::new();
     sinks.insert(Channel::Console, Arc::new(sink));
     sinks
-}
-
-/// The channels `run` starts, decided from the mode and what is configured.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ChannelPlan {
-    pub console: bool,
-    pub whatsapp: bool,
-    pub telegram: bool,
-}
-
-/// Decides which channels to start; a mode whose channel is not configured is an error that
-/// names the variables to set.
-pub fn plan_channels(settings: &Settings, mode: Mode) -> anyhow::Result<ChannelPlan> {
-    let whatsapp_ready = || -> anyhow::Result<()> {
-        let Some(w) = &settings.whatsapp else {
-            anyhow::bail!("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN");
-        };
-        // The rule `redsol status` reports with, in one place.
-        let missing = w.missing();
-        if !missing.is_empty() {
-            anyhow::bail!(
-                "WhatsApp needs {} (the app secret verifies webhook signatures, the verify token the subscription)",
-                missing.join(" and ")
-            );
-        }
-        Ok(())
-    };
-    let telegram_ready = || -> anyhow::Result<()> {
-        match &settings.telegram {
-            Some(_) => Ok(()),
-            None => anyhow::bail!("Telegram is not configured: set TELEGRAM_BOT_TOKEN"),
-        }
-    };
-    let none = ChannelPlan {
-        console: false,
-        whatsapp: false,
-        telegram: false,
-    };
-    match mode {
-        Mode::Console => Ok(ChannelPlan {
-            console: true,
-            ..none
-        }),
-        Mode::Whatsapp => {
-            whatsapp_ready()?;
-            Ok(ChannelPlan {
-                whatsapp: true,
-                ..none
-            })
-        }
-        Mode::Telegram => {
-            telegram_ready()?;
-            Ok(ChannelPlan {
-                telegram: true,
-                ..none
-            })
-        }
-        Mode::Auto => {
-            let plan = ChannelPlan {
-                whatsapp: settings.whatsapp.is_some(),
-                telegram: settings.telegram.is_some(),
-                ..none
-            };
-            if plan.whatsapp {
-                whatsapp_ready()?;
-            }
-            if plan.whatsapp || plan.telegram {
-                return Ok(plan);
-            }
-            tracing::info!("no messaging platform configured: starting the console channel");
-            for hint in channel_hints(settings) {
-                tracing::info!("to enable {hint}");
-            }
-            Ok(ChannelPlan {
-                console: true,
-                ..none
-            })
-        }
-    }
 }
 
 /// `redsol run`: the channels of the mode, the HTTP server, until Ctrl-C or SIGTERM.
@@ -303,7 +198,7 @@ pub async fn run(settings: Settings, mode: Mode, opts: ConsoleOptions) -> anyhow
         }));
     }
     // A remote store that stops answering makes the replica not ready (its turns would fail).
-    if store.backend() == "postgres" {
+    if settings.database_url.is_some() {
         let up = Arc::new(AtomicBool::new(true));
         sweeps.push(tokio::spawn(watch_store(store.clone(), up.clone())));
         checks.push(Box::new(move || {

@@ -72,11 +72,7 @@ impl<P: Platform> Shared<P> {
     }
 
     fn with_global<T>(&self, f: impl FnOnce(&mut Quota) -> T) -> T {
-        let mut guard = match self.global.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
+        f(&mut quota::lock(&self.global))
     }
 
     /// Takes a token of the platform if one is there now; else how long until one is.

@@ -148,7 +148,8 @@ pub(crate) fn fed(channel: Channel, shared: SharedRate, fallback_share: f64) -> 
     quota
 }
 
-fn lock(quota: &Mutex<Quota>) -> std::sync::MutexGuard<'_, Quota> {
+/// The quota, even if a sender panicked holding it (its state stays usable).
+pub(crate) fn lock(quota: &Mutex<Quota>) -> std::sync::MutexGuard<'_, Quota> {
     match quota.lock() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),

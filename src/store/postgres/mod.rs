@@ -20,6 +20,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod claims;
 mod handoffs;
 pub mod leader;
 mod notices;
@@ -68,11 +69,6 @@ impl Default for PgSettings {
         }
     }
 }
-
-/// The database's clock in Unix seconds, for claims that replicas compare.
-const NOW: &str = "(extract(epoch FROM now()))::bigint";
-/// How often a replica renews its claim on its unsent replies (well within the lease).
-const RENEW_EVERY: Duration = Duration::from_secs(20);
 
 /// The PostgreSQL store. Cheap to clone (the pool is shared).
 #[derive(Clone)]
@@ -183,7 +179,7 @@ impl PgStore {
                 .into(),
             outbox_lease: settings.outbox_lease,
         };
-        store.renew_claims();
+        store.tend_outbox();
         Ok(store)
     }
 
@@ -209,66 +205,6 @@ impl PgStore {
             Ok(())
         })
         .await
-    }
-
-    /// This replica's claim on outbox replies: `(replica, lease in seconds)`; the claim runs
-    /// until the database's clock ([`NOW`]) plus the lease, so replicas' clocks do not matter.
-    fn claim(&self) -> (String, i64) {
-        (
-            self.replica.to_string(),
-            i64::try_from(self.outbox_lease.as_secs()).unwrap_or(i64::MAX),
-        )
-    }
-
-    /// The outbox rows this replica may take: its own, nobody's, or those whose claim lapsed
-    /// (their replica stopped). The replica id is hex made here, so it is safe in SQL text.
-    fn claimable(&self) -> String {
-        format!(
-            "(claimed_by IS NULL OR claimed_by = '{}' OR claimed_until < {NOW})",
-            self.replica
-        )
-    }
-
-    /// Renews this replica's claim on every reply it has not sent, every [`RENEW_EVERY`],
-    /// whatever its sender is doing (a long backlog never lets a claim lapse under it). Ends
-    /// when the store is dropped.
-    fn renew_claims(&self) {
-        // The task holds the name, not the store's Arc: it ends once the store is dropped.
-        let (pool, replica) = (self.pool.clone(), self.replica.to_string());
-        let lease = i64::try_from(self.outbox_lease.as_secs()).unwrap_or(i64::MAX);
-        let timeout = self.op_timeout;
-        let weak = std::sync::Arc::downgrade(&self.replica);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(RENEW_EVERY).await;
-                if weak.upgrade().is_none() {
-                    return;
-                }
-                let renew = async {
-                    let conn = pool.get().await.ok()?;
-                    conn.execute(
-                        &format!(
-                            "UPDATE outbox SET claimed_until = {NOW} + $2 \
-                             WHERE claimed_by = $1 AND sent_at IS NULL"
-                        ),
-                        &[&replica, &lease],
-                    )
-                    .await
-                    .ok()
-                };
-                if tokio::time::timeout(timeout, renew)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_none()
-                {
-                    tracing::warn!(
-                        backend = "postgres",
-                        "could not renew this replica's claim on its unsent replies"
-                    );
-                }
-            }
-        });
     }
 
     /// The schema version the database is at.

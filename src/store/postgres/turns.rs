@@ -2,7 +2,8 @@
 //! message id with a unique key, so a redelivery to any replica is answered once), the turn
 //! commit and the outbox of replies.
 
-use super::{db_err, parse_channel, PgStore, NOW};
+use super::claims::NOW;
+use super::{db_err, parse_channel, PgStore};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::{Channel, ConversationKey};
 use redsol_actors::store::{
