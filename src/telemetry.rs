@@ -109,6 +109,18 @@ fn describe() {
         "redsol_leader",
         "1 while this replica leads (campaigns, reminders, retention run here), else 0."
     );
+    describe_gauge!(
+        "redsol_conversation_leases",
+        "Conversations this replica owns (PostgreSQL: leases it renews)."
+    );
+    describe_counter!(
+        "redsol_forwarded_total",
+        "Messages this replica accepted for a conversation another replica owns, by channel."
+    );
+    describe_counter!(
+        "redsol_turns_fenced_total",
+        "Turns refused because their conversation moved to another replica or was answered, by channel."
+    );
     describe_counter!(
         "redsol_shared_rate_claims_total",
         "Claims of a platform account's rate shared by replicas (Redis), by channel and outcome."

@@ -4,7 +4,7 @@
 
 use crate::engine::{ConversationState, Engine};
 use crate::model::{Channel, ConversationKey, Inbound, Outbound, Reply};
-use crate::store::{OutboxEntry, TurnCommit};
+use crate::store::{OutboxEntry, StoreError, TurnCommit};
 use crate::supervisor::Sinks;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,8 +56,13 @@ fn refilled_at(refilled_ms: Option<u64>, now_ms: u64, now: Instant) -> Instant {
 
 /// Messages a conversation handles.
 pub enum ConversationMsg {
-    /// A user message, numbered by the supervisor.
-    Inbound { seq: u64, inbound: Arc<Inbound> },
+    /// A user message, numbered by the supervisor, with the token of the conversation's lease
+    /// when replicas share the conversations.
+    Inbound {
+        seq: u64,
+        inbound: Arc<Inbound>,
+        lease: Option<u64>,
+    },
     /// Finish what is queued, then stop (graceful shutdown).
     Shutdown,
 }
@@ -84,6 +89,8 @@ pub struct ConversationActorState {
     refilled_at: Instant,
     loaded: bool,
     clean: bool,
+    /// The token of the lease this state was loaded under (replicas sharing conversations).
+    lease: Option<u64>,
 }
 
 impl ConversationActorState {
@@ -113,8 +120,10 @@ impl ConversationActorState {
             return;
         }
         self.loaded = true;
+        self.conversation = ConversationState::default();
+        self.refilled_at = Instant::now();
         let store = self.engine.store().clone();
-        if self.clean {
+        if std::mem::take(&mut self.clean) {
             if let Err(e) = store.delete_snapshot(&self.key).await {
                 tracing::error!(error = %e, conversation = %self.key.opaque_id(), "could not delete a snapshot");
             }
@@ -153,7 +162,14 @@ impl ConversationActorState {
     /// Each reply comes with its conversation (the user's own, or another one's: a handoff's
     /// relay) and where it goes when not to that user's own chat (`reply_to`). A reply for a
     /// channel that is not running is dropped with an error log.
-    async fn commit_and_send(&self, inbound: &Inbound, replies: Vec<Going>) -> Result<(), String> {
+    ///
+    /// `Ok(false)`: the store fenced the turn (the conversation is another replica's now, or
+    /// the message was answered already); nothing was written or sent.
+    async fn commit_and_send(
+        &self,
+        inbound: &Inbound,
+        replies: Vec<Going>,
+    ) -> Result<bool, String> {
         let replies: Vec<_> = replies
             .into_iter()
             .filter(|(key, ..)| {
@@ -193,9 +209,20 @@ impl ConversationActorState {
             message_id: inbound.message_id.clone(),
             snapshot,
             replies: durable.clone(),
+            lease: self.lease,
         };
         let mut tries = 0;
         while let Err(e) = self.engine.store().commit_turn(commit.clone()).await {
+            if let StoreError::Fenced(why) = e {
+                metrics::counter!("redsol_turns_fenced_total", "channel" => self.key.channel.as_str())
+                    .increment(1);
+                tracing::info!(
+                    conversation = %self.key.opaque_id(),
+                    why,
+                    "turn fenced: nothing written or sent; the state is reloaded for the next message"
+                );
+                return Ok(false);
+            }
             tries += 1;
             if tries >= COMMIT_TRIES {
                 tracing::error!(
@@ -222,16 +249,30 @@ impl ConversationActorState {
                 template: None,
             });
         }
-        Ok(())
+        Ok(true)
     }
 
-    async fn handle_inbound(&mut self, seq: u64, inbound: Arc<Inbound>) -> Result<(), String> {
+    async fn handle_inbound(
+        &mut self,
+        seq: u64,
+        inbound: Arc<Inbound>,
+        lease: Option<u64>,
+    ) -> Result<(), String> {
         let inbound = &*inbound;
+        if lease.is_some() && lease != self.lease {
+            // A new lease (this replica took the conversation over): another replica may have
+            // answered for it meanwhile, so the state is read again.
+            if self.lease.is_some() {
+                self.loaded = false;
+            }
+            self.lease = lease;
+        }
         self.load().await;
         // The console is a local operator's terminal, and staff answer customers through the
         // bot: neither is rate limited.
         let trusted =
             self.key.channel == Channel::Console || self.engine.rules().is_staff(&self.key);
+        let committed;
         if trusted || self.take_token() {
             let span = tracing::info_span!(
                 "turn",
@@ -263,7 +304,8 @@ impl ConversationActorState {
                     .into_iter()
                     .map(|a| (a.key, a.reply, None, a.edit)),
             );
-            self.commit_and_send(inbound, replies)
+            committed = self
+                .commit_and_send(inbound, replies)
                 .instrument(span)
                 .await?;
         } else {
@@ -289,7 +331,11 @@ impl ConversationActorState {
                     None,
                 ));
             }
-            self.commit_and_send(inbound, replies).await?;
+            committed = self.commit_and_send(inbound, replies).await?;
+        }
+        if !committed {
+            // What the fenced turn changed is forgotten: the next message reads the snapshot.
+            self.loaded = false;
         }
         self.progress.finish(seq);
         Ok(())
@@ -315,6 +361,7 @@ impl Actor for ConversationActor {
             refilled_at: Instant::now(),
             loaded: false,
             clean: args.clean,
+            lease: None,
         })
     }
 
@@ -325,14 +372,18 @@ impl Actor for ConversationActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            ConversationMsg::Inbound { seq, inbound } => {
+            ConversationMsg::Inbound {
+                seq,
+                inbound,
+                lease,
+            } => {
                 #[cfg(feature = "fault-injection")]
                 crate::fault::before_turn();
                 // Boxed: the turn's future is large, and an actor's task is as large as the
                 // largest future it awaits inline, for as long as the actor lives. Boxed, an
                 // idle conversation holds a pointer, and the turn's state exists only during
                 // the turn (`redsol-bench-conversations` measures the difference).
-                Box::pin(state.handle_inbound(seq, inbound)).await?;
+                Box::pin(state.handle_inbound(seq, inbound, lease)).await?;
             }
             ConversationMsg::Shutdown => myself.stop(Some("shutdown".into())),
         }

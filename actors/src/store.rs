@@ -16,6 +16,7 @@ pub mod handoff;
 mod memory;
 pub mod notices;
 pub mod outages;
+pub mod ownership;
 pub mod payments;
 pub mod tickets;
 
@@ -31,6 +32,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("store data invalid: {0}")]
     Invalid(String),
+    /// The turn was refused: its conversation is no longer this replica's (another took its
+    /// lease), or its message was answered already. Nothing of the turn was written.
+    #[error("turn fenced: {0}")]
+    Fenced(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -92,6 +97,9 @@ pub struct TurnCommit {
     pub snapshot: String,
     /// Durable replies (only for journaled messages).
     pub replies: Vec<OutboxEntry>,
+    /// The fencing token of the conversation's lease the turn ran under, when replicas share
+    /// the conversations ([`ownership::Ownership`]): a stale one makes the commit [`StoreError::Fenced`].
+    pub lease: Option<u64>,
 }
 
 /// Everything outside the conversation that the engine needs. All methods are cheap to call
@@ -105,6 +113,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Zone outages and the reports linked to them.
     fn outages(&self) -> &dyn outages::Outages;
+
+    /// How replicas share the conversations; `None`: this process owns them all.
+    fn ownership(&self) -> Option<&dyn ownership::Ownership> {
+        None
+    }
 
     /// Contacts and the campaigns of notices that tell them.
     fn notices(&self) -> &dyn notices::Notices;

@@ -19,8 +19,10 @@ pub use crate::root::{start, RootMsg, RootSupervisor, Supervised};
 
 mod inbound;
 mod router;
+mod shared;
 pub use inbound::{accept, accept_all, replay_journal, AcceptError, Accepted};
 pub use router::{RouteError, Router};
+pub use shared::follow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,8 +31,9 @@ use tokio::time::Instant;
 /// Messages of the conversation supervisor.
 pub enum SupervisorMsg {
     /// A user message for its conversation (shared with it: the supervisor keeps it until
-    /// it is answered, for redelivery, without a copy).
-    Route(Arc<Inbound>),
+    /// it is answered, for redelivery, without a copy), with the token of the conversation's
+    /// lease when replicas share the conversations.
+    Route(Arc<Inbound>, Option<u64>),
     /// Passivate the conversations idle for longer than the timeout.
     Sweep,
     /// Return silent handoffs to the bot, post cards queued out of hours.
@@ -55,8 +58,8 @@ pub struct SupervisorArgs {
 struct Child {
     actor: ActorRef<ConversationMsg>,
     progress: Arc<Progress>,
-    /// Messages routed and maybe not yet answered, with their sequence numbers.
-    unacked: VecDeque<(u64, Arc<Inbound>)>,
+    /// Messages routed and maybe not yet answered, with their sequence numbers and leases.
+    unacked: VecDeque<(u64, Arc<Inbound>, Option<u64>)>,
     next_seq: u64,
     last_routed: Instant,
 }
@@ -64,7 +67,7 @@ struct Child {
 impl Child {
     fn prune(&mut self) {
         let done = self.progress.processed();
-        while self.unacked.front().is_some_and(|(seq, _)| *seq <= done) {
+        while self.unacked.front().is_some_and(|(seq, ..)| *seq <= done) {
             self.unacked.pop_front();
         }
     }
@@ -150,6 +153,7 @@ impl SupervisorState {
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
         inbound: Arc<Inbound>,
+        lease: Option<u64>,
     ) -> Result<(), ActorProcessingErr> {
         let key = &inbound.key;
         if !self.children.contains_key(key) {
@@ -162,10 +166,14 @@ impl SupervisorState {
         let seq = child.next_seq;
         child.next_seq += 1;
         child.last_routed = Instant::now();
-        child.unacked.push_back((seq, inbound.clone()));
+        child.unacked.push_back((seq, inbound.clone(), lease));
         if child
             .actor
-            .cast(ConversationMsg::Inbound { seq, inbound })
+            .cast(ConversationMsg::Inbound {
+                seq,
+                inbound,
+                lease,
+            })
             .is_err()
         {
             // The conversation is stopping; its supervision event will redeliver what it left.
@@ -183,8 +191,11 @@ impl SupervisorState {
         failed: bool,
     ) -> Result<(), ActorProcessingErr> {
         child.prune();
-        let mut pending: VecDeque<Arc<Inbound>> =
-            child.unacked.into_iter().map(|(_, m)| m).collect();
+        let mut pending: VecDeque<(Arc<Inbound>, Option<u64>)> = child
+            .unacked
+            .into_iter()
+            .map(|(_, m, lease)| (m, lease))
+            .collect();
         let mut clean = false;
         if failed {
             metrics::counter!("redsol_actor_restarts_total", "actor" => "conversation")
@@ -208,7 +219,7 @@ impl SupervisorState {
             if over_budget {
                 self.restarts.remove(&key);
                 clean = true;
-                if let Some(poison) = pending.pop_front() {
+                if let Some((poison, _)) = pending.pop_front() {
                     tracing::error!(
                         event = "poison_message_dropped",
                         channel = key.channel.as_str(),
@@ -249,8 +260,8 @@ impl SupervisorState {
             return Ok(());
         }
         self.spawn(myself, &key, clean)?;
-        for inbound in pending {
-            self.route(myself, inbound)?;
+        for (inbound, lease) in pending {
+            self.route(myself, inbound, lease)?;
         }
         Ok(())
     }
@@ -316,14 +327,14 @@ impl Actor for ConversationSupervisor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            SupervisorMsg::Route(inbound) => {
+            SupervisorMsg::Route(inbound, lease) => {
                 if state.draining.is_some() {
                     tracing::warn!(
                         "message arrived while draining; it stays in the journal if it has an id"
                     );
                     return Ok(());
                 }
-                if let Err(e) = state.route(&myself, inbound) {
+                if let Err(e) = state.route(&myself, inbound, lease) {
                     tracing::error!(error = %e, "could not start a conversation");
                 }
             }

@@ -178,6 +178,8 @@ pub async fn start_core(
     })
     .await
     .map_err(|e| anyhow::anyhow!("cannot start the actor tree: {e}"))?;
+    // Replicas sharing the conversations take what waits for them as it comes.
+    tokio::spawn(supervisor::follow(store.clone(), router.clone()));
     let replayed = supervisor::replay_journal(store.as_ref(), &router)
         .await
         .context("cannot replay the inbound journal")?;

@@ -146,6 +146,7 @@ async fn long_replies_are_split_and_each_outbox_reply_goes_out_once() {
             key: key.clone(),
             message_id: None,
             snapshot: "{}".into(),
+            lease: None,
             replies: vec![OutboxEntry {
                 id: "telegram:tg:1:0".into(),
                 key: key.clone(),
@@ -194,6 +195,7 @@ async fn unsent_outbox_replies_are_resent_at_start_and_a_contact_request_gets_it
             key: key.clone(),
             message_id: None,
             snapshot: "{}".into(),
+            lease: None,
             replies: vec![OutboxEntry {
                 id: "telegram:tg:5:0".into(),
                 key: key.clone(),
@@ -260,6 +262,7 @@ async fn a_relayed_photo_is_sent_again_by_its_file_id_and_an_unknown_file_is_not
             key: key.clone(),
             message_id: None,
             snapshot: "{}".into(),
+            lease: None,
             replies: vec![
                 entry("relay:1", AttachmentKind::Photo, "AgAD-staff", "tu módem"),
                 entry("relay:2", AttachmentKind::Document, "AgAD-gone", ""),

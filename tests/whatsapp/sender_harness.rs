@@ -112,6 +112,7 @@ impl Harness {
                 key: key.clone(),
                 message_id: None,
                 snapshot: "{}".to_string(),
+                lease: None,
                 replies: vec![entry.clone()],
             })
             .await

@@ -45,6 +45,9 @@ pub async fn accept_all(
         .into_iter()
         .map(|i| i.bounded(crate::nlu::MAX_UNDERSTOOD_CHARS))
         .collect();
+    if let Some(own) = store.ownership() {
+        return super::shared::admit(own, router, inbounds).await;
+    }
     // A message without a platform id is not journaled: it is always new.
     let entries: Vec<Option<JournalEntry>> = inbounds.iter().map(Inbound::journal_entry).collect();
     let journaled: Vec<bool> = entries.iter().map(Option::is_some).collect();
@@ -78,11 +81,15 @@ pub async fn accept_all(
 }
 
 /// Hands the journaled messages that were never answered (the process stopped first) to their
-/// conversations. Returns how many.
+/// conversations. Returns how many. Where replicas share the conversations, there is nothing to
+/// do here: [`super::shared::follow`] takes them as their leases lapse.
 pub async fn replay_journal(
     store: &dyn crate::store::Store,
     router: &Router,
 ) -> Result<usize, AcceptError> {
+    if store.ownership().is_some() {
+        return Ok(0);
+    }
     let pending = store.journal_pending().await?;
     let mut n = 0;
     for entry in &pending {

@@ -119,6 +119,7 @@ pub async fn a_turn_commits_snapshot_journal_and_outbox_at_once(
         key: e.key.clone(),
         message_id: Some("m1".into()),
         snapshot: "{\"s\":1}".into(),
+        lease: None,
         replies: vec![OutboxEntry {
             id: OutboxEntry::id_for(&e.key, "m1", 0),
             key: e.key.clone(),

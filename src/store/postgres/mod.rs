@@ -27,6 +27,9 @@ mod notices;
 #[cfg(test)]
 mod notices_tests;
 mod outages;
+mod ownership;
+#[cfg(test)]
+mod ownership_tests;
 mod payments;
 #[cfg(test)]
 mod payments_tests;
@@ -53,6 +56,9 @@ pub struct PgSettings {
     /// How long a replica's claim on the outbox replies it made holds without being renewed
     /// (its sender renews it at every sweep); past it another replica takes them over.
     pub outbox_lease: Duration,
+    /// How long this process's lease on a conversation holds without being renewed (it renews
+    /// them every quarter of it); past it, another replica takes the conversation over.
+    pub conversation_lease: Duration,
     /// This process's name among the replicas, the same across its restarts (so a restarted
     /// process finds its replies its own at once); `None`: a random one.
     pub replica: Option<String>,
@@ -65,6 +71,7 @@ impl Default for PgSettings {
             connect_timeout: Duration::from_secs(5),
             op_timeout: Duration::from_secs(5),
             outbox_lease: Duration::from_secs(60),
+            conversation_lease: Duration::from_secs(5),
             replica: None,
         }
     }
@@ -80,6 +87,11 @@ pub struct PgStore {
     /// This process among the replicas (random at start): its claims on outbox replies.
     replica: Arc<str>,
     outbox_lease: Duration,
+    /// This process among the owners of conversations: `<replica>.<random>` (ownership.rs).
+    me: Arc<str>,
+    conversation_lease: Duration,
+    /// Woken when another replica hands this process a message.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -166,20 +178,26 @@ impl PgStore {
             clients = clients.len(),
             "PostgreSQL store open"
         );
+        let replica: Arc<str> = settings
+            .replica
+            .clone()
+            .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_hexdigit()))
+            .unwrap_or_else(|| format!("{:016x}", fastrand::u64(..)))
+            .into();
         let store = PgStore {
             pool,
             clients: Arc::new(clients),
             version,
             op_timeout: settings.op_timeout,
-            replica: settings
-                .replica
-                .clone()
-                .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_hexdigit()))
-                .unwrap_or_else(|| format!("{:016x}", fastrand::u64(..)))
-                .into(),
+            me: format!("{replica}.{:08x}", fastrand::u32(..)).into(),
+            replica,
             outbox_lease: settings.outbox_lease,
+            conversation_lease: settings.conversation_lease,
+            wake: Arc::default(),
         };
         store.tend_outbox();
+        store.tend_leases();
+        store.listen(url, settings, options)?;
         Ok(store)
     }
 

@@ -210,7 +210,95 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
     "#,
+    // 3: replicas share the conversations (see ownership.rs).
+    OWNERSHIP,
 ];
+
+/// Migration 3: one lease per conversation (its owner, a fencing token that grows at each
+/// change of owner, until when, and the count of its journaled messages), each journaled
+/// message's place in its conversation and the replica it was handed to, and the two functions
+/// that settle ownership in one round trip.
+const OWNERSHIP: &str = r#"
+    CREATE TABLE conversation_leases (
+        channel    TEXT NOT NULL,
+        user_id    TEXT NOT NULL,
+        owner      TEXT NOT NULL,
+        token      BIGINT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        touched_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        seq        BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (channel, user_id)
+    );
+    CREATE INDEX conversation_leases_owner ON conversation_leases (owner);
+    ALTER TABLE journal ADD COLUMN conv_seq BIGINT;
+    ALTER TABLE journal ADD COLUMN routed_to TEXT;
+    CREATE INDEX journal_waiting ON journal (channel, user_id, seq) WHERE NOT done;
+    INSERT INTO conversation_leases (channel, user_id, owner, token, expires_at)
+        SELECT DISTINCT channel, user_id, '', 0, 'epoch'::timestamptz FROM journal WHERE NOT done;
+
+    -- The lease of a conversation, locked until the transaction ends: `me` takes it when it
+    -- lapsed (the next token; what waited is to be handed out again) and renews it when it is
+    -- its own.
+    CREATE FUNCTION redsol_lease(p_channel TEXT, p_user TEXT, me TEXT, ttl_ms BIGINT,
+                                 OUT lease_owner TEXT, OUT lease_token BIGINT) AS $$
+    DECLARE
+        lapsed BOOLEAN;
+    BEGIN
+        INSERT INTO conversation_leases (channel, user_id, owner, token, expires_at)
+            VALUES (p_channel, p_user, '', 0, 'epoch') ON CONFLICT DO NOTHING;
+        SELECT l.owner, l.token, l.expires_at <= now() INTO lease_owner, lease_token, lapsed
+            FROM conversation_leases l
+            WHERE l.channel = p_channel AND l.user_id = p_user FOR UPDATE;
+        IF lease_owner <> me AND lapsed THEN
+            lease_owner := me;
+            lease_token := lease_token + 1;
+            UPDATE journal j SET routed_to = NULL
+                WHERE j.channel = p_channel AND j.user_id = p_user AND NOT j.done;
+        END IF;
+        IF lease_owner = me THEN
+            UPDATE conversation_leases l SET owner = me, token = lease_token,
+                expires_at = now() + ttl_ms * interval '1 millisecond', touched_at = now()
+                WHERE l.channel = p_channel AND l.user_id = p_user;
+        END IF;
+    END $$ LANGUAGE plpgsql;
+
+    -- Journals one message and settles who handles it: 'duplicate'; 'here' (routed by `me`
+    -- now, under `lease_token`); 'pull' (`me` owns it but earlier messages wait: it takes them
+    -- all); 'elsewhere' (the owner is woken on `redsol_wake`).
+    CREATE FUNCTION redsol_admit(p_channel TEXT, p_user TEXT, p_message TEXT, p_payload TEXT,
+                                 p_received TEXT, me TEXT, ttl_ms BIGINT,
+                                 OUT outcome TEXT, OUT lease_token BIGINT) AS $$
+    DECLARE
+        row_seq BIGINT;
+        owner_now TEXT;
+        place BIGINT;
+    BEGIN
+        INSERT INTO journal (channel, user_id, message_id, payload, received_at)
+            VALUES (p_channel, p_user, p_message, p_payload, p_received)
+            ON CONFLICT (channel, user_id, message_id) DO NOTHING RETURNING seq INTO row_seq;
+        IF row_seq IS NULL THEN
+            outcome := 'duplicate';
+            RETURN;
+        END IF;
+        SELECT l.lease_owner, l.lease_token INTO owner_now, lease_token
+            FROM redsol_lease(p_channel, p_user, me, ttl_ms) l;
+        UPDATE conversation_leases l SET seq = l.seq + 1
+            WHERE l.channel = p_channel AND l.user_id = p_user RETURNING l.seq INTO place;
+        IF owner_now <> me THEN
+            UPDATE journal SET conv_seq = place WHERE seq = row_seq;
+            PERFORM pg_notify('redsol_wake', owner_now);
+            outcome := 'elsewhere';
+        ELSIF EXISTS (SELECT 1 FROM journal j WHERE j.channel = p_channel
+                      AND j.user_id = p_user AND NOT j.done AND j.seq <> row_seq
+                      AND j.routed_to IS DISTINCT FROM me) THEN
+            UPDATE journal SET conv_seq = place WHERE seq = row_seq;
+            outcome := 'pull';
+        ELSE
+            UPDATE journal SET conv_seq = place, routed_to = me WHERE seq = row_seq;
+            outcome := 'here';
+        END IF;
+    END $$ LANGUAGE plpgsql;
+"#;
 
 /// Any number, the same for every replica: the advisory lock held while migrating.
 const MIGRATION_LOCK: i64 = 0x7265_6473_6f6c_0001;

@@ -36,6 +36,10 @@ impl Store for PgStore {
         self
     }
 
+    fn ownership(&self) -> Option<&dyn redsol_actors::store::ownership::Ownership> {
+        Some(self)
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }

@@ -202,6 +202,9 @@ impl PgStore {
             let mut conn = self.conn().await?;
             let tx = conn.transaction().await.map_err(db_err)?;
             let channel = commit.key.channel.as_str();
+            if let Some(lease) = commit.lease {
+                self.fence(&tx, &commit.key, lease).await?;
+            }
             tx.execute(
                 SAVE_SNAPSHOT,
                 &[&channel, &commit.key.user, &commit.snapshot, &now_utc()],
@@ -209,13 +212,21 @@ impl PgStore {
             .await
             .map_err(db_err)?;
             if let Some(id) = &commit.message_id {
-                tx.execute(
-                    "UPDATE journal SET done = TRUE \
-                     WHERE channel = $1 AND user_id = $2 AND message_id = $3",
-                    &[&channel, &commit.key.user, id],
-                )
-                .await
-                .map_err(db_err)?;
+                let answered = tx
+                    .execute(
+                        "UPDATE journal SET done = TRUE \
+                         WHERE channel = $1 AND user_id = $2 AND message_id = $3 AND NOT done",
+                        &[&channel, &commit.key.user, id],
+                    )
+                    .await
+                    .map_err(db_err)?;
+                // Under a lease, a message is answered once: a second turn for it (taken
+                // twice in a takeover's race) is refused whole.
+                if answered == 0 && commit.lease.is_some() {
+                    return Err(StoreError::Fenced(
+                        "the message was answered already".into(),
+                    ));
+                }
             }
             insert_replies(&tx, &commit.replies, &self.claim()).await?;
             tx.commit().await.map_err(db_err)

@@ -112,6 +112,7 @@ async fn retention_forgets_old_rows_and_keeps_records_and_pending_work() {
             key: a.clone(),
             message_id: Some("m1".into()),
             snapshot: "{}".into(),
+            lease: None,
             replies: vec![reply(&a, "m1")],
         })
         .await
@@ -125,6 +126,7 @@ async fn retention_forgets_old_rows_and_keeps_records_and_pending_work() {
             key: b.clone(),
             message_id: None,
             snapshot: "{}".into(),
+            lease: None,
             replies: vec![reply(&b, "m9")],
         })
         .await

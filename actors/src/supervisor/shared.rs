@@ -1,0 +1,140 @@
+//! The inbound path when replicas share the conversations ([`Ownership`]): a message is
+//! journaled by whichever replica the platform gave it to, and handled by its conversation's
+//! owner only. Each replica routes a conversation's messages while holding its lock
+//! ([`Router::hold`]), so they reach the conversation in the journal's order; [`follow`] takes
+//! what other replicas hand over and what dead replicas left.
+
+use super::{AcceptError, Accepted, Router};
+use crate::model::{ConversationKey, Inbound};
+use crate::store::ownership::{Admission, Ownership};
+use crate::store::{Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a replica looks for messages waiting for it without being woken (a missed
+/// notification, a dead owner's lapsed leases).
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
+/// [`super::accept_all`] over shared conversations.
+pub(super) async fn admit(
+    own: &dyn Ownership,
+    router: &Router,
+    inbounds: Vec<Inbound>,
+) -> Result<Vec<Accepted>, AcceptError> {
+    let _held = router.hold(inbounds.iter().map(|i| &i.key)).await;
+    let entries: Vec<_> = inbounds.iter().filter_map(Inbound::journal_entry).collect();
+    let asked = entries.len();
+    let admitted = if entries.is_empty() {
+        Vec::new()
+    } else {
+        own.admit_all(entries).await?
+    };
+    if admitted.len() != asked {
+        return Err(StoreError::Invalid(format!(
+            "the journal answered for {} of {asked} messages",
+            admitted.len()
+        ))
+        .into());
+    }
+    let mut admitted = admitted.into_iter();
+    let mut accepted = Vec::with_capacity(inbounds.len());
+    let mut pulls: Vec<ConversationKey> = Vec::new();
+    let mut own_copies = Vec::new();
+    for inbound in inbounds {
+        let admission = match inbound.message_id {
+            // A message without a platform id is not journaled: it is always new, and here.
+            None => Admission::Here { lease: 0 },
+            Some(_) => admitted.next().unwrap_or(Admission::Duplicate),
+        };
+        let channel = inbound.key.channel.as_str();
+        match admission {
+            Admission::Duplicate => {
+                metrics::counter!("redsol_duplicates_total", "channel" => channel).increment(1);
+                accepted.push(Accepted::Duplicate);
+                continue;
+            }
+            Admission::Here { lease } => {
+                let lease = inbound.message_id.is_some().then_some(lease);
+                router.route_leased(inbound, lease)?;
+            }
+            Admission::Pull => {
+                if !pulls.contains(&inbound.key) {
+                    pulls.push(inbound.key.clone());
+                }
+                own_copies.push(inbound);
+            }
+            Admission::Elsewhere => {
+                metrics::counter!("redsol_forwarded_total", "channel" => channel).increment(1);
+            }
+        }
+        accepted.push(Accepted::New);
+    }
+    for key in pulls {
+        route_waiting(own, router, key, &mut own_copies).await?;
+    }
+    Ok(accepted)
+}
+
+/// Routes the messages of `key` waiting for this replica, oldest first; the caller holds the
+/// conversation's lock. A message of `copies` (this delivery's) is routed as accepted, so its
+/// latency counts from then.
+async fn route_waiting(
+    own: &dyn Ownership,
+    router: &Router,
+    key: ConversationKey,
+    copies: &mut Vec<Inbound>,
+) -> Result<usize, AcceptError> {
+    let taken = own.take(key).await?;
+    let n = taken.len();
+    for taken in taken {
+        let copy = copies
+            .iter()
+            .position(|c| c.message_id.as_deref() == Some(taken.entry.message_id.as_str()));
+        let inbound = match copy {
+            Some(at) => copies.swap_remove(at),
+            None => match Inbound::from_journal(&taken.entry) {
+                Ok(inbound) => inbound,
+                Err(e) => {
+                    tracing::error!(error = %e, "unreadable journal entry skipped");
+                    continue;
+                }
+            },
+        };
+        router.route_leased(inbound, Some(taken.lease))?;
+    }
+    Ok(n)
+}
+
+/// Takes, until the router stops, the messages waiting for this replica: at once when another
+/// replica hands one over (it wakes [`Ownership::wake`]), and every [`LOOK_EVERY`] those a
+/// missed wake or a dead replica left (its leases lapse, and this replica takes them over).
+pub async fn follow(store: Arc<dyn Store>, router: Router) {
+    let Some(wake) = store.ownership().map(Ownership::wake) else {
+        return;
+    };
+    loop {
+        let _ = tokio::time::timeout(LOOK_EVERY, wake.notified()).await;
+        let Some(own) = store.ownership() else {
+            return;
+        };
+        let keys = match own.waiting().await {
+            Ok(keys) => keys,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look for messages waiting for this replica");
+                continue;
+            }
+        };
+        let mut taken = 0;
+        for key in keys {
+            let _held = router.hold([&key]).await;
+            match route_waiting(own, &router, key, &mut Vec::new()).await {
+                Ok(n) => taken += n,
+                Err(AcceptError::Route(_)) => return,
+                Err(e) => tracing::warn!(error = %e, "could not take a conversation's messages"),
+            }
+        }
+        if taken > 0 {
+            tracing::debug!(taken, "messages taken from the journal");
+        }
+    }
+}
