@@ -46,6 +46,7 @@ async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Arc<dyn
     );
     let pg = PgSettings {
         replica: Some(hex::encode(&name[..8])),
+        conversation_lease: std::time::Duration::from_millis(settings.cluster.lease_ms),
         ..PgSettings::default()
     };
     let count = settings.store.demo_clients;

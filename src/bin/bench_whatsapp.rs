@@ -41,6 +41,8 @@ use std::time::{Duration, Instant};
 
 #[path = "bench_whatsapp/process.rs"]
 mod process;
+#[path = "bench_whatsapp/replicas.rs"]
+mod replicas;
 #[path = "bench_whatsapp/scripts.rs"]
 mod scripts;
 #[path = "bench_whatsapp/steady.rs"]
@@ -152,6 +154,36 @@ async fn main() -> anyhow::Result<()> {
             kill_at: (kill_at > 0).then_some(kill_at),
         };
         let result = storm::run(run, &redsol, &data, &graph_url, sink).await;
+        let _ = std::fs::remove_dir_all(&data);
+        return result;
+    }
+
+    if arg(&args, "--replicas", 0) > 0 {
+        let text = |name: &str, var: &str| {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1).cloned())
+                .or_else(|| std::env::var(var).ok())
+                .filter(|v| !v.is_empty())
+        };
+        let kill_at = arg(&args, "--kill-at", 0);
+        let run = replicas::Replicas {
+            replicas: arg(&args, "--replicas", 3) as usize,
+            users: arg(&args, "--users", 500).max(1) as usize,
+            per_user: arg(&args, "--per-user", 10) as usize,
+            rate,
+            redeliver_pct: arg(&args, "--redeliver-pct", 10),
+            kill_at: (kill_at > 0).then_some(kill_at),
+            down_secs: arg(&args, "--down-secs", 2),
+            send_rate: arg(&args, "--send-rate", 400).max(1),
+            database_url: text("--database-url", "REDSOL_TEST_DATABASE_URL").ok_or_else(|| {
+                anyhow::anyhow!("--replicas needs --database-url (or REDSOL_TEST_DATABASE_URL)")
+            })?,
+            redis_url: text("--redis-url", "REDSOL_TEST_REDIS_URL"),
+            check: arg(&args, "--check", 0) == 1,
+            patience: Duration::from_secs(arg(&args, "--wait-secs", 20).max(1)),
+        };
+        let result = replicas::run(run, &redsol, &data, &graph_url, sink).await;
         let _ = std::fs::remove_dir_all(&data);
         return result;
     }

@@ -333,4 +333,9 @@ fn the_shared_rate_comes_from_redsol_redis_url_and_its_share_is_checked() {
         format!("{err:#}").contains("cluster.fallback_share"),
         "{err:#}"
     );
+    assert_eq!(s.cluster.lease_ms, 5_000);
+    std::fs::write(&bad, "[cluster]\nlease_ms = 50\n").expect("write");
+    let err = Settings::load_from(&env(&[("REDSOL_CONFIG", bad.to_str().unwrap_or_default())]))
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("cluster.lease_ms"), "{err:#}");
 }

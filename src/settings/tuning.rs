@@ -305,6 +305,9 @@ pub struct ClusterTuning {
     pub redis_timeout_ms: u64,
     /// The part of an account's rate one replica uses alone while Redis cannot be reached.
     pub fallback_share: f64,
+    /// How long a replica's lease on a conversation holds without renewal (PostgreSQL): a dead
+    /// replica's conversations resume elsewhere within it.
+    pub lease_ms: u64,
 }
 
 impl ClusterTuning {
@@ -315,6 +318,9 @@ impl ClusterTuning {
                 &self.redis_timeout_ms,
                 "1 to 60000",
             ));
+        }
+        if !(1_000..=60_000).contains(&self.lease_ms) {
+            return Err(invalid("cluster.lease_ms", &self.lease_ms, "1000 to 60000"));
         }
         if !(self.fallback_share > 0.0 && self.fallback_share <= 1.0) {
             return Err(invalid(

@@ -7,6 +7,7 @@ mod chat;
 mod classify;
 mod config_errors;
 mod postgres;
+mod replicas;
 mod run;
 mod status;
 #[path = "../support/mod.rs"]

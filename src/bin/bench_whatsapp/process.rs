@@ -45,7 +45,8 @@ fn status_kib(pid: u32, field: &str) -> f64 {
 }
 
 /// Starts redsol (under callgrind, writing to `callgrind_out`, when given) in `data` with
-/// `config`, listening on `port` (0: any); the process and the address it listens on.
+/// `config` and the variables `env`, listening on `port` (0: any); the process and the
+/// address it listens on.
 pub fn start_redsol(
     redsol: &Path,
     data: &Path,
@@ -53,6 +54,7 @@ pub fn start_redsol(
     graph_url: &str,
     callgrind_out: Option<&Path>,
     port: u16,
+    env: &[(&str, String)],
 ) -> anyhow::Result<(Child, String)> {
     std::fs::create_dir_all(data)?;
     let config_file = data.join("bench.toml");
@@ -79,6 +81,7 @@ pub fn start_redsol(
         .env("WHATSAPP_VERIFY_TOKEN", "bench")
         .env("WHATSAPP_APP_SECRET", SECRET)
         .env("WHATSAPP_API_URL", graph_url)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

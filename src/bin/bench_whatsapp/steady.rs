@@ -200,6 +200,7 @@ pub async fn run(
         graph_url,
         load.callgrind.as_deref(),
         0,
+        &[],
     )?;
     let pid = child.id();
     let url = format!("http://{addr}/webhook");
@@ -285,8 +286,15 @@ pub async fn run(
             let loaded = instructions_in(out)?;
             let idle_data = data.with_extension("idle");
             let idle_out = data.with_extension("idle.callgrind.out");
-            let (mut idle, _) =
-                start_redsol(redsol, &idle_data, &config, graph_url, Some(&idle_out), 0)?;
+            let (mut idle, _) = start_redsol(
+                redsol,
+                &idle_data,
+                &config,
+                graph_url,
+                Some(&idle_out),
+                0,
+                &[],
+            )?;
             stop_gracefully(&mut idle)?;
             let idle_ir = instructions_in(&idle_out)?;
             let _ = std::fs::remove_dir_all(&idle_data);

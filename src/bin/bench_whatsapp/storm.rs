@@ -79,7 +79,7 @@ pub async fn run(
     sink: Arc<Sink>,
 ) -> anyhow::Result<()> {
     let config = "[whatsapp]\nmark_read = true\n";
-    let (child, addr) = start_redsol(redsol, data, config, graph_url, None, 0)?;
+    let (child, addr) = start_redsol(redsol, data, config, graph_url, None, 0, &[])?;
     let port: u16 = addr.rsplit(':').next().unwrap_or("0").parse()?;
     let child = Arc::new(Mutex::new(child));
     let http = reqwest::Client::builder()
@@ -236,7 +236,7 @@ fn restart(
     let mut c = child.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
     c.kill()?;
     c.wait()?;
-    let (next, _) = start_redsol(redsol, data, config, graph_url, None, port)?;
+    let (next, _) = start_redsol(redsol, data, config, graph_url, None, port, &[])?;
     *c = next;
     Ok(())
 }
