@@ -477,6 +477,41 @@ async fn a_turn_that_cannot_be_committed_sends_nothing_and_its_retry_writes_no_s
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_fenced_turn_sends_nothing_and_its_changes_are_forgotten() {
+    let rules = common::default_rules();
+    let store = common::demo_store(&rules);
+    let mut h = start_with_store(rules, 0, store.clone()).await;
+    let key = wa("5214641238888");
+    let msg = |id: &str, text: &str| Inbound {
+        message_id: Some(id.to_string()),
+        ..Inbound::text(key.clone(), text)
+    };
+    for (id, text) in [
+        ("wamid.f1", "quiero contratar"),
+        ("wamid.f2", "Lucía Méndez"),
+        ("wamid.f3", "en la norte"),
+    ] {
+        accept(store.as_ref(), &h.router, msg(id, text))
+            .await
+            .expect("accepted");
+        h.reply().await;
+    }
+    // Another replica took the conversation over: the turn that chose the plan is refused,
+    // nothing is sent, and the plan it chose is not kept.
+    store.fence_next_commits(1);
+    accept(store.as_ref(), &h.router, msg("wamid.f4", "el de 50"))
+        .await
+        .expect("accepted");
+    h.no_reply_within(Duration::from_secs(5)).await;
+    accept(store.as_ref(), &h.router, msg("wamid.f5", "sí"))
+        .await
+        .expect("accepted");
+    let t = h.reply().await.reply.text;
+    assert!(!t.contains("PRO-"), "registered with a plan never committed: {t}");
+    assert!(store.prospects().is_empty(), "{:?}", store.prospects());
+}
+
 #[tokio::test]
 async fn a_search_question_left_in_a_snapshot_is_refused_once_the_user_is_not_staff() {
     let rules = common::default_rules();

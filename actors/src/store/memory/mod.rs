@@ -23,6 +23,8 @@ struct MemoryInner {
     outbox: Vec<(OutboxEntry, bool)>,
     /// Turn commits still to fail (a full disk, for tests).
     failing_commits: usize,
+    /// Turn commits still to fence (another replica took the conversation, for tests).
+    fenced_commits: usize,
     /// Every handoff ever opened, with how it ended.
     handoffs: Vec<(Handoff, Option<Ended>)>,
     /// The messages that took and that ended each handoff, when one did.
@@ -101,6 +103,12 @@ impl MemoryStore {
     /// Makes the next `n` turn commits fail, as a full disk would (for tests).
     pub fn fail_next_commits(&self, n: usize) {
         self.with(|i| i.failing_commits = n);
+    }
+
+    /// Makes the next `n` turn commits fenced, as when another replica took the conversation
+    /// over (for tests).
+    pub fn fence_next_commits(&self, n: usize) {
+        self.with(|i| i.fenced_commits = n);
     }
 }
 
@@ -262,9 +270,13 @@ impl Store for MemoryStore {
 
     fn commit_turn(&self, commit: TurnCommit) -> BoxFuture<'_, StoreResult<()>> {
         let failed = self.with(|i| {
+            if i.fenced_commits > 0 {
+                i.fenced_commits -= 1;
+                return Some(StoreError::Fenced("a test's fence".into()));
+            }
             if i.failing_commits > 0 {
                 i.failing_commits -= 1;
-                return true;
+                return Some(StoreError::Unavailable("disk full (a test's fault)".into()));
             }
             i.snapshots.insert(commit.key.clone(), commit.snapshot);
             if let Some(id) = &commit.message_id {
@@ -273,13 +285,9 @@ impl Store for MemoryStore {
                 }
             }
             i.queue(commit.replies);
-            false
+            None
         });
-        ready(if failed {
-            Err(StoreError::Unavailable("disk full (a test's fault)".into()))
-        } else {
-            Ok(())
-        })
+        ready(failed.map_or(Ok(()), Err))
     }
 
     fn queue_replies(&self, replies: Vec<OutboxEntry>) -> BoxFuture<'_, StoreResult<Vec<String>>> {
