@@ -508,7 +508,10 @@ async fn a_fenced_turn_sends_nothing_and_its_changes_are_forgotten() {
         .await
         .expect("accepted");
     let t = h.reply().await.reply.text;
-    assert!(!t.contains("PRO-"), "registered with a plan never committed: {t}");
+    assert!(
+        !t.contains("PRO-"),
+        "registered with a plan never committed: {t}"
+    );
     assert!(store.prospects().is_empty(), "{:?}", store.prospects());
 }
 

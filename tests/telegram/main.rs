@@ -4,6 +4,7 @@
 mod binary;
 mod conversations;
 mod delivery;
+mod failover;
 mod fake;
 #[path = "../sheets/fake.rs"]
 mod fake_google;
