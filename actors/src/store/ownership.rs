@@ -7,7 +7,7 @@
 
 use super::{BoxFuture, JournalEntry, StoreResult};
 use crate::model::ConversationKey;
-use std::sync::Arc;
+use std::time::Duration;
 
 /// What the journal decided for one message of a delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +47,7 @@ pub trait Ownership: Send + Sync {
     /// owner's lease lapsed (a dead replica's).
     fn waiting(&self) -> BoxFuture<'_, StoreResult<Vec<ConversationKey>>>;
 
-    /// Notified when another replica handed this one a message.
-    fn wake(&self) -> Arc<tokio::sync::Notify>;
+    /// Waits, at most `within`, until another replica hands this one messages; the
+    /// conversations they are for (none: nothing was handed over meanwhile).
+    fn handed(&self, within: Duration) -> BoxFuture<'_, Vec<ConversationKey>>;
 }

@@ -14,6 +14,8 @@ use std::time::Duration;
 /// How often a replica looks for messages waiting for it without being woken (a missed
 /// notification, a dead owner's lapsed leases).
 const LOOK_EVERY: Duration = Duration::from_secs(1);
+/// How many conversations a replica takes from the journal at once.
+const TAKING_AT_ONCE: usize = 16;
 
 /// [`super::accept_all`] over shared conversations.
 pub(super) async fn admit(
@@ -105,36 +107,56 @@ async fn route_waiting(
     Ok(n)
 }
 
-/// Takes, until the router stops, the messages waiting for this replica: at once when another
-/// replica hands one over (it wakes [`Ownership::wake`]), and every [`LOOK_EVERY`] those a
-/// missed wake or a dead replica left (its leases lapse, and this replica takes them over).
+/// Takes, until the router stops, the messages waiting for this replica: at once those
+/// another replica hands over ([`Ownership::handed`]), and every [`LOOK_EVERY`] those a missed
+/// wake-up or a dead replica left (its leases lapse, and this replica takes them over). Up to
+/// [`TAKING_AT_ONCE`] conversations are taken at a time, each under its lock.
 pub async fn follow(store: Arc<dyn Store>, router: Router) {
-    let Some(wake) = store.ownership().map(Ownership::wake) else {
+    if store.ownership().is_none() {
         return;
-    };
+    }
+    let mut looked = tokio::time::Instant::now();
     loop {
-        let _ = tokio::time::timeout(LOOK_EVERY, wake.notified()).await;
         let Some(own) = store.ownership() else {
             return;
         };
-        let keys = match own.waiting().await {
-            Ok(keys) => keys,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not look for messages waiting for this replica");
-                continue;
-            }
-        };
-        let mut taken = 0;
-        for key in keys {
-            let _held = router.hold([&key]).await;
-            match route_waiting(own, &router, key, &mut Vec::new()).await {
-                Ok(n) => taken += n,
-                Err(AcceptError::Route(_)) => return,
-                Err(e) => tracing::warn!(error = %e, "could not take a conversation's messages"),
+        let mut keys = own.handed(LOOK_EVERY).await;
+        if keys.is_empty() || looked.elapsed() >= LOOK_EVERY {
+            looked = tokio::time::Instant::now();
+            match own.waiting().await {
+                Ok(more) => keys.extend(more),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not look for messages waiting for this replica")
+                }
             }
         }
-        if taken > 0 {
-            tracing::debug!(taken, "messages taken from the journal");
+        keys.sort_unstable();
+        keys.dedup();
+        let permits = Arc::new(tokio::sync::Semaphore::new(TAKING_AT_ONCE));
+        let mut taking = tokio::task::JoinSet::new();
+        for key in keys {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                return;
+            };
+            let (store, router) = (store.clone(), router.clone());
+            taking.spawn(async move {
+                let _permit = permit;
+                let own = store.ownership()?;
+                let _held = router.hold([&key]).await;
+                match route_waiting(own, &router, key, &mut Vec::new()).await {
+                    Ok(_) => Some(()),
+                    Err(AcceptError::Route(_)) => None,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not take a conversation's messages");
+                        Some(())
+                    }
+                }
+            });
+        }
+        while let Some(done) = taking.join_next().await {
+            if matches!(done, Ok(None)) {
+                return;
+            }
         }
     }
 }

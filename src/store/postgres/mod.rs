@@ -90,8 +90,8 @@ pub struct PgStore {
     /// This process among the owners of conversations: `<replica>.<random>` (ownership.rs).
     me: Arc<str>,
     conversation_lease: Duration,
-    /// Woken when another replica hands this process a message.
-    wake: Arc<tokio::sync::Notify>,
+    /// The conversations other replicas handed this process messages for, and their wake-up.
+    handed: Arc<ownership::Handed>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -193,11 +193,11 @@ impl PgStore {
             replica,
             outbox_lease: settings.outbox_lease,
             conversation_lease: settings.conversation_lease,
-            wake: Arc::default(),
+            handed: Arc::default(),
         };
         store.tend_outbox();
         store.tend_leases();
-        store.listen(url, settings, options)?;
+        store.listen(url, settings, options).await?;
         Ok(store)
     }
 

@@ -16,13 +16,42 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// The notification channel replicas wake each other on (the payload is the owner woken).
+/// The notification channel replicas wake each other on (the payload: `<owner> <channel>
+/// <user>`).
 const WAKE: &str = "redsol_wake";
 /// A lease no message touched for this long is no longer renewed; it lapses, and whichever
 /// replica the conversation's next message reaches takes it.
 const KEEP_IDLE_SECS: i64 = 600;
 /// How long the listener waits before it connects again.
 const RELISTEN: Duration = Duration::from_secs(2);
+
+/// The conversations other replicas handed this process messages for, until it takes them.
+#[derive(Default)]
+pub(super) struct Handed {
+    keys: std::sync::Mutex<Vec<ConversationKey>>,
+    wake: Notify,
+}
+
+impl Handed {
+    /// A wake-up's payload: the conversation, when it names this process (`me`).
+    fn note(&self, me: &str, payload: &str) {
+        let mut parts = payload.splitn(3, ' ');
+        let (Some(owner), Some(channel), Some(user)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return;
+        };
+        if owner != me {
+            return;
+        }
+        let Ok(channel) = parse_channel(channel) else {
+            return;
+        };
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.push(ConversationKey::new(channel, user));
+        }
+        self.wake.notify_one();
+    }
+}
 
 impl PgStore {
     /// The lease in milliseconds, for the database.
@@ -114,28 +143,36 @@ impl PgStore {
         });
     }
 
-    /// Listens on [`WAKE`] on a connection of its own, waking [`Ownership::wake`] when the
-    /// payload names this process (and once after each connect, for what was sent meanwhile).
-    pub(super) fn listen(
+    /// Listens on [`WAKE`] on a connection of its own, noting the conversations handed to this
+    /// process (after each connect, [`Ownership::waiting`] finds what was sent meanwhile).
+    /// Returns once it listens (or could not, within the connect timeout: it keeps trying).
+    pub(super) async fn listen(
         &self,
         url: &str,
         settings: &PgSettings,
         options: &str,
     ) -> anyhow::Result<()> {
         let config = config(url, settings, options)?;
-        let (weak, wake) = (Arc::downgrade(&self.me), self.wake.clone());
+        let (weak, handed) = (Arc::downgrade(&self.me), self.handed.clone());
         let connect_timeout = settings.connect_timeout;
+        let (listening, first) = tokio::sync::oneshot::channel();
+        let mut listening = Some(listening);
         tokio::spawn(async move {
             while weak.strong_count() > 0 {
                 let connected =
                     tokio::time::timeout(connect_timeout, config.connect(tokio_postgres::NoTls))
                         .await;
                 if let Ok(Ok((client, connection))) = connected {
-                    listen_on(client, connection, &weak, &wake).await;
+                    listen_on(client, connection, &weak, &handed, &mut listening).await;
                 }
                 tokio::time::sleep(RELISTEN).await;
             }
         });
+        if tokio::time::timeout(connect_timeout, first).await.is_err() {
+            tracing::warn!(
+                "not listening for hand-overs from other replicas yet; they are found every second meanwhile"
+            );
+        }
         Ok(())
     }
 }
@@ -148,7 +185,8 @@ async fn listen_on(
         tokio_postgres::tls::NoTlsStream,
     >,
     me: &std::sync::Weak<str>,
-    wake: &Notify,
+    handed: &Handed,
+    listening: &mut Option<tokio::sync::oneshot::Sender<()>>,
 ) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let driver = tokio::spawn(async move {
@@ -169,11 +207,12 @@ async fn listen_on(
         .await
         .is_ok()
     {
-        wake.notify_one();
+        if let Some(listening) = listening.take() {
+            let _ = listening.send(());
+        }
         while let Some(payload) = rx.recv().await {
             match me.upgrade() {
-                Some(me) if *me == *payload => wake.notify_one(),
-                Some(_) => {}
+                Some(me) => handed.note(&me, &payload),
                 None => break,
             }
         }
@@ -298,7 +337,14 @@ impl Ownership for PgStore {
         }))
     }
 
-    fn wake(&self) -> Arc<Notify> {
-        self.wake.clone()
+    fn handed(&self, within: Duration) -> BoxFuture<'_, Vec<ConversationKey>> {
+        Box::pin(async move {
+            let _ = tokio::time::timeout(within, self.handed.wake.notified()).await;
+            self.handed
+                .keys
+                .lock()
+                .map(|mut keys| std::mem::take(&mut *keys))
+                .unwrap_or_default()
+        })
     }
 }

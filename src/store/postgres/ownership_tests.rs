@@ -72,9 +72,11 @@ async fn one_owner_takes_what_other_replicas_accept_in_order_and_stale_turns_are
     // a duplicate.
     assert_eq!(admit(&b, "u1", "m2").await, Admission::Elsewhere);
     assert_eq!(admit(&b, "u1", "m1").await, Admission::Duplicate);
-    tokio::time::timeout(Duration::from_secs(10), a.wake().notified())
-        .await
-        .expect("the owner is woken");
+    assert_eq!(
+        a.handed(Duration::from_secs(10)).await,
+        vec![key("u1")],
+        "the owner is told which conversation"
+    );
     assert_eq!(admit(&b, "u1", "m3").await, Admission::Elsewhere);
     assert!(b.waiting().await.expect("waiting").is_empty());
     assert!(b.take(key("u1")).await.expect("take").is_empty());

@@ -264,7 +264,7 @@ const OWNERSHIP: &str = r#"
 
     -- Journals one message and settles who handles it: 'duplicate'; 'here' (routed by `me`
     -- now, under `lease_token`); 'pull' (`me` owns it but earlier messages wait: it takes them
-    -- all); 'elsewhere' (the owner is woken on `redsol_wake`).
+    -- all); 'elsewhere' (the owner is woken on `redsol_wake`: "<owner> <channel> <user>").
     CREATE FUNCTION redsol_admit(p_channel TEXT, p_user TEXT, p_message TEXT, p_payload TEXT,
                                  p_received TEXT, me TEXT, ttl_ms BIGINT,
                                  OUT outcome TEXT, OUT lease_token BIGINT) AS $$
@@ -286,7 +286,7 @@ const OWNERSHIP: &str = r#"
             WHERE l.channel = p_channel AND l.user_id = p_user RETURNING l.seq INTO place;
         IF owner_now <> me THEN
             UPDATE journal SET conv_seq = place WHERE seq = row_seq;
-            PERFORM pg_notify('redsol_wake', owner_now);
+            PERFORM pg_notify('redsol_wake', owner_now || ' ' || p_channel || ' ' || p_user);
             outcome := 'elsewhere';
         ELSIF EXISTS (SELECT 1 FROM journal j WHERE j.channel = p_channel
                       AND j.user_id = p_user AND NOT j.done AND j.seq <> row_seq
