@@ -2,7 +2,7 @@
 //! a redelivery is answered once), and the replay of what the journal holds unanswered.
 
 use super::*;
-use crate::store::JournalEntry;
+use crate::store::{BoxFuture, JournalEntry, StoreError, StoreResult};
 
 /// What [`accept`] did with a message.
 #[derive(Debug, PartialEq, Eq)]
@@ -48,27 +48,10 @@ pub async fn accept_all(
     if let Some(own) = store.ownership() {
         return super::shared::admit(own, router, inbounds).await;
     }
-    // A message without a platform id is not journaled: it is always new.
-    let entries: Vec<Option<JournalEntry>> = inbounds.iter().map(Inbound::journal_entry).collect();
-    let journaled: Vec<bool> = entries.iter().map(Option::is_some).collect();
-    let entries: Vec<JournalEntry> = entries.into_iter().flatten().collect();
-    let asked = entries.len();
-    let new = if entries.is_empty() {
-        Vec::new()
-    } else {
-        store.journal_inbound_all(entries).await?
-    };
-    if new.len() != asked {
-        return Err(crate::store::StoreError::Invalid(format!(
-            "the journal answered for {} of {asked} messages",
-            new.len()
-        ))
-        .into());
-    }
-    let mut new = new.into_iter();
+    let new = journal_each(&inbounds, |entries| store.journal_inbound_all(entries)).await?;
     let mut accepted = Vec::with_capacity(inbounds.len());
-    for (inbound, journaled) in inbounds.into_iter().zip(journaled) {
-        if journaled && !new.next().unwrap_or(false) {
+    for (inbound, new) in inbounds.into_iter().zip(new) {
+        if new == Some(false) {
             metrics::counter!("redsol_duplicates_total", "channel" => inbound.key.channel.as_str())
                 .increment(1);
             accepted.push(Accepted::Duplicate);
@@ -78,6 +61,35 @@ pub async fn accept_all(
         accepted.push(Accepted::New);
     }
     Ok(accepted)
+}
+
+/// Journals the messages that have a platform id with one call of `journal`; its answer for
+/// each message, in order (`None`: not journaled, so always new).
+pub(super) async fn journal_each<'a, T>(
+    inbounds: &[Inbound],
+    journal: impl FnOnce(Vec<JournalEntry>) -> BoxFuture<'a, StoreResult<Vec<T>>>,
+) -> Result<Vec<Option<T>>, AcceptError> {
+    let entries: Vec<Option<JournalEntry>> = inbounds.iter().map(Inbound::journal_entry).collect();
+    let journaled: Vec<bool> = entries.iter().map(Option::is_some).collect();
+    let entries: Vec<JournalEntry> = entries.into_iter().flatten().collect();
+    let asked = entries.len();
+    let answers = if entries.is_empty() {
+        Vec::new()
+    } else {
+        journal(entries).await?
+    };
+    if answers.len() != asked {
+        return Err(StoreError::Invalid(format!(
+            "the journal answered for {} of {asked} messages",
+            answers.len()
+        ))
+        .into());
+    }
+    let mut answers = answers.into_iter();
+    Ok(journaled
+        .into_iter()
+        .map(|j| if j { answers.next() } else { None })
+        .collect())
 }
 
 /// Hands the journaled messages that were never answered (the process stopped first) to their

@@ -7,7 +7,7 @@
 use super::{AcceptError, Accepted, Router};
 use crate::model::{ConversationKey, Inbound};
 use crate::store::ownership::{Admission, Ownership};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,39 +24,22 @@ pub(super) async fn admit(
     inbounds: Vec<Inbound>,
 ) -> Result<Vec<Accepted>, AcceptError> {
     let _held = router.hold(inbounds.iter().map(|i| &i.key)).await;
-    let entries: Vec<_> = inbounds.iter().filter_map(Inbound::journal_entry).collect();
-    let asked = entries.len();
-    let admitted = if entries.is_empty() {
-        Vec::new()
-    } else {
-        own.admit_all(entries).await?
-    };
-    if admitted.len() != asked {
-        return Err(StoreError::Invalid(format!(
-            "the journal answered for {} of {asked} messages",
-            admitted.len()
-        ))
-        .into());
-    }
-    let mut admitted = admitted.into_iter();
+    let admitted =
+        super::inbound::journal_each(&inbounds, |entries| own.admit_all(entries)).await?;
     let mut accepted = Vec::with_capacity(inbounds.len());
     let mut pulls: Vec<ConversationKey> = Vec::new();
     let mut own_copies = Vec::new();
-    for inbound in inbounds {
-        let admission = match inbound.message_id {
-            // A message without a platform id is not journaled: it is always new, and here.
-            None => Admission::Here { lease: 0 },
-            Some(_) => admitted.next().unwrap_or(Admission::Duplicate),
-        };
+    for (inbound, admission) in inbounds.into_iter().zip(admitted) {
         let channel = inbound.key.channel.as_str();
-        match admission {
+        // A message not journaled (without a platform id) is always new, and handled here.
+        match admission.unwrap_or(Admission::Here { lease: 0 }) {
             Admission::Duplicate => {
                 metrics::counter!("redsol_duplicates_total", "channel" => channel).increment(1);
                 accepted.push(Accepted::Duplicate);
                 continue;
             }
             Admission::Here { lease } => {
-                let lease = inbound.message_id.is_some().then_some(lease);
+                let lease = admission.is_some().then_some(lease);
                 router.route_leased(inbound, lease)?;
             }
             Admission::Pull => {

@@ -1,27 +1,18 @@
 //! Conversations shared by replicas: one owner at a time, messages handed to it in order,
 //! stale turns fenced, a dead owner's conversations taken over.
 
-use super::tests::{drop_schema, key, store};
+use super::tests::{drop_schema, key, replica_with, store};
 use super::*;
 use redsol_actors::store::ownership::{Admission, Ownership, Taken};
 use redsol_actors::store::{JournalEntry, StoreError, TurnCommit};
 
 /// Another process on the database of `schema`, its conversation leases lasting `lease`.
 async fn replica(schema: &str, name: &str, lease: Duration) -> PgStore {
-    let url = std::env::var("REDSOL_TEST_DATABASE_URL").unwrap_or_default();
     let settings = PgSettings {
-        replica: Some(name.into()),
         conversation_lease: lease,
         ..PgSettings::default()
     };
-    PgStore::connect_with(
-        &url,
-        &settings,
-        &format!("-c search_path={schema}"),
-        Vec::new,
-    )
-    .await
-    .expect("a replica connects")
+    replica_with(schema, name, settings).await
 }
 
 fn message(user: &str, id: &str) -> JournalEntry {

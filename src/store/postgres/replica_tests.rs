@@ -1,6 +1,6 @@
 //! Two replicas on one database at once: a campaign's notices released by both, none twice.
 
-use super::tests::{drop_schema, store};
+use super::tests::{drop_schema, replica_with, store};
 use super::*;
 use crate::store::conformance::notices::notice;
 use redsol_actors::model::ConversationKey;
@@ -119,19 +119,7 @@ async fn two_replicas_releasing_at_once_never_release_a_notice_twice() {
 
 /// Another replica named `name` on the database of `schema`.
 async fn replica(schema: &str, name: &str) -> PgStore {
-    let url = std::env::var("REDSOL_TEST_DATABASE_URL").unwrap_or_default();
-    let settings = PgSettings {
-        replica: Some(name.into()),
-        ..PgSettings::default()
-    };
-    PgStore::connect_with(
-        &url,
-        &settings,
-        &format!("-c search_path={schema}"),
-        Vec::new,
-    )
-    .await
-    .expect("a replica connects")
+    replica_with(schema, name, PgSettings::default()).await
 }
 
 /// A reply of `user`'s conversation, as a turn commits it.

@@ -42,6 +42,23 @@ pub(super) async fn store(seed: Vec<Client>) -> Option<(PgStore, String)> {
     Some((store, schema))
 }
 
+/// Another process named `name` on the database of `schema`, with `settings` otherwise.
+pub(super) async fn replica_with(schema: &str, name: &str, settings: PgSettings) -> PgStore {
+    let url = std::env::var("REDSOL_TEST_DATABASE_URL").unwrap_or_default();
+    let settings = PgSettings {
+        replica: Some(name.into()),
+        ..settings
+    };
+    PgStore::connect_with(
+        &url,
+        &settings,
+        &format!("-c search_path={schema}"),
+        Vec::new,
+    )
+    .await
+    .expect("a replica connects")
+}
+
 pub(super) async fn drop_schema(store: PgStore, schema: &str) {
     if let Ok(conn) = store.pool.get().await {
         let _ = conn
