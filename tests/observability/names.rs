@@ -31,6 +31,10 @@ pub(crate) const NOT_RECORDED_BY_A_CONSOLE_RUN: &[&str] = &[
     "redsol_payment_reports_total",
     "redsol_reminders_total",
     "redsol_shared_rate_claims_total",
+    // Only with PostgreSQL (replicas sharing the conversations).
+    "redsol_conversation_leases",
+    "redsol_forwarded_total",
+    "redsol_turns_fenced_total",
 ];
 
 /// Dashboard variables as Grafana would expand them, for a query Prometheus can run.
