@@ -43,6 +43,8 @@ use std::time::{Duration, Instant};
 mod process;
 #[path = "bench_whatsapp/replicas.rs"]
 mod replicas;
+#[path = "bench_whatsapp/replicas_report.rs"]
+mod replicas_report;
 #[path = "bench_whatsapp/scripts.rs"]
 mod scripts;
 #[path = "bench_whatsapp/steady.rs"]
