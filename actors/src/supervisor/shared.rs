@@ -68,10 +68,8 @@ async fn route_waiting(
     router: &Router,
     key: ConversationKey,
     copies: &mut Vec<Inbound>,
-) -> Result<usize, AcceptError> {
-    let taken = own.take(key).await?;
-    let n = taken.len();
-    for taken in taken {
+) -> Result<(), AcceptError> {
+    for taken in own.take(key).await? {
         let copy = copies
             .iter()
             .position(|c| c.message_id.as_deref() == Some(taken.entry.message_id.as_str()));
@@ -87,7 +85,7 @@ async fn route_waiting(
         };
         router.route_leased(inbound, Some(taken.lease))?;
     }
-    Ok(n)
+    Ok(())
 }
 
 /// Takes, until the router stops, the messages waiting for this replica: at once those
@@ -127,7 +125,7 @@ pub async fn follow(store: Arc<dyn Store>, router: Router) {
                 let own = store.ownership()?;
                 let _held = router.hold([&key]).await;
                 match route_waiting(own, &router, key, &mut Vec::new()).await {
-                    Ok(_) => Some(()),
+                    Ok(()) => Some(()),
                     Err(AcceptError::Route(_)) => None,
                     Err(e) => {
                         tracing::warn!(error = %e, "could not take a conversation's messages");

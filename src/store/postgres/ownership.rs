@@ -112,6 +112,7 @@ impl PgStore {
                     );
                 }
             }
+            let mut failing = false;
             loop {
                 let Some(me) = weak.upgrade() else {
                     return;
@@ -129,14 +130,23 @@ impl PgStore {
                 };
                 let renewed = tokio::time::timeout(timeout, renew).await;
                 drop(me);
+                // Logged once per outage, and again when renewing works again.
                 match renewed {
                     Ok(Some(held)) => {
                         metrics::gauge!("redsol_conversation_leases").set(held as f64);
+                        if std::mem::take(&mut failing) {
+                            tracing::info!("this replica's conversation leases are renewed again");
+                        }
                     }
-                    _ => tracing::warn!(
-                        "could not renew this replica's conversation leases; they lapse unless \
-                         the database answers again"
-                    ),
+                    _ if !failing => {
+                        failing = true;
+                        tracing::warn!(
+                            "could not renew this replica's conversation leases; they lapse \
+                             (and other replicas take the conversations over) unless the \
+                             database answers again"
+                        );
+                    }
+                    _ => {}
                 }
                 tokio::time::sleep(every).await;
             }
