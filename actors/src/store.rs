@@ -264,6 +264,12 @@ pub struct Retention {
     pub request_days: u32,
 }
 
+/// `YYYY-MM-DD HH:MM:SS` of `days` before `now` (Unix seconds): where retention cuts, as the
+/// stored timestamps compare (as text).
+pub fn cutoff_utc(now: u64, days: u32) -> String {
+    format_utc(now.saturating_sub(u64::from(days) * 86_400))
+}
+
 /// The current time in UTC as `YYYY-MM-DD HH:MM:SS`, without a date crate.
 pub fn now_utc() -> String {
     format_utc(unix_now())

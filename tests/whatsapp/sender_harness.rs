@@ -50,20 +50,25 @@ pub(crate) async fn start(t: WhatsAppTuning) -> Harness {
     start_with_files(t, None).await
 }
 
-/// [`start`], with staff's files fetched from `files`.
-pub(crate) async fn start_with_files(
-    t: WhatsAppTuning,
-    files: Option<Arc<dyn MediaSource>>,
-) -> Harness {
-    let fake = FakeGraph::start(TOKEN, VERSION, PHONE_ID).await;
-    let client = GraphClient::new(
+/// A Graph API client of the test number, pointed at `fake`.
+pub(crate) fn graph_client(fake: &FakeGraph, t: &WhatsAppTuning) -> GraphClient {
+    GraphClient::new(
         fake.base_url(),
         &t.api_version,
         PHONE_ID,
         Secret::new(TOKEN),
         Duration::from_secs(t.request_timeout_secs),
     )
-    .expect("client");
+    .expect("client")
+}
+
+/// [`start`], with staff's files fetched from `files`.
+pub(crate) async fn start_with_files(
+    t: WhatsAppTuning,
+    files: Option<Arc<dyn MediaSource>>,
+) -> Harness {
+    let fake = FakeGraph::start(TOKEN, VERSION, PHONE_ID).await;
+    let client = graph_client(&fake, &t);
     let store = Arc::new(MemoryStore::new(Vec::new()));
     let sender = outbound::spawn(client, &t, store.clone(), files)
         .await

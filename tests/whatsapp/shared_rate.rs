@@ -8,9 +8,8 @@
 
 use crate::fake_graph::{FakeGraph, Recorded};
 use crate::sender_harness::*;
-use redsol::settings::{Secret, WhatsAppTuning};
+use redsol::settings::WhatsAppTuning;
 use redsol::shared_rate::{RateStore, Sharing};
-use redsol::whatsapp::graph::GraphClient;
 use redsol::whatsapp::outbound::{self, WhatsAppOutbound};
 use redsol_actors::model::{Outbound, ReplySink};
 use redsol_actors::store::MemoryStore;
@@ -28,14 +27,7 @@ async fn replica(
     sharing: &Sharing,
     account: &str,
 ) -> WhatsAppOutbound {
-    let client = GraphClient::new(
-        fake.base_url(),
-        &t.api_version,
-        PHONE_ID,
-        Secret::new(TOKEN),
-        Duration::from_secs(t.request_timeout_secs),
-    )
-    .expect("client");
+    let client = graph_client(fake, t);
     let pacing = outbound::pacing(t).shared_through(Some(sharing), account);
     let store = Arc::new(MemoryStore::new(Vec::new()));
     outbound::spawn_paced(client, pacing, store, None)

@@ -218,18 +218,14 @@ impl PgStore {
 
     /// Notes a staff member's message relayed at `at`.
     pub async fn touch_handoff(&self, id: &str, when: u64) -> StoreResult<()> {
-        self.timed("touch_handoff", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                "UPDATE handoffs SET last_activity = GREATEST(last_activity, $2) \
-                 WHERE id = $1 AND ended IS NULL",
-                &[&id, &at(when)],
-            )
-            .await
-            .map(|_| ())
-            .map_err(db_err)
-        })
+        self.execute(
+            "touch_handoff",
+            "UPDATE handoffs SET last_activity = GREATEST(last_activity, $2) \
+             WHERE id = $1 AND ended IS NULL",
+            &[&id, &at(when)],
+        )
         .await
+        .map(|_| ())
     }
 
     /// Ends an open handoff; the handoff as it was, or `None` when it had ended already
@@ -276,16 +272,12 @@ impl PgStore {
 
     /// Notes that staff were shown the handoff's card; `false` when they had been already.
     pub async fn mark_carded(&self, id: &str) -> StoreResult<bool> {
-        self.timed("mark_carded", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                "UPDATE handoffs SET carded = 1 WHERE id = $1 AND carded = 0",
-                &[&id],
-            )
-            .await
-            .map(|n| n > 0)
-            .map_err(db_err)
-        })
+        self.execute(
+            "mark_carded",
+            "UPDATE handoffs SET carded = 1 WHERE id = $1 AND carded = 0",
+            &[&id],
+        )
         .await
+        .map(|n| n > 0)
     }
 }

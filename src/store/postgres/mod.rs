@@ -243,6 +243,21 @@ impl PgStore {
             .map_err(|e| StoreError::Unavailable(format!("postgres: no connection: {e}")))
     }
 
+    /// Runs one statement as operation `op` (a connection of the pool, the operation's
+    /// deadline); the rows it changed.
+    async fn execute(
+        &self,
+        op: &'static str,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> StoreResult<u64> {
+        self.timed(op, async {
+            let conn = self.conn().await?;
+            conn.execute(sql, params).await.map_err(db_err)
+        })
+        .await
+    }
+
     /// Runs one operation within its deadline, timing it and logging a failure.
     async fn timed<T>(
         &self,

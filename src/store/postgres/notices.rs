@@ -29,20 +29,16 @@ impl PgStore {
         phone: Option<String>,
         at: u64,
     ) -> StoreResult<()> {
-        self.timed("touch_contact", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                "INSERT INTO contacts (channel, user_id, phone, last_inbound) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (channel, user_id) DO UPDATE SET \
-                 phone = COALESCE(excluded.phone, contacts.phone), \
-                 last_inbound = GREATEST(contacts.last_inbound, excluded.last_inbound)",
-                &[&key.channel.as_str(), &key.user, &phone, &secs(at)],
-            )
-            .await
-            .map(|_| ())
-            .map_err(db_err)
-        })
+        self.execute(
+            "touch_contact",
+            "INSERT INTO contacts (channel, user_id, phone, last_inbound) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (channel, user_id) DO UPDATE SET \
+             phone = COALESCE(excluded.phone, contacts.phone), \
+             last_inbound = GREATEST(contacts.last_inbound, excluded.last_inbound)",
+            &[&key.channel.as_str(), &key.user, &phone, &secs(at)],
+        )
         .await
+        .map(|_| ())
     }
 
     /// Turns notices off (or on again) for `key`; a contact not seen before is recorded.
@@ -52,19 +48,15 @@ impl PgStore {
         opted_out: bool,
         at: u64,
     ) -> StoreResult<()> {
-        self.timed("set_opted_out", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                "INSERT INTO contacts (channel, user_id, last_inbound, opted_out) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (channel, user_id) DO UPDATE SET \
-                 opted_out = excluded.opted_out",
-                &[&key.channel.as_str(), &key.user, &secs(at), &opted_out],
-            )
-            .await
-            .map(|_| ())
-            .map_err(db_err)
-        })
+        self.execute(
+            "set_opted_out",
+            "INSERT INTO contacts (channel, user_id, last_inbound, opted_out) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (channel, user_id) DO UPDATE SET \
+             opted_out = excluded.opted_out",
+            &[&key.channel.as_str(), &key.user, &secs(at), &opted_out],
+        )
         .await
+        .map(|_| ())
     }
 
     /// Every contact.

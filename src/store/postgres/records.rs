@@ -146,6 +146,33 @@ fn prospect(row: &Row) -> StoreResult<Prospect> {
     })
 }
 
+/// The `seq` of the row an `INSERT … ON CONFLICT (source) DO NOTHING RETURNING seq` into
+/// `table` made (named after its place by `make`), or, when the same source made one before,
+/// of that one.
+async fn made_or_kept(
+    conn: &impl GenericClient,
+    inserted: Option<Row>,
+    table: &str,
+    make: fn(u64) -> String,
+    source: &Option<String>,
+) -> StoreResult<i64> {
+    match inserted {
+        Some(row) => {
+            let seq: i64 = row.get(0);
+            name_row(conn, table, seq, make).await?;
+            Ok(seq)
+        }
+        None => conn
+            .query_one(
+                &format!("SELECT seq FROM {table} WHERE source = $1"),
+                &[source],
+            )
+            .await
+            .map(|row| row.get(0))
+            .map_err(db_err),
+    }
+}
+
 impl PgStore {
     /// Saves a prospect, unless the message it comes from made one already (then that one is
     /// returned).
@@ -188,22 +215,7 @@ impl PgStore {
                 )
                 .await
                 .map_err(db_err)?;
-            let seq: i64 = match inserted {
-                Some(row) => {
-                    let seq: i64 = row.get(0);
-                    name_row(&tx, "prospects", seq, prospect_id).await?;
-                    seq
-                }
-                // The one the same message made before.
-                None => tx
-                    .query_one(
-                        "SELECT seq FROM prospects WHERE source = $1",
-                        &[&data.source],
-                    )
-                    .await
-                    .map_err(db_err)?
-                    .get(0),
-            };
+            let seq = made_or_kept(&tx, inserted, "prospects", prospect_id, &data.source).await?;
             let row = tx
                 .query_one(&format!("{PROSPECT_SELECT} WHERE seq = $1"), &[&seq])
                 .await
@@ -258,21 +270,7 @@ impl PgStore {
                 )
                 .await
                 .map_err(db_err)?;
-            let seq: i64 = match inserted {
-                Some(row) => {
-                    let seq: i64 = row.get(0);
-                    name_row(&tx, "incidents", seq, incident_id).await?;
-                    seq
-                }
-                None => tx
-                    .query_one(
-                        "SELECT seq FROM incidents WHERE source = $1",
-                        &[&data.source],
-                    )
-                    .await
-                    .map_err(db_err)?
-                    .get(0),
-            };
+            let seq = made_or_kept(&tx, inserted, "incidents", incident_id, &data.source).await?;
             let row = tx
                 .query_one(
                     &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE seq = $1"),

@@ -117,6 +117,20 @@ async fn two_replicas_releasing_at_once_never_release_a_notice_twice() {
     drop_schema(store, &schema).await;
 }
 
+/// Lapses `replica`'s claims on its replies (as if it stopped long ago), through `store`.
+async fn lapse(store: &PgStore, replica: &str) {
+    store
+        .conn()
+        .await
+        .expect("conn")
+        .execute(
+            "UPDATE outbox SET claimed_until = 0 WHERE claimed_by = $1",
+            &[&replica],
+        )
+        .await
+        .expect("lapse");
+}
+
 /// Another replica named `name` on the database of `schema`.
 async fn replica(schema: &str, name: &str) -> PgStore {
     replica_with(schema, name, PgSettings::default()).await
@@ -173,14 +187,7 @@ async fn each_replica_reads_back_its_own_replies_until_its_claim_lapses() {
     assert_eq!(page(&a).await, [reply("5214641", 1).id]);
     assert_eq!(page(&b).await, [reply("5214642", 2).id]);
     // A stopped a while ago: its claim lapsed, and B takes its reply over, once.
-    let conn = b.conn().await.expect("conn");
-    conn.execute(
-        "UPDATE outbox SET claimed_until = 0 WHERE claimed_by = 'aaaa'",
-        &[],
-    )
-    .await
-    .expect("lapse");
-    drop(conn);
+    lapse(&b, "aaaa").await;
     assert_eq!(
         page(&b).await,
         [reply("5214641", 1).id, reply("5214642", 2).id]
@@ -194,14 +201,7 @@ async fn each_replica_reads_back_its_own_replies_until_its_claim_lapses() {
     // every one goes to exactly one of them.
     let orphans: Vec<_> = (100..150).map(|n| reply("5214643", n)).collect();
     a.queue_replies(orphans.clone()).await.expect("orphans");
-    let conn = b.conn().await.expect("conn");
-    conn.execute(
-        "UPDATE outbox SET claimed_until = 0 WHERE claimed_by = 'aaaa'",
-        &[],
-    )
-    .await
-    .expect("lapse");
-    drop(conn);
+    lapse(&b, "aaaa").await;
     let c = replica(&schema, "cccc").await;
     let (from_b, from_c) = tokio::join!(page(&b), page(&c));
     let taken: HashSet<String> = from_b

@@ -3,7 +3,7 @@
 //! `redsol_store_rows{table}` is published. Autovacuum reclaims the space.
 
 use super::{db_err, PgStore};
-use redsol_actors::store::{format_utc, Retention, StoreResult};
+use redsol_actors::store::{cutoff_utc, Retention, StoreResult};
 
 /// The longest one retention pass may take.
 const PRUNE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
@@ -18,11 +18,6 @@ const COUNTED: &[&str] = &[
     "incidents",
     "handoffs",
 ];
-
-/// `YYYY-MM-DD HH:MM:SS` of `days` before `now`: the stored timestamps compare as text.
-fn cutoff(now: u64, days: u32) -> String {
-    format_utc(now.saturating_sub(u64::from(days) * 86_400))
-}
 
 impl PgStore {
     /// Deletes what is older than `retention` at `now` (Unix seconds), in one transaction;
@@ -59,7 +54,7 @@ impl PgStore {
                 ),
             ] {
                 deleted += tx
-                    .execute(sql, &[&cutoff(now, days)])
+                    .execute(sql, &[&cutoff_utc(now, days)])
                     .await
                     .map_err(db_err)?;
             }

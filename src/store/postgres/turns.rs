@@ -99,32 +99,24 @@ impl PgStore {
 
     /// Replaces the snapshot of a conversation.
     pub async fn save_snapshot(&self, key: &ConversationKey, state: String) -> StoreResult<()> {
-        self.timed("save_snapshot", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                SAVE_SNAPSHOT,
-                &[&key.channel.as_str(), &key.user, &state, &now_utc()],
-            )
-            .await
-            .map(|_| ())
-            .map_err(db_err)
-        })
+        self.execute(
+            "save_snapshot",
+            SAVE_SNAPSHOT,
+            &[&key.channel.as_str(), &key.user, &state, &now_utc()],
+        )
         .await
+        .map(|_| ())
     }
 
     /// Forgets a conversation's snapshot.
     pub async fn delete_snapshot(&self, key: &ConversationKey) -> StoreResult<()> {
-        self.timed("delete_snapshot", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                "DELETE FROM snapshots WHERE channel = $1 AND user_id = $2",
-                &[&key.channel.as_str(), &key.user],
-            )
-            .await
-            .map(|_| ())
-            .map_err(db_err)
-        })
+        self.execute(
+            "delete_snapshot",
+            "DELETE FROM snapshots WHERE channel = $1 AND user_id = $2",
+            &[&key.channel.as_str(), &key.user],
+        )
         .await
+        .map(|_| ())
     }
 
     /// Journals the messages of one delivery in one transaction: for each, whether it is new.
@@ -153,18 +145,14 @@ impl PgStore {
 
     /// Marks a journaled message as answered.
     pub async fn journal_done(&self, key: &ConversationKey, message_id: &str) -> StoreResult<()> {
-        self.timed("journal_done", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                "UPDATE journal SET done = TRUE \
-                 WHERE channel = $1 AND user_id = $2 AND message_id = $3",
-                &[&key.channel.as_str(), &key.user, &message_id],
-            )
-            .await
-            .map(|_| ())
-            .map_err(db_err)
-        })
+        self.execute(
+            "journal_done",
+            "UPDATE journal SET done = TRUE \
+             WHERE channel = $1 AND user_id = $2 AND message_id = $3",
+            &[&key.channel.as_str(), &key.user, &message_id],
+        )
         .await
+        .map(|_| ())
     }
 
     /// Journaled messages not yet answered, oldest first.
@@ -248,32 +236,24 @@ impl PgStore {
 
     /// Marks a reply handed to the platform (before its first request).
     pub async fn outbox_attempted(&self, id: &str) -> StoreResult<()> {
-        self.timed("outbox_attempted", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                "UPDATE outbox SET attempted_at = $2 WHERE id = $1 AND attempted_at IS NULL",
-                &[&id, &now_utc()],
-            )
-            .await
-            .map(|_| ())
-            .map_err(db_err)
-        })
+        self.execute(
+            "outbox_attempted",
+            "UPDATE outbox SET attempted_at = $2 WHERE id = $1 AND attempted_at IS NULL",
+            &[&id, &now_utc()],
+        )
         .await
+        .map(|_| ())
     }
 
     /// Marks a reply sent.
     pub async fn outbox_sent(&self, id: &str) -> StoreResult<()> {
-        self.timed("outbox_sent", async {
-            let conn = self.conn().await?;
-            conn.execute(
-                "UPDATE outbox SET sent_at = $2 WHERE id = $1 AND sent_at IS NULL",
-                &[&id, &now_utc()],
-            )
-            .await
-            .map(|_| ())
-            .map_err(db_err)
-        })
+        self.execute(
+            "outbox_sent",
+            "UPDATE outbox SET sent_at = $2 WHERE id = $1 AND sent_at IS NULL",
+            &[&id, &now_utc()],
+        )
         .await
+        .map(|_| ())
     }
 
     /// At most `limit` unsent replies of a channel queued after position `after`, oldest first.

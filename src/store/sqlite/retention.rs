@@ -4,7 +4,7 @@
 //! (`PRAGMA incremental_vacuum`) and publishes `redsol_store_rows{table}`.
 
 use super::*;
-use redsol_actors::store::Retention;
+use redsol_actors::store::{cutoff_utc, Retention};
 
 /// The tables whose rows are counted in `redsol_store_rows`.
 pub(super) const COUNTED: &[&str] = &[
@@ -28,16 +28,12 @@ pub struct Pruned {
     pub handoffs: usize,
 }
 
-/// `YYYY-MM-DD HH:MM:SS` of `days` before `now`: the stored timestamps compare as text.
-fn cutoff(now: u64, days: u32) -> String {
-    format_utc(now.saturating_sub(u64::from(days) * 86_400))
-}
-
 /// Deletes what is older than the retention at `now`, in one transaction, then frees pages.
 pub(super) fn prune(conn: &mut Connection, now: u64, r: Retention) -> StoreResult<Pruned> {
     let tx = savepoint(conn).map_err(db_err)?;
     let delete = |sql: &str, days: u32| -> StoreResult<usize> {
-        tx.execute(sql, params![cutoff(now, days)]).map_err(db_err)
+        tx.execute(sql, params![cutoff_utc(now, days)])
+            .map_err(db_err)
     };
     let pruned = Pruned {
         journal: delete(
