@@ -2,7 +2,7 @@
 //! taken by one conditional `UPDATE` and ended by another, so two staff members tapping
 //! together, on any replicas, cannot both win.
 
-use super::{db_err, name_row, parse_channel, PgStore};
+use super::{db_err, key_at, name_row, parse_channel, PgStore};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::ConversationKey;
 use redsol_actors::store::handoff::{handoff_id, Claim, Ended, Handoff, NewHandoff, Owner};
@@ -33,10 +33,9 @@ fn handoff(row: &Row) -> StoreResult<Handoff> {
         }),
         _ => None,
     };
-    let channel: String = row.get(1);
     Ok(Handoff {
         id: row.get::<_, Option<String>>(0).unwrap_or_default(),
-        customer: ConversationKey::new(parse_channel(&channel)?, row.get::<_, String>(2)),
+        customer: key_at(row, 1, 2)?,
         name: row.get(3),
         topic: row.get(4),
         requested_at: secs(row.get(5)),

@@ -307,6 +307,18 @@ fn db_err(e: tokio_postgres::Error) -> StoreError {
     StoreError::Unavailable(format!("postgres: {e}"))
 }
 
+/// The conversation a row names in its columns `channel` and `user` (their indexes).
+fn key_at(
+    row: &tokio_postgres::Row,
+    channel: usize,
+    user: usize,
+) -> StoreResult<redsol_actors::model::ConversationKey> {
+    Ok(redsol_actors::model::ConversationKey::new(
+        parse_channel(row.get(channel))?,
+        row.get::<_, String>(user),
+    ))
+}
+
 fn parse_channel(s: &str) -> StoreResult<Channel> {
     Channel::parse(s).ok_or_else(|| StoreError::Invalid("unknown channel in the store".into()))
 }

@@ -4,7 +4,7 @@
 //! waiting notices it marks with `FOR UPDATE SKIP LOCKED`, so the other passes over them.
 
 use super::turns::insert_replies;
-use super::{db_err, parse_channel, PgStore};
+use super::{db_err, key_at, parse_channel, PgStore};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::{Channel, ConversationKey, Template};
 use redsol_actors::store::notices::{Contact, Notice, NOTICE_PREFIX};
@@ -73,12 +73,8 @@ impl PgStore {
                 .map_err(db_err)?;
             rows.iter()
                 .map(|row| {
-                    let channel: String = row.get(0);
                     Ok(Contact {
-                        key: ConversationKey::new(
-                            parse_channel(&channel)?,
-                            row.get::<_, String>(1),
-                        ),
+                        key: key_at(row, 0, 1)?,
                         phone: row.get(2),
                         last_inbound: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
                         opted_out: row.get(4),

@@ -7,7 +7,7 @@
 //! A process is an incarnation (`<replica>.<random>`), not its replica's name: after a restart
 //! its old conversations go through a new token, and a stale actor's turn is fenced.
 
-use super::{config, db_err, out_of_range, parse_channel, PgSettings, PgStore};
+use super::{config, db_err, key_at, out_of_range, parse_channel, PgSettings, PgStore};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::ConversationKey;
 use redsol_actors::store::ownership::{Admission, Ownership, Taken};
@@ -336,14 +336,7 @@ impl Ownership for PgStore {
                 )
                 .await
                 .map_err(db_err)?;
-            rows.iter()
-                .map(|row| {
-                    Ok(ConversationKey::new(
-                        parse_channel(row.get(0))?,
-                        row.get::<_, String>(1),
-                    ))
-                })
-                .collect()
+            rows.iter().map(|row| key_at(row, 0, 1)).collect()
         }))
     }
 

@@ -3,7 +3,7 @@
 //! commit and the outbox of replies.
 
 use super::claims::NOW;
-use super::{db_err, parse_channel, PgStore};
+use super::{db_err, key_at, PgStore};
 use deadpool_postgres::GenericClient;
 use redsol_actors::model::{Channel, ConversationKey};
 use redsol_actors::store::{
@@ -169,12 +169,8 @@ impl PgStore {
                 .map_err(db_err)?;
             rows.iter()
                 .map(|row| {
-                    let channel: String = row.get(0);
                     Ok(JournalEntry {
-                        key: ConversationKey::new(
-                            parse_channel(&channel)?,
-                            row.get::<_, String>(1),
-                        ),
+                        key: key_at(row, 0, 1)?,
                         message_id: row.get(2),
                         payload: row.get(3),
                     })
