@@ -312,6 +312,13 @@ pub(crate) async fn send_reply<P: Platform>(
         }
     }
     if outcome == JobOutcome::Sent {
+        // Counted once the platform has the message: a batch cut short by a failure or a
+        // kill is joined again when it is offered again, and counts then.
+        let joined = batch.members.len();
+        if joined > 1 {
+            metrics::counter!("redsol_replies_coalesced_total", "channel" => channel.as_str())
+                .increment(joined as u64 - 1);
+        }
         if total > skip {
             // Answers to messages only: a notice answers none.
             let answers = batch

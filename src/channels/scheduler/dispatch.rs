@@ -107,10 +107,6 @@ impl<P: Platform> SchedulerState<P> {
         }
         let joined = batch.members.len();
         self.queued_replies = self.queued_replies.saturating_sub(joined);
-        if joined > 1 {
-            metrics::counter!("redsol_replies_coalesced_total", "channel" => P::CHANNEL.as_str())
-                .increment(joined as u64 - 1);
-        }
         let report = JobReport {
             lane: key.clone(),
             bucket: None,
