@@ -146,14 +146,25 @@ impl Ledger {
 }
 
 /// Marks a durable reply as handed to the platform, before its first request (see
-/// `Store::outbox_attempted`). A failure is logged and the reply is sent anyway.
+/// `Store::outbox_attempted`); whether this process may send it. When the store cannot say,
+/// a process alone sends it anyway; one of several replicas does not (another may have taken
+/// it over), and the outbox sweep offers it again.
 pub async fn mark_attempted(
     store: &dyn redsol_actors::store::Store,
     id: &str,
     conversation: redsol_actors::model::Opaque<'_>,
-) {
-    if let Err(e) = store.outbox_attempted(id).await {
-        tracing::warn!(conversation = %conversation, error = %e, "could not mark a reply as attempted; sending it anyway");
+) -> bool {
+    match store.outbox_attempted(id).await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::info!(conversation = %conversation, "a reply was sent already or another replica took it over; not sent here");
+            false
+        }
+        Err(e) => {
+            let alone = store.ownership().is_none();
+            tracing::warn!(conversation = %conversation, error = %e, sent_anyway = alone, "could not mark a reply as attempted");
+            alone
+        }
     }
 }
 

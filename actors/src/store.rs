@@ -207,8 +207,11 @@ pub trait Store: Send + Sync + 'static {
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>>;
 
     /// Marks an outbox reply as handed to the platform, before its first request: after a
-    /// crash, only replies so marked and not sent may reach the user twice.
-    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>>;
+    /// crash, only replies so marked and not sent may reach the user twice. Returns whether
+    /// this process may send it: not when the outbox holds it sent, nor when another replica
+    /// holds its claim (it took the reply over while this one could not renew its claim). An
+    /// id the outbox does not hold may be sent.
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<bool>>;
 
     /// Unsent outbox replies of a channel, oldest first (all of them: [`Store::outbox_page`]
     /// reads them a page at a time).

@@ -241,8 +241,15 @@ pub(crate) async fn send_reply<P: Platform>(
         .iter()
         .filter_map(|m| m.outbox_id.as_deref())
         .collect();
+    let mut ours = true;
     for id in &ids {
-        crate::outbox::mark_attempted(shared.store.as_ref(), id, conversation).await;
+        ours &= crate::outbox::mark_attempted(shared.store.as_ref(), id, conversation).await;
+    }
+    if !ours {
+        // Sent already, or another replica's now: nothing goes from here. What is still this
+        // replica's is offered again by the outbox sweep.
+        reporter.finish(JobOutcome::Interrupted, bucket);
+        return;
     }
     // Only a one-part reply replaces a message; a longer one goes as new messages.
     let edit = out.edit.as_deref().filter(|_| total == 1);

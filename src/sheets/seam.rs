@@ -219,7 +219,7 @@ impl Store for SheetsStore {
         self.local().queue_replies(replies)
     }
 
-    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<bool>> {
         self.local().outbox_attempted(id)
     }
 

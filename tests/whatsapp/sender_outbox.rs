@@ -149,6 +149,38 @@ async fn replies_in_flight_at_a_kill_are_sent_again_and_counted_as_maybe_twice()
 }
 
 #[tokio::test]
+async fn a_reply_another_replica_took_over_or_sent_already_does_not_leave_from_here() {
+    let h = start(tuning()).await;
+    // Started, with nothing left from a last run.
+    assert_eq!(h.sender.resend_pending().await, 0);
+    h.drain().await;
+    // This replica could not renew its claim for a while, and another took the reply over.
+    let taken = h
+        .durable(ANA, "wamid.IN1", reply("de otra réplica", &[]))
+        .await;
+    let taken_id = taken.outbox_id.clone().unwrap_or_default();
+    h.store.take_elsewhere(&taken_id);
+    // A replayed turn hands over a reply the outbox holds sent.
+    let done = h.durable(BETO, "wamid.IN2", reply("ya salió", &[])).await;
+    h.store
+        .outbox_sent(done.outbox_id.as_deref().unwrap_or_default())
+        .await
+        .expect("mark sent");
+    h.sink.deliver(taken);
+    h.sink.deliver(done);
+    h.sink.deliver(plain(ANA, "nuevo"));
+    h.fake.wait_for(1).await;
+    h.drain().await;
+    let sent: Vec<(String, String)> = h.fake.sent().into_iter().map(|r| (r.to, r.body)).collect();
+    assert_eq!(sent, [(ANA.to_string(), "nuevo".to_string())]);
+    assert_eq!(
+        h.unsent().await,
+        [taken_id],
+        "the reply taken over waits for its replica"
+    );
+}
+
+#[tokio::test]
 async fn resend_pending_sends_what_the_store_has_unsent() {
     let h = start(tuning()).await;
     let unsent = h.durable(ANA, "wamid.IN1", reply("pendiente", &[])).await;

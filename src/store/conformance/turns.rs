@@ -155,10 +155,19 @@ pub async fn a_turn_commits_snapshot_journal_and_outbox_at_once(
         .await
         .expect("other channel")
         .is_empty());
+    // A sender may send what is queued, and nothing the outbox holds sent.
+    assert!(store
+        .outbox_attempted(&pending[0].id)
+        .await
+        .expect("attempted"));
     store.outbox_sent(&pending[0].id).await.expect("sent");
     assert!(store
         .outbox_pending(e.key.channel)
         .await
         .expect("outbox")
         .is_empty());
+    assert!(!store
+        .outbox_attempted(&pending[0].id)
+        .await
+        .expect("sent already"));
 }

@@ -193,6 +193,22 @@ async fn each_replica_reads_back_its_own_replies_until_its_claim_lapses() {
         [reply("5214641", 1).id, reply("5214642", 2).id]
     );
     assert!(page(&a).await.is_empty(), "taken over: no longer a's");
+    // A's sender, back from a stall with the reply in hand, does not send it: B does, once.
+    let taken = reply("5214641", 1).id;
+    assert!(!a.outbox_attempted(&taken).await.expect("a's try"));
+    assert!(b.outbox_attempted(&taken).await.expect("b's try"));
+    b.outbox_sent(&taken).await.expect("sent");
+    assert!(!b.outbox_attempted(&taken).await.expect("sent already"));
+    // B's own reply is still its own to send; an id the outbox does not hold may go.
+    assert!(b
+        .outbox_attempted(&reply("5214642", 2).id)
+        .await
+        .expect("b's own"));
+    assert!(!a
+        .outbox_attempted(&reply("5214642", 2).id)
+        .await
+        .expect("not a's"));
+    assert!(a.outbox_attempted("wa:unknown:0").await.expect("unknown"));
     // A restarted under the same name finds nothing of its own to send twice.
     let a_again = replica(&schema, "aaaa").await;
     assert!(page(&a_again).await.is_empty());

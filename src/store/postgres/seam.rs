@@ -125,7 +125,7 @@ impl Store for PgStore {
         Box::pin(async move { PgStore::outbox_sent(self, &id).await })
     }
 
-    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<bool>> {
         let id = id.to_string();
         Box::pin(async move { PgStore::outbox_attempted(self, &id).await })
     }

@@ -231,14 +231,34 @@ impl PgStore {
     }
 
     /// Marks a reply handed to the platform (before its first request).
-    pub async fn outbox_attempted(&self, id: &str) -> StoreResult<()> {
-        self.execute(
-            "outbox_attempted",
-            "UPDATE outbox SET attempted_at = $2 WHERE id = $1 AND attempted_at IS NULL",
-            &[&id, &now_utc()],
-        )
+    pub async fn outbox_attempted(&self, id: &str) -> StoreResult<bool> {
+        self.timed("outbox_attempted", async {
+            let conn = self.conn().await?;
+            // Takes (and renews) the claim, unless another live replica holds it: that one
+            // took the reply over while this one could not renew its claim, and sends it.
+            let (me, lease) = self.claim();
+            let marked = conn
+                .execute(
+                    &format!(
+                        "UPDATE outbox SET attempted_at = COALESCE(attempted_at, $2), \
+                         claimed_by = $3, claimed_until = {NOW} + $4 \
+                         WHERE id = $1 AND sent_at IS NULL AND {}",
+                        self.claimable()
+                    ),
+                    &[&id, &now_utc(), &me, &lease],
+                )
+                .await
+                .map_err(db_err)?;
+            if marked > 0 {
+                return Ok(true);
+            }
+            let held = conn
+                .query_opt("SELECT 1 FROM outbox WHERE id = $1", &[&id])
+                .await
+                .map_err(db_err)?;
+            Ok(held.is_none())
+        })
         .await
-        .map(|_| ())
     }
 
     /// Marks a reply sent.

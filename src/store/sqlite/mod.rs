@@ -343,7 +343,7 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<bool>> {
         let id = id.to_string();
         Box::pin(self.run("outbox_attempted", move |conn| outbox_attempted(conn, &id)))
     }

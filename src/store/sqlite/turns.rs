@@ -186,14 +186,23 @@ pub(super) fn commit_turn(conn: &mut Connection, commit: &TurnCommit) -> StoreRe
     Ok(queued)
 }
 
-/// Marks a reply sent; returns whether it was unsent until now.
-pub(super) fn outbox_attempted(conn: &mut Connection, id: &str) -> StoreResult<()> {
-    conn.prepare_cached(
-        "UPDATE outbox SET attempted_at = ?2 WHERE id = ?1 AND attempted_at IS NULL",
-    )
-    .and_then(|mut st| st.execute(params![id, now_utc()]))
-    .map(|_| ())
-    .map_err(db_err)
+/// Marks a reply attempted; whether it may be sent (not when it was sent already).
+pub(super) fn outbox_attempted(conn: &mut Connection, id: &str) -> StoreResult<bool> {
+    let marked = conn
+        .prepare_cached(
+            "UPDATE outbox SET attempted_at = COALESCE(attempted_at, ?2) \
+             WHERE id = ?1 AND sent_at IS NULL",
+        )
+        .and_then(|mut st| st.execute(params![id, now_utc()]))
+        .map_err(db_err)?;
+    if marked > 0 {
+        return Ok(true);
+    }
+    let held = conn
+        .prepare_cached("SELECT 1 FROM outbox WHERE id = ?1")
+        .and_then(|mut st| st.exists(params![id]))
+        .map_err(db_err)?;
+    Ok(!held)
 }
 
 pub(super) fn outbox_sent(conn: &mut Connection, id: &str) -> StoreResult<bool> {

@@ -25,6 +25,8 @@ struct MemoryInner {
     failing_commits: usize,
     /// Turn commits still to fence (another replica took the conversation, for tests).
     fenced_commits: usize,
+    /// Outbox replies another replica holds the claim on (for tests).
+    taken_elsewhere: std::collections::HashSet<String>,
     /// Every handoff ever opened, with how it ended.
     handoffs: Vec<(Handoff, Option<Ended>)>,
     /// The messages that took and that ended each handoff, when one did.
@@ -103,6 +105,12 @@ impl MemoryStore {
     /// Makes the next `n` turn commits fail, as a full disk would (for tests).
     pub fn fail_next_commits(&self, n: usize) {
         self.with(|i| i.failing_commits = n);
+    }
+
+    /// Has another replica hold the claim on the outbox reply `id`: this process may no longer
+    /// send it (for tests).
+    pub fn take_elsewhere(&self, id: &str) {
+        self.with(|i| i.taken_elsewhere.insert(id.to_string()));
     }
 
     /// Makes the next `n` turn commits fenced, as when another replica took the conversation
@@ -294,13 +302,20 @@ impl Store for MemoryStore {
         ready(Ok(self.with(|i| i.queue(replies))))
     }
 
-    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
-        self.with(|i| {
-            if let Some(e) = i.outbox.iter_mut().find(|(e, _)| e.id == id) {
-                e.0.attempted = true;
+    fn outbox_attempted(&self, id: &str) -> BoxFuture<'_, StoreResult<bool>> {
+        ready(Ok(self.with(|i| {
+            if i.taken_elsewhere.contains(id) {
+                return false;
             }
-        });
-        ready(Ok(()))
+            match i.outbox.iter_mut().find(|(e, _)| e.id == id) {
+                Some((_, true)) => false,
+                Some((e, false)) => {
+                    e.attempted = true;
+                    true
+                }
+                None => true,
+            }
+        })))
     }
 
     fn outbox_sent(&self, id: &str) -> BoxFuture<'_, StoreResult<()>> {
