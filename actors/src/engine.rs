@@ -43,6 +43,8 @@ pub struct Engine {
     /// asks the store only when it may matter).
     pub(crate) handoff_customers:
         Arc<std::sync::RwLock<std::collections::HashSet<ConversationKey>>>,
+    /// Whether the log said that no staff chat runs (a setting to fix: said once, at warn).
+    pub(crate) no_staff_chat_said: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Engine {
@@ -55,6 +57,7 @@ impl Engine {
             running: Arc::new(Channel::ALL.to_vec()),
             outages: Arc::default(),
             handoff_customers: Arc::default(),
+            no_staff_chat_said: Arc::default(),
         }
     }
 

@@ -160,10 +160,21 @@ impl Engine {
     ) -> Reply {
         let targets = self.staff_targets();
         if targets.is_empty() {
-            tracing::warn!(
-                event = "handoff_no_staff_chat",
-                "a customer asked for a person and no staff chat runs (Telegram with rules.staff.telegram_chat_id or telegram_ids); the request is recorded"
-            );
+            // A setting to fix, not an event per customer: said once at warn, then at debug.
+            let said = self
+                .no_staff_chat_said
+                .swap(true, std::sync::atomic::Ordering::Relaxed);
+            if said {
+                tracing::debug!(
+                    event = "handoff_no_staff_chat",
+                    "a customer asked for a person and no staff chat runs; the request is recorded"
+                );
+            } else {
+                tracing::warn!(
+                    event = "handoff_no_staff_chat",
+                    "a customer asked for a person and no staff chat runs (Telegram with rules.staff.telegram_chat_id or telegram_ids); the request is recorded, and later ones are logged at debug"
+                );
+            }
             return self.with_menu(self.say("handoff_unavailable", &[]));
         }
         let now = self.now();
