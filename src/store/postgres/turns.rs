@@ -230,7 +230,8 @@ impl PgStore {
         .await
     }
 
-    /// Marks a reply handed to the platform (before its first request).
+    /// Marks a reply handed to the platform (before its first request); whether this replica
+    /// may send it (see `Store::outbox_attempted`).
     pub async fn outbox_attempted(&self, id: &str) -> StoreResult<bool> {
         self.timed("outbox_attempted", async {
             let conn = self.conn().await?;
