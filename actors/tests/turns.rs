@@ -4,11 +4,40 @@
 
 mod common;
 
-use common::{start_with_store, wa};
-use redsol_actors::model::Inbound;
-use redsol_actors::store::Store;
+use common::{start_with_store, wa, Harness};
+use redsol_actors::model::{ConversationKey, Inbound};
+use redsol_actors::store::{MemoryStore, Store};
 use redsol_actors::supervisor::{accept, replay_journal, Accepted};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A message of `key` with a platform id (so it is journaled).
+fn journaled(key: &ConversationKey, id: &str, text: &str) -> Inbound {
+    Inbound {
+        message_id: Some(id.to_string()),
+        ..Inbound::text(key.clone(), text)
+    }
+}
+
+/// Walks `key` through a registration up to the plan's question (wanting one, the name, the
+/// zone: ids `<prefix>1` to `<prefix>3`), each message accepted and answered.
+async fn register_up_to_the_plan(
+    h: &mut Harness,
+    store: &Arc<MemoryStore>,
+    key: &ConversationKey,
+    prefix: &str,
+) {
+    for (n, text) in ["quiero contratar", "Lucía Méndez", "en la norte"]
+        .into_iter()
+        .enumerate()
+    {
+        let message = journaled(key, &format!("{prefix}{}", n + 1), text);
+        accept(store.as_ref(), &h.router, message)
+            .await
+            .expect("accepted");
+        h.reply().await;
+    }
+}
 
 #[tokio::test]
 async fn journaled_messages_are_answered_once_even_across_a_restart() {
@@ -16,10 +45,7 @@ async fn journaled_messages_are_answered_once_even_across_a_restart() {
     let store = common::demo_store(&rules);
     let mut h = start_with_store(rules.clone(), 0, store.clone()).await;
     let key = wa("5214641230000");
-    let msg = |id: &str, text: &str| Inbound {
-        message_id: Some(id.to_string()),
-        ..Inbound::text(key.clone(), text)
-    };
+    let msg = |id: &str, text: &str| journaled(&key, id, text);
     assert_eq!(
         accept(store.as_ref(), &h.router, msg("wamid.1", "hola"))
             .await
@@ -71,20 +97,8 @@ async fn a_turn_that_cannot_be_committed_sends_nothing_and_its_retry_writes_no_s
     let store = common::demo_store(&rules);
     let mut h = start_with_store(rules, 0, store.clone()).await;
     let key = wa("5214641239999");
-    let msg = |id: &str, text: &str| Inbound {
-        message_id: Some(id.to_string()),
-        ..Inbound::text(key.clone(), text)
-    };
-    for (id, text) in [
-        ("wamid.r1", "quiero contratar"),
-        ("wamid.r2", "Lucía Méndez"),
-        ("wamid.r3", "en la norte"),
-    ] {
-        accept(store.as_ref(), &h.router, msg(id, text))
-            .await
-            .expect("accepted");
-        h.reply().await;
-    }
+    let msg = |id: &str, text: &str| journaled(&key, id, text);
+    register_up_to_the_plan(&mut h, &store, &key, "wamid.r").await;
     accept(store.as_ref(), &h.router, msg("wamid.r4", "el de 50"))
         .await
         .expect("accepted");
@@ -115,20 +129,8 @@ async fn a_fenced_turn_sends_nothing_and_its_changes_are_forgotten() {
     let store = common::demo_store(&rules);
     let mut h = start_with_store(rules, 0, store.clone()).await;
     let key = wa("5214641238888");
-    let msg = |id: &str, text: &str| Inbound {
-        message_id: Some(id.to_string()),
-        ..Inbound::text(key.clone(), text)
-    };
-    for (id, text) in [
-        ("wamid.f1", "quiero contratar"),
-        ("wamid.f2", "Lucía Méndez"),
-        ("wamid.f3", "en la norte"),
-    ] {
-        accept(store.as_ref(), &h.router, msg(id, text))
-            .await
-            .expect("accepted");
-        h.reply().await;
-    }
+    let msg = |id: &str, text: &str| journaled(&key, id, text);
+    register_up_to_the_plan(&mut h, &store, &key, "wamid.f").await;
     // Another replica took the conversation over: the turn that chose the plan is refused,
     // nothing is sent, and the plan it chose is not kept.
     store.fence_next_commits(1);

@@ -24,10 +24,7 @@ fn sql<T>(
 
 #[test]
 fn a_registration_in_the_console_lands_in_postgresql() {
-    let Ok(url) = std::env::var("REDSOL_TEST_DATABASE_URL") else {
-        eprintln!(
-            "skipped: REDSOL_TEST_DATABASE_URL is not set (a PostgreSQL database; .ci/run sets it)"
-        );
+    let Some(url) = crate::support::test_database_url() else {
         return;
     };
     let schema = format!("cli_{}", std::process::id());
@@ -161,10 +158,7 @@ fn ready_becomes(addr: &str, status: &str) -> String {
 
 #[test]
 fn ready_is_503_while_the_database_does_not_answer() {
-    let Ok(url) = std::env::var("REDSOL_TEST_DATABASE_URL") else {
-        eprintln!(
-            "skipped: REDSOL_TEST_DATABASE_URL is not set (a PostgreSQL database; .ci/run sets it)"
-        );
+    let Some(url) = crate::support::test_database_url() else {
         return;
     };
     let config: tokio_postgres::Config = url.parse().expect("a PostgreSQL URL");
@@ -212,10 +206,7 @@ fn leads(server: &crate::support::Server) -> Option<bool> {
 
 #[test]
 fn one_replica_leads_and_another_takes_over_when_it_dies() {
-    let Ok(url) = std::env::var("REDSOL_TEST_DATABASE_URL") else {
-        eprintln!(
-            "skipped: REDSOL_TEST_DATABASE_URL is not set (a PostgreSQL database; .ci/run sets it)"
-        );
+    let Some(url) = crate::support::test_database_url() else {
         return;
     };
     let schema = format!("leader_{}", std::process::id());

@@ -11,10 +11,7 @@ use std::process::Command;
 
 #[test]
 fn three_replicas_answer_every_message_once_and_in_order_through_a_kill() {
-    let Ok(url) = std::env::var("REDSOL_TEST_DATABASE_URL") else {
-        eprintln!(
-            "skipped: REDSOL_TEST_DATABASE_URL is not set (a PostgreSQL database; .ci/run sets it)"
-        );
+    let Some(url) = crate::support::test_database_url() else {
         return;
     };
     let mut bench = Command::new(env!("CARGO_BIN_EXE_redsol-bench-whatsapp"));

@@ -10,6 +10,18 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The test database's URL (`REDSOL_TEST_DATABASE_URL`); without it, says the test was
+/// skipped (the README's test command lists those) and gives `None`.
+pub fn test_database_url() -> Option<String> {
+    let url = std::env::var("REDSOL_TEST_DATABASE_URL").ok();
+    if url.is_none() {
+        eprintln!(
+            "skipped: REDSOL_TEST_DATABASE_URL is not set (a PostgreSQL database; .ci/run sets it)"
+        );
+    }
+    url
+}
+
 /// `redsol` with none of the contract's variables inherited from the machine.
 pub fn redsol() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_redsol"));

@@ -15,6 +15,15 @@ async fn replica(schema: &str, name: &str, lease: Duration) -> PgStore {
     replica_with(schema, name, settings).await
 }
 
+/// A fresh schema (its first store, to drop it by) and two replicas on it, `aa` and `bb`;
+/// `None` when no test database is configured.
+async fn two_replicas(lease: Duration) -> Option<(PgStore, String, PgStore, PgStore)> {
+    let (first, schema) = store(Vec::new()).await?;
+    let a = replica(&schema, "aa", lease).await;
+    let b = replica(&schema, "bb", lease).await;
+    Some((first, schema, a, b))
+}
+
 fn message(user: &str, id: &str) -> JournalEntry {
     JournalEntry {
         key: key(user),
@@ -48,12 +57,10 @@ fn turn(user: &str, id: &str, lease: u64) -> TurnCommit {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_owner_takes_what_other_replicas_accept_in_order_and_stale_turns_are_fenced() {
-    let Some((first, schema)) = store(Vec::new()).await else {
+    let lease = Duration::from_secs(30);
+    let Some((first, schema, a, b)) = two_replicas(lease).await else {
         return;
     };
-    let lease = Duration::from_secs(30);
-    let a = replica(&schema, "aa", lease).await;
-    let b = replica(&schema, "bb", lease).await;
 
     // The first replica a conversation's message reaches owns it.
     let Admission::Here { lease: token } = admit(&a, "u1", "m1").await else {
@@ -103,12 +110,10 @@ async fn one_owner_takes_what_other_replicas_accept_in_order_and_stale_turns_are
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_owners_conversations_are_taken_over_with_the_next_token() {
-    let Some((first, schema)) = store(Vec::new()).await else {
+    let lease = Duration::from_millis(400);
+    let Some((first, schema, a, b)) = two_replicas(lease).await else {
         return;
     };
-    let lease = Duration::from_millis(400);
-    let a = replica(&schema, "aa", lease).await;
-    let b = replica(&schema, "bb", lease).await;
     let Admission::Here { lease: old } = admit(&a, "u2", "m1").await else {
         panic!("handled where it arrived");
     };
@@ -119,9 +124,7 @@ async fn a_dead_owners_conversations_are_taken_over_with_the_next_token() {
 
     // The owner dies with both messages unanswered: once its lease lapses, another replica
     // takes the conversation over, under a new token, and finds both.
-    let dead = a.clone();
     drop(a);
-    drop(dead);
     let waited = tokio::time::Instant::now();
     let taken = loop {
         if b.waiting().await.expect("waiting").contains(&key("u2")) {

@@ -11,18 +11,20 @@
 //! ordinary durable reply of the turn that relays it, and every store change a turn makes is
 //! found again when the turn is replayed, so a restart neither loses nor doubles anything.
 //!
-//! - this file: the customer's side (asking, the card, the relay to the person, backing out);
+//! - this file: the customer's side (asking, the relay to the person, backing out);
+//! - [`card`]: what staff see of the customer (the card, and what it is made of);
 //! - [`staff`]: taking, the commands, the relay to the customer;
 //! - [`sweep`]: the idle release, expired requests, cards queued out of hours.
 
+mod card;
 mod staff;
 mod sweep;
 
 pub use sweep::SweepEvent;
 
 use crate::dialogue::signals::{self, Signal};
-use crate::engine::{phone_of, ConversationState, Dialogue, Engine};
-use crate::model::{Channel, Content, ConversationKey, Inbound, Intent, QuickReply, Reply};
+use crate::engine::{ConversationState, Dialogue, Engine};
+use crate::model::{Channel, Content, ConversationKey, Inbound, Intent, Reply};
 use crate::store::handoff::{Ended, Handoff, NewHandoff};
 use crate::text;
 use serde::{Deserialize, Serialize};
@@ -231,67 +233,6 @@ impl Engine {
             "handoff_waiting",
             &[("wait", hours.expected_wait_mins.to_string())],
         )
-    }
-
-    /// The card staff see in the group: name, channel, zone, open tickets, topic; nothing else.
-    async fn card(&self, h: &Handoff, snapshot: &ConversationState) -> Reply {
-        let client = self.customer_client(&h.customer, snapshot).await;
-        let zone = snapshot
-            .last_zone
-            .clone()
-            .or_else(|| client.as_ref().map(|c| c.zone.clone()))
-            .unwrap_or_else(|| "sin zona".into());
-        let tickets = self.open_tickets(&h.customer).await;
-        let mut r = self.say(
-            "handoff_card",
-            &[
-                ("id", h.id.clone()),
-                ("name", h.name.clone()),
-                ("channel", channel_name(h.customer.channel).into()),
-                ("zone", zone),
-                ("tickets", tickets),
-                ("topic", h.topic.clone()),
-            ],
-        );
-        r.quick_replies = vec![QuickReply::new(format!("{TAKE}{}", h.id), "Atender")];
-        r
-    }
-
-    async fn customer_state(&self, customer: &ConversationKey) -> ConversationState {
-        match self.store.load_snapshot(customer).await {
-            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
-            _ => ConversationState::default(),
-        }
-    }
-
-    async fn customer_client(
-        &self,
-        customer: &ConversationKey,
-        snapshot: &ConversationState,
-    ) -> Option<crate::model::Client> {
-        let phone = snapshot
-            .profile
-            .phone
-            .clone()
-            .or_else(|| phone_of(customer));
-        self.client_by_phone(phone.as_deref()).await
-    }
-
-    async fn open_tickets(&self, customer: &ConversationKey) -> String {
-        let ids: Vec<String> = self
-            .store
-            .incidents_for(customer)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|i| i.is_open())
-            .map(|i| i.id)
-            .collect();
-        if ids.is_empty() {
-            "ninguno".into()
-        } else {
-            ids.join(", ")
-        }
     }
 
     /// Handoff business before the dialogue sees the message: a staff member's tap, command
